@@ -1,0 +1,1 @@
+namespace HpcCore.Models;

@@ -1,0 +1,17 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Ops;
+
+using HpcCore.Tensors;
+
+/// <summary>Options for <see cref="Gemm.Multiply(Tensor, Tensor, in GemmOptions)"/>.</summary>
+/// <param name="TransposeA">Use A's last two axes transposed: A is [..., K, M].</param>
+/// <param name="TransposeB">Use B's last two axes transposed: B is [..., N, K] (the layout of nn.Linear weights).</param>
+/// <param name="Alpha">Scale of the product.</param>
+/// <param name="Beta">Scale of the destination's previous contents (0: not read).</param>
+/// <param name="Bias">Optional F32 [N] added to every output row, fused into the kernel.</param>
+public readonly record struct GemmOptions(
+    bool TransposeA = false,
+    bool TransposeB = false,
+    float Alpha = 1f,
+    float Beta = 0f,
+    Tensor? Bias = null);

@@ -1,0 +1,133 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// A tensor shape of rank 0..8 held inline, so that building one never allocates.
+using System.Runtime.CompilerServices;
+
+namespace HpcCore.Tensors;
+
+/// <summary>Dimensions of a tensor, outermost first (row-major). Rank 0 is a scalar.</summary>
+public readonly struct Shape : IEquatable<Shape>
+{
+    /// <summary>Largest supported rank.</summary>
+    public const int MaxRank = 8;
+
+    private readonly Dims _dims;
+
+    /// <summary>Number of axes.</summary>
+    public int Rank { get; }
+
+    /// <summary>Creates a shape from its dimensions.</summary>
+    /// <exception cref="ArgumentException">More than <see cref="MaxRank"/> axes, or a negative dimension.</exception>
+    public Shape(params ReadOnlySpan<int> dims)
+    {
+        if (dims.Length > MaxRank)
+            throw new ArgumentException($"Shape: rank {dims.Length} exceeds the maximum of {MaxRank}.", nameof(dims));
+        for (int i = 0; i < dims.Length; i++)
+        {
+            if (dims[i] < 0)
+                throw new ArgumentException($"Shape: dimension {i} is {dims[i]}; dimensions must be >= 0.", nameof(dims));
+            _dims[i] = dims[i];
+        }
+        Rank = dims.Length;
+    }
+
+    /// <summary>Size of axis <paramref name="axis"/>; negative axes count from the end.</summary>
+    public int this[int axis] => _dims[NormalizeAxis(axis)];
+
+    /// <summary>Product of all dimensions (1 for a scalar).</summary>
+    public long ElementCount
+    {
+        get
+        {
+            long n = 1;
+            for (int i = 0; i < Rank; i++) n *= _dims[i];
+            return n;
+        }
+    }
+
+    /// <summary>Size of the last axis (1 for a scalar).</summary>
+    public int Last => Rank == 0 ? 1 : _dims[Rank - 1];
+
+    /// <summary>Product of all dimensions but the last: the row count of a row-wise op.</summary>
+    public long RowCount
+    {
+        get
+        {
+            long n = 1;
+            for (int i = 0; i < Rank - 1; i++) n *= _dims[i];
+            return n;
+        }
+    }
+
+    /// <summary>Resolves a possibly negative axis to 0..Rank-1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is outside the shape.</exception>
+    public int NormalizeAxis(int axis)
+    {
+        int a = axis < 0 ? axis + Rank : axis;
+        if ((uint)a >= (uint)Rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Axis {axis} is out of range for shape {this}.");
+        return a;
+    }
+
+    /// <summary>The dimensions as a new array.</summary>
+    public int[] ToArray()
+    {
+        var a = new int[Rank];
+        for (int i = 0; i < Rank; i++) a[i] = _dims[i];
+        return a;
+    }
+
+    /// <summary>A copy with axis <paramref name="axis"/> resized to <paramref name="size"/>.</summary>
+    public Shape WithDim(int axis, int size)
+    {
+        Span<int> d = stackalloc int[Rank];
+        CopyTo(d);
+        d[NormalizeAxis(axis)] = size;
+        return new Shape(d);
+    }
+
+    /// <summary>Copies the dimensions into <paramref name="destination"/>.</summary>
+    public void CopyTo(Span<int> destination)
+    {
+        for (int i = 0; i < Rank; i++) destination[i] = _dims[i];
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(Shape other)
+    {
+        if (Rank != other.Rank) return false;
+        for (int i = 0; i < Rank; i++)
+            if (_dims[i] != other._dims[i]) return false;
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is Shape s && Equals(s);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        for (int i = 0; i < Rank; i++) h.Add(_dims[i]);
+        return h.ToHashCode();
+    }
+
+    /// <summary>Shape equality.</summary>
+    public static bool operator ==(Shape left, Shape right) => left.Equals(right);
+
+    /// <summary>Shape inequality.</summary>
+    public static bool operator !=(Shape left, Shape right) => !left.Equals(right);
+
+    /// <summary>Formats as <c>[2, 3, 4]</c>.</summary>
+    public override string ToString()
+    {
+        var parts = new string[Rank];
+        for (int i = 0; i < Rank; i++) parts[i] = _dims[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return "[" + string.Join(", ", parts) + "]";
+    }
+
+    [InlineArray(MaxRank)]
+    private struct Dims
+    {
+        private int _element;
+    }
+}

@@ -1,0 +1,63 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Tensors;
+
+using System.Runtime.InteropServices;
+using HpcCore.Devices;
+using HpcCore.Diagnostics;
+
+public sealed partial class Tensor
+{
+    /// <summary>A new contiguous tensor whose contents are unspecified (pooled memory is reused as is).</summary>
+    public static Tensor Empty(Shape shape, DType dtype, IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        long bytes = shape.ElementCount * dtype.SizeInBytes();
+        var storage = backend.Allocate(bytes);
+        return new Tensor(storage, shape, Strides.RowMajor(shape), 0, dtype);
+    }
+
+    /// <summary>A new contiguous tensor of zeros.</summary>
+    public static Tensor Zeros(Shape shape, DType dtype, IBackend backend)
+    {
+        var t = Empty(shape, dtype, backend);
+        backend.Clear(t.Storage, 0, shape.ElementCount * dtype.SizeInBytes());
+        return t;
+    }
+
+    /// <summary>A new contiguous tensor holding a copy of <paramref name="data"/>.</summary>
+    /// <exception cref="ArgumentException">The span length does not match the shape's element count.</exception>
+    public static Tensor From<T>(ReadOnlySpan<T> data, Shape shape, IBackend backend) where T : unmanaged
+    {
+        var dtype = DTypeExtensions.Of<T>();
+        if (data.Length != shape.ElementCount)
+            ThrowHelper.Argument("Tensor.From", nameof(data), $"has {data.Length} elements but shape {shape} needs {shape.ElementCount}");
+        var t = Empty(shape, dtype, backend);
+        backend.CopyFromHost(MemoryMarshal.AsBytes(data), t.Storage, 0);
+        return t;
+    }
+
+    /// <summary>A new contiguous tensor of <paramref name="dtype"/> from raw little-endian bytes.</summary>
+    public static Tensor FromBytes(ReadOnlySpan<byte> data, Shape shape, DType dtype, IBackend backend)
+    {
+        long need = shape.ElementCount * dtype.SizeInBytes();
+        if (data.Length != need)
+            ThrowHelper.Argument("Tensor.FromBytes", nameof(data), $"has {data.Length} bytes but {dtype} {shape} needs {need}");
+        var t = Empty(shape, dtype, backend);
+        backend.CopyFromHost(data, t.Storage, 0);
+        return t;
+    }
+
+    /// <summary>
+    /// Wraps an existing storage (for example a memory-mapped weights file) without copying. The tensor takes
+    /// over one reference: the caller must not release it separately.
+    /// </summary>
+    public static Tensor FromStorage(Storage storage, Shape shape, DType dtype, long offsetElements = 0)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        long need = (offsetElements + shape.ElementCount) * dtype.SizeInBytes();
+        if (offsetElements < 0 || need > storage.ByteLength)
+            ThrowHelper.Argument("Tensor.FromStorage", nameof(shape),
+                $"{dtype} {shape} at element offset {offsetElements} needs {need} bytes but the storage holds {storage.ByteLength}");
+        return new Tensor(storage, shape, Strides.RowMajor(shape), offsetElements, dtype);
+    }
+}
