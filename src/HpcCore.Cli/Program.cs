@@ -1,2 +1,9 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-return 0;
+// The `hpccore` command: one subcommand per file under Commands/.
+using System.CommandLine;
+using HpcCore.Cli.Commands;
+
+var root = new RootCommand("HpcCore: fused transformer kernels, token reduction and model pipelines for .NET.");
+root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
+return root.Parse(args).Invoke();

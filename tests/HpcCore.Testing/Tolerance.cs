@@ -13,8 +13,11 @@ public readonly record struct Tolerance(string Name, double Atol, double Rtol, d
     /// <summary>Single elementwise F32 operations against a double reference (add, scale, conversions to F32).</summary>
     public static Tolerance F32Elementwise { get; } = new("F32Elementwise", 1e-6, 1e-5, double.PositiveInfinity);
 
-    /// <summary>F32 transcendental activations (GELU erf uses a 1.5e-7 erf approximation; tanh/exp a few ulp).</summary>
-    public static Tolerance F32Activation { get; } = new("F32Activation", 2e-6, 2e-5, 1e-9);
+    /// <summary>
+    /// F32 transcendental activations (GELU erf uses a 1.5e-7 erf approximation; tanh/exp a few ulp). No NMSE gate:
+    /// GELU and SiLU of large negative inputs are tiny, and the absolute term already bounds them.
+    /// </summary>
+    public static Tolerance F32Activation { get; } = new("F32Activation", 2e-6, 2e-5, double.PositiveInfinity);
 
     /// <summary>F32 reductions: softmax, norms, RoPE, attention rows (float accumulation over a row).</summary>
     public static Tolerance F32Reduction { get; } = new("F32Reduction", 1e-5, 1e-4, 1e-7);

@@ -114,7 +114,7 @@ public sealed class CpuWorkerPool : IDisposable
             if (_stopping) return;
             _stopping = true;
         }
-        _start.Release(_workers.Length);
+        if (_workers.Length > 0) _start.Release(_workers.Length);
         foreach (var w in _workers) w.Join();
         _start.Dispose();
         _done.Dispose();

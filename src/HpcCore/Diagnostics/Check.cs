@@ -42,11 +42,17 @@ internal static class Check
             ThrowHelper.Argument(op, name, $"has shape {t.Shape}; expected {layout}");
     }
 
-    /// <summary>The tensor has exactly <paramref name="shape"/>.</summary>
-    public static void Shape(string op, string name, Tensor t, Shape shape, string because)
+    /// <summary>
+    /// The tensor has exactly <paramref name="shape"/>. The message is only built on failure (no allocation on the
+    /// happy path), naming <paramref name="other"/>'s shape when given.
+    /// </summary>
+    public static void Shape(string op, string name, Tensor t, Shape shape, string because, Tensor? other = null, string? otherName = null)
     {
         if (t.Shape != shape)
-            ThrowHelper.Argument(op, name, $"has shape {t.Shape}; expected {shape} ({because})");
+        {
+            string context = other is null ? because : $"{because}; {otherName} is {other.Shape}";
+            ThrowHelper.Argument(op, name, $"has shape {t.Shape}; expected {shape} ({context})");
+        }
     }
 
     /// <summary>The tensor is laid out row-major without gaps.</summary>

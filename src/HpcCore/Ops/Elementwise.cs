@@ -13,27 +13,27 @@ using HpcCore.Tensors;
 public static class Elementwise
 {
     /// <summary>x + y, allocated.</summary>
-    public static Tensor Add(Tensor x, Tensor y) => Allocate(x, d => Add(x, y, d));
+    public static Tensor Add(Tensor x, Tensor y) => Allocate("Elementwise.Add", x, d => Add(x, y, d));
 
     /// <summary>x + y into <paramref name="destination"/>.</summary>
     public static void Add(Tensor x, Tensor y, Tensor destination) => Binary("Elementwise.Add", x, y, destination, BinaryOp.Add);
 
     /// <summary>x * y, allocated.</summary>
-    public static Tensor Multiply(Tensor x, Tensor y) => Allocate(x, d => Multiply(x, y, d));
+    public static Tensor Multiply(Tensor x, Tensor y) => Allocate("Elementwise.Multiply", x, d => Multiply(x, y, d));
 
     /// <summary>x * y into <paramref name="destination"/>.</summary>
     public static void Multiply(Tensor x, Tensor y, Tensor destination) => Binary("Elementwise.Multiply", x, y, destination, BinaryOp.Mul);
 
     /// <summary>alpha * x, allocated.</summary>
-    public static Tensor Scale(Tensor x, float alpha) => Allocate(x, d => Scale(x, alpha, d));
+    public static Tensor Scale(Tensor x, float alpha) => Allocate("Elementwise.Scale", x, d => Scale(x, alpha, d));
 
     /// <summary>alpha * x into <paramref name="destination"/>.</summary>
     public static void Scale(Tensor x, float alpha, Tensor destination) =>
         Unary("Elementwise.Scale", x, destination, UnaryOp.Scale, alpha);
 
-    internal static Tensor Allocate(Tensor x, Action<Tensor> run)
+    internal static Tensor Allocate(string op, Tensor x, Action<Tensor> run)
     {
-        Check.Live("Tensor", "x", x);
+        Check.Live(op, "x", x);
         var d = Tensor.Empty(x.Shape, x.DType, x.Backend);
         try
         {

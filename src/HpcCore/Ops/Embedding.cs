@@ -48,7 +48,7 @@ public static class Embedding
         Span<int> dims = stackalloc int[ids.Rank + 1];
         ids.Shape.CopyTo(dims);
         dims[^1] = c;
-        Check.Shape(Op, "destination", destination, new Shape(dims), $"ids {ids.Shape} by table width {c}");
+        Check.Shape(Op, "destination", destination, new Shape(dims), "ids by table width", ids, "ids");
         if (ids.Storage is CpuStorage)
         {
             var span = ids.AsSpan<int>();

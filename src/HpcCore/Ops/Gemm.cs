@@ -77,7 +77,7 @@ public static class Gemm
             Check.Live(Op, "destination", c);
             Check.SameDevice(Op, "destination", c, a, "a");
             Check.DType(Op, "destination", c, DType.F32);
-            Check.Shape(Op, "destination", c, outShape, $"a {a.Shape} times b {b.Shape}");
+            Check.Shape(Op, "destination", c, outShape, "a times b", b, "b");
         }
         else if (o.Beta != 0)
         {

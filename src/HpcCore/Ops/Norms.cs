@@ -10,7 +10,7 @@ public static class Norms
 {
     /// <summary>LayerNorm: (x - mean) / sqrt(var + eps) * gamma + beta, with gamma and beta [C] (beta optional).</summary>
     public static Tensor LayerNorm(Tensor x, Tensor gamma, Tensor? beta, float epsilon = 1e-5f) =>
-        Elementwise.Allocate(x, d => LayerNorm(x, gamma, beta, d, epsilon));
+        Elementwise.Allocate("Norms.LayerNorm", x, d => LayerNorm(x, gamma, beta, d, epsilon));
 
     /// <summary>LayerNorm into <paramref name="destination"/> (may be x).</summary>
     public static void LayerNorm(Tensor x, Tensor gamma, Tensor? beta, Tensor destination, float epsilon = 1e-5f) =>
@@ -18,7 +18,7 @@ public static class Norms
 
     /// <summary>RMSNorm: x / sqrt(mean(x^2) + eps) * gamma, with gamma [C].</summary>
     public static Tensor RmsNorm(Tensor x, Tensor gamma, float epsilon = 1e-5f) =>
-        Elementwise.Allocate(x, d => RmsNorm(x, gamma, d, epsilon));
+        Elementwise.Allocate("Norms.RmsNorm", x, d => RmsNorm(x, gamma, d, epsilon));
 
     /// <summary>RMSNorm into <paramref name="destination"/> (may be x).</summary>
     public static void RmsNorm(Tensor x, Tensor gamma, Tensor destination, float epsilon = 1e-5f) =>
@@ -31,11 +31,11 @@ public static class Norms
         Check.MinRank(op, "x", x, 1);
         var c = new Shape(x.Shape.Last);
         Check.Operand(op, "gamma", gamma, x, "x", DType.F32);
-        Check.Shape(op, "gamma", gamma, c, $"one weight per channel of x {x.Shape}");
+        Check.Shape(op, "gamma", gamma, c, "one weight per channel", x, "x");
         if (beta is not null)
         {
             Check.Operand(op, "beta", beta, x, "x", DType.F32);
-            Check.Shape(op, "beta", beta, c, $"one bias per channel of x {x.Shape}");
+            Check.Shape(op, "beta", beta, c, "one bias per channel", x, "x");
         }
         Check.Operand(op, "destination", destination, x, "x", DType.F32);
         Check.Shape(op, "destination", destination, x.Shape, "same as x");

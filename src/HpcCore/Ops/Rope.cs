@@ -17,7 +17,7 @@ public static class Rope
     public static Tensor Apply(Tensor x, in RopeOptions options = default)
     {
         var o = options;
-        return Elementwise.Allocate(x, d => Apply(x, d, o));
+        return Elementwise.Allocate(Op, x, d => Apply(x, d, o));
     }
 
     /// <summary>Rotates x [B, T, H, D] into <paramref name="destination"/> (may be x).</summary>
@@ -38,7 +38,7 @@ public static class Rope
         if (o.Positions is { } p)
         {
             Check.Operand(Op, "Positions", p, x, "x", DType.I32);
-            Check.Shape(Op, "Positions", p, new Shape(b, t), $"one position per token of x {x.Shape}");
+            Check.Shape(Op, "Positions", p, new Shape(b, t), "one position per token", x, "x");
         }
         x.Backend.Kernels.Rope(new RopeArgs(x, destination, o.Positions, b, t, h, d, r, o.PositionOffset, o.Theta, o.Layout));
     }

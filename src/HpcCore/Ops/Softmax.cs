@@ -14,7 +14,7 @@ public static class Softmax
     private const string Op = "Softmax.Forward";
 
     /// <summary>Softmax of x [..., N], allocated.</summary>
-    public static Tensor Forward(Tensor x) => Elementwise.Allocate(x, d => Forward(x, d));
+    public static Tensor Forward(Tensor x) => Elementwise.Allocate(Op, x, d => Forward(x, d));
 
     /// <summary>Softmax of x [..., N] into <paramref name="destination"/> (may be x).</summary>
     public static void Forward(Tensor x, Tensor destination)

@@ -1,0 +1,82 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Tests.Cpu;
+
+using HpcCore.Cpu;
+using Xunit;
+
+public sealed class CpuWorkerPoolTests
+{
+    private struct CountBody : IParallelBody
+    {
+        public int[] Hits;
+
+        public readonly void Invoke(int index) => Interlocked.Increment(ref Hits[index]);
+    }
+
+    private struct NestedBody : IParallelBody
+    {
+        public CpuWorkerPool Pool;
+        public int[] Hits;
+
+        public readonly void Invoke(int index)
+        {
+            var inner = new CountBody { Hits = Hits };
+            Pool.For(Hits.Length, inner); // runs inline inside a job
+        }
+    }
+
+    private struct ThrowingBody : IParallelBody
+    {
+        public readonly void Invoke(int index)
+        {
+            if (index == 3) throw new InvalidOperationException("boom");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(2, 7)]
+    [InlineData(3, 1000)]
+    public void For_RunsEveryIndexExactlyOnce(int threads, int count)
+    {
+        using var pool = new CpuWorkerPool(threads);
+        for (int round = 0; round < 20; round++)
+        {
+            var hits = new int[count];
+            pool.For(count, new CountBody { Hits = hits });
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
+    public void For_NestedInsideAJob_RunsInline()
+    {
+        using var pool = new CpuWorkerPool(2);
+        var hits = new int[5];
+        pool.For(4, new NestedBody { Pool = pool, Hits = hits });
+        Assert.All(hits, h => Assert.Equal(4, h));
+    }
+
+    [Fact]
+    public void For_PropagatesAFailure_AndStaysUsable()
+    {
+        using var pool = new CpuWorkerPool(2);
+        var e = Assert.Throws<AggregateException>(() => pool.For(10, new ThrowingBody()));
+        Assert.IsType<InvalidOperationException>(e.InnerException);
+        var hits = new int[10];
+        pool.For(10, new CountBody { Hits = hits });
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void For_AllocatesNothingInSteadyState()
+    {
+        using var pool = new CpuWorkerPool(2);
+        var body = new CountBody { Hits = new int[64] };
+        pool.For(64, body);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) pool.For(64, body);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+}
