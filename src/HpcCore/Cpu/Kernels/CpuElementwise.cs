@@ -152,6 +152,15 @@ internal sealed unsafe partial class CpuKernels
                 (0.5f * v * (Vector512<float>.One + e)).Store(d + i);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                var e = Erf(v * 0.70710678118654752f);
+                (0.5f * v * (Vector256<float>.One + e)).Store(d + i);
+            }
+        }
         for (; i < n; i++)
         {
             float v = x[i];
@@ -168,6 +177,17 @@ internal sealed unsafe partial class CpuKernels
         var poly = t * (Vector512.Create(0.254829592f) + t * (Vector512.Create(-0.284496736f) + t * (Vector512.Create(1.421413741f)
             + t * (Vector512.Create(-1.453152027f) + t * 1.061405429f))));
         var r = Vector512<float>.One - poly * Vector512.Exp(-(a * a));
+        return r | sign;
+    }
+
+    private static Vector256<float> Erf(Vector256<float> z)
+    {
+        var sign = z & Vector256.Create(-0f);
+        var a = Vector256.Abs(z);
+        var t = Vector256<float>.One / (Vector256<float>.One + 0.3275911f * a);
+        var poly = t * (Vector256.Create(0.254829592f) + t * (Vector256.Create(-0.284496736f) + t * (Vector256.Create(1.421413741f)
+            + t * (Vector256.Create(-1.453152027f) + t * 1.061405429f))));
+        var r = Vector256<float>.One - poly * Vector256.Exp(-(a * a));
         return r | sign;
     }
 
