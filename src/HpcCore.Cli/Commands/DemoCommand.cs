@@ -45,7 +45,7 @@ internal static class DemoCommand
             double ms = Median(times[step.Name]);
             total += ms;
             string gflops = step.Flops > 0 ? (step.Flops / (ms * 1e6)).ToString("F1") : "";
-            table.AddRow(step.Name, step.Shape, ms.ToString("F3"), gflops);
+            table.AddRow(step.Name, Markup.Escape(step.Shape), ms.ToString("F3"), gflops);
         }
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"block total: {total:F2} ms (median of {reps})");
