@@ -38,7 +38,7 @@ public static class Gemm
         if (cm.ColumnMajor)
             ThrowHelper.Argument(Op, "destination", $"is a transposed view of shape {c.Shape}; its last axis must have stride 1");
         var args = new GemmArgs(a, b, c, o.Bias,
-            p.A.ColumnMajor ^ o.TransposeA, p.B.ColumnMajor ^ o.TransposeB, o.Alpha, o.Beta,
+            p.A.ColumnMajor ^ o.TransposeA, p.B.ColumnMajor ^ o.TransposeB, o.Alpha ?? 1f, o.Beta,
             p.Batch, p.M, p.N, p.K,
             p.A.BatchStride, p.B.Batch == 1 ? 0 : p.B.BatchStride, cm.BatchStride,
             p.A.Ld, p.B.Ld, cm.Ld);

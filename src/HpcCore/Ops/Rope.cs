@@ -23,7 +23,8 @@ public static class Rope
     /// <summary>Rotates x [B, T, H, D] into <paramref name="destination"/> (may be x).</summary>
     public static void Apply(Tensor x, Tensor destination, in RopeOptions options = default)
     {
-        var o = options == default ? new RopeOptions() : options;
+        var o = options;
+        float theta = o.Theta ?? 10000f;
         Check.Live(Op, "x", x);
         Check.Operand(Op, "x", x, x, "x", DType.F32);
         Check.Rank(Op, "x", x, 4, "[B, T, H, D]");
@@ -33,13 +34,13 @@ public static class Rope
         int r = o.RotaryDim == 0 ? d : o.RotaryDim;
         if (r < 0 || r > d || r % 2 != 0)
             ThrowHelper.OutOfRange(Op, "RotaryDim", o.RotaryDim, $"it must be even and within head dim {d} of x {x.Shape}");
-        if (!(o.Theta > 1f) || float.IsInfinity(o.Theta)) ThrowHelper.OutOfRange(Op, "Theta", o.Theta, "it must be finite and > 1");
+        if (!(theta > 1f) || float.IsInfinity(theta)) ThrowHelper.OutOfRange(Op, "Theta", theta, "it must be finite and > 1");
         if (o.PositionOffset < 0) ThrowHelper.OutOfRange(Op, "PositionOffset", o.PositionOffset, "it must be >= 0");
         if (o.Positions is { } p)
         {
             Check.Operand(Op, "Positions", p, x, "x", DType.I32);
             Check.Shape(Op, "Positions", p, new Shape(b, t), "one position per token", x, "x");
         }
-        x.Backend.Kernels.Rope(new RopeArgs(x, destination, o.Positions, b, t, h, d, r, o.PositionOffset, o.Theta, o.Layout));
+        x.Backend.Kernels.Rope(new RopeArgs(x, destination, o.Positions, b, t, h, d, r, o.PositionOffset, theta, o.Layout));
     }
 }

@@ -72,6 +72,26 @@ public abstract class OpsConformance : ConformanceBase
     }
 
     [Fact]
+    public void DefaultOptions_MeanAPlainProduct_AndLlamaRope()
+    {
+        var a = TestData.Uniform(15, 1);
+        var b = TestData.Uniform(20, 2);
+        using var ta = On(a, 3, 5);
+        using var tb = On(b, 5, 4);
+        using var c1 = Gemm.Multiply(ta, tb);
+        using var c2 = Gemm.Multiply(ta, tb, new GemmOptions());
+        var expected = ReferenceGemm.Multiply(a, b, null, null, 1, 3, 4, 5, false, false, 1, 0, false);
+        TensorAssert.Close(expected, Read(c1), Adjust(Tolerance.F32Gemm), "gemm default options");
+        TensorAssert.Close(expected, Read(c2), Adjust(Tolerance.F32Gemm), "gemm new GemmOptions()");
+
+        var x = TestData.Uniform(2 * 3 * 2 * 8, 3);
+        using var tx = On(x, 2, 3, 2, 8);
+        using var y = Rope.Apply(tx);
+        var expectedRope = ReferenceRope.Apply(x, 2, 3, 2, 8, 8, 10000, true, 0, null);
+        TensorAssert.Close(expectedRope, Read(y), Adjust(Tolerance.F32Reduction), "rope default options");
+    }
+
+    [Fact]
     public void AddAndMultiply_BroadcastTrailingAxes_MatchReference()
     {
         foreach (int c in Sizes)

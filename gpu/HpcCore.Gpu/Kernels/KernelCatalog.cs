@@ -1,0 +1,34 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// Every ILGPU kernel entry point by name: used by the offline PTX tests (compile for sm_90 without a GPU) and by
+// anything that wants to pre-compile or list kernels.
+using System.Reflection;
+
+namespace HpcCore.Gpu.Kernels;
+
+/// <summary>The kernel methods of this assembly, named <c>op/strategy[/type]</c>.</summary>
+internal static class KernelCatalog
+{
+    private const BindingFlags Flags = BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public;
+
+    /// <summary>Kernel name to its (closed) static kernel method.</summary>
+    public static IReadOnlyDictionary<string, MethodInfo> All { get; } = new Dictionary<string, MethodInfo>
+    {
+        ["gemm/tiled"] = Get(typeof(GemmTiledKernel)),
+        ["binary/elementwise"] = Get(typeof(BinaryKernel)),
+        ["unary/elementwise"] = Get(typeof(UnaryKernel)),
+        ["swiglu/elementwise"] = Get(typeof(SwiGluKernel)),
+        ["softmax/row"] = Get(typeof(SoftmaxRowKernel)),
+        ["norm/row"] = Get(typeof(NormRowKernel)),
+        ["rope/pair"] = Get(typeof(RopeKernel)),
+        ["embedding/gather"] = Get(typeof(EmbeddingKernel)),
+        ["argmax/row"] = Get(typeof(ArgmaxRowKernel)),
+        ["convert/elementwise"] = Get(typeof(ConvertKernel)),
+        ["copy/strided/u8"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(byte)),
+        ["copy/strided/u16"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(ushort)),
+        ["copy/strided/u32"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(uint)),
+        ["copy/strided/u64"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(ulong)),
+    };
+
+    private static MethodInfo Get(Type kernelClass) =>
+        kernelClass.GetMethod("Kernel", Flags) ?? throw new InvalidOperationException($"{kernelClass.Name} has no Kernel method.");
+}

@@ -1,0 +1,74 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// Group and grid sizes for every kernel, derived from the device. Kernels never hard-code a group size: they read
+// Group.DimX, and this class is the only place that picks it.
+using ILGPU.Runtime;
+
+namespace HpcCore.Gpu;
+
+/// <summary>
+/// Launch geometry for one accelerator. On the CPU emulator everything runs in 32-thread groups (one warp) and grids
+/// stay small, because each simulated thread is an OS thread and each barrier a <c>System.Threading.Barrier</c>.
+/// On a GPU, elementwise kernels use 256-thread groups, row reductions 128 or 256, and the tiled GEMM 256 threads
+/// over a 32x32 tile (4 outputs per thread, 8 KB of shared memory).
+/// </summary>
+public sealed class LaunchPolicy
+{
+    /// <summary>Row kernels keep one partial per warp in a static shared array of this many entries.</summary>
+    public const int MaxWarpsPerGroup = 32;
+
+    /// <summary>The GEMM kernel keeps at most this many accumulators per thread.</summary>
+    public const int MaxGemmOutputsPerThread = 4;
+
+    private LaunchPolicy(int warpSize, int elementwiseGroup, int rowGroup, int gemmGroup, int maxGroups)
+    {
+        WarpSize = warpSize;
+        ElementwiseGroupSize = elementwiseGroup;
+        RowGroupSizeMax = rowGroup;
+        GemmGroupSize = gemmGroup;
+        // Largest square tile whose outputs the group covers with at most 4 accumulators per thread.
+        GemmTile = Math.Min(32, (int)Math.Sqrt(MaxGemmOutputsPerThread * gemmGroup));
+        MaxGroups = maxGroups;
+    }
+
+    /// <summary>Threads per warp on the device.</summary>
+    public int WarpSize { get; }
+
+    /// <summary>Group size of elementwise (grid-stride) kernels.</summary>
+    public int ElementwiseGroupSize { get; }
+
+    /// <summary>Largest group size for one-group-per-row reductions.</summary>
+    public int RowGroupSizeMax { get; }
+
+    /// <summary>Group size of the tiled GEMM.</summary>
+    public int GemmGroupSize { get; }
+
+    /// <summary>Edge of the square GEMM output tile (and of the K step); shared memory holds 2 * tile^2 floats.</summary>
+    public int GemmTile { get; }
+
+    /// <summary>Most groups a grid-stride launch uses.</summary>
+    public int MaxGroups { get; }
+
+    /// <summary>The policy for <paramref name="accelerator"/>.</summary>
+    public static LaunchPolicy For(Accelerator accelerator)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        int warp = Math.Max(1, accelerator.WarpSize);
+        int maxGroup = accelerator.MaxNumThreadsPerGroup;
+        if (accelerator.AcceleratorType == AcceleratorType.CPU)
+            return new LaunchPolicy(warp, warp, warp, warp, 16);
+        int g256 = Math.Max(warp, Math.Min(256, maxGroup) / warp * warp);
+        int maxGroups = Math.Max(1, accelerator.NumMultiprocessors) * 32;
+        return new LaunchPolicy(warp, g256, Math.Min(g256, MaxWarpsPerGroup * warp), g256, maxGroups);
+    }
+
+    /// <summary>Group size for a row reduction over <paramref name="cols"/> columns: 128 for short rows, else the max.</summary>
+    public int RowGroupSize(int cols) =>
+        cols <= 2048 ? Math.Max(WarpSize, Math.Min(RowGroupSizeMax, 128)) : RowGroupSizeMax;
+
+    /// <summary>Groups for a grid-stride loop over <paramref name="work"/> items in groups of <paramref name="groupSize"/>.</summary>
+    public int GridFor(long work, int groupSize) =>
+        (int)Math.Clamp((work + groupSize - 1) / groupSize, 1, MaxGroups);
+
+    /// <summary>Groups for a one-group-per-row kernel over <paramref name="rows"/> rows (rows beyond it loop).</summary>
+    public int RowGrid(long rows) => (int)Math.Clamp(rows, 1, Math.Max(MaxGroups, 1) * 64L);
+}

@@ -1,0 +1,115 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// Front-door checks of Attention.Forward, in the library's order: live -> device -> dtype -> rank -> shape -> layout
+// -> scalars -> index ranges (the last only for host-visible CPU tensors; device kernels treat bad indices as dropped).
+namespace HpcCore.Ops;
+
+using HpcCore.Cpu;
+using HpcCore.Diagnostics;
+using HpcCore.Kernels;
+using HpcCore.Tensors;
+
+/// <summary>Validates and resolves the arguments of <see cref="Attention.Forward(Tensor, Tensor, Tensor, Tensor, in AttentionOptions)"/>.</summary>
+internal static class AttentionValidation
+{
+    private const string Op = Attention.Op;
+
+    public static AttentionArgs Resolve(Tensor q, Tensor k, Tensor v, Tensor dest, in AttentionOptions o)
+    {
+        HeadMajor("q", q, q, "[B, Tq, H, D]");
+        HeadMajor("k", k, q, "[B, Tk, Hkv, D]");
+        HeadMajor("v", v, q, "[B, Tk, Hkv, D]");
+        HeadMajor("destination", dest, q, "[B, Tq, H, D]");
+        int b = q.Shape[0], tq = q.Shape[1], h = q.Shape[2], d = q.Shape[3];
+        int tk = k.Shape[1], hkv = k.Shape[2];
+        if (k.Shape[0] != b || k.Shape[3] != d)
+            ThrowHelper.Argument(Op, "k", $"has shape {k.Shape}; expected [B, Tk, Hkv, D] with B = {b} and D = {d} of q {q.Shape}");
+        Check.Shape(Op, "v", v, k.Shape, "same as k", k, "k");
+        if (hkv == 0 || h % hkv != 0)
+            ThrowHelper.Argument(Op, "k", $"has {hkv} kv heads (shape {k.Shape}); q's {h} heads (shape {q.Shape}) must be a multiple");
+        Check.Shape(Op, "destination", dest, q.Shape, "same as q", q, "q");
+
+        float scale = o.Scale == 0f ? 1f / MathF.Sqrt(Math.Max(1, d)) : o.Scale;
+        if (!float.IsFinite(o.Scale)) ThrowHelper.OutOfRange(Op, "Scale", o.Scale, "it must be finite (0: 1/sqrt(D))");
+        if (!(o.SoftCap >= 0f) || float.IsInfinity(o.SoftCap)) ThrowHelper.OutOfRange(Op, "SoftCap", o.SoftCap, "it must be finite and >= 0 (0: off)");
+        if (o.WindowLeft is < 0) ThrowHelper.OutOfRange(Op, "WindowLeft", o.WindowLeft, "it must be >= 0 (null: unbounded)");
+        if (o.WindowRight is < 0) ThrowHelper.OutOfRange(Op, "WindowRight", o.WindowRight, "it must be >= 0 (null: unbounded)");
+        int left = o.WindowLeft ?? -1;
+        int right = o.Causal ? 0 : o.WindowRight ?? -1;
+
+        if (o.KeyPaddingMask is { } pad)
+        {
+            Check.Live(Op, "KeyPaddingMask", pad);
+            Check.SameDevice(Op, "KeyPaddingMask", pad, q, "q");
+            if (pad.DType is not (DType.Bool or DType.U8))
+                ThrowHelper.Argument(Op, "KeyPaddingMask", $"has dtype {pad.DType} (shape {pad.Shape}); expected Bool or U8");
+            Check.Contiguous(Op, "KeyPaddingMask", pad);
+            Check.Shape(Op, "KeyPaddingMask", pad, new Shape(b, tk), "[B, Tk]", k, "k");
+        }
+        if (o.KeyLengths is { } len)
+        {
+            Check.Operand(Op, "KeyLengths", len, q, "q", DType.I32);
+            Check.Shape(Op, "KeyLengths", len, new Shape(b), "[B]", q, "q");
+            InRange("KeyLengths", len, 0, tk, "key lengths must lie in [0, Tk]");
+        }
+        if (o.KeyBias is { } bias)
+        {
+            Check.Operand(Op, "KeyBias", bias, q, "q", DType.F32);
+            if (bias.Shape != new Shape(b, tk) && bias.Shape != new Shape(b, hkv, tk))
+                ThrowHelper.Argument(Op, "KeyBias", $"has shape {bias.Shape}; expected [B, Tk] = [{b}, {tk}] or [B, Hkv, Tk] = [{b}, {hkv}, {tk}] (k is {k.Shape})");
+        }
+        if (o.PositionBias is { } rel)
+        {
+            Check.Operand(Op, "PositionBias", rel, q, "q", DType.F32);
+            Check.Shape(Op, "PositionBias", rel, new Shape(h, tq, tk), "[H, Tq, Tk]", q, "q");
+        }
+        int slots = tk;
+        if (o.SelectedKeys is { } sel)
+        {
+            Check.Operand(Op, "SelectedKeys", sel, q, "q", DType.I32);
+            Check.Rank(Op, "SelectedKeys", sel, 3, "[B, Hkv, nSel]");
+            Check.Shape(Op, "SelectedKeys", sel, new Shape(b, hkv, sel.Shape[2]), "[B, Hkv, nSel]", k, "k");
+            InRange("SelectedKeys", sel, 0, tk - 1, "key indices must lie in [0, Tk)");
+            slots = sel.Shape[2];
+        }
+        if (o.KeyTotals is { } totals)
+        {
+            Check.Operand(Op, "KeyTotals", totals, q, "q", DType.F32);
+            Check.Shape(Op, "KeyTotals", totals, new Shape(b, h, slots), "[B, H, Nk]", q, "q");
+        }
+        if ((o.RowIndices is null) != (o.RowProbabilities is null))
+            ThrowHelper.Argument(Op, o.RowIndices is null ? "RowIndices" : "RowProbabilities", "is null; RowIndices and RowProbabilities go together");
+        if (o.RowIndices is { } rows)
+        {
+            Check.Operand(Op, "RowIndices", rows, q, "q", DType.I32);
+            Check.Rank(Op, "RowIndices", rows, 1, "[nRows]");
+            InRange("RowIndices", rows, 0, tq - 1, "query indices must lie in [0, Tq)");
+            var probs = o.RowProbabilities!;
+            Check.Operand(Op, "RowProbabilities", probs, q, "q", DType.F32);
+            Check.Shape(Op, "RowProbabilities", probs, new Shape(b, h, rows.Shape[0], slots), "[B, H, nRows, Nk]", q, "q");
+        }
+        return new AttentionArgs(q, k, v, dest,
+            HeadStrides.Of(q), HeadStrides.Of(k), HeadStrides.Of(v), HeadStrides.Of(dest),
+            b, tq, tk, h, hkv, d, scale, o.SoftCap, left, right,
+            o.KeyPaddingMask, o.KeyLengths, o.KeyBias, o.PositionBias, o.SelectedKeys,
+            o.KeyTotals, o.RowIndices, o.RowProbabilities, o.Variant);
+    }
+
+    /// <summary>A live F32 rank-4 operand on q's device whose last axis is contiguous.</summary>
+    private static void HeadMajor(string name, Tensor t, Tensor q, string layout)
+    {
+        Check.Live(Op, name, t);
+        Check.SameDevice(Op, name, t, q, "q");
+        Check.DType(Op, name, t, DType.F32);
+        Check.Rank(Op, name, t, 4, layout);
+        if (t.Shape[3] > 1 && t.Stride(3) != 1)
+            ThrowHelper.Argument(Op, name, $"has shape {t.Shape} with head-dim stride {t.Stride(3)}; the last axis must be contiguous");
+    }
+
+    /// <summary>Every element of a host-visible I32 index tensor lies in [lo, hi].</summary>
+    private static void InRange(string name, Tensor t, int lo, int hi, string rule)
+    {
+        if (t.Storage is not CpuStorage) return;
+        foreach (int x in t.AsSpan<int>())
+            if (x < lo || x > hi) ThrowHelper.Argument(Op, name, $"holds {x} (shape {t.Shape}); {rule}");
+    }
+}
