@@ -1,0 +1,127 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// `quick attention`: our fused CPU attention against ONNX Runtime's com.microsoft.MultiHeadAttention (inputs bound
+// once over pinned arrays), same process, interleaved. Each shape is first cross-checked against ORT (max abs
+// error); then one JSON line per shape (FLOPs = 4*B*H*T^2*D, halved for causal, the FlashAttention convention),
+// one line for the cost of the score exports (per-key totals + the [CLS] row) and, for the first shape, the
+// unfused variant; finally decode (Tq = 1 over a long KV cache) in GB/s of K/V read against a measured memcpy.
+using System.Globalization;
+using HpcCore.Cpu;
+using HpcCore.Kernels;
+using HpcCore.Ops;
+using HpcCore.Tensors;
+using Microsoft.ML.OnnxRuntime;
+
+namespace HpcCore.Benchmarks.Quick;
+
+/// <summary>The `quick attention` side-by-side benchmark.</summary>
+public static class QuickAttention
+{
+    private static readonly (int B, int H, int T, int D, bool Causal)[] Shapes =
+        [(1, 12, 1024, 64, false), (1, 12, 197, 64, false), (8, 12, 197, 64, false), (1, 32, 2048, 64, true)];
+
+    // Outputs are convex combinations of values in [-1, 1]; float accumulation in another order differs by ~1e-6.
+    private const double MaxAbsError = 1e-4;
+
+    /// <summary>Runs every shape; returns 1 if ours and ORT disagree.</summary>
+    public static int Run()
+    {
+        int threads = QuickBenchmarks.Threads;
+        using var backend = new CpuBackend(threads);
+        using var sessionOptions = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        string peer = "onnxruntime-" + OrtEnv.Instance().GetVersionString() + "-MultiHeadAttention";
+        bool first = true;
+        foreach (var (b, h, t, d, causal) in Shapes)
+        {
+            int n = b * t * h * d;
+            float[] q = Infrastructure.BenchBackends.Uniform(n, 1), k = Infrastructure.BenchBackends.Uniform(n, 2);
+            float[] v = Infrastructure.BenchBackends.Uniform(n, 3), theirs = new float[n];
+            using var tq = Tensor.From<float>(q, new Shape(b, t, h, d), backend);
+            using var tk = Tensor.From<float>(k, new Shape(b, t, h, d), backend);
+            using var tv = Tensor.From<float>(v, new Shape(b, t, h, d), backend);
+            using var to = Tensor.Empty(new Shape(b, t, h, d), DType.F32, backend);
+            using var totals = Tensor.Empty(new Shape(b, h, t), DType.F32, backend);
+            using var rows = Tensor.From<int>([0], new Shape(1), backend);
+            using var rowProbs = Tensor.Empty(new Shape(b, h, 1, t), DType.F32, backend);
+            var plain = new AttentionOptions(Causal: causal);
+            var exports = plain with { KeyTotals = totals, RowIndices = rows, RowProbabilities = rowProbs };
+            var unfused = plain with { Variant = AttentionVariant.Unfused };
+
+            long[] dims = [b, t, (long)h * d];
+            using var session = new InferenceSession(QuickAttentionModel.MultiHeadAttention(b, t, h, d, causal), sessionOptions);
+            using var oq = OrtValue.CreateTensorValueFromMemory(q, dims);
+            using var ok = OrtValue.CreateTensorValueFromMemory(k, dims);
+            using var ov = OrtValue.CreateTensorValueFromMemory(v, dims);
+            using var oo = OrtValue.CreateTensorValueFromMemory(theirs, dims);
+            using var binding = session.CreateIoBinding();
+            using var runOptions = new RunOptions();
+            binding.BindInput("query", oq);
+            binding.BindInput("key", ok);
+            binding.BindInput("value", ov);
+            binding.BindOutput("output", oo);
+
+            void Ours() => Attention.Forward(tq, tk, tv, to, plain);
+            void OursExports() => Attention.Forward(tq, tk, tv, to, exports);
+            void Theirs() => session.RunWithBinding(runOptions, binding);
+
+            Ours();
+            Theirs();
+            string shape = $"B{b}xH{h}xT{t}xD{d}{(causal ? "-causal" : "")}";
+            double err = MaxAbs(to.ToArray<float>(), theirs);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"attention {shape}: max abs error vs {peer} = {err:G3}"));
+            if (!(err <= MaxAbsError))
+            {
+                Console.Error.WriteLine($"attention {shape}: ours and {peer} disagree ({err:G3} > {MaxAbsError:G3})");
+                return 1;
+            }
+            double flops = 4.0 * b * h * t * t * d / (causal ? 2 : 1);
+            var (ours, peerTime) = Interleaved.Median(Ours, Theirs);
+            Line("attention", shape, flops / ours / 1e9, peer, flops / peerTime / 1e9);
+            var (withExports, without) = Interleaved.Median(OursExports, Ours);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"op\":\"attention-exports\",\"shape\":\"{shape}\",\"ms_with\":{withExports * 1e3:F2},\"ms_without\":{without * 1e3:F2},\"overhead\":{withExports / without - 1:F3}}}"));
+            if (first)
+            {
+                var (fused, slow) = Interleaved.Median(Ours, () => Attention.Forward(tq, tk, tv, to, unfused), rounds: 5);
+                Line("attention", shape, flops / fused / 1e9, "hpccore-unfused", flops / slow / 1e9);
+                first = false;
+            }
+        }
+        Decode(backend);
+        return 0;
+    }
+
+    /// <summary>Decode: B1, H32 over Hkv8, Tq 1, D128, Tk 16384 (64 MB of K/V); GB/s of K/V read vs memcpy.</summary>
+    private static unsafe void Decode(CpuBackend backend)
+    {
+        const int h = 32, hkv = 8, d = 128, tk = 16384;
+        using var q = Tensor.From<float>(Infrastructure.BenchBackends.Uniform(h * d, 4), new Shape(1, 1, h, d), backend);
+        using var k = Tensor.From<float>(Infrastructure.BenchBackends.Uniform(tk * hkv * d, 5), new Shape(1, tk, hkv, d), backend);
+        using var v = Tensor.From<float>(Infrastructure.BenchBackends.Uniform(tk * hkv * d, 6), new Shape(1, tk, hkv, d), backend);
+        using var o = Tensor.Empty(new Shape(1, 1, h, d), DType.F32, backend);
+        using var copy = Tensor.Empty(new Shape(1, tk, hkv, d), DType.F32, backend);
+        double bytes = 2.0 * tk * hkv * d * sizeof(float);
+        var (attn, memcpy) = Interleaved.Median(
+            () => Attention.Forward(q, k, v, o),
+            () => k.CopyTo(copy));
+        // memcpy moves bytes/2 in and bytes/2 out: its traffic equals the bytes decode reads.
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"op\":\"attention-decode\",\"shape\":\"B1xH{h}xHkv{hkv}xTq1xTk{tk}xD{d}\",\"kv_gbps\":{bytes / attn / 1e9:F1},\"copy_gbps\":{bytes / memcpy / 1e9:F1},\"ratio\":{memcpy / attn:F3}}}"));
+    }
+
+    private static void Line(string op, string shape, double ours, string peer, double theirs) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"op\":\"{op}\",\"shape\":\"{shape}\",\"ours_gflops\":{ours:F1},\"peer\":\"{peer}\",\"peer_gflops\":{theirs:F1},\"ratio\":{ours / theirs:F3}}}"));
+
+    private static double MaxAbs(float[] a, float[] b)
+    {
+        double m = 0;
+        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs((double)a[i] - b[i]));
+        return m;
+    }
+}

@@ -1,0 +1,137 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// Panel packing (GotoBLAS: Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication", TOMS 2008).
+// A panel of `width` rows of op(A) (or columns of op(B)) over a K range is stored k-major: element (r, k) at
+// dst[k * width + r], so the micro-kernel reads both operands with unit stride whatever the caller's layout,
+// transposes and leading dimensions. Rows past the matrix edge are zero-filled so the kernel never branches.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace HpcCore.Cpu;
+
+/// <summary>Copies strided matrix panels into the k-major layout the micro-kernels read.</summary>
+internal static unsafe class GemmPacking
+{
+    // Transposing packs work on k blocks of this many steps so the destination block (kBlock * width floats,
+    // at most 16 KB) stays in L1 while the source rows stream through.
+    private const int KBlock = 128;
+
+    /// <summary>
+    /// Panel whose k axis is strided: dst[k * width + r] = src[k * ld + r] for r &lt; valid, 0 beyond.
+    /// This is op(B) without transpose and op(A) with transpose: each k step is one contiguous run.
+    /// </summary>
+    public static void PackContiguous(float* src, long ld, int width, int valid, int kLen, float* dst)
+    {
+        if (valid == width && width == 32 && Vector512.IsHardwareAccelerated)
+        {
+            for (int k = 0; k < kLen; k++, src += ld, dst += 32)
+            {
+                Vector512.Store(Vector512.Load(src), dst);
+                Vector512.Store(Vector512.Load(src + 16), dst + 16);
+            }
+            return;
+        }
+        if (valid == width && (width & 7) == 0)
+        {
+            for (int k = 0; k < kLen; k++, src += ld, dst += width)
+                for (int r = 0; r < width; r += 8)
+                    Vector256.Store(Vector256.Load(src + r), dst + r);
+            return;
+        }
+        for (int k = 0; k < kLen; k++, src += ld, dst += width)
+        {
+            int r = 0;
+            for (; r < valid; r++) dst[r] = src[r];
+            for (; r < width; r++) dst[r] = 0;
+        }
+    }
+
+    /// <summary>
+    /// Panel whose rows are strided: dst[k * width + r] = src[r * ld + k] for r &lt; valid, 0 beyond.
+    /// This is op(A) without transpose and op(B) with transpose (nn.Linear weights): a transposing copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackTransposed(float* src, long ld, int width, int valid, int kLen, float* dst)
+    {
+        for (int k0 = 0; k0 < kLen; k0 += KBlock)
+        {
+            int kb = Math.Min(KBlock, kLen - k0);
+            float* d0 = dst + (long)k0 * width;
+            int r = 0;
+            if (Avx.IsSupported)
+            {
+                // Eight rows at a time through an 8x8 register transpose: 8 loads, 24 shuffles, 8 stores per 64 floats.
+                int kb8 = kb & ~7;
+                for (; r + 8 <= valid; r += 8)
+                {
+                    float* s = src + r * ld + k0;
+                    for (int k = 0; k < kb8; k += 8)
+                        Transpose8x8(s + k, ld, d0 + (long)k * width + r, width);
+                    for (int k = kb8; k < kb; k++)
+                        for (int i = 0; i < 8; i++) d0[(long)k * width + r + i] = s[i * ld + k];
+                }
+            }
+            for (; r + 4 <= valid; r += 4)
+            {
+                float* s0 = src + r * ld + k0, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+                float* d = d0 + r;
+                for (int k = 0; k < kb; k++, d += width)
+                {
+                    d[0] = s0[k];
+                    d[1] = s1[k];
+                    d[2] = s2[k];
+                    d[3] = s3[k];
+                }
+            }
+            for (; r < valid; r++)
+            {
+                float* s = src + r * ld + k0;
+                float* d = d0 + r;
+                for (int k = 0; k < kb; k++, d += width) *d = s[k];
+            }
+            if (valid < width)
+            {
+                for (int k = 0; k < kb; k++)
+                    new Span<float>(d0 + (long)k * width + valid, width - valid).Clear();
+            }
+        }
+    }
+
+    // dst[t * dstStride + i] = src[i * ld + t] for an 8x8 block (the classic AVX unpack/shuffle/permute sequence).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, long ld, float* dst, int dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + ld);
+        var r2 = Avx.LoadVector256(src + 2 * ld);
+        var r3 = Avx.LoadVector256(src + 3 * ld);
+        var r4 = Avx.LoadVector256(src + 4 * ld);
+        var r5 = Avx.LoadVector256(src + 5 * ld);
+        var r6 = Avx.LoadVector256(src + 6 * ld);
+        var r7 = Avx.LoadVector256(src + 7 * ld);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
+    }
+}
