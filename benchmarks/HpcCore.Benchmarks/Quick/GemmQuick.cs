@@ -23,13 +23,7 @@ public static class GemmQuick
     {
         int threads = QuickBenchmarks.Threads;
         using var backend = new CpuBackend(threads);
-        using var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
+        using var sessionOptions = QuickBenchmarks.CreateOrtOptions(threads);
         string peer = "onnxruntime-" + OrtEnv.Instance().GetVersionString();
         foreach (var (m, n, k) in Shapes)
         {

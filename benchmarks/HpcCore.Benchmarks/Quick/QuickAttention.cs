@@ -27,13 +27,7 @@ public static class QuickAttention
     {
         int threads = QuickBenchmarks.Threads;
         using var backend = new CpuBackend(threads);
-        using var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
+        using var sessionOptions = QuickBenchmarks.CreateOrtOptions(threads);
         string peer = "onnxruntime-" + OrtEnv.Instance().GetVersionString() + "-MultiHeadAttention";
         bool first = true;
         foreach (var (b, h, t, d, causal) in Shapes)

@@ -1,6 +1,8 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // `quick [name...]`: named side-by-side benchmarks against a peer library in the same process, interleaved,
 // printing one JSON line per shape. Add an entry to Registry to add a suite (e.g. "attention").
+using Microsoft.ML.OnnxRuntime;
+
 namespace HpcCore.Benchmarks.Quick;
 
 /// <summary>The registry and runner of quick benchmarks.</summary>
@@ -10,6 +12,7 @@ public static class QuickBenchmarks
     public static readonly IReadOnlyDictionary<string, Func<int>> Registry = new Dictionary<string, Func<int>>
     {
         ["gemm"] = GemmQuick.Run,
+        ["attention"] = QuickAttention.Run,
     };
 
     /// <summary>
@@ -18,6 +21,28 @@ public static class QuickBenchmarks
     /// </summary>
     public static int Threads =>
         int.TryParse(Environment.GetEnvironmentVariable("HPCCORE_QUICK_THREADS"), out int t) && t > 0 ? t : Environment.ProcessorCount;
+
+    /// <summary>
+    /// ONNX Runtime session options for the peer side: <paramref name="threads"/> intra-op threads, sequential.
+    /// ORT's intra-op threads spin after each run by default and then take the cores from the interleaved other side
+    /// (our kernels ran ~35% slower next to a spinning ORT), so spinning is off unless HPCCORE_QUICK_ORT_SPIN=1.
+    /// Our own pool spins only 0.5 ms after a job.
+    /// </summary>
+    public static SessionOptions CreateOrtOptions(int threads)
+    {
+        var options = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        if (!OrtSpins) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
+    }
+
+    /// <summary>True when HPCCORE_QUICK_ORT_SPIN=1 restores ORT's default spinning.</summary>
+    public static bool OrtSpins => Environment.GetEnvironmentVariable("HPCCORE_QUICK_ORT_SPIN") == "1";
 
     /// <summary>Runs the named quick benchmarks (all of them when no name is given).</summary>
     public static int Run(string[] names)

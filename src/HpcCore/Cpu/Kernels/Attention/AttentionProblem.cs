@@ -1,0 +1,79 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// The resolved attention problem as raw pointers and strides, shared by the fused tile kernel, the split-K combine
+// and the unfused reference so that all of them mask and bias logits identically.
+using System.Runtime.CompilerServices;
+using HpcCore.Kernels;
+
+namespace HpcCore.Cpu;
+
+/// <summary>Pointers, strides and options of one attention call (see <see cref="AttentionArgs"/>).</summary>
+internal unsafe struct AttentionProblem
+{
+    public float* Q, K, V, O;
+    public HeadStrides Qs, Ks, Vs, Os;
+    public int Batch, Tq, Tk, Heads, KvHeads, D, Group, Slots;
+    public float Scale, SoftCap;
+
+    /// <summary>Window extents around the aligned diagonal; -1 is unbounded (causal is Right = 0).</summary>
+    public int Left, Right;
+
+    public byte* Pad;
+    public int* Lengths, Selected, RowIndices;
+    public float* KeyBias, PositionBias, KeyTotals, RowProbabilities;
+    public long KeyBiasHeadStride;
+    public int RowCount;
+
+    public static AttentionProblem From(in AttentionArgs a) => new()
+    {
+        Q = CpuKernels.Ptr<float>(a.Q), K = CpuKernels.Ptr<float>(a.K), V = CpuKernels.Ptr<float>(a.V), O = CpuKernels.Ptr<float>(a.Dest),
+        Qs = a.QStrides, Ks = a.KStrides, Vs = a.VStrides, Os = a.DestStrides,
+        Batch = a.Batch, Tq = a.QueryLength, Tk = a.KeyLength, Heads = a.Heads, KvHeads = a.KvHeads, D = a.HeadDim,
+        Group = a.Heads / a.KvHeads, Slots = a.KeySlots, Scale = a.Scale, SoftCap = a.SoftCap,
+        Left = a.WindowLeft, Right = a.WindowRight,
+        Pad = a.KeyPaddingMask is { } p ? CpuKernels.Ptr<byte>(p) : null,
+        Lengths = a.KeyLengths is { } l ? CpuKernels.Ptr<int>(l) : null,
+        Selected = a.SelectedKeys is { } s ? CpuKernels.Ptr<int>(s) : null,
+        RowIndices = a.RowIndices is { } r ? CpuKernels.Ptr<int>(r) : null,
+        RowCount = a.RowIndices?.Shape[0] ?? 0,
+        KeyBias = a.KeyBias is { } kb ? CpuKernels.Ptr<float>(kb) : null,
+        KeyBiasHeadStride = a.KeyBias is { Rank: 3 } ? a.KeyLength : 0,
+        PositionBias = a.PositionBias is { } pb ? CpuKernels.Ptr<float>(pb) : null,
+        KeyTotals = a.KeyTotals is { } kt ? CpuKernels.Ptr<float>(kt) : null,
+        RowProbabilities = a.RowProbabilities is { } rp ? CpuKernels.Ptr<float>(rp) : null,
+    };
+
+    /// <summary>True when any score export is requested.</summary>
+    public readonly bool Exports => KeyTotals != null || RowProbabilities != null;
+
+    /// <summary>Keys visible to batch b: KeyLengths[b] or Tk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly int KeyLength(int b) => Lengths != null ? Lengths[b] : Tk;
+
+    /// <summary>Key position of slot j of kv head hkv in batch b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly int Position(int b, int hkv, int j) => Selected != null ? Selected[((long)b * KvHeads + hkv) * Slots + j] : j;
+
+    /// <summary>True when a per-key additive term (bias, padding, or lengths of a selected list) exists.</summary>
+    public readonly bool HasKeyAdd => KeyBias != null || Pad != null || (Selected != null && Lengths != null);
+
+    /// <summary>The per-key additive logit term: the key bias, or -inf for a padded or out-of-length key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float KeyAdd(int b, int hkv, int pos, int keyLength)
+    {
+        if (pos >= keyLength || (Pad != null && Pad[(long)b * Tk + pos] == 0)) return float.NegativeInfinity;
+        return KeyBias != null ? KeyBias[(long)b * Tk * (KeyBiasHeadStride == 0 ? 1 : KvHeads) + hkv * KeyBiasHeadStride + pos] : 0f;
+    }
+
+    /// <summary>
+    /// The final logit of query t of head h for key position pos given its raw scaled score, or -inf when masked
+    /// (the scalar form of what the fused tile does with vectors).
+    /// </summary>
+    public readonly float Logit(int b, int h, int t, int pos, int keyLength, float s)
+    {
+        int off = keyLength - Tq;
+        if ((Left >= 0 && pos < t + off - Left) || (Right >= 0 && pos > t + off + Right)) return float.NegativeInfinity;
+        if (SoftCap > 0f) s = AttentionMath.SoftCap(s, SoftCap);
+        if (PositionBias != null) s += PositionBias[((long)h * Tq + t) * Tk + pos];
+        return s + KeyAdd(b, h / Group, pos, keyLength);
+    }
+}

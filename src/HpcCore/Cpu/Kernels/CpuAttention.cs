@@ -1,0 +1,82 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// Fused attention on the CPU backend: work decomposition of the tile kernel (Cpu/Kernels/Attention/*), the
+// key-split combine and the totals reduction. See AttentionTileWork for the algorithm.
+using System.Runtime.Intrinsics;
+
+namespace HpcCore.Cpu;
+
+using HpcCore.Kernels;
+
+internal sealed unsafe partial class CpuKernels : IAttentionKernels
+{
+    // Splitting keys across items (flash-decoding) pays only when each split keeps a few key blocks.
+    private const int MinKeysPerSplit = 2 * AttentionTileWork.KeyBlock;
+
+    public void Attention(in AttentionArgs a)
+    {
+        var p = AttentionProblem.From(a);
+        int rows = p.Group * p.Tq;
+        if (a.Batch == 0 || a.Heads == 0) return;
+        if (rows == 0)
+        {
+            a.KeyTotals?.AsSpan<float>().Clear();
+            return;
+        }
+        if (a.Variant == AttentionVariant.Unfused || !Vector512.IsHardwareAccelerated)
+        {
+            Pool.For(a.Batch * a.Heads, new AttentionUnfusedWork { P = p });
+            return;
+        }
+
+        int threads = Pool.Threads, kvUnits = a.Batch * a.KvHeads;
+        int laneBlocks = (rows + AttentionMicroKernels.Lanes - 1) / AttentionMicroKernels.Lanes;
+        var work = new AttentionTileWork { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
+        if (p.Exports)
+        {
+            // Items own their totals, so each (batch, kv head) is cut into as few chunks as keep every core busy.
+            work.Chunks = Math.Clamp((4 * threads + kvUnits - 1) / kvUnits, 1, laneBlocks);
+        }
+        else if ((long)kvUnits * laneBlocks < 2 * threads)
+        {
+            work.Splits = Math.Clamp((4 * threads + kvUnits * laneBlocks - 1) / (kvUnits * laneBlocks), 1, Math.Max(1, p.Slots / MinKeysPerSplit));
+        }
+
+        int items = kvUnits * work.Chunks * work.Splits;
+        byte* rented = null;
+        long capacity = 0;
+        if (work.Splits > 1)
+        {
+            rented = _backend.Memory.Rent(items * work.PartialFloats * sizeof(float), out capacity);
+            work.Partials = (float*)rented;
+        }
+        else if (p.KeyTotals != null)
+        {
+            if (work.Chunks == 1)
+            {
+                work.TotalsSlab = p.KeyTotals;
+            }
+            else
+            {
+                rented = _backend.Memory.Rent((long)kvUnits * work.Chunks * p.Group * p.Slots * sizeof(float), out capacity);
+                work.TotalsSlab = (float*)rented;
+            }
+        }
+        try
+        {
+            Pool.For(items, work);
+            if (work.Splits > 1)
+                Pool.For(kvUnits * laneBlocks, new AttentionCombineWork { Tile = work });
+            else if (work.TotalsSlab != null && work.Chunks > 1)
+            {
+                Pool.For(a.Batch * a.Heads, new AttentionTotalsWork
+                {
+                    Slab = work.TotalsSlab, Totals = p.KeyTotals, KvHeads = p.KvHeads, Group = p.Group, Chunks = work.Chunks, Slots = p.Slots,
+                });
+            }
+        }
+        finally
+        {
+            if (rented != null) _backend.Memory.Return(rented, capacity);
+        }
+    }
+}
