@@ -66,9 +66,9 @@ public sealed class GemmTests : IDisposable
     }
 
     [Theory]
-    [InlineData(40, 8, 32, 6000)]   // more than the 32 MB pack budget per call: split into batch groups
-    [InlineData(1, 2048, 32, 4200)] // one matrix over the budget: split into K chunks that accumulate into C
-    public void Multiply_BeyondPackBudget_ChunksMatchReference(int batch, int m, int n, int k)
+    [InlineData(40, 8, 32, 6000)]   // many matrices with long K: several KC blocks accumulate into each C tile
+    [InlineData(1, 2048, 32, 4200)] // one tall matrix with long K and Beta/Bias applied by the first KC block only
+    public void Multiply_LongK_AccumulatesKcBlocksLikeReference(int batch, int m, int n, int k)
     {
         var a = TestData.Uniform(batch * m * k, 27);
         var b = TestData.Uniform(batch * k * n, 28);
@@ -80,7 +80,7 @@ public sealed class GemmTests : IDisposable
         using var tbias = Tensor.From<float>(bias, new Shape(n), _cpu);
         Gemm.Multiply(ta, tb, tc, new GemmOptions(Alpha: 0.5f, Beta: 2f, Bias: tbias));
         var expected = ReferenceGemm.Multiply(a, b, c0, bias, batch, m, n, k, false, false, 0.5f, 2f, false);
-        TensorAssert.Close(expected, tc.ToArray<float>(), Tolerance.F32Gemm.ForDot(k, 2), $"chunked {batch}x{m}x{n}x{k}");
+        TensorAssert.Close(expected, tc.ToArray<float>(), Tolerance.F32Gemm.ForDot(k, 2), $"long K {batch}x{m}x{n}x{k}");
     }
 
     [Theory]

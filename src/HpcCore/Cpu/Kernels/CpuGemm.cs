@@ -1,10 +1,12 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// GEMM: the GotoBLAS/BLIS algorithm (Goto & van de Geijn, TOMS 2008; Van Zee & van de Geijn, TOMS 2015).
-// Operands are packed into k-major panels (Gemm/GemmPacking.cs) in a pooled buffer, then a register-blocked
-// micro-kernel (Gemm/GemmMicroKernel512.cs: 8x32 Vector512; Gemm/GemmMicroKernel256.cs: 6x16 Vector256 fallback)
-// runs over cache blocks (Gemm/GemmBlocking.cs) on the worker pool (Gemm/GemmWork.cs). Odd sizes are handled by
-// zero-padded panels plus a scalar epilogue on edge tiles. Steady state allocates nothing: the pack buffer is
-// rented from the backend's memory pool and returned after each call.
+// GEMM: the GotoBLAS/BLIS algorithm (Goto & van de Geijn, TOMS 2008; Van Zee & van de Geijn, TOMS 2015) with
+// ONNX Runtime MLAS's unpacked A. C is split into tiles (Gemm/GemmBlocking.cs) run on the worker pool
+// (Gemm/GemmWork.cs); each tile packs its B block per KC step into a per-thread, L2-sized buffer
+// (Gemm/GemmPacking.cs) and a register-blocked micro-kernel (Gemm/GemmMicroKernel512.cs: 8x32 Vector512;
+// Gemm/GemmMicroKernel256.cs: 6x16 Vector256 fallback) reads A rows in place. Odd sizes are handled by
+// zero-padded B panels, clamped A rows and a scalar epilogue on edge tiles. Steady state allocates nothing: the
+// pack buffers are rented from the backend's memory pool and returned after each call; their size depends only
+// on KC, the tile width and the thread count, so any problem size runs without chunking.
 namespace HpcCore.Cpu;
 
 using System.Runtime.Intrinsics;
@@ -26,56 +28,40 @@ internal sealed unsafe partial class CpuKernels
         int mr = GemmUse512 ? GemmMicroKernel512.MR : GemmMicroKernel256.MR;
         int nr = GemmUse512 ? GemmMicroKernel512.NR : GemmMicroKernel256.NR;
         int mPanels = GemmBlocking.CeilDiv(a.M, mr), nPanels = GemmBlocking.CeilDiv(a.N, nr);
-        bool broadcastB = a.BatchStrideB == 0 && a.Batch > 1;
-
-        // Chunking: the whole problem if its panels fit the budget, else batch groups, then K chunks.
-        long perBatchPerK = (long)mPanels * mr + (broadcastB ? 0 : (long)nPanels * nr);
-        long sharedPerK = broadcastB ? (long)nPanels * nr : 0;
-        long groupFit = (GemmBlocking.PackBudgetFloats / a.K - sharedPerK) / perBatchPerK;
-        int batchGroup = (int)Math.Clamp(groupFit, 1, a.Batch);
-        long perK = batchGroup * perBatchPerK + sharedPerK;
-        int kChunk = a.K;
-        if (perK * a.K > GemmBlocking.PackBudgetFloats)
-            kChunk = (int)Math.Max(GemmBlocking.KcMax, GemmBlocking.PackBudgetFloats / perK / GemmBlocking.KcMax * GemmBlocking.KcMax);
-        long aFloats = (long)batchGroup * mPanels * mr * kChunk;
-        long bFloats = (broadcastB ? 1L : batchGroup) * nPanels * nr * kChunk;
+        int kc = GemmBlocking.Kc(a.K);
+        int maxNPanels = Math.Max(1, GemmBlocking.PackBlockBytes / sizeof(float) / (kc * nr));
 
         long flops = 2L * a.Batch * a.M * a.N * a.K;
         int threads = flops >= GemmBlocking.ParallelMinFlops ? Pool.Threads : 1;
+        var (mtp, mTiles, ntp, nTiles) = GemmBlocking.Tile(a.Batch, mPanels, nPanels, maxNPanels, threads);
+        int items = a.Batch * mTiles * nTiles;
+        int slots = Math.Min(threads, items);
+
+        // One buffer per thread that can run at once: the tile's B block, then (transposed A only) one A panel,
+        // each rounded to whole cache lines; the claim flags take the leading cache lines.
+        const int lineFloats = CpuMemoryPool.Alignment / sizeof(float);
+        long bPackFloats = GemmBlocking.CeilDiv((long)ntp * nr * kc, lineFloats) * lineFloats;
+        long slotFloats = bPackFloats + (a.TransA ? GemmBlocking.CeilDiv((long)mr * kc, lineFloats) * lineFloats : 0);
+        long headerBytes = GemmBlocking.CeilDiv((long)slots * sizeof(int), CpuMemoryPool.Alignment) * CpuMemoryPool.Alignment;
         var memory = _backend.Memory;
-        // The first cache line holds the job's shared pack counter; the panels follow, 64-byte aligned.
-        byte* buffer = memory.Rent(CpuMemoryPool.Alignment + (aFloats + bFloats) * sizeof(float), out long capacity);
-        float* panels = (float*)(buffer + CpuMemoryPool.Alignment);
+        byte* buffer = memory.Rent(headerBytes + slots * slotFloats * sizeof(float), out long capacity);
         try
         {
+            new Span<byte>(buffer, (int)headerBytes).Clear();
             var w = new GemmWork
             {
                 A = Ptr<float>(a.A), B = Ptr<float>(a.B), C = Ptr<float>(a.C), Bias = bias,
-                PackA = panels, PackB = panels + aFloats, PacksDone = (int*)buffer,
-                TransA = a.TransA, TransB = a.TransB, BroadcastB = broadcastB, Use512 = GemmUse512,
-                Alpha = a.Alpha, Beta = a.Beta, M = a.M, N = a.N, Mr = mr, Nr = nr, MPanels = mPanels, NPanels = nPanels,
+                SlotBase = (float*)(buffer + headerBytes), SlotFlags = (int*)buffer, Slots = slots,
+                SlotFloats = slotFloats, BPackFloats = bPackFloats,
+                TransA = a.TransA, TransB = a.TransB, BroadcastB = a.BatchStrideB == 0 && a.Batch > 1, Use512 = GemmUse512,
+                Alpha = a.Alpha, Beta = a.Beta, M = a.M, N = a.N, K = a.K, Mr = mr, Nr = nr,
+                MPanels = mPanels, NPanels = nPanels,
                 BatchStrideA = a.BatchStrideA, BatchStrideB = a.BatchStrideB, BatchStrideC = a.BatchStrideC,
-                Lda = a.Lda, Ldb = a.Ldb, Ldc = a.Ldc,
+                Lda = a.Lda, Ldb = a.Ldb, Ldc = a.Ldc, Kc = kc,
+                MTilePanels = mtp, MTiles = mTiles, NTilePanels = ntp, NTiles = nTiles,
             };
-            for (int b0 = 0; b0 < a.Batch; b0 += batchGroup)
-            {
-                w.BatchStart = b0;
-                w.BatchCount = Math.Min(batchGroup, a.Batch - b0);
-                var (mtp, mTiles, ntp, nTiles) = GemmBlocking.Tile(w.BatchCount, mPanels, nPanels, mr, nr, threads);
-                (w.MTilePanels, w.MTiles, w.NTilePanels, w.NTiles) = (mtp, mTiles, ntp, nTiles);
-                for (int k0 = 0; k0 < a.K; k0 += kChunk)
-                {
-                    w.K0 = k0;
-                    w.KLen = Math.Min(kChunk, a.K - k0);
-                    w.FirstChunk = k0 == 0;
-                    w.Kc = GemmBlocking.Kc(w.KLen);
-                    w.PackItems = threads == 1 ? 1 : 2 * threads;
-                    *w.PacksDone = 0;
-                    int items = w.PackItems + w.BatchCount * mTiles * nTiles;
-                    if (threads > 1) Pool.For(items, w);
-                    else for (int i = 0; i < items; i++) w.Invoke(i);
-                }
-            }
+            if (slots > 1) Pool.For(items, w);
+            else for (int i = 0; i < items; i++) w.Invoke(i);
         }
         finally
         {

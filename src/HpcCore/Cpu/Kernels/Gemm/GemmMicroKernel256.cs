@@ -1,12 +1,13 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // The AVX2 fallback micro-kernel for machines without accelerated Vector512: the classic 6x16 tile of BLIS's
-// Haswell kernel (12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers).
+// Haswell kernel (12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers). Like the 512-bit
+// kernel it reads A in place as row streams (MLAS style) and B from a packed panel.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
 
-/// <summary>Vector256 micro-kernel: C[6, 16] = alpha * Ap[6, kc] @ Bp[kc, 16] + beta * C + bias.</summary>
+/// <summary>Vector256 micro-kernel: C[6, 16] = alpha * A[6, kc] @ Bp[kc, 16] + beta * C + bias.</summary>
 internal static unsafe class GemmMicroKernel256
 {
     /// <summary>Rows of the register tile (A panel width).</summary>
@@ -17,8 +18,15 @@ internal static unsafe class GemmMicroKernel256
 
     /// <summary>Same contract as <see cref="GemmMicroKernel512.Run"/> for a 6x16 tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float* a, float* b, int kc, float* c, long ldc, float alpha, float beta, float* bias)
+    public static void Run(float* a, long lda, int rows, float* b, int kc, float* c, long ldc, float alpha, float beta,
+        float* bias)
     {
+        float* a0 = a;
+        float* a1 = a0 + (rows > 1 ? lda : 0);
+        float* a2 = a1 + (rows > 2 ? lda : 0);
+        float* a3 = a2 + (rows > 3 ? lda : 0);
+        float* a4 = a3 + (rows > 4 ? lda : 0);
+        float* a5 = a4 + (rows > 5 ? lda : 0);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -26,25 +34,24 @@ internal static unsafe class GemmMicroKernel256
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var av = Vector256.Create(a[0]);
+            var av = Vector256.Create(a0[k]);
             c00 = Vector256.FusedMultiplyAdd(av, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
-            av = Vector256.Create(a[1]);
+            av = Vector256.Create(a1[k]);
             c10 = Vector256.FusedMultiplyAdd(av, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
-            av = Vector256.Create(a[2]);
+            av = Vector256.Create(a2[k]);
             c20 = Vector256.FusedMultiplyAdd(av, b0, c20);
             c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
-            av = Vector256.Create(a[3]);
+            av = Vector256.Create(a3[k]);
             c30 = Vector256.FusedMultiplyAdd(av, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
-            av = Vector256.Create(a[4]);
+            av = Vector256.Create(a4[k]);
             c40 = Vector256.FusedMultiplyAdd(av, b0, c40);
             c41 = Vector256.FusedMultiplyAdd(av, b1, c41);
-            av = Vector256.Create(a[5]);
+            av = Vector256.Create(a5[k]);
             c50 = Vector256.FusedMultiplyAdd(av, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(av, b1, c51);
-            a += MR;
             b += NR;
         }
         var al = Vector256.Create(alpha);
