@@ -52,7 +52,6 @@ switch ($Verb) {
         $common = @('-c', $Config, '-r', 'linux-x64', '--self-contained', '-p:PublishSingleFile=true',
             '-p:EnableCompressionInSingleFile=true', '-p:InvariantGlobalization=true', '-p:PublishTrimmed=false')
         Invoke-Checked dotnet (@('publish', 'src/HpcCore.Cli/HpcCore.Cli.csproj') + $common + @('-o', '.gpu/cli'))
-        Invoke-Checked dotnet (@('publish', 'benchmarks/HpcCore.Benchmarks/HpcCore.Benchmarks.csproj') + $common + @('-o', '.gpu/bench'))
     }
     default { Write-Error "usage: ./build.ps1 [build|test|bench|demo|native|gpu-publish]"; exit 2 }
 }
