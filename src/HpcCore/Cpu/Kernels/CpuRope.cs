@@ -36,12 +36,14 @@ internal sealed unsafe partial class CpuKernels
             int pairs = R / 2;
             Span<float> cos = stackalloc float[pairs];
             Span<float> sin = stackalloc float[pairs];
+            Span<double> invFreq = stackalloc double[pairs];
+            for (int i = 0; i < pairs; i++) invFreq[i] = Math.Pow(Theta, -2.0 * i / R);
             for (long n = start; n < end; n++)
             {
                 long pos = P is null ? Offset + n % TokensPerBatch : P[n];
                 for (int i = 0; i < pairs; i++)
                 {
-                    double angle = pos * Math.Pow(Theta, -2.0 * i / R);
+                    double angle = pos * invFreq[i];
                     cos[i] = (float)Math.Cos(angle);
                     sin[i] = (float)Math.Sin(angle);
                 }
