@@ -13,6 +13,7 @@ public static class QuickBenchmarks
     {
         ["gemm"] = GemmQuick.Run,
         ["attention"] = QuickAttention.Run,
+        ["decode"] = QuickDecode.Run,
     };
 
     /// <summary>

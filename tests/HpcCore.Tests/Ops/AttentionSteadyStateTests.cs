@@ -1,6 +1,6 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Steady-state attention allocates nothing: no managed garbage and no fresh native buffers, on the plain path,
-// with exports (chunked totals), and on the decode path (key splits).
+// with exports (chunked totals), and on the decode kernel (with and without key splits).
 namespace HpcCore.Tests.Ops;
 
 using HpcCore.Cpu;
@@ -24,12 +24,19 @@ public sealed class AttentionSteadyStateTests
         using var rows = Tensor.From<int>([0], new Shape(1), cpu);
         using var probs = Tensor.Empty(new Shape(1, 4, 1, 600), DType.F32, cpu);
         var exports = new AttentionOptions(Causal: true, KeyTotals: totals, RowIndices: rows, RowProbabilities: probs);
+        // Decode kernel with key splits (partials and combine): B1, Tq 2, 8 heads over 2 kv heads, 4099 keys.
+        using var qd = Tensor.From<float>(TestData.Uniform(2 * 8 * 64, 4), new Shape(1, 2, 8, 64), cpu);
+        using var kd = Tensor.From<float>(TestData.Uniform(4099 * 2 * 64, 5), new Shape(1, 4099, 2, 64), cpu);
+        using var od = Tensor.Empty(qd.Shape, DType.F32, cpu);
+        using var lengths = Tensor.From<int>([4000], new Shape(1), cpu);
+        var decode = new AttentionOptions(Causal: true, KeyLengths: lengths, SoftCap: 30f);
 
         void Step()
         {
             Attention.Forward(q, k, k, o);
             Attention.Forward(q, k, k, o, exports);
             Attention.Forward(q1, k, k, o1);
+            Attention.Forward(qd, kd, kd, od, decode);
         }
 
         for (int i = 0; i < 100; i++) Step();

@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Fused attention on the CPU backend: work decomposition of the tile kernel (Cpu/Kernels/Attention/*), the
-// key-split combine and the totals reduction. See AttentionTileWork for the algorithm.
+// key-split combine and the totals reduction, and the decode kernel for Tq <= 8 (AttentionDecodeWork). See
+// AttentionTileWork and AttentionDecodeWork for the algorithms.
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
@@ -29,12 +30,19 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         }
 
         int threads = Pool.Threads, kvUnits = a.Batch * a.KvHeads;
+        if (AttentionDecodeWork.Supports(p))
+        {
+            Decode(p, rows, threads, kvUnits);
+            return;
+        }
         int laneBlocks = (rows + AttentionMicroKernels.Lanes - 1) / AttentionMicroKernels.Lanes;
         var work = new AttentionTileWork { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
         if (p.Exports)
         {
-            // Items own their totals, so each (batch, kv head) is cut into as few chunks as keep every core busy.
-            work.Chunks = Math.Clamp((4 * threads + kvUnits - 1) / kvUnits, 1, laneBlocks);
+            // Items own their totals, so each (batch, kv head) is cut into few chunks (each summed into KeyTotals
+            // afterwards): about 16 items per core, which keeps 2 cores balanced on a shared machine (4 per core
+            // cost +5% on B1 H12 T1024 and B1 H12 T197).
+            work.Chunks = Math.Clamp((16 * threads + kvUnits - 1) / kvUnits, 1, laneBlocks);
         }
         else if ((long)kvUnits * laneBlocks < 2 * threads)
         {
@@ -73,6 +81,39 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
                     Slab = work.TotalsSlab, Totals = p.KeyTotals, KvHeads = p.KvHeads, Group = p.Group, Chunks = work.Chunks, Slots = p.Slots,
                 });
             }
+        }
+        finally
+        {
+            if (rented != null) _backend.Memory.Return(rented, capacity);
+        }
+    }
+
+    /// <summary>Decode (Tq &lt;= 8, no exports): rows vectorised over D, keys split across cores when units are few.</summary>
+    private void Decode(in AttentionProblem p, int rows, int threads, int kvUnits)
+    {
+        // Items are (batch, kv-head chunk, key split): all kv heads of a batch together read K/V rows in memory
+        // order; keys are split until there are 4 items per core (keeping >= MinKeysPerSplit keys per split), and
+        // only if that is not enough, the kv heads are chunked.
+        var work = new AttentionDecodeWork { P = p, Rows = rows, Splits = 1, HeadsPerChunk = p.KvHeads };
+        int target = 4 * threads;
+        if (p.Batch < target)
+            work.Splits = Math.Clamp((target + p.Batch - 1) / p.Batch, 1, Math.Max(1, p.Slots / AttentionDecodeWork.MinKeysPerSplit));
+        if (p.Batch * work.Splits < 2 * threads)
+        {
+            int chunks = Math.Min(p.KvHeads, (target + p.Batch * work.Splits - 1) / (p.Batch * work.Splits));
+            work.HeadsPerChunk = (p.KvHeads + chunks - 1) / chunks;
+        }
+        byte* rented = null;
+        long capacity = 0;
+        if (work.Splits > 1)
+        {
+            rented = _backend.Memory.Rent(kvUnits * work.Splits * work.PartialFloats * sizeof(float), out capacity);
+            work.Partials = (float*)rented;
+        }
+        try
+        {
+            Pool.For(p.Batch * work.HeadChunks * work.Splits, work);
+            if (work.Splits > 1) Pool.For(kvUnits, new AttentionDecodeCombineWork { Decode = work });
         }
         finally
         {

@@ -4,6 +4,7 @@
 // relative error), which is below the rounding of the float accumulations around it.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace HpcCore.Cpu;
 
@@ -55,4 +56,33 @@ internal static class AttentionMath
 
     /// <summary>Scalar <c>cap * tanh(x / cap)</c>, for the row kernels.</summary>
     public static float SoftCap(float x, float cap) => cap * MathF.Tanh(x / cap);
+
+    /// <summary>
+    /// Lane i = the sum of the lanes of x_i (16 horizontal sums at once): a transposed pairwise reduction of 30
+    /// shuffles and 15 adds, against about 8 instructions (half of them serial) for each separate horizontal sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sum16(
+        Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3,
+        Vector512<float> x4, Vector512<float> x5, Vector512<float> x6, Vector512<float> x7,
+        Vector512<float> x8, Vector512<float> x9, Vector512<float> x10, Vector512<float> x11,
+        Vector512<float> x12, Vector512<float> x13, Vector512<float> x14, Vector512<float> x15)
+    {
+        // Per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3], then [sum a, sum b, sum c, sum d] of that lane.
+        var p0 = Quad(Pair(x0, x1), Pair(x2, x3));
+        var p1 = Quad(Pair(x4, x5), Pair(x6, x7));
+        var p2 = Quad(Pair(x8, x9), Pair(x10, x11));
+        var p3 = Quad(Pair(x12, x13), Pair(x14, x15));
+        // Fold the four 128-bit lanes: [p0 lanes 0+1, p0 lanes 2+3, p1 lanes 0+1, p1 lanes 2+3], then once more.
+        var z0 = Avx512F.Shuffle4x128(p0, p1, 0x88) + Avx512F.Shuffle4x128(p0, p1, 0xDD);
+        var z1 = Avx512F.Shuffle4x128(p2, p3, 0x88) + Avx512F.Shuffle4x128(p2, p3, 0xDD);
+        return Avx512F.Shuffle4x128(z0, z1, 0x88) + Avx512F.Shuffle4x128(z0, z1, 0xDD);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackLow(a, b) + Avx512F.UnpackHigh(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quad(Vector512<float> x, Vector512<float> y) =>
+        Avx512F.UnpackLow(x.AsDouble(), y.AsDouble()).AsSingle() + Avx512F.UnpackHigh(x.AsDouble(), y.AsDouble()).AsSingle();
 }

@@ -3,7 +3,8 @@
 // the lanes of two Vector512, one pass over the visible keys in blocks of KeyBlock, with the running row max m and
 // sum l kept per lane and the output accumulated unnormalised as O^T [D, 32], rescaled by exp(m_old - m_new) per
 // key block and divided by l once at the end. Rows are (head-in-group, query) pairs of one kv head, so grouped-
-// query heads share every K/V load (FA3's "pack GQA"), which also fills the lanes in decode (Tq of 1..8).
+// query heads share every K/V load (FA3's "pack GQA"). Decode (Tq of 1..8) runs AttentionDecodeWork instead,
+// unless it asks for exports or a head dim that is not a multiple of 16.
 //
 // Score exports (per-key totals, chosen probability rows) need the final m and l of each row, known only after
 // the pass. Instead of a second QK^T pass, the tile keeps its P^T blocks (exp(s - m_block) for every visible key
@@ -267,8 +268,23 @@ internal unsafe struct AttentionTileWork : IParallelBody
         {
             if (laneG[0] == laneG[nl - 1])
             {
+                // 16 keys at a time (KeyBlock is a multiple of 16, so they share one block factor): 16 lane-wise
+                // products reduced together by a transposed reduction instead of 16 horizontal sums.
                 float* row = slab + (long)laneG[0] * P.Slots;
-                for (int j = jStart; j < jEnd; j++)
+                int j = jStart;
+                for (; j + 16 <= jEnd; j += 16)
+                {
+                    float* f = blockM + (j - jStart) / KeyBlock * L, pt = st + (long)(j - jStart) * L;
+                    var f0 = Vector512.Load(f);
+                    var f1 = Vector512.Load(f + 16);
+                    var sum = AttentionMath.Sum16(
+                        Weighted(pt, f0, f1, 0), Weighted(pt, f0, f1, 1), Weighted(pt, f0, f1, 2), Weighted(pt, f0, f1, 3),
+                        Weighted(pt, f0, f1, 4), Weighted(pt, f0, f1, 5), Weighted(pt, f0, f1, 6), Weighted(pt, f0, f1, 7),
+                        Weighted(pt, f0, f1, 8), Weighted(pt, f0, f1, 9), Weighted(pt, f0, f1, 10), Weighted(pt, f0, f1, 11),
+                        Weighted(pt, f0, f1, 12), Weighted(pt, f0, f1, 13), Weighted(pt, f0, f1, 14), Weighted(pt, f0, f1, 15));
+                    (Vector512.Load(row + j) + sum).Store(row + j);
+                }
+                for (; j < jEnd; j++)
                 {
                     float* f = blockM + (j - jStart) / KeyBlock * L, pt = st + (long)(j - jStart) * L;
                     row[j] += Vector512.Sum(Vector512.Load(pt) * Vector512.Load(f) + Vector512.Load(pt + 16) * Vector512.Load(f + 16));
@@ -297,4 +313,9 @@ internal unsafe struct AttentionTileWork : IParallelBody
             }
         }
     }
+
+    /// <summary>The 32 probabilities of key k of a 16-key group folded into one vector (pairs of lanes summed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Weighted(float* pt, Vector512<float> f0, Vector512<float> f1, int k) =>
+        Vector512.FusedMultiplyAdd(Vector512.Load(pt + k * L + 16), f1, Vector512.Load(pt + k * L) * f0);
 }
