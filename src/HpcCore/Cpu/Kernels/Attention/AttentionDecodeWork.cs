@@ -180,7 +180,7 @@ internal unsafe struct AttentionDecodeWork : IParallelBody
                     var sum = Vector512<float>.Zero;
                     for (int j = 0; j < nv; j += 16)
                     {
-                        var p = AttentionMath.Exp(Vector512.Load(s + j) - mv);
+                        var p = SimdMath.Exp(Vector512.Load(s + j) - mv);
                         p.Store(s + j);
                         sum += p;
                     }

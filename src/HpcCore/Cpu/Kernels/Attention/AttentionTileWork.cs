@@ -196,15 +196,15 @@ internal unsafe struct AttentionTileWork : IParallelBody
             m1 = Vector512.Max(m1, x1);
             var n0 = Vector512.ConditionalSelect(Vector512.Equals(m0, negInf), default, m0);
             var n1 = Vector512.ConditionalSelect(Vector512.Equals(m1, negInf), default, m1);
-            var alpha0 = AttentionMath.Exp(ms0 - n0);
-            var alpha1 = AttentionMath.Exp(ms1 - n1);
+            var alpha0 = SimdMath.Exp(ms0 - n0);
+            var alpha1 = SimdMath.Exp(ms1 - n1);
             (ms0, ms1) = (n0, n1);
             Vector512<float> sum0 = default, sum1 = default;
             for (int j = 0; j < nk; j++)
             {
                 float* row = sb + j * L;
-                var p0 = AttentionMath.Exp(Vector512.Load(row) - n0);
-                var p1 = AttentionMath.Exp(Vector512.Load(row + 16) - n1);
+                var p0 = SimdMath.Exp(Vector512.Load(row) - n0);
+                var p1 = SimdMath.Exp(Vector512.Load(row + 16) - n1);
                 p0.Store(row);
                 p1.Store(row + 16);
                 sum0 += p0;
@@ -261,8 +261,8 @@ internal unsafe struct AttentionTileWork : IParallelBody
         for (int k = 0; k < blocks; k++)
         {
             float* f = blockM + k * L;
-            (AttentionMath.Exp(Vector512.Load(f) - ms0) * inv0).Store(f);
-            (AttentionMath.Exp(Vector512.Load(f + 16) - ms1) * inv1).Store(f + 16);
+            (SimdMath.Exp(Vector512.Load(f) - ms0) * inv0).Store(f);
+            (SimdMath.Exp(Vector512.Load(f + 16) - ms1) * inv1).Store(f + 16);
         }
         if (slab != null)
         {
