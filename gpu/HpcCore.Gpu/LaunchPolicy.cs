@@ -9,7 +9,8 @@ namespace HpcCore.Gpu;
 /// Launch geometry for one accelerator. On the CPU emulator everything runs in 32-thread groups (one warp) and grids
 /// stay small, because each simulated thread is an OS thread and each barrier a <c>System.Threading.Barrier</c>.
 /// On a GPU, elementwise kernels use 256-thread groups, row reductions 128 or 256, and the tiled GEMM 256 threads
-/// over a 32x32 tile (4 outputs per thread, 8 KB of shared memory).
+/// over a 32x32 tile (4 outputs per thread, 8 KB of shared memory). Fused attention uses 128 threads and query/key
+/// tiles of up to 32 x 32, shrunk with the head dim to stay within 48 KB of shared memory (emulator: 32 threads, 4 x 4).
 /// </summary>
 public sealed class LaunchPolicy
 {
@@ -19,7 +20,13 @@ public sealed class LaunchPolicy
     /// <summary>The GEMM kernel keeps at most this many accumulators per thread.</summary>
     public const int MaxGemmOutputsPerThread = 4;
 
-    private LaunchPolicy(int warpSize, int elementwiseGroup, int rowGroup, int gemmGroup, int maxGroups)
+    /// <summary>Largest head dim the fused attention kernel accepts.</summary>
+    public const int MaxAttentionHeadDim = 256;
+
+    /// <summary>Dynamic shared memory the fused attention kernel may use (ILGPU's per-group cap).</summary>
+    public const int MaxAttentionSharedBytes = 48 * 1024;
+
+    private LaunchPolicy(int warpSize, int elementwiseGroup, int rowGroup, int gemmGroup, int maxGroups, bool emulator)
     {
         WarpSize = warpSize;
         ElementwiseGroupSize = elementwiseGroup;
@@ -28,6 +35,8 @@ public sealed class LaunchPolicy
         // Largest square tile whose outputs the group covers with at most 4 accumulators per thread.
         GemmTile = Math.Min(32, (int)Math.Sqrt(MaxGemmOutputsPerThread * gemmGroup));
         MaxGroups = maxGroups;
+        AttentionGroupSize = emulator ? warpSize : Math.Max(warpSize, Math.Min(128, elementwiseGroup) / warpSize * warpSize);
+        AttentionTileMax = emulator ? 4 : 32;
     }
 
     /// <summary>Threads per warp on the device.</summary>
@@ -45,6 +54,15 @@ public sealed class LaunchPolicy
     /// <summary>Edge of the square GEMM output tile (and of the K step); shared memory holds 2 * tile^2 floats.</summary>
     public int GemmTile { get; }
 
+    /// <summary>Group size of the fused attention kernel (32 on the emulator, 128 on a GPU).</summary>
+    public int AttentionGroupSize { get; }
+
+    /// <summary>
+    /// Starting edge of the attention query and key tiles before shrinking to fit shared memory: 4 on the emulator
+    /// (so tiny test shapes cross several tiles and ragged edges), 32 on a GPU.
+    /// </summary>
+    public int AttentionTileMax { get; }
+
     /// <summary>Most groups a grid-stride launch uses.</summary>
     public int MaxGroups { get; }
 
@@ -55,10 +73,10 @@ public sealed class LaunchPolicy
         int warp = Math.Max(1, accelerator.WarpSize);
         int maxGroup = accelerator.MaxNumThreadsPerGroup;
         if (accelerator.AcceleratorType == AcceleratorType.CPU)
-            return new LaunchPolicy(warp, warp, warp, warp, 16);
+            return new LaunchPolicy(warp, warp, warp, warp, 16, emulator: true);
         int g256 = Math.Max(warp, Math.Min(256, maxGroup) / warp * warp);
         int maxGroups = Math.Max(1, accelerator.NumMultiprocessors) * 32;
-        return new LaunchPolicy(warp, g256, Math.Min(g256, MaxWarpsPerGroup * warp), g256, maxGroups);
+        return new LaunchPolicy(warp, g256, Math.Min(g256, MaxWarpsPerGroup * warp), g256, maxGroups, emulator: false);
     }
 
     /// <summary>Group size for a row reduction over <paramref name="cols"/> columns: 128 for short rows, else the max.</summary>
@@ -71,4 +89,27 @@ public sealed class LaunchPolicy
 
     /// <summary>Groups for a one-group-per-row kernel over <paramref name="rows"/> rows (rows beyond it loop).</summary>
     public int RowGrid(long rows) => (int)Math.Clamp(rows, 1, Math.Max(MaxGroups, 1) * 64L);
+
+    /// <summary>
+    /// Query-block and key-tile sizes (Bq, Bk) of the fused attention kernel for head dim <paramref name="headDim"/>:
+    /// start at <see cref="AttentionTileMax"/> and halve the larger one until the tiles fit in 48 KB
+    /// (GPU: 32 x 32 up to D = 64, 16 x 16 at D = 128, 8 x 8 at D = 256).
+    /// </summary>
+    public (int QueryBlock, int KeyTile) AttentionTiles(int headDim) => AttentionTilesFor(headDim, AttentionTileMax);
+
+    /// <summary>The tiles of <see cref="AttentionTiles"/> starting from <paramref name="tileMax"/> x <paramref name="tileMax"/>.</summary>
+    public static (int QueryBlock, int KeyTile) AttentionTilesFor(int headDim, int tileMax)
+    {
+        int bq = tileMax, bk = tileMax;
+        while (AttentionSharedFloats(headDim, bq, bk) * (long)sizeof(float) > MaxAttentionSharedBytes && (bq > 1 || bk > 1))
+        {
+            if (bk >= bq) bk /= 2;
+            else bq /= 2;
+        }
+        return (bq, bk);
+    }
+
+    /// <summary>Shared floats of the attention kernel: Q and O [Bq, D], K and V [Bk, D], S [Bq, Bk], 3 row stats.</summary>
+    public static int AttentionSharedFloats(int headDim, int queryBlock, int keyTile) =>
+        (int)Math.Min(int.MaxValue, 2L * queryBlock * headDim + 2L * keyTile * headDim + (long)queryBlock * keyTile + 3L * queryBlock);
 }

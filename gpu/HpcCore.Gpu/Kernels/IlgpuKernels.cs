@@ -6,7 +6,7 @@ namespace HpcCore.Gpu.Kernels;
 using HpcCore.Kernels;
 
 /// <summary>ILGPU kernels for every op. Arguments arrive validated from the op front doors.</summary>
-internal sealed class IlgpuKernels : IKernels
+internal sealed class IlgpuKernels : IKernels, IAttentionKernels
 {
     private readonly Lazy<GemmTiledKernel> _gemm;
     private readonly Lazy<BinaryKernel> _binary;
@@ -19,6 +19,7 @@ internal sealed class IlgpuKernels : IKernels
     private readonly Lazy<ArgmaxRowKernel> _argmax;
     private readonly Lazy<ConvertKernel> _convert;
     private readonly Lazy<CopyStridedKernel> _copy;
+    private readonly Lazy<AttentionKernel> _attention;
 
     public IlgpuKernels(IlgpuBackend backend)
     {
@@ -35,6 +36,7 @@ internal sealed class IlgpuKernels : IKernels
         _argmax = new(() => new ArgmaxRowKernel(acc, policy));
         _convert = new(() => new ConvertKernel(acc, policy));
         _copy = new(() => new CopyStridedKernel(acc, policy));
+        _attention = new(() => new AttentionKernel(acc, policy));
     }
 
     public void Gemm(in GemmArgs args) => _gemm.Value.Launch(args);
@@ -58,4 +60,6 @@ internal sealed class IlgpuKernels : IKernels
     public void Convert(in ConvertArgs args) => _convert.Value.Launch(args);
 
     public void CopyStrided(in CopyStridedArgs args) => _copy.Value.Launch(args);
+
+    public void Attention(in AttentionArgs args) => _attention.Value.Launch(args);
 }

@@ -27,6 +27,7 @@ internal static class KernelCatalog
         ["copy/strided/u16"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(ushort)),
         ["copy/strided/u32"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(uint)),
         ["copy/strided/u64"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(ulong)),
+        ["attention/fused"] = Get(typeof(AttentionFusedKernel)),
     };
 
     private static MethodInfo Get(Type kernelClass) =>

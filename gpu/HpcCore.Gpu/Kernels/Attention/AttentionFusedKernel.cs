@@ -1,0 +1,278 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// Fused scaled-dot-product attention, FlashAttention-2 style (Dao 2023, "FlashAttention-2: Faster Attention with
+// Better Parallelism and Work Partitioning", Algorithm 1), fp32 SIMT, implementing every option of AttentionArgs.
+// Algorithm: one group per (batch, head, query block of Bq rows), grid-stride over those work items. The group stages
+// its Q block [Bq, D] in dynamic shared memory, then for each key tile of Bk slots stages K and V [Bk, D] (rows read
+// through SelectedKeys when given: no copies), computes the masked, soft-capped, biased logits S [Bq, Bk], updates the
+// running row max m and sum l (online softmax: alpha = exp(m_old - m_new) rescales l and the output accumulator O,
+// which also lives in shared memory, [Bq, D]), and accumulates O += P V. At the end O / l is written; rows with no
+// visible key (l == 0) are written as zeros. exp is XMath.Exp (ex2.approx on PTX); the soft-cap tanh is built from
+// it (PTX's tanh.approx is too coarse).
+// Key tiles wholly outside the window / causal band / KeyLengths of the query block are skipped (not with
+// SelectedKeys, whose positions are arbitrary).
+// Score exports (KeyTotals, RowProbabilities) take a second pass over the key tiles once m and l are final: the logits
+// are recomputed from Q and K (no V), p = exp(s - m) / l is atomically added into KeyTotals[b, h, slot] (float
+// Atomic.Add, red.add.f32 on PTX; the host zeroes KeyTotals first) and stored into RowProbabilities for every requested
+// row of the block (a scan of RowIndices per score). Cost: a second Q K^T (about +50% of the attention FLOPs, the
+// whole key range when RowProbabilities is requested), Bq * Nk atomics per block and nRows compares per score.
+// Limits: shared memory holds (2 Bq D + 2 Bk D + Bq Bk + 3 Bq) floats, kept within 48 KB by LaunchPolicy.AttentionTiles
+// (D <= LaunchPolicy.MaxAttentionHeadDim = 256); no tensor cores (mma.sync); the row statistics update uses Bq
+// threads of the group; row-reduction order differs from the CPU kernel (results agree within Tolerance.GpuF32).
+// Kernels never throw: the host wrapper validates what the kernel cannot do (see AttentionKernel).
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+
+namespace HpcCore.Gpu.Kernels;
+
+using HpcCore.Kernels;
+
+/// <summary>Dims, flags, scalars, element offsets and strides of <see cref="AttentionFusedKernel"/>.</summary>
+internal readonly struct AttentionParams
+{
+    public readonly int Batch, Tq, Tk, H, Hkv, D, Nk, Bq, Bk, Rows;
+    public readonly int HasPad, HasLen, BiasLayout, HasPos, HasSel, HasTotals, HasRows;
+    public readonly float Scale, SoftCap;
+    public readonly int Left, Right;
+    public readonly long OffQ, OffK, OffV, OffD, OffPad, OffLen, OffBias, OffPos, OffSel, OffTotals, OffRows, OffProbs;
+    public readonly long QsB, QsT, QsH, KsB, KsT, KsH, VsB, VsT, VsH, DsB, DsT, DsH;
+
+    public AttentionParams(in AttentionArgs a, int bq, int bk)
+    {
+        Batch = a.Batch; Tq = a.QueryLength; Tk = a.KeyLength; H = a.Heads; Hkv = a.KvHeads; D = a.HeadDim;
+        Nk = a.KeySlots; Bq = bq; Bk = bk; Rows = a.RowIndices?.Shape[0] ?? 0;
+        HasPad = a.KeyPaddingMask is null ? 0 : 1;
+        HasLen = a.KeyLengths is null ? 0 : 1;
+        BiasLayout = a.KeyBias?.Rank ?? 0;
+        HasPos = a.PositionBias is null ? 0 : 1;
+        HasSel = a.SelectedKeys is null ? 0 : 1;
+        HasTotals = a.KeyTotals is null ? 0 : 1;
+        HasRows = a.RowIndices is null ? 0 : 1;
+        Scale = a.Scale; SoftCap = a.SoftCap; Left = a.WindowLeft; Right = a.WindowRight;
+        OffQ = a.Q.Offset; OffK = a.K.Offset; OffV = a.V.Offset; OffD = a.Dest.Offset;
+        OffPad = a.KeyPaddingMask?.Offset ?? 0; OffLen = a.KeyLengths?.Offset ?? 0; OffBias = a.KeyBias?.Offset ?? 0;
+        OffPos = a.PositionBias?.Offset ?? 0; OffSel = a.SelectedKeys?.Offset ?? 0; OffTotals = a.KeyTotals?.Offset ?? 0;
+        OffRows = a.RowIndices?.Offset ?? 0; OffProbs = a.RowProbabilities?.Offset ?? 0;
+        (QsB, QsT, QsH) = (a.QStrides.Batch, a.QStrides.Token, a.QStrides.Head);
+        (KsB, KsT, KsH) = (a.KStrides.Batch, a.KStrides.Token, a.KStrides.Head);
+        (VsB, VsT, VsH) = (a.VStrides.Batch, a.VStrides.Token, a.VStrides.Head);
+        (DsB, DsT, DsH) = (a.DestStrides.Batch, a.DestStrides.Token, a.DestStrides.Head);
+    }
+}
+
+/// <summary>FlashAttention-2 style fused attention, one group per (batch, head, query block).</summary>
+internal static class AttentionFusedKernel
+{
+    /// <param name="q">Storage of Q [B, Tq, H, D].</param>
+    /// <param name="k">Storage of K [B, Tk, Hkv, D].</param>
+    /// <param name="v">Storage of V [B, Tk, Hkv, D].</param>
+    /// <param name="dest">Storage of the output [B, Tq, H, D].</param>
+    /// <param name="pad">Storage of the padding mask (Bool/U8 [B, Tk]; read only when HasPad).</param>
+    /// <param name="lengths">Storage of KeyLengths I32 [B] (read only when HasLen).</param>
+    /// <param name="bias">Storage of KeyBias [B, Tk] or [B, Hkv, Tk] (read only when BiasLayout != 0).</param>
+    /// <param name="pos">Storage of PositionBias [H, Tq, Tk] (read only when HasPos).</param>
+    /// <param name="sel">Storage of SelectedKeys I32 [B, Hkv, Nk] (read only when HasSel).</param>
+    /// <param name="totals">Storage of KeyTotals [B, H, Nk], zeroed by the host (written only when HasTotals).</param>
+    /// <param name="rows">Storage of RowIndices I32 [nRows] (read only when HasRows).</param>
+    /// <param name="probs">Storage of RowProbabilities [B, H, nRows, Nk] (written only when HasRows).</param>
+    /// <param name="p">Dims, flags, scalars, offsets and strides.</param>
+    internal static void Kernel(
+        ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> dest,
+        ArrayView<byte> pad, ArrayView<int> lengths, ArrayView<float> bias, ArrayView<float> pos, ArrayView<int> sel,
+        ArrayView<float> totals, ArrayView<int> rows, ArrayView<float> probs, AttentionParams p)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        int d = p.D, bq = p.Bq, bk = p.Bk;
+        var sQ = shared.SubView(0, bq * d);                       // [Bq, D]
+        var sK = shared.SubView(bq * d, bk * d);                  // [Bk, D]
+        var sV = shared.SubView(bq * d + bk * d, bk * d);         // [Bk, D]
+        var sO = shared.SubView(bq * d + 2 * bk * d, bq * d);     // [Bq, D] output accumulator
+        long statsAt = 2L * bq * d + 2L * bk * d;
+        var sS = shared.SubView(statsAt, bq * bk);                // [Bq, Bk] logits, then probabilities
+        var sM = shared.SubView(statsAt + bq * bk, bq);           // running row max
+        var sL = shared.SubView(statsAt + bq * bk + bq, bq);      // running row sum
+        var sA = shared.SubView(statsAt + bq * bk + 2 * bq, bq);  // rescale factor of the current tile
+        int tid = Group.IdxX, g = Group.DimX;
+        int groupsPerKv = p.H / p.Hkv;
+        int qBlocks = (p.Tq + bq - 1) / bq;
+        long work = (long)p.Batch * p.H * qBlocks;
+        for (long w = Grid.IdxX; w < work; w += Grid.DimX)
+        {
+            int qb = (int)(w % qBlocks);
+            long bh = w / qBlocks;
+            int h = (int)(bh % p.H), b = (int)(bh / p.H);
+            int kvh = h / groupsPerKv, q0 = qb * bq;
+            int len = p.HasLen != 0 ? lengths[p.OffLen + b] : p.Tk;
+            int off = len - p.Tq;
+
+            // Stage Q; reset O and the row statistics.
+            for (int e = tid; e < bq * d; e += g)
+            {
+                int r = e / d, c = e - r * d, t = q0 + r;
+                sQ[e] = t < p.Tq ? q[p.OffQ + b * p.QsB + t * p.QsT + h * p.QsH + c] : 0f;
+                sO[e] = 0f;
+            }
+            for (int r = tid; r < bq; r += g)
+            {
+                sM[r] = float.NegativeInfinity;
+                sL[r] = 0f;
+            }
+            Group.Barrier();
+
+            // Key slot range that can be visible to this block (uniform over the group).
+            int jStart = 0, jEnd = p.Nk;
+            if (p.HasSel == 0)
+            {
+                int qLast = XMath.Min(q0 + bq, p.Tq) - 1;
+                jEnd = XMath.Min(jEnd, len);
+                if (p.Right >= 0) jEnd = XMath.Min(jEnd, qLast + off + p.Right + 1);
+                if (p.Left >= 0) jStart = XMath.Max(0, q0 + off - p.Left) / bk * bk;
+            }
+
+            for (int j0 = jStart; j0 < jEnd; j0 += bk)
+            {
+                StageKeys(k, v, sel, sK, sV, p, b, kvh, j0, true);
+                Group.Barrier();
+                Scores(pad, bias, pos, sel, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
+                Group.Barrier();
+                // Online softmax: new row max, rescale factor, probabilities and row sum.
+                for (int r = tid; r < bq; r += g)
+                {
+                    float mOld = sM[r], mNew = mOld;
+                    for (int c = 0; c < bk; c++) mNew = XMath.Max(mNew, sS[r * bk + c]);
+                    float alpha = 1f, sum = 0f;
+                    if (mNew != float.NegativeInfinity)
+                    {
+                        alpha = mOld == float.NegativeInfinity ? 0f : XMath.Exp(mOld - mNew);
+                        for (int c = 0; c < bk; c++)
+                        {
+                            float s = sS[r * bk + c];
+                            float e = s == float.NegativeInfinity ? 0f : XMath.Exp(s - mNew);
+                            sS[r * bk + c] = e;
+                            sum += e;
+                        }
+                    }
+                    else
+                    {
+                        for (int c = 0; c < bk; c++) sS[r * bk + c] = 0f;
+                    }
+                    sM[r] = mNew;
+                    sL[r] = sL[r] * alpha + sum;
+                    sA[r] = alpha;
+                }
+                Group.Barrier();
+                // O = alpha * O + P V (each thread owns the same O elements throughout).
+                for (int e = tid; e < bq * d; e += g)
+                {
+                    int r = e / d, c = e - r * d;
+                    float acc = sO[e] * sA[r];
+                    for (int j = 0; j < bk; j++) acc += sS[r * bk + j] * sV[j * d + c];
+                    sO[e] = acc;
+                }
+                Group.Barrier();
+            }
+
+            for (int e = tid; e < bq * d; e += g)
+            {
+                int r = e / d, c = e - r * d, t = q0 + r;
+                if (t >= p.Tq) continue;
+                float l = sL[r];
+                dest[p.OffD + b * p.DsB + t * p.DsT + h * p.DsH + c] = l > 0f ? sO[e] / l : 0f;
+            }
+
+            if (p.HasTotals != 0 || p.HasRows != 0)
+            {
+                // Second pass: recompute the logits with the final m and l; RowProbabilities needs every slot written.
+                int xStart = p.HasRows != 0 ? 0 : jStart, xEnd = p.HasRows != 0 ? p.Nk : jEnd;
+                for (int j0 = xStart; j0 < xEnd; j0 += bk)
+                {
+                    StageKeys(k, v, sel, sK, sV, p, b, kvh, j0, false);
+                    Group.Barrier();
+                    Scores(pad, bias, pos, sel, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
+                    Group.Barrier();
+                    for (int e = tid; e < bq * bk; e += g)
+                    {
+                        int r = e / bk, c = e - r * bk, t = q0 + r, j = j0 + c;
+                        if (t >= p.Tq || j >= p.Nk) continue;
+                        float s = sS[e], l = sL[r];
+                        float pr = s == float.NegativeInfinity || !(l > 0f) ? 0f : XMath.Exp(s - sM[r]) / l;
+                        long bhRow = (long)b * p.H + h;
+                        if (p.HasTotals != 0 && pr != 0f) Atomic.Add(ref totals[p.OffTotals + bhRow * p.Nk + j], pr);
+                        if (p.HasRows != 0)
+                        {
+                            for (int ri = 0; ri < p.Rows; ri++)
+                                if (rows[p.OffRows + ri] == t) probs[p.OffProbs + (bhRow * p.Rows + ri) * p.Nk + j] = pr;
+                        }
+                    }
+                    Group.Barrier();
+                }
+            }
+            Group.Barrier(); // sQ, sO and the statistics are reused by the next work item
+        }
+    }
+
+    /// <summary>
+    /// tanh from the exp: (1 - e^-2|x|) / (1 + e^-2|x|) with the sign of x. ex2.approx keeps the absolute error near
+    /// 1e-7, where PTX's tanh.approx.f32 (what XMath.Tanh lowers to) has a relative error of about 2^-11.
+    /// </summary>
+    private static float Tanh(float x)
+    {
+        float e = XMath.Exp(-2f * XMath.Abs(x));
+        float t = (1f - e) / (1f + e);
+        return x < 0f ? -t : t;
+    }
+
+    /// <summary>Stages K (and V when <paramref name="withValues"/>) rows of slots j0 .. j0 + Bk - 1; zeros past Nk.</summary>
+    private static void StageKeys(ArrayView<float> k, ArrayView<float> v, ArrayView<int> sel, ArrayView<float> sK,
+        ArrayView<float> sV, AttentionParams p, int b, int kvh, int j0, bool withValues)
+    {
+        int d = p.D;
+        for (int e = Group.IdxX; e < p.Bk * d; e += Group.DimX)
+        {
+            int c = e / d, x = e - c * d, j = j0 + c;
+            if (j < p.Nk)
+            {
+                int at = p.HasSel != 0 ? sel[p.OffSel + ((long)b * p.Hkv + kvh) * p.Nk + j] : j;
+                sK[e] = k[p.OffK + b * p.KsB + at * p.KsT + kvh * p.KsH + x];
+                if (withValues) sV[e] = v[p.OffV + b * p.VsB + at * p.VsT + kvh * p.VsH + x];
+            }
+            else
+            {
+                sK[e] = 0f;
+                if (withValues) sV[e] = 0f;
+            }
+        }
+    }
+
+    /// <summary>Logits of the [Bq, Bk] tile into <paramref name="sS"/>; dropped or out-of-range entries are -inf.</summary>
+    private static void Scores(ArrayView<byte> pad, ArrayView<float> bias, ArrayView<float> pos, ArrayView<int> sel,
+        ArrayView<float> sQ, ArrayView<float> sK, ArrayView<float> sS, AttentionParams p,
+        int b, int h, int kvh, int q0, int j0, int len, int off)
+    {
+        int d = p.D, bk = p.Bk;
+        for (int e = Group.IdxX; e < p.Bq * bk; e += Group.DimX)
+        {
+            int r = e / bk, c = e - r * bk, t = q0 + r, j = j0 + c;
+            float s = float.NegativeInfinity;
+            if (t < p.Tq && j < p.Nk)
+            {
+                int at = p.HasSel != 0 ? sel[p.OffSel + ((long)b * p.Hkv + kvh) * p.Nk + j] : j;
+                bool keep = at < len
+                    && (p.HasPad == 0 || pad[p.OffPad + (long)b * p.Tk + at] != 0)
+                    && !(p.Left >= 0 && at < t + off - p.Left)
+                    && !(p.Right >= 0 && at > t + off + p.Right);
+                if (keep)
+                {
+                    float dot = 0f;
+                    for (int x = 0; x < d; x++) dot += sQ[r * d + x] * sK[c * d + x];
+                    s = p.Scale * dot;
+                    if (p.SoftCap > 0f) s = p.SoftCap * Tanh(s / p.SoftCap);
+                    if (p.BiasLayout == 2) s += bias[p.OffBias + (long)b * p.Tk + at];
+                    else if (p.BiasLayout == 3) s += bias[p.OffBias + ((long)b * p.Hkv + kvh) * p.Tk + at];
+                    if (p.HasPos != 0) s += pos[p.OffPos + ((long)h * p.Tq + t) * p.Tk + at];
+                }
+            }
+            sS[e] = s;
+        }
+    }
+}
