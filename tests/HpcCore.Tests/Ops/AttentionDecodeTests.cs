@@ -6,6 +6,8 @@ namespace HpcCore.Tests.Ops;
 
 using HpcCore.Cpu;
 using HpcCore.Kernels;
+using HpcCore.Tensors;
+using HpcCore.Testing;
 using Xunit;
 
 public sealed class AttentionDecodeTests : IDisposable
@@ -45,7 +47,7 @@ public sealed class AttentionDecodeTests : IDisposable
 
     [Fact]
     public void CausalAndLengths_IncludingEmptyBatch() =>
-        Check(new AttentionCase(3, 5, 1200, 4, 2, 64) { Causal = true, Lengths = [1200, 0, 517], Pad = true });
+        Check(new AttentionCase(3, 5, 1200, 4, 2, 64) { Causal = true, Lengths = [1200, 0, 517], Pad = DType.Bool });
 
     [Fact]
     public void SlidingWindow() => Check(new AttentionCase(1, 8, 3000, 4, 1, 32) { Left = 700, Causal = true });

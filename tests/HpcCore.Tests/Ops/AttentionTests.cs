@@ -5,6 +5,8 @@ namespace HpcCore.Tests.Ops;
 
 using HpcCore.Cpu;
 using HpcCore.Kernels;
+using HpcCore.Tensors;
+using HpcCore.Testing;
 using Xunit;
 
 public sealed class AttentionTests : IDisposable
@@ -50,7 +52,7 @@ public sealed class AttentionTests : IDisposable
 
     [Fact]
     public void PaddingMaskAndLengths_IncludingEmptyBatch() =>
-        Check(new AttentionCase(3, 20, 37, 2, 2, 32) { Pad = true, Lengths = [37, 11, 0], Causal = true });
+        Check(new AttentionCase(3, 20, 37, 2, 2, 32) { Pad = DType.Bool, Lengths = [37, 11, 0], Causal = true });
 
     [Fact]
     public void SoftCap_WithLargeLogits() => Check(new AttentionCase(1, 33, 65, 2, 2, 64) { SoftCap = 5f, Magnitude = 4f });
@@ -75,7 +77,7 @@ public sealed class AttentionTests : IDisposable
 
     [Fact]
     public void Exports_WithCausalGqaAndChunks() =>
-        Check(new AttentionCase(1, 300, 300, 4, 1, 32) { Totals = true, Rows = [0, 299, 31, 32], Causal = true, Pad = true });
+        Check(new AttentionCase(1, 300, 300, 4, 1, 32) { Totals = true, Rows = [0, 299, 31, 32], Causal = true, Pad = DType.Bool });
 
     [Fact]
     public void Exports_WithEveryLogitOption() =>
