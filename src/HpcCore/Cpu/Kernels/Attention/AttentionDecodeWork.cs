@@ -99,18 +99,8 @@ internal unsafe struct AttentionDecodeWork : IParallelBody
             new Span<float>(o, rows * d).Clear();
         }
 
-        bool selected = P.Selected != null, windowed = P.Left >= 0 || P.Right >= 0;
-        int jStart = 0, jEnd = P.Slots;
-        if (!selected)
-        {
-            jStart = (int)Math.Clamp(minLo, 0L, keyLength);
-            jEnd = (int)Math.Clamp(maxHi + 1L, jStart, keyLength);
-        }
-        if (Splits > 1)
-        {
-            var (a, z) = CpuKernels.Range(jEnd - jStart, Splits, split);
-            (jStart, jEnd) = (jStart + (int)a, jStart + (int)z);
-        }
+        bool windowed = P.Left >= 0 || P.Right >= 0;
+        var (jStart, jEnd) = P.KeySlots(minLo, maxHi, keyLength, Splits, split);
 
         // Units run block-major, kv-head-minor, so that a block's keys of all heads (adjacent rows of a
         // [B, T, Hkv, D] cache) are read together; the next unit's rows are prefetched while this one computes.

@@ -49,6 +49,27 @@ internal unsafe struct AttentionProblem
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly int KeyLength(int b) => Lengths != null ? Lengths[b] : Tk;
 
+    /// <summary>
+    /// Key slots [Start, End) one work item scans: every slot for selected keys (their positions are arbitrary),
+    /// else the union [minLo, maxHi] of its rows' visible ranges clipped to the key length; then, when the keys are
+    /// split over <paramref name="splits"/> items, share <paramref name="split"/> of that range.
+    /// </summary>
+    public readonly (int Start, int End) KeySlots(int minLo, int maxHi, int keyLength, int splits, int split)
+    {
+        int start = 0, end = Slots;
+        if (Selected == null)
+        {
+            start = (int)Math.Clamp(minLo, 0L, keyLength);
+            end = (int)Math.Clamp(maxHi + 1L, start, keyLength);
+        }
+        if (splits > 1)
+        {
+            var (a, z) = CpuKernels.Range(end - start, splits, split);
+            (start, end) = (start + (int)a, start + (int)z);
+        }
+        return (start, end);
+    }
+
     /// <summary>Key position of slot j of kv head hkv in batch b.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly int Position(int b, int hkv, int j) => Selected != null ? Selected[((long)b * KvHeads + hkv) * Slots + j] : j;

@@ -102,17 +102,7 @@ internal unsafe struct AttentionTileWork : IParallelBody
             for (int k = 0; k < d; k++) qt[k * L + i] = q[k] * P.Scale;
         }
         bool selected = P.Selected != null, windowed = P.Left >= 0 || P.Right >= 0;
-        int jStart = 0, jEnd = P.Slots;
-        if (!selected)
-        {
-            jStart = (int)Math.Clamp(minLo, 0L, keyLength);
-            jEnd = (int)Math.Clamp(maxHi + 1L, jStart, keyLength);
-        }
-        if (Splits > 1)
-        {
-            var (a, z) = CpuKernels.Range(jEnd - jStart, Splits, split);
-            (jStart, jEnd) = (jStart + (int)a, jStart + (int)z);
-        }
+        var (jStart, jEnd) = P.KeySlots(minLo, maxHi, keyLength, Splits, split);
 
         var lo0 = Vector512.Load(lo); var lo1 = Vector512.Load(lo + 16);
         var hi0 = Vector512.Load(hi); var hi1 = Vector512.Load(hi + 16);
