@@ -21,18 +21,9 @@ public static class Attention
     public static Tensor Forward(Tensor q, Tensor k, Tensor v, in AttentionOptions options = default)
     {
         Check.Live(Op, "q", q);
-        if (q.Rank != 4) Check.Rank(Op, "q", q, 4, "[B, Tq, H, D]");
-        var d = Tensor.Empty(q.Shape, DType.F32, q.Backend);
-        try
-        {
-            Forward(q, k, v, d, options);
-        }
-        catch
-        {
-            d.Dispose();
-            throw;
-        }
-        return d;
+        Check.Rank(Op, "q", q, 4, "[B, Tq, H, D]");
+        return OutputTensor.Fill(Tensor.Empty(q.Shape, DType.F32, q.Backend), (q, k, v, options),
+            static (d, s) => Forward(s.q, s.k, s.v, d, s.options));
     }
 
     /// <summary>Attention of q [B, Tq, H, D] over k, v [B, Tk, Hkv, D] into <paramref name="destination"/> [B, Tq, H, D].</summary>

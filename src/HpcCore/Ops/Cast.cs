@@ -14,17 +14,7 @@ public static class Cast
     public static Tensor To(Tensor x, DType dtype)
     {
         Check.Live(Op, "x", x);
-        var d = Tensor.Empty(x.Shape, dtype, x.Backend);
-        try
-        {
-            To(x, d);
-        }
-        catch
-        {
-            d.Dispose();
-            throw;
-        }
-        return d;
+        return OutputTensor.Fill(Tensor.Empty(x.Shape, dtype, x.Backend), x, static (d, s) => To(s, d));
     }
 
     /// <summary>x converted into <paramref name="destination"/>'s dtype.</summary>

@@ -34,17 +34,7 @@ public static class Elementwise
     internal static Tensor Allocate(string op, Tensor x, Action<Tensor> run)
     {
         Check.Live(op, "x", x);
-        var d = Tensor.Empty(x.Shape, x.DType, x.Backend);
-        try
-        {
-            run(d);
-        }
-        catch
-        {
-            d.Dispose();
-            throw;
-        }
-        return d;
+        return OutputTensor.Fill(Tensor.Empty(x.Shape, x.DType, x.Backend), run, static (d, write) => write(d));
     }
 
     internal static void Unary(string op, Tensor x, Tensor destination, UnaryOp kind, float alpha)

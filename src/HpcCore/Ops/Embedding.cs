@@ -20,17 +20,8 @@ public static class Embedding
         Span<int> dims = stackalloc int[ids.Rank + 1];
         ids.Shape.CopyTo(dims);
         dims[^1] = table.Shape[1];
-        var d = Tensor.Empty(new Shape(dims), DType.F32, table.Backend);
-        try
-        {
-            Gather(table, ids, d);
-        }
-        catch
-        {
-            d.Dispose();
-            throw;
-        }
-        return d;
+        return OutputTensor.Fill(Tensor.Empty(new Shape(dims), DType.F32, table.Backend), (table, ids),
+            static (d, s) => Gather(s.table, s.ids, d));
     }
 
     /// <summary>

@@ -20,17 +20,7 @@ public static class Reductions
         Check.MinRank(Op, "x", x, 1);
         Span<int> dims = stackalloc int[x.Rank - 1];
         for (int i = 0; i < dims.Length; i++) dims[i] = x.Shape[i];
-        var d = Tensor.Empty(new Shape(dims), DType.I32, x.Backend);
-        try
-        {
-            Argmax(x, d);
-        }
-        catch
-        {
-            d.Dispose();
-            throw;
-        }
-        return d;
+        return OutputTensor.Fill(Tensor.Empty(new Shape(dims), DType.I32, x.Backend), x, static (d, s) => Argmax(s, d));
     }
 
     /// <summary>Row argmax of x [..., N] into I32 <paramref name="destination"/> [...].</summary>
