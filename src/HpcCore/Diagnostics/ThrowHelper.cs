@@ -29,4 +29,9 @@ internal static class ThrowHelper
     [DoesNotReturn]
     public static void NotImplementedOnDevice(string op, string device) =>
         throw new NotSupportedException($"{op}: no kernel for this op on {device}.");
+
+    /// <summary>Throws <see cref="NotSupportedException"/> for a valid option a backend's kernel does not implement.</summary>
+    [DoesNotReturn]
+    public static void OptionNotSupported(string op, string option, string device) =>
+        throw new NotSupportedException($"{op}: {option} is not implemented on {device}.");
 }

@@ -17,12 +17,12 @@ public static class Attention
 {
     internal const string Op = "Attention.Forward";
 
-    /// <summary>Attention output [B, Tq, H, D], allocated on q's backend.</summary>
+    /// <summary>Attention output [B, Tq, H, D] in q's dtype, allocated on q's backend.</summary>
     public static Tensor Forward(Tensor q, Tensor k, Tensor v, in AttentionOptions options = default)
     {
         Check.Live(Op, "q", q);
         Check.Rank(Op, "q", q, 4, "[B, Tq, H, D]");
-        return OutputTensor.Fill(Tensor.Empty(q.Shape, DType.F32, q.Backend), (q, k, v, options),
+        return OutputTensor.Fill(Tensor.Empty(q.Shape, q.DType, q.Backend), (q, k, v, options),
             static (d, s) => Forward(s.q, s.k, s.v, d, s.options));
     }
 

@@ -25,6 +25,16 @@ using HpcCore.Tensors;
 /// <param name="RowIndices">I32 [nRows]: query positions whose probability rows are exported (e.g. 0 for [CLS]).</param>
 /// <param name="RowProbabilities">Output F32 [B, H, nRows, Nk]: the probability rows of <paramref name="RowIndices"/>.</param>
 /// <param name="Variant">Fused (default) or the unfused reference.</param>
+/// <param name="BlockMask">
+/// Bool or U8 [B or 1, H or 1, ceil(Tq / BlockSize), ceil(Tk / BlockSize)]: block-sparse mask; a zero entry drops
+/// every (query, key) pair of that block (key blocks are by key position, also with SelectedKeys), so the kernel can
+/// skip the block without computing it (BigBird/Longformer-style patterns, block-diagonal FIT/Block Transformer).
+/// </param>
+/// <param name="BlockSize">Edge of a <paramref name="BlockMask"/> block in queries and keys; 0 means 64.</param>
+/// <param name="KeyMeans">
+/// Output F32 [B, Tk, D]: the keys averaged over the Hkv kv heads (ToMe's merge metric <c>k.mean(1)</c>; with GQA the
+/// mean over the H expanded heads is the same), written from the K the kernel reads anyway.
+/// </param>
 public readonly record struct AttentionOptions(
     float Scale = 0f,
     bool Causal = false,
@@ -39,4 +49,11 @@ public readonly record struct AttentionOptions(
     Tensor? KeyTotals = null,
     Tensor? RowIndices = null,
     Tensor? RowProbabilities = null,
-    AttentionVariant Variant = AttentionVariant.Fused);
+    AttentionVariant Variant = AttentionVariant.Fused,
+    Tensor? BlockMask = null,
+    int BlockSize = 0,
+    Tensor? KeyMeans = null)
+{
+    /// <summary>Block edge used when <see cref="BlockSize"/> is 0.</summary>
+    public const int DefaultBlockSize = 64;
+}

@@ -87,19 +87,43 @@ internal static class AttentionValidation
             Check.Operand(Op, "RowProbabilities", probs, q, "q", DType.F32);
             Check.Shape(Op, "RowProbabilities", probs, new Shape(b, h, rows.Shape[0], slots), "[B, H, nRows, Nk]", q, "q");
         }
+        int blockSize = o.BlockSize == 0 ? AttentionOptions.DefaultBlockSize : o.BlockSize;
+        if (o.BlockSize < 0) ThrowHelper.OutOfRange(Op, "BlockSize", o.BlockSize, "it must be > 0 (0: 64)");
+        if (o.BlockMask is { } blocks)
+        {
+            Check.Live(Op, "BlockMask", blocks);
+            Check.SameDevice(Op, "BlockMask", blocks, q, "q");
+            if (blocks.DType is not (DType.Bool or DType.U8))
+                ThrowHelper.Argument(Op, "BlockMask", $"has dtype {blocks.DType} (shape {blocks.Shape}); expected Bool or U8");
+            Check.Contiguous(Op, "BlockMask", blocks);
+            Check.Rank(Op, "BlockMask", blocks, 4, "[B or 1, H or 1, ceil(Tq / BlockSize), ceil(Tk / BlockSize)]");
+            int qb = (tq + blockSize - 1) / blockSize, kb = (tk + blockSize - 1) / blockSize;
+            if ((blocks.Shape[0] != b && blocks.Shape[0] != 1) || (blocks.Shape[1] != h && blocks.Shape[1] != 1)
+                || blocks.Shape[2] != qb || blocks.Shape[3] != kb)
+                ThrowHelper.Argument(Op, "BlockMask", $"has shape {blocks.Shape}; expected [{b} or 1, {h} or 1, {qb}, {kb}] for q {q.Shape}, k {k.Shape} and BlockSize {blockSize}");
+        }
+        if (o.KeyMeans is { } means)
+        {
+            Check.Operand(Op, "KeyMeans", means, q, "q", DType.F32);
+            Check.Shape(Op, "KeyMeans", means, new Shape(b, tk, d), "[B, Tk, D]", k, "k");
+        }
         return new AttentionArgs(q, k, v, dest,
             HeadStrides.Of(q), HeadStrides.Of(k), HeadStrides.Of(v), HeadStrides.Of(dest),
             b, tq, tk, h, hkv, d, scale, o.SoftCap, left, right,
             o.KeyPaddingMask, o.KeyLengths, o.KeyBias, o.PositionBias, o.SelectedKeys,
-            o.KeyTotals, o.RowIndices, o.RowProbabilities, o.Variant);
+            o.KeyTotals, o.RowIndices, o.RowProbabilities, o.Variant,
+            o.BlockMask, blockSize, o.KeyMeans);
     }
 
-    /// <summary>A live F32 rank-4 operand on q's device whose last axis is contiguous.</summary>
+    /// <summary>A live rank-4 operand on q's device with q's dtype (F32, F16 or BF16) whose last axis is contiguous.</summary>
     private static void HeadMajor(string name, Tensor t, Tensor q, string layout)
     {
         Check.Live(Op, name, t);
         Check.SameDevice(Op, name, t, q, "q");
-        Check.DType(Op, name, t, DType.F32);
+        if (q.DType is not (DType.F32 or DType.F16 or DType.BF16))
+            ThrowHelper.Argument(Op, "q", $"has dtype {q.DType} (shape {q.Shape}); expected F32, F16 or BF16");
+        if (t.DType != q.DType)
+            ThrowHelper.Argument(Op, name, $"has dtype {t.DType} (shape {t.Shape}); expected q's dtype {q.DType}");
         Check.Rank(Op, name, t, 4, layout);
         if (t.Shape[3] > 1 && t.Stride(3) != 1)
             ThrowHelper.Argument(Op, name, $"has shape {t.Shape} with head-dim stride {t.Stride(3)}; the last axis must be contiguous");

@@ -44,7 +44,12 @@ public sealed class AttentionBadInputTests : IDisposable
         Rejects<ArgumentException>(() => Attention.Forward(q, F(2, 6, 2, 8), F(2, 7, 2, 8)), Op, "v", "[2, 7, 2, 8]");
         Rejects<ArgumentException>(() => Attention.Forward(q, F(2, 6, 2, 8), F(2, 6, 2, 8), F(2, 5, 4, 9)), Op, "destination");
         Rejects<ArgumentException>(() => Attention.Forward(F(2, 8, 4, 5).Transpose(1, 3), q, q), Op, "q", "head-dim stride");
-        Rejects<ArgumentException>(() => Attention.Forward(T(DType.F16, 2, 5, 4, 8), q, q), Op, "q", "F16");
+        Rejects<ArgumentException>(() => Attention.Forward(T(DType.F16, 2, 5, 4, 8), q, q), Op, "k", "F32", "q's dtype F16");
+        Rejects<ArgumentException>(() => Attention.Forward(T(DType.I32, 2, 5, 4, 8), q, q), Op, "q", "I32", "F32, F16 or BF16");
+        Rejects<ArgumentException>(() => Attention.Forward(q, q, q, new AttentionOptions(BlockMask: T(DType.Bool, 2, 4, 1, 2))), Op, "BlockMask", "[2, 4, 1, 2]", "[2 or 1, 4 or 1, 1, 1]");
+        Rejects<ArgumentException>(() => Attention.Forward(q, q, q, new AttentionOptions(BlockMask: T(DType.F32, 1, 1, 1, 1))), Op, "BlockMask", "F32");
+        Rejects<ArgumentOutOfRangeException>(() => Attention.Forward(q, q, q, new AttentionOptions(BlockSize: -1)), Op, "BlockSize");
+        Rejects<ArgumentException>(() => Attention.Forward(q, q, q, new AttentionOptions(KeyMeans: F(2, 5, 4))), Op, "KeyMeans", "[2, 5, 4]", "[B, Tk, D]");
     }
 
     [Fact]

@@ -26,6 +26,10 @@ internal sealed class AttentionKernel(Accelerator accelerator, LaunchPolicy poli
             throw new NotSupportedException($"Attention.Forward: Variant {a.Variant} is not implemented on the ILGPU backend (only {AttentionVariant.Fused}).");
         if (a.HeadDim > LaunchPolicy.MaxAttentionHeadDim)
             throw new NotSupportedException($"Attention.Forward: HeadDim {a.HeadDim} exceeds the ILGPU backend's limit of {LaunchPolicy.MaxAttentionHeadDim} (48 KB of shared memory).");
+        if (a.Q.DType != Tensors.DType.F32)
+            throw new NotSupportedException($"Attention.Forward: dtype {a.Q.DType} is not implemented on the ILGPU backend.");
+        if (a.BlockMask is not null || a.KeyMeans is not null)
+            throw new NotSupportedException("Attention.Forward: BlockMask and KeyMeans are not implemented on the ILGPU backend.");
         int nk = a.KeySlots;
         long totalsCount = (long)a.Batch * a.Heads * nk;
         if (a.KeyTotals is { } totals && totalsCount > 0)

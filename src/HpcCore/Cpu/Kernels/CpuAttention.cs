@@ -6,6 +6,7 @@ using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
 
+using HpcCore.Diagnostics;
 using HpcCore.Kernels;
 
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
@@ -15,6 +16,9 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
 
     public void Attention(in AttentionArgs a)
     {
+        if (a.Q.DType != Tensors.DType.F32) ThrowHelper.OptionNotSupported(Ops.Attention.Op, $"dtype {a.Q.DType}", "the CPU backend");
+        if (a.BlockMask is not null) ThrowHelper.OptionNotSupported(Ops.Attention.Op, "BlockMask", "the CPU backend");
+        if (a.KeyMeans is not null) ThrowHelper.OptionNotSupported(Ops.Attention.Op, "KeyMeans", "the CPU backend");
         var p = AttentionProblem.From(a);
         int rows = p.Group * p.Tq;
         if (a.Batch == 0 || a.Heads == 0) return;

@@ -28,7 +28,8 @@ public readonly record struct HeadStrides(long Batch, long Token, long Head)
 }
 
 /// <summary>
-/// Validated attention arguments. Q [B, Tq, H, D], K and V [B, Tk, Hkv, D], Dest [B, Tq, H, D], all F32 with
+/// Validated attention arguments. Q [B, Tq, H, D], K and V [B, Tk, Hkv, D], Dest [B, Tq, H, D], all of one dtype
+/// (F32, F16 or BF16; a kernel set throws NotSupportedException for a dtype it lacks; accumulation is F32) with
 /// element strides given (the D axis is contiguous). Query head h reads kv head <c>h / (H / Hkv)</c>.
 /// Logit of (query t, key slot j): <c>s = Scale * q.k</c>; then <c>SoftCap * tanh(s / SoftCap)</c> when SoftCap &gt; 0;
 /// plus KeyBias[b, (hkv,) pos] and PositionBias[h, t, pos]; key position pos = j, or SelectedKeys[b, hkv, j].
@@ -37,6 +38,9 @@ public readonly record struct HeadStrides(long Batch, long Token, long Head)
 /// KeyLengths[b] or Tk; a negative extent is unbounded; causal is WindowRight = 0). Rows with no key left give zeros.
 /// Optional exports: KeyTotals F32 [B, H, Nk] (probabilities summed over queries, Nk = Tk or nSel), and
 /// RowProbabilities F32 [B, H, nRows, Nk] for the query positions in RowIndices I32 [nRows]; both contiguous.
+/// BlockMask (Bool or U8, contiguous [B or 1, H or 1, ceil(Tq / BlockSize), ceil(Tk / BlockSize)]) drops the pair
+/// (t, pos) when its entry at [b, h, t / BlockSize, pos / BlockSize] is 0 (size-1 axes broadcast). KeyMeans F32
+/// [B, Tk, D] (contiguous) receives K averaged over the kv heads.
 /// </summary>
 public readonly record struct AttentionArgs(
     Tensor Q, Tensor K, Tensor V, Tensor Dest,
@@ -45,7 +49,8 @@ public readonly record struct AttentionArgs(
     float Scale, float SoftCap, int WindowLeft, int WindowRight,
     Tensor? KeyPaddingMask, Tensor? KeyLengths, Tensor? KeyBias, Tensor? PositionBias, Tensor? SelectedKeys,
     Tensor? KeyTotals, Tensor? RowIndices, Tensor? RowProbabilities,
-    AttentionVariant Variant)
+    AttentionVariant Variant,
+    Tensor? BlockMask, int BlockSize, Tensor? KeyMeans)
 {
     /// <summary>Key slots each query attends over: nSel with SelectedKeys, else Tk.</summary>
     public int KeySlots => SelectedKeys is { } s ? s.Shape[2] : KeyLength;
