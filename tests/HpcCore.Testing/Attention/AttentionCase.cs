@@ -12,7 +12,8 @@ using HpcCore.Testing.Reference;
 /// <summary>
 /// One attention test case, shared by every backend's tests: seeded inputs and options, Attention.Forward on a backend
 /// (outputs poisoned with NaN first), and the double reference. Pad is the mask dtype (Bool or U8) or null; Bias is
-/// 0 (none), 2 ([B, Tk]) or 3 ([B, Hkv, Tk]).
+/// 0 (none), 2 ([B, Tk]) or 3 ([B, Hkv, Tk]). Block &gt; 0 adds a random block mask of that edge ([B, H, ...], or
+/// [1, 1, ...] with BlockBroadcast); Means exports KeyMeans; DType F16 or BF16 runs on rounded operands.
 /// </summary>
 public sealed record AttentionCase(int B, int Tq, int Tk, int H, int Hkv, int D)
 {
@@ -28,22 +29,31 @@ public sealed record AttentionCase(int B, int Tq, int Tk, int H, int Hkv, int D)
     public int[]? Rows { get; init; }
     public bool Totals { get; init; }
     public float Magnitude { get; init; } = 1f;
+    public int Block { get; init; }
+    public bool BlockBroadcast { get; init; }
+    public bool Means { get; init; }
+    public DType DType { get; init; } = DType.F32;
 
     /// <summary>q, k, v as slices of one packed [B, T, 3H, D] projection (Tq = Tk, H = Hkv) and a strided destination.</summary>
     public bool Packed { get; init; }
     public int Seed { get; init; } = 1;
 
     private int Slots => Selected > 0 ? Selected : Tk;
-    private float[] Q => Scaled(TestData.Uniform(B * Tq * H * D, Seed));
-    private float[] K => Scaled(TestData.Uniform(B * Tk * Hkv * D, Seed + 1));
-    private float[] V => TestData.Uniform(B * Tk * Hkv * D, Seed + 2);
+    private float[] Q => Rounded(Scaled(TestData.Uniform(B * Tq * H * D, Seed)));
+    private float[] K => Rounded(Scaled(TestData.Uniform(B * Tk * Hkv * D, Seed + 1)));
+    private float[] V => Rounded(TestData.Uniform(B * Tk * Hkv * D, Seed + 2));
+    private int BlockMaskBatch => BlockBroadcast ? 1 : B;
+    private int BlockMaskHeads => BlockBroadcast ? 1 : H;
+    private Shape BlockMaskShape => new(BlockMaskBatch, BlockMaskHeads, (Tq + Block - 1) / Block, (Tk + Block - 1) / Block);
+    private bool[]? BlockKeep => Block == 0 ? null
+        : TestData.Ints((int)BlockMaskShape.ElementCount, Seed + 7, 5).Select(x => x >= 2).ToArray();
     private bool[]? Keep => Pad is null ? null : TestData.Ints(B * Tk, Seed + 3, 4).Select(x => x != 0).ToArray();
     private float[]? KeyBias => Bias == 0 ? null : TestData.Uniform(B * (Bias == 3 ? Hkv : 1) * Tk, Seed + 4, -2f, 2f);
     private float[]? PosBias => Rel ? TestData.Uniform(H * Tq * Tk, Seed + 5, -3f, 3f) : null;
     private int[]? Sel => Selected > 0 ? TestData.Ints(B * Hkv * Selected, Seed + 6, Tk) : null;
 
     /// <summary>Runs Attention.Forward on <paramref name="backend"/>: output, key totals and probability rows.</summary>
-    public (float[] Output, float[]? Totals, float[]? Rows) Run(IBackend backend, AttentionVariant variant = AttentionVariant.Fused)
+    public (float[] Output, float[]? Totals, float[]? Rows, float[]? Means) Run(IBackend backend, AttentionVariant variant = AttentionVariant.Fused)
     {
         var owned = new List<Tensor>();
         Tensor Own(Tensor t)
@@ -75,6 +85,10 @@ public sealed record AttentionCase(int B, int Tq, int Tk, int H, int Hkv, int D)
                 tv = Own(Tensor.From<float>(v, new Shape(B, Tk, Hkv, D), backend));
                 dest = Own(Tensor.From<float>(NaNs(B * Tq * H * D), new Shape(B, Tq, H, D), backend));
             }
+            if (DType != DType.F32)
+            {
+                (tq, tk, tv, dest) = (Own(Cast.To(tq, DType)), Own(Cast.To(tk, DType)), Own(Cast.To(tv, DType)), Own(Cast.To(dest, DType)));
+            }
             Tensor? pad = null;
             if (Keep is { } keep)
             {
@@ -96,9 +110,14 @@ public sealed record AttentionCase(int B, int Tq, int Tk, int H, int Hkv, int D)
                 RowIndices: Rows is null ? null : Own(Tensor.From<int>(Rows, new Shape(Rows.Length), backend)),
                 RowProbabilities: Rows is null ? null
                     : Own(Tensor.From<float>(NaNs(B * H * Rows.Length * Slots), new Shape(B, H, Rows.Length, Slots), backend)),
-                Variant: variant);
+                Variant: variant,
+                BlockMask: BlockKeep is { } blocks ? Own(Tensor.From<bool>(blocks, BlockMaskShape, backend)) : null,
+                BlockSize: Block,
+                KeyMeans: Means ? Own(Tensor.From<float>(NaNs(B * Tk * D), new Shape(B, Tk, D), backend)) : null);
             Attention.Forward(tq, tk, tv, dest, options);
-            return (dest.Contiguous().ToArray<float>(), options.KeyTotals?.ToArray<float>(), options.RowProbabilities?.ToArray<float>());
+            var output = DType == DType.F32 ? dest.Contiguous() : Own(Cast.To(dest, DType.F32));
+            return (output.Contiguous().ToArray<float>(), options.KeyTotals?.ToArray<float>(), options.RowProbabilities?.ToArray<float>(),
+                options.KeyMeans?.ToArray<float>());
         }
         finally
         {
@@ -113,6 +132,7 @@ public sealed record AttentionCase(int B, int Tq, int Tk, int H, int Hkv, int D)
             Scale = 1.0 / Math.Sqrt(D), Causal = Causal, WindowLeft = Left, WindowRight = Right, SoftCap = SoftCap,
             Keep = Keep, Lengths = Lengths, KeyBias = KeyBias, KeyBiasPerKvHead = Bias == 3, PositionBias = PosBias,
             Selected = Sel, SelectedCount = Selected, Rows = Rows,
+            BlockMask = BlockKeep, BlockMaskBatch = BlockMaskBatch, BlockMaskHeads = BlockMaskHeads, BlockSize = Math.Max(1, Block),
         });
 
     /// <summary>
@@ -122,13 +142,33 @@ public sealed record AttentionCase(int B, int Tq, int Tk, int H, int Hkv, int D)
     /// </summary>
     public void Check(IBackend backend, AttentionVariant variant = AttentionVariant.Fused, Tolerance? tolerance = null)
     {
-        var (output, totals, rows) = Run(backend, variant);
+        var (output, totals, rows, means) = Run(backend, variant);
         var expected = Expected();
         var tol = (tolerance ?? Tolerance.F32Reduction).ForDot(1, Magnitude * Magnitude);
         string what = $"{this} {variant}";
-        TensorAssert.Close(expected.Output, output, tol, what + " output");
+        // A reduced-precision destination adds one rounding of the output to the F32 accumulation error.
+        var outTol = DType switch
+        {
+            DType.F16 => new Tolerance("F16Attention", tol.Atol + Tolerance.F16Rounding.Atol, tol.Rtol + Tolerance.F16Rounding.Rtol, double.PositiveInfinity),
+            DType.BF16 => new Tolerance("BF16Attention", tol.Atol + 1e-6, tol.Rtol + Tolerance.BF16Rounding.Rtol, double.PositiveInfinity),
+            _ => tol,
+        };
+        TensorAssert.Close(expected.Output, output, outTol, what + " output");
+        if (Means) TensorAssert.Close(ReferenceAttention.KeyMeans(K, B, Tk, Hkv, D), means!, Tolerance.F32Reduction.ForDot(Hkv), what + " key means");
         if (Totals) TensorAssert.Close(expected.Totals, totals!, tol.ForDot(Tq), what + " totals");
         if (Rows is not null) TensorAssert.Close(expected.RowProbabilities, rows!, tol, what + " rows");
+    }
+
+    private float[] Rounded(float[] x)
+    {
+        for (int i = 0; i < x.Length; i++)
+            x[i] = DType switch
+            {
+                DType.F16 => (float)ReferenceConvert.ToF16(x[i]),
+                DType.BF16 => ReferenceConvert.FromBf16(ReferenceConvert.ToBf16(x[i])),
+                _ => x[i],
+            };
+        return x;
     }
 
     private static float[] NaNs(int count) => Enumerable.Repeat(float.NaN, count).ToArray();

@@ -44,6 +44,18 @@ public sealed record ReferenceAttentionOptions
 
     /// <summary>Query positions whose probability rows are returned.</summary>
     public int[]? Rows { get; init; }
+
+    /// <summary>[Bm, Hm, ceil(Tq / BlockSize), ceil(Tk / BlockSize)] block keep flags (Bm in {1, B}, Hm in {1, H}).</summary>
+    public bool[]? BlockMask { get; init; }
+
+    /// <summary>Batch extent of <see cref="BlockMask"/> (1 broadcasts).</summary>
+    public int BlockMaskBatch { get; init; } = 1;
+
+    /// <summary>Head extent of <see cref="BlockMask"/> (1 broadcasts).</summary>
+    public int BlockMaskHeads { get; init; } = 1;
+
+    /// <summary>Block edge of <see cref="BlockMask"/>.</summary>
+    public int BlockSize { get; init; } = 64;
 }
 
 /// <summary>Reference attention over q [B, Tq, H, D], k and v [B, Tk, Hkv, D].</summary>
@@ -72,7 +84,7 @@ public static class ReferenceAttention
             for (int j = 0; j < n; j++)
             {
                 int pos = o.Selected is null ? j : o.Selected[((long)bi * hkv + kv) * n + j];
-                bool keep = pos < len && (o.Keep?[bi * tk + pos] ?? true)
+                bool keep = pos < len && (o.Keep?[bi * tk + pos] ?? true) && BlockKept(o, bi, hi, t, pos, tq, tk)
                     && !(o.WindowLeft is { } l && pos < t + off - l) && !(right is { } r && pos > t + off + r);
                 if (!keep)
                 {
@@ -108,5 +120,27 @@ public static class ReferenceAttention
             }
         }
         return (output, totals, probs);
+    }
+
+    /// <summary>Keys averaged over the kv heads: [B, Tk, D] from k [B, Tk, Hkv, D].</summary>
+    public static double[] KeyMeans(float[] k, int b, int tk, int hkv, int d)
+    {
+        var means = new double[(long)b * tk * d];
+        for (long bt = 0; bt < (long)b * tk; bt++)
+        for (int e = 0; e < d; e++)
+        {
+            double sum = 0;
+            for (int kv = 0; kv < hkv; kv++) sum += k[(bt * hkv + kv) * d + e];
+            means[bt * d + e] = sum / hkv;
+        }
+        return means;
+    }
+
+    private static bool BlockKept(ReferenceAttentionOptions o, int bi, int hi, int t, int pos, int tq, int tk)
+    {
+        if (o.BlockMask is not { } m) return true;
+        int bs = o.BlockSize, qb = (tq + bs - 1) / bs, kb = (tk + bs - 1) / bs;
+        int mb = o.BlockMaskBatch == 1 ? 0 : bi, mh = o.BlockMaskHeads == 1 ? 0 : hi;
+        return m[(((long)mb * o.BlockMaskHeads + mh) * qb + t / bs) * kb + pos / bs];
     }
 }
