@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Group and grid sizes for every kernel, derived from the device. Kernels never hard-code a group size: they read
 // Group.DimX, and this class is the only place that picks it.
+using System.Numerics;
 using ILGPU.Runtime;
 
 namespace HpcCore.Gpu;
@@ -10,7 +11,8 @@ namespace HpcCore.Gpu;
 /// stay small, because each simulated thread is an OS thread and each barrier a <c>System.Threading.Barrier</c>.
 /// On a GPU, elementwise kernels use 256-thread groups, row reductions 128 or 256, and the tiled GEMM 256 threads
 /// over a 32x32 tile (4 outputs per thread, 8 KB of shared memory). Fused attention uses 128 threads and query/key
-/// tiles of up to 32 x 32, shrunk with the head dim to stay within 48 KB of shared memory (emulator: 32 threads, 4 x 4).
+/// tiles of up to 32 x 32, shrunk with the head dim to stay within 48 KB of shared memory (emulator: 32 threads, 4 x 4);
+/// decode shapes (Tq &lt;= 8) over long key ranges are split over keys (<see cref="AttentionPlanFor"/>).
 /// </summary>
 public sealed class LaunchPolicy
 {
@@ -26,6 +28,9 @@ public sealed class LaunchPolicy
     /// <summary>Dynamic shared memory the fused attention kernel may use (ILGPU's per-group cap).</summary>
     public const int MaxAttentionSharedBytes = 48 * 1024;
 
+    /// <summary>Longest query length treated as decoding (small query tiles, split over keys).</summary>
+    public const int AttentionDecodeMaxQueries = 8;
+
     private LaunchPolicy(int warpSize, int elementwiseGroup, int rowGroup, int gemmGroup, int maxGroups, bool emulator)
     {
         WarpSize = warpSize;
@@ -37,6 +42,9 @@ public sealed class LaunchPolicy
         MaxGroups = maxGroups;
         AttentionGroupSize = emulator ? warpSize : Math.Max(warpSize, Math.Min(128, elementwiseGroup) / warpSize * warpSize);
         AttentionTileMax = emulator ? 4 : 32;
+        // Emulator: fill its 16 groups and split already at 8 keys, so tiny test shapes cross several chunks.
+        AttentionDecodeTargetGroups = emulator ? maxGroups : Math.Max(1, maxGroups / 8);
+        AttentionDecodeMinChunk = emulator ? 8 : 256;
     }
 
     /// <summary>Threads per warp on the device.</summary>
@@ -62,6 +70,15 @@ public sealed class LaunchPolicy
     /// (so tiny test shapes cross several tiles and ragged edges), 32 on a GPU.
     /// </summary>
     public int AttentionTileMax { get; }
+
+    /// <summary>
+    /// Groups a decode launch should fill (GPU: 4 per multiprocessor; emulator: 16): fewer (batch, head, query block)
+    /// work items than this are split over keys.
+    /// </summary>
+    public int AttentionDecodeTargetGroups { get; }
+
+    /// <summary>Fewest key slots per chunk of a split decode launch (GPU 256, emulator 8).</summary>
+    public int AttentionDecodeMinChunk { get; }
 
     /// <summary>Most groups a grid-stride launch uses.</summary>
     public int MaxGroups { get; }
@@ -90,17 +107,47 @@ public sealed class LaunchPolicy
     /// <summary>Groups for a one-group-per-row kernel over <paramref name="rows"/> rows (rows beyond it loop).</summary>
     public int RowGrid(long rows) => (int)Math.Clamp(rows, 1, Math.Max(MaxGroups, 1) * 64L);
 
+    /// <summary>Tiles and key split of one fused attention launch.</summary>
+    /// <param name="QueryBlock">Query rows per work item (Bq).</param>
+    /// <param name="KeyTile">Key slots per shared-memory tile (Bk).</param>
+    /// <param name="Splits">Key chunks per (batch, head, query block); 1 = no split (the kernel writes the output).</param>
+    /// <param name="ChunkSlots">Key slots per chunk, a multiple of <paramref name="KeyTile"/> (Nk when unsplit).</param>
+    public readonly record struct AttentionPlan(int QueryBlock, int KeyTile, int Splits, int ChunkSlots);
+
     /// <summary>
-    /// Query-block and key-tile sizes (Bq, Bk) of the fused attention kernel for head dim <paramref name="headDim"/>:
-    /// start at <see cref="AttentionTileMax"/> and halve the larger one until the tiles fit in 48 KB
+    /// Tiles and key split for Q [B, Tq, H, D] over <paramref name="keySlots"/> key slots. The query block is the
+    /// smallest power of two covering Tq, at most <see cref="AttentionTileMax"/>; decode shapes (Tq &lt;= 8) take key
+    /// tiles twice as long (fewer barriers per key). When a decode launch has fewer work items than
+    /// <see cref="AttentionDecodeTargetGroups"/> and no score export is requested, the keys are split into chunks of at
+    /// least <see cref="AttentionDecodeMinChunk"/> slots (flash-decoding), merged by the combine kernel.
+    /// </summary>
+    public AttentionPlan AttentionPlanFor(int queryLength, int keySlots, long batchHeads, int headDim, bool exports)
+    {
+        bool decode = queryLength <= AttentionDecodeMaxQueries;
+        int bqMax = (int)Math.Min(AttentionTileMax, BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, queryLength)));
+        var (bq, bk) = FitAttentionTiles(headDim, bqMax, decode ? 2 * AttentionTileMax : AttentionTileMax);
+        long items = batchHeads * ((queryLength + bq - 1) / bq);
+        if (!decode || exports || items >= AttentionDecodeTargetGroups || keySlots <= AttentionDecodeMinChunk)
+            return new(bq, bk, 1, keySlots);
+        long splits = Math.Min((AttentionDecodeTargetGroups + items - 1) / items,
+            (keySlots + AttentionDecodeMinChunk - 1) / AttentionDecodeMinChunk);
+        int chunk = (int)((keySlots + splits - 1) / splits);
+        chunk = (chunk + bk - 1) / bk * bk;
+        splits = (keySlots + chunk - 1) / chunk;
+        return splits <= 1 ? new(bq, bk, 1, keySlots) : new(bq, bk, (int)splits, chunk);
+    }
+
+    /// <summary>
+    /// Query-block and key-tile sizes (Bq, Bk) of the fused attention kernel for head dim <paramref name="headDim"/>
+    /// starting from <paramref name="tileMax"/> x <paramref name="tileMax"/>, halved until they fit in 48 KB
     /// (GPU: 32 x 32 up to D = 64, 16 x 16 at D = 128, 8 x 8 at D = 256).
     /// </summary>
-    public (int QueryBlock, int KeyTile) AttentionTiles(int headDim) => AttentionTilesFor(headDim, AttentionTileMax);
+    public static (int QueryBlock, int KeyTile) AttentionTilesFor(int headDim, int tileMax) =>
+        FitAttentionTiles(headDim, tileMax, tileMax);
 
-    /// <summary>The tiles of <see cref="AttentionTiles"/> starting from <paramref name="tileMax"/> x <paramref name="tileMax"/>.</summary>
-    public static (int QueryBlock, int KeyTile) AttentionTilesFor(int headDim, int tileMax)
+    /// <summary>Starts at Bq x Bk and halves the larger one until the tiles fit in 48 KB of shared memory.</summary>
+    private static (int QueryBlock, int KeyTile) FitAttentionTiles(int headDim, int bq, int bk)
     {
-        int bq = tileMax, bk = tileMax;
         while (AttentionSharedFloats(headDim, bq, bk) * (long)sizeof(float) > MaxAttentionSharedBytes && (bq > 1 || bk > 1))
         {
             if (bk >= bq) bk /= 2;

@@ -27,8 +27,20 @@ internal static class KernelCatalog
         ["copy/strided/u16"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(ushort)),
         ["copy/strided/u32"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(uint)),
         ["copy/strided/u64"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(ulong)),
-        ["attention/fused"] = Get(typeof(AttentionFusedKernel)),
+        ["attention/fused/f32"] = Attention(typeof(AttentionFusedKernel), typeof(float), typeof(F32Element)),
+        ["attention/fused/f16"] = Attention(typeof(AttentionFusedKernel), typeof(ILGPU.Half), typeof(F16Element)),
+        ["attention/fused/bf16"] = Attention(typeof(AttentionFusedKernel), typeof(ushort), typeof(BF16Element)),
+        ["attention/combine/f32"] = Attention(typeof(AttentionCombineKernel), typeof(float), typeof(F32Element)),
+        ["attention/combine/f16"] = Attention(typeof(AttentionCombineKernel), typeof(ILGPU.Half), typeof(F16Element)),
+        ["attention/combine/bf16"] = Attention(typeof(AttentionCombineKernel), typeof(ushort), typeof(BF16Element)),
+        ["attention/keymeans/f32"] = Attention(typeof(AttentionKeyMeansKernel), typeof(float), typeof(F32Element)),
+        ["attention/keymeans/f16"] = Attention(typeof(AttentionKeyMeansKernel), typeof(ILGPU.Half), typeof(F16Element)),
+        ["attention/keymeans/bf16"] = Attention(typeof(AttentionKeyMeansKernel), typeof(ushort), typeof(BF16Element)),
     };
+
+    /// <summary>An attention kernel closed over its element type and codec.</summary>
+    private static MethodInfo Attention(Type kernelClass, Type element, Type codec) =>
+        Get(kernelClass).MakeGenericMethod(element, codec);
 
     private static MethodInfo Get(Type kernelClass) =>
         kernelClass.GetMethod("Kernel", Flags) ?? throw new InvalidOperationException($"{kernelClass.Name} has no Kernel method.");

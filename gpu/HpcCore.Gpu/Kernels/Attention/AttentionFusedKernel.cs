@@ -18,6 +18,14 @@
 // Limits: shared memory holds (2 Bq D + 2 Bk D + Bq Bk + 3 Bq) floats, kept within 48 KB by LaunchPolicy.AttentionTiles
 // (D <= LaunchPolicy.MaxAttentionHeadDim = 256); no tensor cores (mma.sync); the row statistics update uses Bq
 // threads of the group; row-reduction order differs from the CPU kernel (results agree within Tolerance.GpuF32).
+// Operands: F32, F16 or BF16 through an IAttentionElement codec (widened on staging, so shared memory and every
+// accumulation stay F32; the output is rounded once on store).
+// BlockMask: a pair (t, pos) is dropped when its block entry is 0; a key tile whose blocks are all 0 for the whole
+// query block is skipped before staging (the decision is uniform over the group, so barriers stay convergent).
+// Split over keys (flash-decoding, Dao et al. 2023, "Flash-Decoding for long-context inference"): with Splits > 1 a
+// work item covers one chunk of ChunkSlots key slots and writes its unnormalised partial (m, l, O) rows to a scratch
+// buffer instead of the output; AttentionCombineKernel merges the chunks. LaunchPolicy.AttentionPlanFor picks it for
+// Tq <= 8 over long key ranges when no score export is requested (the exports need the final m and l in-kernel).
 // Kernels never throw: the host wrapper validates what the kernel cannot do (see AttentionKernel).
 using ILGPU;
 using ILGPU.Algorithms;
@@ -32,15 +40,25 @@ internal readonly struct AttentionParams
 {
     public readonly int Batch, Tq, Tk, H, Hkv, D, Nk, Bq, Bk, Rows;
     public readonly int HasPad, HasLen, BiasLayout, HasPos, HasSel, HasTotals, HasRows;
+    public readonly int HasBlock, BlockSize, BlockBatch, BlockHeads, QueryBlocks, KeyBlocks;
+    public readonly int Splits, ChunkSlots;
     public readonly float Scale, SoftCap;
     public readonly int Left, Right;
-    public readonly long OffQ, OffK, OffV, OffD, OffPad, OffLen, OffBias, OffPos, OffSel, OffTotals, OffRows, OffProbs;
+    public readonly long OffQ, OffK, OffV, OffD, OffPad, OffLen, OffBias, OffPos, OffSel, OffTotals, OffRows, OffProbs, OffBlock;
     public readonly long QsB, QsT, QsH, KsB, KsT, KsH, VsB, VsT, VsH, DsB, DsT, DsH;
 
-    public AttentionParams(in AttentionArgs a, int bq, int bk)
+    public AttentionParams(in AttentionArgs a, LaunchPolicy.AttentionPlan plan)
     {
         Batch = a.Batch; Tq = a.QueryLength; Tk = a.KeyLength; H = a.Heads; Hkv = a.KvHeads; D = a.HeadDim;
-        Nk = a.KeySlots; Bq = bq; Bk = bk; Rows = a.RowIndices?.Shape[0] ?? 0;
+        Nk = a.KeySlots; Bq = plan.QueryBlock; Bk = plan.KeyTile; Rows = a.RowIndices?.Shape[0] ?? 0;
+        Splits = plan.Splits; ChunkSlots = plan.ChunkSlots;
+        HasBlock = a.BlockMask is null ? 0 : 1;
+        BlockSize = a.BlockSize;
+        BlockBatch = a.BlockMask?.Shape[0] ?? 1;
+        BlockHeads = a.BlockMask?.Shape[1] ?? 1;
+        QueryBlocks = (a.QueryLength + a.BlockSize - 1) / a.BlockSize;
+        KeyBlocks = (a.KeyLength + a.BlockSize - 1) / a.BlockSize;
+        OffBlock = a.BlockMask?.Offset ?? 0;
         HasPad = a.KeyPaddingMask is null ? 0 : 1;
         HasLen = a.KeyLengths is null ? 0 : 1;
         BiasLayout = a.KeyBias?.Rank ?? 0;
@@ -60,26 +78,34 @@ internal readonly struct AttentionParams
     }
 }
 
-/// <summary>FlashAttention-2 style fused attention, one group per (batch, head, query block).</summary>
+/// <summary>FlashAttention-2 style fused attention, one group per (batch, head, query block[, key chunk]).</summary>
 internal static class AttentionFusedKernel
 {
     /// <param name="q">Storage of Q [B, Tq, H, D].</param>
     /// <param name="k">Storage of K [B, Tk, Hkv, D].</param>
     /// <param name="v">Storage of V [B, Tk, Hkv, D].</param>
-    /// <param name="dest">Storage of the output [B, Tq, H, D].</param>
+    /// <param name="dest">Storage of the output [B, Tq, H, D] (written only when Splits == 1).</param>
     /// <param name="pad">Storage of the padding mask (Bool/U8 [B, Tk]; read only when HasPad).</param>
     /// <param name="lengths">Storage of KeyLengths I32 [B] (read only when HasLen).</param>
     /// <param name="bias">Storage of KeyBias [B, Tk] or [B, Hkv, Tk] (read only when BiasLayout != 0).</param>
     /// <param name="pos">Storage of PositionBias [H, Tq, Tk] (read only when HasPos).</param>
     /// <param name="sel">Storage of SelectedKeys I32 [B, Hkv, Nk] (read only when HasSel).</param>
-    /// <param name="totals">Storage of KeyTotals [B, H, Nk], zeroed by the host (written only when HasTotals).</param>
+    /// <param name="totals">
+    /// Storage of KeyTotals [B, H, Nk], zeroed by the host (written only when HasTotals); with Splits &gt; 1 (never
+    /// together with an export) the scratch [work items, Bq, D + 2] of partial (m, l, O) rows, work item
+    /// <c>((b H + h) qBlocks + qb) Splits + split</c>. (One slot for both: ILGPU's stream-kernel loaders stop at 15
+    /// parameters.)
+    /// </param>
     /// <param name="rows">Storage of RowIndices I32 [nRows] (read only when HasRows).</param>
     /// <param name="probs">Storage of RowProbabilities [B, H, nRows, Nk] (written only when HasRows).</param>
+    /// <param name="blocks">Storage of BlockMask Bool/U8 [Bm, Hm, QueryBlocks, KeyBlocks] (read only when HasBlock).</param>
     /// <param name="p">Dims, flags, scalars, offsets and strides.</param>
-    internal static void Kernel(
-        ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<float> dest,
+    internal static void Kernel<T, TElem>(
+        ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> dest,
         ArrayView<byte> pad, ArrayView<int> lengths, ArrayView<float> bias, ArrayView<float> pos, ArrayView<int> sel,
-        ArrayView<float> totals, ArrayView<int> rows, ArrayView<float> probs, AttentionParams p)
+        ArrayView<float> totals, ArrayView<int> rows, ArrayView<float> probs, ArrayView<byte> blocks, AttentionParams p)
+        where T : unmanaged
+        where TElem : struct, IAttentionElement<T>
     {
         var shared = SharedMemory.GetDynamic<float>();
         int d = p.D, bq = p.Bq, bk = p.Bk;
@@ -95,11 +121,13 @@ internal static class AttentionFusedKernel
         int tid = Group.IdxX, g = Group.DimX;
         int groupsPerKv = p.H / p.Hkv;
         int qBlocks = (p.Tq + bq - 1) / bq;
-        long work = (long)p.Batch * p.H * qBlocks;
+        long work = (long)p.Batch * p.H * qBlocks * p.Splits;
         for (long w = Grid.IdxX; w < work; w += Grid.DimX)
         {
-            int qb = (int)(w % qBlocks);
-            long bh = w / qBlocks;
+            int split = (int)(w % p.Splits);
+            long item = w / p.Splits;
+            int qb = (int)(item % qBlocks);
+            long bh = item / qBlocks;
             int h = (int)(bh % p.H), b = (int)(bh / p.H);
             int kvh = h / groupsPerKv, q0 = qb * bq;
             int len = p.HasLen != 0 ? lengths[p.OffLen + b] : p.Tk;
@@ -109,7 +137,7 @@ internal static class AttentionFusedKernel
             for (int e = tid; e < bq * d; e += g)
             {
                 int r = e / d, c = e - r * d, t = q0 + r;
-                sQ[e] = t < p.Tq ? q[p.OffQ + b * p.QsB + t * p.QsT + h * p.QsH + c] : 0f;
+                sQ[e] = t < p.Tq ? default(TElem).Load(q[p.OffQ + b * p.QsB + t * p.QsT + h * p.QsH + c]) : 0f;
                 sO[e] = 0f;
             }
             for (int r = tid; r < bq; r += g)
@@ -119,7 +147,7 @@ internal static class AttentionFusedKernel
             }
             Group.Barrier();
 
-            // Key slot range that can be visible to this block (uniform over the group).
+            // Key slot range that can be visible to this block (uniform over the group), cut to this item's chunk.
             int jStart = 0, jEnd = p.Nk;
             if (p.HasSel == 0)
             {
@@ -128,12 +156,18 @@ internal static class AttentionFusedKernel
                 if (p.Right >= 0) jEnd = XMath.Min(jEnd, qLast + off + p.Right + 1);
                 if (p.Left >= 0) jStart = XMath.Max(0, q0 + off - p.Left) / bk * bk;
             }
+            if (p.Splits > 1)
+            {
+                jStart = XMath.Max(jStart, split * p.ChunkSlots);
+                jEnd = XMath.Min(jEnd, (split + 1) * p.ChunkSlots);
+            }
 
             for (int j0 = jStart; j0 < jEnd; j0 += bk)
             {
-                StageKeys(k, v, sel, sK, sV, p, b, kvh, j0, true);
+                if (!TileVisible(blocks, p, b, h, q0, j0)) continue;
+                StageKeys<T, TElem>(k, v, sel, sK, sV, p, b, kvh, j0, true);
                 Group.Barrier();
-                Scores(pad, bias, pos, sel, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
+                Scores(pad, bias, pos, sel, blocks, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
                 Group.Barrier();
                 // Online softmax: new row max, rescale factor, probabilities and row sum.
                 for (int r = tid; r < bq; r += g)
@@ -172,23 +206,43 @@ internal static class AttentionFusedKernel
                 Group.Barrier();
             }
 
-            for (int e = tid; e < bq * d; e += g)
+            if (p.Splits > 1)
             {
-                int r = e / d, c = e - r * d, t = q0 + r;
-                if (t >= p.Tq) continue;
-                float l = sL[r];
-                dest[p.OffD + b * p.DsB + t * p.DsT + h * p.DsH + c] = l > 0f ? sO[e] / l : 0f;
+                // Unnormalised partial rows for AttentionCombineKernel (every row, so the combine reads no stale data).
+                long at = w * bq * (d + 2);
+                for (int r = tid; r < bq; r += g)
+                {
+                    totals[at + r * (d + 2)] = sM[r];
+                    totals[at + r * (d + 2) + 1] = sL[r];
+                }
+                for (int e = tid; e < bq * d; e += g)
+                {
+                    int r = e / d;
+                    totals[at + r * (d + 2) + 2 + (e - r * d)] = sO[e];
+                }
+            }
+            else
+            {
+                for (int e = tid; e < bq * d; e += g)
+                {
+                    int r = e / d, c = e - r * d, t = q0 + r;
+                    if (t >= p.Tq) continue;
+                    float l = sL[r];
+                    dest[p.OffD + b * p.DsB + t * p.DsT + h * p.DsH + c] = default(TElem).Store(l > 0f ? sO[e] / l : 0f);
+                }
             }
 
             if (p.HasTotals != 0 || p.HasRows != 0)
             {
-                // Second pass: recompute the logits with the final m and l; RowProbabilities needs every slot written.
+                // Second pass: recompute the logits with the final m and l; RowProbabilities needs every slot written,
+                // so block-masked tiles are skipped only without it.
                 int xStart = p.HasRows != 0 ? 0 : jStart, xEnd = p.HasRows != 0 ? p.Nk : jEnd;
                 for (int j0 = xStart; j0 < xEnd; j0 += bk)
                 {
-                    StageKeys(k, v, sel, sK, sV, p, b, kvh, j0, false);
+                    if (p.HasRows == 0 && !TileVisible(blocks, p, b, h, q0, j0)) continue;
+                    StageKeys<T, TElem>(k, v, sel, sK, sV, p, b, kvh, j0, false);
                     Group.Barrier();
-                    Scores(pad, bias, pos, sel, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
+                    Scores(pad, bias, pos, sel, blocks, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
                     Group.Barrier();
                     for (int e = tid; e < bq * bk; e += g)
                     {
@@ -222,9 +276,36 @@ internal static class AttentionFusedKernel
         return x < 0f ? -t : t;
     }
 
+    /// <summary>BlockMask entry of (query t, key position pos); true without a block mask.</summary>
+    private static bool BlockKept(ArrayView<byte> blocks, AttentionParams p, int b, int h, int t, int pos)
+    {
+        if (p.HasBlock == 0) return true;
+        int mb = p.BlockBatch == 1 ? 0 : b, mh = p.BlockHeads == 1 ? 0 : h;
+        long at = (((long)mb * p.BlockHeads + mh) * p.QueryBlocks + t / p.BlockSize) * p.KeyBlocks + pos / p.BlockSize;
+        return blocks[p.OffBlock + at] != 0;
+    }
+
+    /// <summary>
+    /// False when every BlockMask block touched by the query rows q0 .. q0 + Bq - 1 and the key slots j0 .. j0 + Bk - 1
+    /// is 0, so the tile contributes nothing. Every thread computes the same answer (uniform control flow). With
+    /// SelectedKeys the slots map to arbitrary positions, so the tile always runs (pairs are still masked in Scores).
+    /// </summary>
+    private static bool TileVisible(ArrayView<byte> blocks, AttentionParams p, int b, int h, int q0, int j0)
+    {
+        if (p.HasBlock == 0 || p.HasSel != 0) return true;
+        int bs = p.BlockSize;
+        int qLast = XMath.Min(q0 + p.Bq, p.Tq) - 1, jLast = XMath.Min(j0 + p.Bk, p.Nk) - 1;
+        for (int qi = q0 / bs; qi <= qLast / bs; qi++)
+            for (int ki = j0 / bs; ki <= jLast / bs; ki++)
+                if (BlockKept(blocks, p, b, h, qi * bs, ki * bs)) return true;
+        return false;
+    }
+
     /// <summary>Stages K (and V when <paramref name="withValues"/>) rows of slots j0 .. j0 + Bk - 1; zeros past Nk.</summary>
-    private static void StageKeys(ArrayView<float> k, ArrayView<float> v, ArrayView<int> sel, ArrayView<float> sK,
+    private static void StageKeys<T, TElem>(ArrayView<T> k, ArrayView<T> v, ArrayView<int> sel, ArrayView<float> sK,
         ArrayView<float> sV, AttentionParams p, int b, int kvh, int j0, bool withValues)
+        where T : unmanaged
+        where TElem : struct, IAttentionElement<T>
     {
         int d = p.D;
         for (int e = Group.IdxX; e < p.Bk * d; e += Group.DimX)
@@ -233,8 +314,8 @@ internal static class AttentionFusedKernel
             if (j < p.Nk)
             {
                 int at = p.HasSel != 0 ? sel[p.OffSel + ((long)b * p.Hkv + kvh) * p.Nk + j] : j;
-                sK[e] = k[p.OffK + b * p.KsB + at * p.KsT + kvh * p.KsH + x];
-                if (withValues) sV[e] = v[p.OffV + b * p.VsB + at * p.VsT + kvh * p.VsH + x];
+                sK[e] = default(TElem).Load(k[p.OffK + b * p.KsB + at * p.KsT + kvh * p.KsH + x]);
+                if (withValues) sV[e] = default(TElem).Load(v[p.OffV + b * p.VsB + at * p.VsT + kvh * p.VsH + x]);
             }
             else
             {
@@ -246,7 +327,7 @@ internal static class AttentionFusedKernel
 
     /// <summary>Logits of the [Bq, Bk] tile into <paramref name="sS"/>; dropped or out-of-range entries are -inf.</summary>
     private static void Scores(ArrayView<byte> pad, ArrayView<float> bias, ArrayView<float> pos, ArrayView<int> sel,
-        ArrayView<float> sQ, ArrayView<float> sK, ArrayView<float> sS, AttentionParams p,
+        ArrayView<byte> blocks, ArrayView<float> sQ, ArrayView<float> sK, ArrayView<float> sS, AttentionParams p,
         int b, int h, int kvh, int q0, int j0, int len, int off)
     {
         int d = p.D, bk = p.Bk;
@@ -260,7 +341,8 @@ internal static class AttentionFusedKernel
                 bool keep = at < len
                     && (p.HasPad == 0 || pad[p.OffPad + (long)b * p.Tk + at] != 0)
                     && !(p.Left >= 0 && at < t + off - p.Left)
-                    && !(p.Right >= 0 && at > t + off + p.Right);
+                    && !(p.Right >= 0 && at > t + off + p.Right)
+                    && BlockKept(blocks, p, b, h, t, at);
                 if (keep)
                 {
                     float dot = 0f;
