@@ -52,6 +52,8 @@ switch ($Verb) {
         $common = @('-c', $Config, '-r', 'linux-x64', '--self-contained', '-p:PublishSingleFile=true',
             '-p:EnableCompressionInSingleFile=true', '-p:InvariantGlobalization=true', '-p:PublishTrimmed=false')
         Invoke-Checked dotnet (@('publish', 'src/HpcCore.Cli/HpcCore.Cli.csproj') + $common + @('-o', '.gpu/cli'))
+        # The GPU attention benchmark (HpcCore + ILGPU only; self-contained because the GPU machines have no .NET).
+        Invoke-Checked dotnet (@('publish', 'benchmarks/HpcCore.GpuBenchmarks/HpcCore.GpuBenchmarks.csproj') + $common + @('-o', '.gpu/bench'))
     }
     default { Write-Error "usage: ./build.ps1 [build|test|bench|demo|native|gpu-publish]"; exit 2 }
 }

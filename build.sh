@@ -6,7 +6,8 @@
 #                         `bench --ci` runs every BenchmarkDotNet suite once; other args go to BenchmarkDotNet
 #   demo                  run the end-to-end demo on the best device found
 #   native                build the NativeAOT C ABI (issue #7; not built yet)
-#   gpu-publish           a self-contained single-file linux-x64 `hpccore` for a GPU machine, into .gpu/cli
+#   gpu-publish           self-contained single-file linux-x64 apps for a GPU machine: `hpccore` into .gpu/cli and
+#                         the GPU attention benchmark into .gpu/bench (~38 MiB each: carry one per run)
 # Only the .NET SDK is needed; everything else is restored from NuGet.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -70,10 +71,12 @@ gpu_publish() {
   # because the GPU machines have no libicu. See gpu/README.md.
   local common=(-c "$CONFIG" -r linux-x64 --self-contained -p:PublishSingleFile=true
     -p:EnableCompressionInSingleFile=true -p:InvariantGlobalization=true -p:PublishTrimmed=false)
-  # (The benchmarks app is not published here: ONNX Runtime's native libraries make it ~98 MB, over the 64 MiB that
-  # can travel to a GPU machine.)
+  # Self-contained, not framework-dependent: the GPU machines have no .NET. The ORT benchmarks app is not published
+  # (ONNX Runtime's native libraries make it ~98 MB, over the 64 MiB that can travel); HpcCore.GpuBenchmarks is the
+  # GPU one (HpcCore + ILGPU only).
   dotnet publish src/HpcCore.Cli/HpcCore.Cli.csproj "${common[@]}" -o .gpu/cli
-  du -sh .gpu/cli
+  dotnet publish benchmarks/HpcCore.GpuBenchmarks/HpcCore.GpuBenchmarks.csproj "${common[@]}" -o .gpu/bench
+  du -sh .gpu/cli .gpu/bench
 }
 
 verb="${1:-test}"
