@@ -2,7 +2,7 @@
 // The GPU attention benchmark (gpu/README.md "Benchmarking on a GPU machine"): for each shape and dtype it uploads
 // seeded uniform [-1, 1] operands, poisons the output with NaN, runs Attention.Forward once (compiles the kernels) and
 // checks sampled rows against a float64 reference (relative L2: 1e-3 for f32, 1e-2 for f16; a NaN fails), then warms
-// up and times synchronised calls (Stopwatch around Forward + Accelerator.Synchronize, the same work PyTorch's CUDA
+// up (--warmup calls, cut short after --min-seconds) and times synchronised calls (Stopwatch around Forward + Accelerator.Synchronize, the same work PyTorch's CUDA
 // events bracket in tools/gpu/sdpa_bench.py): at least 5 calls and about --min-seconds in all, median and min.
 // One JSON line per (shape, dtype), then one line of device-to-device copy bandwidth (the floor for decode).
 // --smoke runs the tiny shapes on ILGPU's CPU emulator, so a test or CI without a GPU proves the app works.
@@ -87,8 +87,10 @@ public static class GpuAttentionBench
             return 1;
         }
 
-        for (int i = 0; i < options.Warmup; i++) Once();
+        // Warm-up stops early once it has taken --min-seconds: at T = 16384 a call can take seconds.
         var sw = Stopwatch.StartNew();
+        for (int i = 0; i < options.Warmup && sw.Elapsed.TotalSeconds < options.MinSeconds; i++) Once();
+        sw.Restart();
         Once();
         double first = sw.Elapsed.TotalSeconds;
         int iters = options.Smoke ? 3 : (int)Math.Clamp(Math.Ceiling(options.MinSeconds / Math.Max(first, 1e-6)), 5, options.MaxIters);

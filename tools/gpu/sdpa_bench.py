@@ -125,7 +125,11 @@ def run_shape(shape, dname, args, device, device_name, impl):
         line.update(median_ms=None, min_ms=None, iters=0, tflops=None, gbps=None, rel_l2=num(rel), ok=False)
         print(json.dumps(line), flush=True)
         return 1
-    timed(once, device, args.warmup)
+    warm = 0.0
+    for _ in range(args.warmup):  # cut short after --min-seconds, like the C# side
+        if warm >= args.min_seconds:
+            break
+        warm += timed(once, device, 1)[0]
     first = timed(once, device, 1)[0]
     iters = 3 if args.smoke else int(min(max(math.ceil(args.min_seconds / max(first, 1e-6)), 5), args.max_iters))
     times = sorted(timed(once, device, iters))
