@@ -125,7 +125,7 @@ public sealed class LaunchPolicy
     {
         bool decode = queryLength <= AttentionDecodeMaxQueries;
         int bqMax = (int)Math.Min(AttentionTileMax, BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, queryLength)));
-        var (bq, bk) = FitAttentionTiles(headDim, bqMax, decode ? 2 * AttentionTileMax : AttentionTileMax);
+        var (bq, bk) = AttentionTilesFor(headDim, bqMax, decode ? 2 * AttentionTileMax : AttentionTileMax);
         long items = batchHeads * ((queryLength + bq - 1) / bq);
         if (!decode || exports || items >= AttentionDecodeTargetGroups || keySlots <= AttentionDecodeMinChunk)
             return new(bq, bk, 1, keySlots);
@@ -138,16 +138,13 @@ public sealed class LaunchPolicy
     }
 
     /// <summary>
-    /// Query-block and key-tile sizes (Bq, Bk) of the fused attention kernel for head dim <paramref name="headDim"/>
-    /// starting from <paramref name="tileMax"/> x <paramref name="tileMax"/>, halved until they fit in 48 KB
-    /// (GPU: 32 x 32 up to D = 64, 16 x 16 at D = 128, 8 x 8 at D = 256).
+    /// Query-block and key-tile sizes (Bq, Bk) of the fused attention kernel for head dim <paramref name="headDim"/>:
+    /// start at <paramref name="queryTileMax"/> x <paramref name="keyTileMax"/> and halve the larger one until the
+    /// tiles fit in 48 KB (GPU prefill: 32 x 32 up to D = 64, 16 x 16 at D = 128, 8 x 8 at D = 256).
     /// </summary>
-    public static (int QueryBlock, int KeyTile) AttentionTilesFor(int headDim, int tileMax) =>
-        FitAttentionTiles(headDim, tileMax, tileMax);
-
-    /// <summary>Starts at Bq x Bk and halves the larger one until the tiles fit in 48 KB of shared memory.</summary>
-    private static (int QueryBlock, int KeyTile) FitAttentionTiles(int headDim, int bq, int bk)
+    public static (int QueryBlock, int KeyTile) AttentionTilesFor(int headDim, int queryTileMax, int keyTileMax)
     {
+        int bq = queryTileMax, bk = keyTileMax;
         while (AttentionSharedFloats(headDim, bq, bk) * (long)sizeof(float) > MaxAttentionSharedBytes && (bq > 1 || bk > 1))
         {
             if (bk >= bq) bk /= 2;

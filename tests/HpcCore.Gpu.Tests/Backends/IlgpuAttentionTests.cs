@@ -100,14 +100,19 @@ public sealed class IlgpuAttentionTests(IlgpuCpuFixture fixture)
     public void EmptyQueriesOrKeys_GiveZeros(int tq, int tk) =>
         Check(new AttentionCase(1, tq, tk, 2, 2, 8) { Totals = true });
 
-    [Fact]
-    public void Tiles_FitSharedMemory_ForEveryHeadDimUpToTheLimit()
+    [Theory]
+    [InlineData(32, 32)] // GPU prefill
+    [InlineData(1, 64)]  // GPU decode: query block = next power of two >= Tq, key tiles twice as long
+    [InlineData(2, 64)]
+    [InlineData(4, 64)]
+    [InlineData(8, 64)]
+    public void Tiles_FitSharedMemory_ForEveryHeadDimUpToTheLimit(int queryTileMax, int keyTileMax)
     {
-        Assert.Equal((32, 32), LaunchPolicy.AttentionTilesFor(64, 32));
+        Assert.Equal((32, 32), LaunchPolicy.AttentionTilesFor(64, 32, 32));
         for (int d = 1; d <= LaunchPolicy.MaxAttentionHeadDim; d++)
         {
-            var (bq, bk) = LaunchPolicy.AttentionTilesFor(d, 32);
-            Assert.True(bq >= 1 && bk >= 1, $"D = {d}");
+            var (bq, bk) = LaunchPolicy.AttentionTilesFor(d, queryTileMax, keyTileMax);
+            Assert.True(bq >= 1 && bk >= 1 && bq <= queryTileMax && bk <= keyTileMax, $"D = {d}");
             Assert.True(LaunchPolicy.AttentionSharedFloats(d, bq, bk) * sizeof(float) <= LaunchPolicy.MaxAttentionSharedBytes, $"D = {d}");
         }
     }
