@@ -153,7 +153,10 @@ public sealed class LaunchPolicy
         return (bq, bk);
     }
 
-    /// <summary>Shared floats of the attention kernel: Q and O [Bq, D], K and V [Bk, D], S [Bq, Bk], 3 row stats.</summary>
+    /// <summary>
+    /// Shared floats of the attention kernel: Q and O [Bq, D], K [Bk, D + 1] and S [Bq, Bk + 1] (rows padded against
+    /// bank conflicts), V [Bk, D], 3 row stats.
+    /// </summary>
     public static int AttentionSharedFloats(int headDim, int queryBlock, int keyTile) =>
-        (int)Math.Min(int.MaxValue, 2L * queryBlock * headDim + 2L * keyTile * headDim + (long)queryBlock * keyTile + 3L * queryBlock);
+        (int)Math.Min(int.MaxValue, 2L * queryBlock * headDim + keyTile * (2L * headDim + 1) + (long)queryBlock * (keyTile + 1) + 3L * queryBlock);
 }

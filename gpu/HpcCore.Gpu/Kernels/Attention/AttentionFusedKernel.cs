@@ -15,7 +15,7 @@
 // Atomic.Add, red.add.f32 on PTX; the host zeroes KeyTotals first) and stored into RowProbabilities for every requested
 // row of the block (a scan of RowIndices per score). Cost: a second Q K^T (about +50% of the attention FLOPs, the
 // whole key range when RowProbabilities is requested), Bq * Nk atomics per block and nRows compares per score.
-// Limits: shared memory holds (2 Bq D + 2 Bk D + Bq Bk + 3 Bq) floats, kept within 48 KB by LaunchPolicy.AttentionTiles
+// Limits: shared memory holds (2 Bq D + Bk (2 D + 1) + Bq (Bk + 1) + 3 Bq) floats, kept within 48 KB by LaunchPolicy.AttentionPlanFor
 // (D <= LaunchPolicy.MaxAttentionHeadDim = 256); no tensor cores (mma.sync); the row statistics update uses Bq
 // threads of the group; row-reduction order differs from the CPU kernel (results agree within Tolerance.GpuF32).
 // Operands: F32, F16 or BF16 through an IAttentionElement codec (widened on staging, so shared memory and every
@@ -110,14 +110,18 @@ internal static class AttentionFusedKernel
         var shared = SharedMemory.GetDynamic<float>();
         int d = p.D, bq = p.Bq, bk = p.Bk;
         var sQ = shared.SubView(0, bq * d);                       // [Bq, D]
-        var sK = shared.SubView(bq * d, bk * d);                  // [Bk, D]
-        var sV = shared.SubView(bq * d + bk * d, bk * d);         // [Bk, D]
-        var sO = shared.SubView(bq * d + 2 * bk * d, bq * d);     // [Bq, D] output accumulator
-        long statsAt = 2L * bq * d + 2L * bk * d;
-        var sS = shared.SubView(statsAt, bq * bk);                // [Bq, Bk] logits, then probabilities
-        var sM = shared.SubView(statsAt + bq * bk, bq);           // running row max
-        var sL = shared.SubView(statsAt + bq * bk + bq, bq);      // running row sum
-        var sA = shared.SubView(statsAt + bq * bk + 2 * bq, bq);  // rescale factor of the current tile
+        // K rows are padded to D + 1 floats and score rows to Bk + 1: in Scores the lanes of a warp read different key
+        // rows at the same x, and in the softmax step different score rows at the same column; with row strides of
+        // D = 64 or Bk = 32 floats (multiples of the 32 banks) each would be a 32-way bank conflict.
+        int ks = d + 1, ss = bk + 1;
+        var sK = shared.SubView(bq * d, bk * ks);                        // [Bk, D + 1]
+        var sV = shared.SubView(bq * d + bk * ks, bk * d);               // [Bk, D]
+        var sO = shared.SubView(bq * d + bk * ks + bk * d, bq * d);      // [Bq, D] output accumulator
+        long statsAt = 2L * bq * d + (long)bk * ks + (long)bk * d;
+        var sS = shared.SubView(statsAt, bq * ss);                // [Bq, Bk + 1] logits, then probabilities
+        var sM = shared.SubView(statsAt + bq * ss, bq);           // running row max
+        var sL = shared.SubView(statsAt + bq * ss + bq, bq);      // running row sum
+        var sA = shared.SubView(statsAt + bq * ss + 2 * bq, bq);  // rescale factor of the current tile
         int tid = Group.IdxX, g = Group.DimX;
         int groupsPerKv = p.H / p.Hkv;
         int qBlocks = (p.Tq + bq - 1) / bq;
@@ -173,22 +177,22 @@ internal static class AttentionFusedKernel
                 for (int r = tid; r < bq; r += g)
                 {
                     float mOld = sM[r], mNew = mOld;
-                    for (int c = 0; c < bk; c++) mNew = XMath.Max(mNew, sS[r * bk + c]);
+                    for (int c = 0; c < bk; c++) mNew = XMath.Max(mNew, sS[r * ss + c]);
                     float alpha = 1f, sum = 0f;
                     if (mNew != float.NegativeInfinity)
                     {
                         alpha = mOld == float.NegativeInfinity ? 0f : XMath.Exp(mOld - mNew);
                         for (int c = 0; c < bk; c++)
                         {
-                            float s = sS[r * bk + c];
+                            float s = sS[r * ss + c];
                             float e = s == float.NegativeInfinity ? 0f : XMath.Exp(s - mNew);
-                            sS[r * bk + c] = e;
+                            sS[r * ss + c] = e;
                             sum += e;
                         }
                     }
                     else
                     {
-                        for (int c = 0; c < bk; c++) sS[r * bk + c] = 0f;
+                        for (int c = 0; c < bk; c++) sS[r * ss + c] = 0f;
                     }
                     sM[r] = mNew;
                     sL[r] = sL[r] * alpha + sum;
@@ -200,7 +204,7 @@ internal static class AttentionFusedKernel
                 {
                     int r = e / d, c = e - r * d;
                     float acc = sO[e] * sA[r];
-                    for (int j = 0; j < bk; j++) acc += sS[r * bk + j] * sV[j * d + c];
+                    for (int j = 0; j < bk; j++) acc += sS[r * ss + j] * sV[j * d + c];
                     sO[e] = acc;
                 }
                 Group.Barrier();
@@ -248,7 +252,7 @@ internal static class AttentionFusedKernel
                     {
                         int r = e / bk, c = e - r * bk, t = q0 + r, j = j0 + c;
                         if (t >= p.Tq || j >= p.Nk) continue;
-                        float s = sS[e], l = sL[r];
+                        float s = sS[r * ss + c], l = sL[r];
                         float pr = s == float.NegativeInfinity || !(l > 0f) ? 0f : XMath.Exp(s - sM[r]) / l;
                         long bhRow = (long)b * p.H + h;
                         if (p.HasTotals != 0 && pr != 0f) Atomic.Add(ref totals[p.OffTotals + bhRow * p.Nk + j], pr);
@@ -301,7 +305,10 @@ internal static class AttentionFusedKernel
         return false;
     }
 
-    /// <summary>Stages K (and V when <paramref name="withValues"/>) rows of slots j0 .. j0 + Bk - 1; zeros past Nk.</summary>
+    /// <summary>
+    /// Stages K (rows of D + 1 floats) and V (when <paramref name="withValues"/>) rows of slots j0 .. j0 + Bk - 1;
+    /// zeros past Nk.
+    /// </summary>
     private static void StageKeys<T, TElem>(ArrayView<T> k, ArrayView<T> v, ArrayView<int> sel, ArrayView<float> sK,
         ArrayView<float> sV, AttentionParams p, int b, int kvh, int j0, bool withValues)
         where T : unmanaged
@@ -314,18 +321,21 @@ internal static class AttentionFusedKernel
             if (j < p.Nk)
             {
                 int at = p.HasSel != 0 ? sel[p.OffSel + ((long)b * p.Hkv + kvh) * p.Nk + j] : j;
-                sK[e] = default(TElem).Load(k[p.OffK + b * p.KsB + at * p.KsT + kvh * p.KsH + x]);
+                sK[c * (d + 1) + x] = default(TElem).Load(k[p.OffK + b * p.KsB + at * p.KsT + kvh * p.KsH + x]);
                 if (withValues) sV[e] = default(TElem).Load(v[p.OffV + b * p.VsB + at * p.VsT + kvh * p.VsH + x]);
             }
             else
             {
-                sK[e] = 0f;
+                sK[c * (d + 1) + x] = 0f;
                 if (withValues) sV[e] = 0f;
             }
         }
     }
 
-    /// <summary>Logits of the [Bq, Bk] tile into <paramref name="sS"/>; dropped or out-of-range entries are -inf.</summary>
+    /// <summary>
+    /// Logits of the [Bq, Bk] tile into <paramref name="sS"/> (rows of Bk + 1 floats); dropped or out-of-range entries
+    /// are -inf.
+    /// </summary>
     private static void Scores(ArrayView<byte> pad, ArrayView<float> bias, ArrayView<float> pos, ArrayView<int> sel,
         ArrayView<byte> blocks, ArrayView<float> sQ, ArrayView<float> sK, ArrayView<float> sS, AttentionParams p,
         int b, int h, int kvh, int q0, int j0, int len, int off)
@@ -346,7 +356,7 @@ internal static class AttentionFusedKernel
                 if (keep)
                 {
                     float dot = 0f;
-                    for (int x = 0; x < d; x++) dot += sQ[r * d + x] * sK[c * d + x];
+                    for (int x = 0; x < d; x++) dot += sQ[r * d + x] * sK[c * (d + 1) + x];
                     s = p.Scale * dot;
                     if (p.SoftCap > 0f) s = p.SoftCap * Tanh(s / p.SoftCap);
                     if (p.BiasLayout == 2) s += bias[p.OffBias + (long)b * p.Tk + at];
@@ -354,7 +364,7 @@ internal static class AttentionFusedKernel
                     if (p.HasPos != 0) s += pos[p.OffPos + ((long)h * p.Tq + t) * p.Tk + at];
                 }
             }
-            sS[e] = s;
+            sS[r * (bk + 1) + c] = s;
         }
     }
 }
