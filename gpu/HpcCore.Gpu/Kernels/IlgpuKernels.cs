@@ -36,7 +36,7 @@ internal sealed class IlgpuKernels : IKernels, IAttentionKernels
         _argmax = new(() => new ArgmaxRowKernel(acc, policy));
         _convert = new(() => new ConvertKernel(acc, policy));
         _copy = new(() => new CopyStridedKernel(acc, policy));
-        _attention = new(() => new AttentionKernel(acc, policy, backend.Memory));
+        _attention = new(() => new AttentionKernel(acc, policy, backend.Memory, backend.Capabilities.SupportsF16));
     }
 
     public void Gemm(in GemmArgs args) => _gemm.Value.Launch(args);

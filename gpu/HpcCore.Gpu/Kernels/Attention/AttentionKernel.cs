@@ -4,8 +4,9 @@
 // placeholder views), launches AttentionFusedKernel and, when split, AttentionCombineKernel over a pooled scratch
 // buffer, and AttentionKeyMeansKernel for KeyMeans. One launcher set per operand dtype (F32, F16, BF16), each
 // compiled on first use.
-// Host-side refusals (NotSupportedException): the Unfused variant (the GPU has only the fused kernel) and head dims
-// above LaunchPolicy.MaxAttentionHeadDim (the shared-memory tiles would not fit in 48 KB).
+// Host-side refusals (NotSupportedException): the Unfused variant (the GPU has only the fused kernel), head dims
+// above LaunchPolicy.MaxAttentionHeadDim (the shared-memory tiles would not fit in 48 KB), and F16 on a device
+// without native half precision (the F16 kernel widens with cvt.f32.f16; BF16 needs nothing: integer shifts).
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -15,7 +16,7 @@ using HpcCore.Kernels;
 using HpcCore.Tensors;
 
 /// <summary>Cached launchers of the attention kernels, per operand dtype.</summary>
-internal sealed class AttentionKernel(Accelerator accelerator, LaunchPolicy policy, IlgpuMemoryPool pool)
+internal sealed class AttentionKernel(Accelerator accelerator, LaunchPolicy policy, IlgpuMemoryPool pool, bool supportsF16)
 {
     private readonly Lazy<Launcher<float, F32Element>> _f32 = new(() => new(accelerator));
     private readonly Lazy<Launcher<ILGPU.Half, F16Element>> _f16 = new(() => new(accelerator));
@@ -30,6 +31,8 @@ internal sealed class AttentionKernel(Accelerator accelerator, LaunchPolicy poli
         switch (a.Q.DType)
         {
             case DType.F32: _f32.Value.Launch(a, policy, pool); break;
+            case DType.F16 when !supportsF16:
+                throw new NotSupportedException($"Attention.Forward: F16 operands (q {a.Q.Shape}) need native half precision, which this device lacks (CUDA sm_53+, OpenCL cl_khr_fp16); use F32 or BF16.");
             case DType.F16: _f16.Value.Launch(a, policy, pool); break;
             default: _bf16.Value.Launch(a, policy, pool); break;
         }
