@@ -1,9 +1,9 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Zero-TPrune (Wang et al., CVPR 2024; methods.md 3.3). I-stage: Weighted PageRank on each head's attention graph
 // (importance flows from a query to the keys it attends), heads combined by root mean square, the least important
-// tokens pruned. S-stage: the rest, in importance order, alternate between a target group (ranks 0, 2, ...) and a
-// source group (ranks 1, 3, ...); the sources most similar (cosine of keys) to a target are pruned: ToMe's edge rule
-// used to drop, not to merge. The head filter and the partition are reconstructed; see docs/TOKEN_REDUCTION.md.
+// tokens pruned. S-stage: the rest, ranked by importance, are split into targets and sources (by default the more
+// important half are targets); the sources most similar (cosine of keys) to a target are pruned: ToMe's edge rule used
+// to drop, not to merge. The head filter is left out and the partition is reconstructed; see docs/TOKEN_REDUCTION.md.
 namespace HpcCore.TokenReduction;
 
 using HpcCore.Diagnostics;
@@ -33,9 +33,10 @@ public static class ZeroTPrune
     /// <summary>
     /// Kept token positions I32 [B, N - pruneByImportance - pruneBySimilarity], ascending, from
     /// <paramref name="importance"/> F32 [B, N] and <paramref name="keys"/> F32 [B, N, d] (keys averaged over heads).
-    /// Token 0 is never pruned when <paramref name="classToken"/> is set.
+    /// Token 0 is never pruned when <paramref name="classToken"/> is set; <paramref name="partition"/> chooses the S-stage split.
     /// </summary>
-    public static Tensor Select(Tensor importance, Tensor keys, int pruneByImportance, int pruneBySimilarity, bool classToken = false)
+    public static Tensor Select(Tensor importance, Tensor keys, int pruneByImportance, int pruneBySimilarity, bool classToken = false,
+        ZeroTPrunePartition partition = ZeroTPrunePartition.Sequential)
     {
         const string Op = "ZeroTPrune.Select";
         Check.Live(Op, nameof(importance), importance);
@@ -54,6 +55,8 @@ public static class ZeroTPrune
         if (pruneBySimilarity < 0 || pruneBySimilarity > sources)
             ThrowHelper.OutOfRange(Op, nameof(pruneBySimilarity), pruneBySimilarity, $"must be in [0, {sources}] (half of the {rest} tokens left by the I-stage)");
         int keep = rest - pruneBySimilarity;
+        if (!Enum.IsDefined(partition)) ThrowHelper.OutOfRange(Op, nameof(partition), partition, "is not a ZeroTPrunePartition value");
+        int targets = rest - sources;
 
         var score = HostIndex.Read<float>(importance);
         var tgt = HostIndex.Rent<int>((long)batch * (rest - sources));
@@ -73,7 +76,12 @@ public static class ZeroTPrune
                 for (int i = 0; i < rest; i++)
                 {
                     int t = order[b * n + i];
-                    if (i % 2 == 0) tgt[b * (rest - sources) + i / 2] = t;
+                    if (partition == ZeroTPrunePartition.Sequential)
+                    {
+                        if (i < targets) tgt[b * targets + i] = t;
+                        else src[b * sources + i - targets] = t;
+                    }
+                    else if (i % 2 == 0) tgt[b * targets + i / 2] = t;
                     else src[b * sources + i / 2] = t;
                 }
 

@@ -24,12 +24,14 @@ public sealed class ZeroTPruneTests(CpuBackendFixture fixture)
     }
 
     [Theory]
-    [InlineData(33, 8, 5, true)]
-    [InlineData(197, 40, 30, true)]
-    [InlineData(31, 0, 15, false)]
-    [InlineData(7, 6, 0, true)]
-    [InlineData(1, 0, 0, true)]
-    public void ImportanceAndSelect_MatchReference(int n, int rI, int rS, bool cls)
+    [InlineData(33, 8, 5, true, false)]
+    [InlineData(33, 8, 5, true, true)]
+    [InlineData(197, 40, 30, true, false)]
+    [InlineData(31, 0, 15, false, true)]
+    [InlineData(31, 0, 15, false, false)]
+    [InlineData(7, 6, 0, true, false)]
+    [InlineData(1, 0, 0, true, true)]
+    public void ImportanceAndSelect_MatchReference(int n, int rI, int rS, bool cls, bool alternate)
     {
         int batch = 2, heads = 3, d = 8;
         var probs = RowStochastic(batch * heads * n, n, n + rI);
@@ -38,7 +40,7 @@ public sealed class ZeroTPruneTests(CpuBackendFixture fixture)
         using var kt = Tensor.From<float>(keys, new Shape(batch, n, d), fixture.Backend);
         using var importance = ZeroTPrune.Importance(pt);
         var imp = importance.ToArray<float>();
-        using var kept = ZeroTPrune.Select(importance, kt, rI, rS, cls);
+        using var kept = ZeroTPrune.Select(importance, kt, rI, rS, cls, alternate ? ZeroTPrunePartition.Alternate : ZeroTPrunePartition.Sequential);
         int keep = n - rI - rS;
         Assert.Equal(new Shape(batch, keep), kept.Shape);
         var got = kept.ToArray<int>();
@@ -47,7 +49,7 @@ public sealed class ZeroTPruneTests(CpuBackendFixture fixture)
             TensorAssert.Close(ReferenceSelectors.PageRankRms(probs, b, heads, n, ZeroTPrune.DefaultIterations),
                 imp.AsSpan(b * n, n), Tolerance.F32Reduction, $"importance row {b}");
             // Selection from the same importance values, so float rounding cannot reorder near-ties.
-            var expect = ReferenceSelectors.ZeroTPrune(ReferenceRanking.Row(imp, b, n), keys, b, n, d, rI, rS, cls);
+            var expect = ReferenceSelectors.ZeroTPrune(ReferenceRanking.Row(imp, b, n), keys, b, n, d, rI, rS, cls, alternate);
             TensorAssert.Equal(expect, got.AsSpan(b * keep, keep), $"kept row {b}");
             if (cls && keep > 0) Assert.Equal(0, got[b * keep]);
         }

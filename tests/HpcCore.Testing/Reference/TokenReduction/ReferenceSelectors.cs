@@ -125,14 +125,15 @@ public static class ReferenceSelectors
         return rms.Select(v => Math.Sqrt(v / heads)).ToArray();
     }
 
-    /// <summary>Zero-TPrune selection for one row (see ZeroTPrune's header for the partition), ascending.</summary>
-    public static int[] ZeroTPrune(double[] importance, float[] keys, int b, int n, int d, int rI, int rS, bool cls)
+    /// <summary>Zero-TPrune selection for one row: sequential (halves) or alternating partition; kept tokens ascending.</summary>
+    public static int[] ZeroTPrune(double[] importance, float[] keys, int b, int n, int d, int rI, int rS, bool cls, bool alternate)
     {
         var score = (double[])importance.Clone();
         if (cls) score[0] = double.PositiveInfinity;
         var rest = ReferenceRanking.Order(score)[..(n - rI)];
-        var targets = rest.Where((_, i) => i % 2 == 0).ToArray();
-        var sources = rest.Where((_, i) => i % 2 == 1).ToArray();
+        int half = rest.Length - rest.Length / 2;
+        var targets = alternate ? rest.Where((_, i) => i % 2 == 0).ToArray() : rest[..half];
+        var sources = alternate ? rest.Where((_, i) => i % 2 == 1).ToArray() : rest[half..];
         var best = sources.Select(s => targets.Max(t => ReferenceRanking.Cosine(
             keys.AsSpan((b * n + s) * d, d), keys.AsSpan((b * n + t) * d, d)))).ToArray();
         var dropped = ReferenceRanking.Top(best, rS).Select(i => sources[i]).ToHashSet();
