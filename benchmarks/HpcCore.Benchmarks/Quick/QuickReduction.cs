@@ -1,0 +1,146 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// `quick reduction`: the time of one token-reduction step (ToMe plan + merge, EViT, a top-k pruner) against one
+// transformer block at the same N and C (fused attention + the block's four GEMMs: QKV, output projection, MLP up
+// and down with MLP width 4C; norms and activations left out). One JSON line per shape and method; the target is a
+// step under 5% of the block. HPCCORE_QUICK_REDUCTION_SHAPES="N:C:H,..." overrides the shapes.
+using System.Diagnostics;
+using System.Globalization;
+using HpcCore.Cpu;
+using HpcCore.Ops;
+using HpcCore.Tensors;
+using HpcCore.TokenReduction;
+
+namespace HpcCore.Benchmarks.Quick;
+
+/// <summary>The `quick reduction` benchmark.</summary>
+public static class QuickReduction
+{
+    private static readonly (int N, int C, int H)[] DefaultShapes = [(197, 768, 12), (577, 1024, 16), (2880, 1024, 16), (16384, 256, 4)];
+
+    /// <summary>Runs every shape; returns 0.</summary>
+    public static int Run()
+    {
+        using var backend = new CpuBackend(QuickBenchmarks.Threads);
+        foreach (var (n, c, h) in Shapes())
+        {
+            using var shape = new BlockShape(backend, n, c, h);
+            double block = Median(shape.Block, n >= 8192 ? 3 : 5);
+            int r = n / 4;
+            int keep = Evit.KeepCount(n - 1, 0.7);
+            Report("tome", n, c, h, $"r{r}", Median(() => shape.ToMeStep(r), 11), block);
+            Report("evit", n, c, h, $"keep{keep}", Median(() => shape.EvitStep(keep), 11), block);
+            Report("topk-prune", n, c, h, $"keep{keep}", Median(() => shape.TopKStep(keep), 11), block);
+        }
+        return 0;
+    }
+
+    private static (int N, int C, int H)[] Shapes()
+    {
+        var env = Environment.GetEnvironmentVariable("HPCCORE_QUICK_REDUCTION_SHAPES");
+        if (string.IsNullOrWhiteSpace(env)) return DefaultShapes;
+        return env.Split(',').Select(s => s.Split(':').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray())
+            .Select(v => (v[0], v[1], v[2])).ToArray();
+    }
+
+    private static void Report(string method, int n, int c, int h, string setting, double step, double block) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"op\":\"reduction\",\"method\":\"{method}\",\"shape\":\"B1xN{n}xC{c}xH{h}\",\"setting\":\"{setting}\",\"step_ms\":{step * 1e3:F3},\"block_ms\":{block * 1e3:F3},\"ratio\":{step / block:F4}}}"));
+
+    // Median seconds per call over `rounds` timed calls after one warm-up call (blocks at N = 16384 take seconds).
+    private static double Median(Action action, int rounds)
+    {
+        action();
+        var t = new double[rounds];
+        for (int i = 0; i < rounds; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            action();
+            t[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+        Array.Sort(t);
+        return t[rounds / 2];
+    }
+
+    /// <summary>Operands of one block and of the reduction steps at one shape.</summary>
+    private sealed class BlockShape : IDisposable
+    {
+        private readonly List<Tensor> _owned = [];
+        private readonly Tensor _x, _wQkv, _qkv, _wOut, _wUp, _wDown, _up, _o, _y, _q, _k, _v, _attn, _metric, _rows, _probs;
+        private readonly int _n, _c;
+
+        public BlockShape(CpuBackend backend, int n, int c, int h)
+        {
+            (_n, _c) = (n, c);
+            int d = c / h;
+            Tensor U(Shape s, int seed) => Own(Tensor.From<float>(Infrastructure.BenchBackends.Uniform((int)s.ElementCount, seed), s, backend));
+            Tensor E(Shape s) => Own(Tensor.Empty(s, DType.F32, backend));
+            _x = U(new Shape(n, c), 1);
+            _wQkv = U(new Shape(3 * c, c), 2);
+            _wOut = U(new Shape(c, c), 3);
+            _wUp = U(new Shape(4 * c, c), 4);
+            _wDown = U(new Shape(c, 4 * c), 5);
+            _qkv = E(new Shape(n, 3 * c));
+            _up = E(new Shape(n, 4 * c));
+            _o = E(new Shape(n, c));
+            _y = E(new Shape(n, c));
+            _q = U(new Shape(1, n, h, d), 6);
+            _k = U(new Shape(1, n, h, d), 7);
+            _v = U(new Shape(1, n, h, d), 8);
+            _attn = E(new Shape(1, n, h, d));
+            _metric = U(new Shape(1, n, d), 9);
+            _rows = Own(Tensor.From<int>(new[] { 0 }, new Shape(1), backend));
+            _probs = Own(Tensor.From<float>(Infrastructure.BenchBackends.Uniform(h * n, 10), new Shape(1, h, 1, n), backend));
+        }
+
+        private Tensor Own(Tensor t)
+        {
+            _owned.Add(t);
+            return t;
+        }
+
+        /// <summary>One block: QKV projection, attention, output projection, MLP (4C) up and down.</summary>
+        public void Block()
+        {
+            var t = new GemmOptions(TransposeB: true);
+            Gemm.Multiply(_x, _wQkv, _qkv, t);
+            Attention.Forward(_q, _k, _v, _attn);
+            Gemm.Multiply(_x, _wOut, _o, t);
+            Gemm.Multiply(_o, _wUp, _up, t);
+            Gemm.Multiply(_up, _wDown, _y, t);
+        }
+
+        /// <summary>ToMe: bipartite matching on the key means and the size-weighted merge of x.</summary>
+        public void ToMeStep(int r)
+        {
+            using var plan = ToMe.Plan(_metric, r, new ToMeOptions(ClassToken: true));
+            using var x = _x.Reshape(1, _n, _c);
+            var (merged, size) = ToMe.Merge(plan, x, null);
+            merged.Dispose();
+            size.Dispose();
+        }
+
+        /// <summary>EViT: [CLS]-row scores from the exported probabilities, plan, reorganised tokens.</summary>
+        public void EvitStep(int keep)
+        {
+            using var scores = AttentionScores.ClassRow(_probs);
+            using var plan = Evit.Plan(scores, keep);
+            using var x = _x.Reshape(1, _n, _c);
+            using var y = Evit.Apply(plan, x);
+        }
+
+        /// <summary>A top-k pruner (VTC-CLS style): scores, top-k in spatial order, gather.</summary>
+        public void TopKStep(int keep)
+        {
+            using var scores = AttentionScores.ClassRow(_probs);
+            using var idx = VtcCls.Select(scores, keep);
+            using var x = _x.Narrow(0, 1, _n - 1);
+            using var patches = x.Reshape(1, _n - 1, _c);
+            using var y = Gather.Rows(patches, idx);
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in _owned) t.Dispose();
+        }
+    }
+}
