@@ -1,8 +1,10 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // `quick reduction`: the time of one token-reduction step (ToMe plan + merge, EViT, a top-k pruner) against one
 // transformer block at the same N and C (fused attention + the block's four GEMMs: QKV, output projection, MLP up
-// and down with MLP width 4C; norms and activations left out). One JSON line per shape and method; the target is a
-// step under 5% of the block. HPCCORE_QUICK_REDUCTION_SHAPES="N:C:H,..." overrides the shapes.
+// and down with MLP width 4C; norms and activations left out), alternating step and block every round so that both see
+// the same machine load (the step repeated to about 20 ms per round, the block once; fewer rounds at large N, where a
+// block takes seconds). One JSON line per shape and method; the target is a step under 5% of the block.
+// HPCCORE_QUICK_REDUCTION_SHAPES="N:C:H,..." overrides the shapes.
 using System.Diagnostics;
 using System.Globalization;
 using HpcCore.Cpu;
@@ -24,12 +26,12 @@ public static class QuickReduction
         foreach (var (n, c, h) in Shapes())
         {
             using var shape = new BlockShape(backend, n, c, h);
-            double block = Median(shape.Block, n >= 8192 ? 3 : 5);
             int r = n / 4;
             int keep = Evit.KeepCount(n - 1, 0.7);
-            Report("tome", n, c, h, $"r{r}", Median(() => shape.ToMeStep(r), 11), block);
-            Report("evit", n, c, h, $"keep{keep}", Median(() => shape.EvitStep(keep), 11), block);
-            Report("topk-prune", n, c, h, $"keep{keep}", Median(() => shape.TopKStep(keep), 11), block);
+            int rounds = n <= 577 ? 15 : n <= 4096 ? 5 : 3;
+            Report("tome", n, c, h, $"r{r}", Alternate(() => shape.ToMeStep(r), shape.Block, rounds));
+            Report("evit", n, c, h, $"keep{keep}", Alternate(() => shape.EvitStep(keep), shape.Block, rounds));
+            Report("topk-prune", n, c, h, $"keep{keep}", Alternate(() => shape.TopKStep(keep), shape.Block, rounds));
         }
         return 0;
     }
@@ -42,23 +44,34 @@ public static class QuickReduction
             .Select(v => (v[0], v[1], v[2])).ToArray();
     }
 
-    private static void Report(string method, int n, int c, int h, string setting, double step, double block) =>
+    private static void Report(string method, int n, int c, int h, string setting, (double Step, double Block) t) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"reduction\",\"method\":\"{method}\",\"shape\":\"B1xN{n}xC{c}xH{h}\",\"setting\":\"{setting}\",\"step_ms\":{step * 1e3:F3},\"block_ms\":{block * 1e3:F3},\"ratio\":{step / block:F4}}}"));
+            $"{{\"op\":\"reduction\",\"method\":\"{method}\",\"shape\":\"B1xN{n}xC{c}xH{h}\",\"setting\":\"{setting}\",\"step_ms\":{t.Step * 1e3:F3},\"block_ms\":{t.Block * 1e3:F3},\"ratio\":{t.Step / t.Block:F4}}}"));
 
-    // Median seconds per call over `rounds` timed calls after one warm-up call (blocks at N = 16384 take seconds).
-    private static double Median(Action action, int rounds)
+    // Median seconds per call of step and block, timed in alternating rounds (order flipped every round).
+    private static (double Step, double Block) Alternate(Action step, Action block, int rounds)
     {
-        action();
-        var t = new double[rounds];
+        step();
+        block();
+        int reps = Math.Max(1, (int)(0.02 / Math.Max(1e-7, Time(step, 3))));
+        var a = new double[rounds];
+        var b = new double[rounds];
         for (int i = 0; i < rounds; i++)
         {
-            long t0 = Stopwatch.GetTimestamp();
-            action();
-            t[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if ((i & 1) == 0) a[i] = Time(step, reps);
+            b[i] = Time(block, 1);
+            if ((i & 1) == 1) a[i] = Time(step, reps);
         }
-        Array.Sort(t);
-        return t[rounds / 2];
+        Array.Sort(a);
+        Array.Sort(b);
+        return (a[rounds / 2], b[rounds / 2]);
+    }
+
+    private static double Time(Action action, int reps)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < reps; i++) action();
+        return Stopwatch.GetElapsedTime(t0).TotalSeconds / reps;
     }
 
     /// <summary>Operands of one block and of the reduction steps at one shape.</summary>
