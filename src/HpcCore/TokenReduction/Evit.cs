@@ -27,25 +27,68 @@ public static class Evit
     /// </summary>
     public static TokenPlan Plan(Tensor classAttention, int keep, in EvitOptions options = default)
     {
+        int m = Validate(classAttention, keep, options);
+        int batch = classAttention.Shape[0], n = classAttention.Shape[1] + 1;
+        var backend = classAttention.Backend;
+        var plan = new TokenPlan(
+            Tensor.Empty(new Shape(batch, keep + 1), DType.I32, backend),
+            Tensor.Empty(new Shape(batch, n), DType.I32, backend),
+            Tensor.Empty(new Shape(batch, n), DType.F32, backend),
+            m);
+        try
+        {
+            Fill(plan, classAttention, keep, options);
+            return plan;
+        }
+        catch
+        {
+            plan.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Plans again into <paramref name="destination"/>, a plan of the same batch, patch count, keep and fusion (the
+    /// same drop layer on the next input), reusing its tensors: no allocation in steady state.
+    /// </summary>
+    public static void Plan(Tensor classAttention, int keep, TokenPlan destination, in EvitOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        int m = Validate(classAttention, keep, options);
+        int batch = classAttention.Shape[0], n = classAttention.Shape[1] + 1;
+        if (destination.Batch != batch || destination.InputTokens != n || destination.OutputTokens != m || destination.Kept.Shape[1] != keep + 1)
+            ThrowHelper.Argument("Evit.Plan", nameof(destination),
+                $"maps [{destination.Batch}, {destination.InputTokens}] tokens to {destination.OutputTokens}; this call maps [{batch}, {n}] to {m} (classAttention {classAttention.Shape}, keep {keep})");
+        Fill(destination, classAttention, keep, options);
+    }
+
+    // Checks the arguments and returns the output token count.
+    private static int Validate(Tensor classAttention, int keep, in EvitOptions options)
+    {
         const string Op = "Evit.Plan";
         Check.Live(Op, nameof(classAttention), classAttention);
         Check.DType(Op, nameof(classAttention), classAttention, DType.F32);
         Check.Rank(Op, nameof(classAttention), classAttention, 2, "[B, P]");
         Check.Contiguous(Op, nameof(classAttention), classAttention);
-        int batch = classAttention.Shape[0], p = classAttention.Shape[1], n = p + 1;
+        int p = classAttention.Shape[1];
         if (keep < 0 || keep > p) ThrowHelper.OutOfRange(Op, nameof(keep), keep, $"must be in [0, P] (classAttention {classAttention.Shape})");
         if (!Enum.IsDefined(options.Fusion)) ThrowHelper.OutOfRange(Op, "options.Fusion", options.Fusion, "is not an EvitFusion value");
-        bool fuse = options.Fusion != EvitFusion.Drop && keep < p;
-        int m = 1 + keep + (fuse ? 1 : 0);
+        return 1 + keep + (options.Fusion != EvitFusion.Drop && keep < p ? 1 : 0);
+    }
 
-        int[] top = [];
+    private static void Fill(TokenPlan plan, Tensor classAttention, int keep, in EvitOptions options)
+    {
+        int batch = classAttention.Shape[0], p = classAttention.Shape[1], n = p + 1, m = plan.OutputTokens;
+        bool fuse = options.Fusion != EvitFusion.Drop && keep < p;
+        var topT = HostIndex.Reuse(ref plan.TopIndices, new Shape(batch, keep), DType.I32, classAttention);
+        TopK.Indices(classAttention, keep, topT);
+        var top = HostIndex.Read<int>(topT);
         var a = HostIndex.Read<float>(classAttention);
         var kept = HostIndex.Rent<int>((long)batch * (keep + 1));
         var map = HostIndex.Rent<int>((long)batch * n);
         var w = HostIndex.Rent<float>((long)batch * n);
         try
         {
-            using (var idx = TopK.Indices(classAttention, keep)) top = HostIndex.Read<int>(idx);
             for (int b = 0; b < batch; b++)
             {
                 var row = map.AsSpan(b * n, n);
@@ -70,15 +113,13 @@ public static class Evit
                     weight[t] = fuse ? a[b * p + t - 1] * scale : 0f;
                 }
             }
-            return new TokenPlan(
-                HostIndex.Upload(kept, new Shape(batch, keep + 1), classAttention),
-                HostIndex.Upload(map, new Shape(batch, n), classAttention),
-                HostIndex.Upload(w, new Shape(batch, n), classAttention),
-                m);
+            HostIndex.Write(plan.Kept, kept);
+            HostIndex.Write(plan.TokenMap, map);
+            HostIndex.Write(plan.Weights, w);
         }
         finally
         {
-            if (top.Length > 0) HostIndex.Return(top);
+            HostIndex.Return(top);
             HostIndex.Return(a);
             HostIndex.Return(kept);
             HostIndex.Return(map);

@@ -6,7 +6,9 @@ using HpcCore.Tensors;
 /// <summary>
 /// The result of ToMe's bipartite matching for a batch: which input token goes to which output token. Data only, so it
 /// can be inspected and tested; <see cref="ToMe.Merge(MergePlan, Tensor, Tensor?)"/> and
-/// <see cref="ToMe.Unmerge(MergePlan, Tensor)"/> apply it. Owns its tensors: dispose it.
+/// <see cref="ToMe.Unmerge(MergePlan, Tensor)"/> apply it. Reuse it with
+/// <see cref="ToMe.Plan(Tensor, int, MergePlan, in ToMeOptions)"/> to plan again without allocating. Owns its tensors:
+/// dispose it.
 /// </summary>
 public sealed class MergePlan : IDisposable
 {
@@ -29,7 +31,7 @@ public sealed class MergePlan : IDisposable
     public Tensor Destinations { get; }
 
     /// <summary>The r the caller asked for.</summary>
-    public int RequestedR { get; }
+    public int RequestedR { get; internal set; }
 
     /// <summary>The r applied: min(r, (N - protected) / 2), and 0 when no merge destination exists.</summary>
     public int R { get; }
@@ -43,11 +45,22 @@ public sealed class MergePlan : IDisposable
     /// <summary>Output tokens N - R.</summary>
     public int OutputTokens => InputTokens - R;
 
+    // Scratch of the matching and the merge, kept between calls (see HostIndex.Reuse).
+    internal Tensor? EvenIndex, OddIndex, EvenRows, OddRows, BestScore, BestPartner, Order, MergeWeights;
+
     /// <summary>Releases the plan's tensors.</summary>
     public void Dispose()
     {
         TokenMap.Dispose();
         Sources.Dispose();
         Destinations.Dispose();
+        EvenIndex?.Dispose();
+        OddIndex?.Dispose();
+        EvenRows?.Dispose();
+        OddRows?.Dispose();
+        BestScore?.Dispose();
+        BestPartner?.Dispose();
+        Order?.Dispose();
+        MergeWeights?.Dispose();
     }
 }

@@ -42,120 +42,145 @@ public static class ToMe
     /// </summary>
     public static MergePlan Plan(Tensor metric, int r, in ToMeOptions options = default)
     {
+        var (batch, n, eff) = ValidatePlan(metric, r, options);
+        var plan = new MergePlan(
+            Tensor.Empty(new Shape(batch, n), DType.I32, metric.Backend),
+            Tensor.Empty(new Shape(batch, eff), DType.I32, metric.Backend),
+            Tensor.Empty(new Shape(batch, eff), DType.I32, metric.Backend),
+            r, eff);
+        try
+        {
+            Fill(plan, metric, eff, options);
+            return plan;
+        }
+        catch
+        {
+            plan.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Plans again into <paramref name="destination"/>, a plan of the same batch, token count and effective r (a later
+    /// layer or image of the same shape), reusing its tensors and scratch: no allocation in steady state.
+    /// </summary>
+    public static void Plan(Tensor metric, int r, MergePlan destination, in ToMeOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var (batch, n, eff) = ValidatePlan(metric, r, options);
+        if (destination.Batch != batch || destination.InputTokens != n || destination.R != eff)
+            ThrowHelper.Argument("ToMe.Plan", nameof(destination),
+                $"maps [{destination.Batch}, {destination.InputTokens}] tokens with R = {destination.R}; this call needs [{batch}, {n}] with R = {eff} (metric {metric.Shape})");
+        destination.RequestedR = r;
+        Fill(destination, metric, eff, options);
+    }
+
+    private static (int Batch, int N, int R) ValidatePlan(Tensor metric, int r, in ToMeOptions options)
+    {
         const string Op = "ToMe.Plan";
         Check.Live(Op, nameof(metric), metric);
         Check.DType(Op, nameof(metric), metric, DType.F32);
         Check.Rank(Op, nameof(metric), metric, 3, "[B, N, d]");
         Check.Contiguous(Op, nameof(metric), metric);
         if (r < 0) ThrowHelper.OutOfRange(Op, nameof(r), r, "must be >= 0");
-        int batch = metric.Shape[0], n = metric.Shape[1];
+        int n = metric.Shape[1];
         if (options.DistillationToken && n < 2)
             ThrowHelper.Argument(Op, nameof(metric), $"has shape {metric.Shape}; a distillation token needs N >= 2");
+        return (metric.Shape[0], n, EffectiveR(n, r, options));
+    }
 
-        int eff = EffectiveR(n, r, options);
+    private static void Fill(MergePlan plan, Tensor metric, int r, in ToMeOptions options)
+    {
+        int batch = metric.Shape[0], n = metric.Shape[1], d = metric.Shape[2];
+        int na = (n + 1) / 2, nb = n / 2, m = n - r;
         var map = HostIndex.Rent<int>((long)batch * n);
-        var src = HostIndex.Rent<int>((long)batch * eff);
-        var dst = HostIndex.Rent<int>((long)batch * eff);
         try
         {
-            if (eff == 0)
+            if (r == 0)
             {
                 for (int b = 0; b < batch; b++)
                     for (int t = 0; t < n; t++) map[b * n + t] = t;
+                HostIndex.Write(plan.TokenMap, map);
+                return;
             }
-            else
+
+            // Steps 1-4: split by position parity (gathers), best cosine partner of every A token among B's columns.
+            var even = PositionIndex(ref plan.EvenIndex, batch, na, 0, metric);
+            var odd = PositionIndex(ref plan.OddIndex, batch, nb, 1, metric);
+            var a = HostIndex.Reuse(ref plan.EvenRows, new Shape(batch, na, d), DType.F32, metric);
+            var bs = HostIndex.Reuse(ref plan.OddRows, new Shape(batch, nb, d), DType.F32, metric);
+            var best = HostIndex.Reuse(ref plan.BestScore, new Shape(batch, na), DType.F32, metric);
+            var partnerT = HostIndex.Reuse(ref plan.BestPartner, new Shape(batch, na), DType.I32, metric);
+            var order = HostIndex.Reuse(ref plan.Order, new Shape(batch, na), DType.I32, metric);
+            Gather.Rows(metric, even, a);
+            Gather.Rows(metric, odd, bs);
+            Similarity.BestMatch(a, bs, best, partnerT, options.DistillationToken ? 1 : 0);
+
+            // Step 3: the [CLS] token's row is -inf, so it sorts last and is never merged.
+            if (options.ClassToken)
             {
-                Match(metric, eff, options, map, src, dst);
+                var score = HostIndex.Read<float>(best);
+                for (int b = 0; b < batch; b++) score[b * na] = float.NegativeInfinity;
+                HostIndex.Write(best, score);
+                HostIndex.Return(score);
             }
-            return new MergePlan(
-                HostIndex.Upload(map, new Shape(batch, n), metric),
-                HostIndex.Upload(src, new Shape(batch, eff), metric),
-                HostIndex.Upload(dst, new Shape(batch, eff), metric),
-                r, eff);
+
+            // Step 5: A tokens by best score, descending (stable: ties keep the lower index first).
+            TopK.Argsort(best, order);
+            var edge = HostIndex.Read<int>(order);
+            var partner = HostIndex.Read<int>(partnerT);
+            var src = HostIndex.Rent<int>((long)batch * r);
+            var dst = HostIndex.Rent<int>((long)batch * r);
+            var kept = HostIndex.Rent<int>(m);
+            try
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    var e = edge.AsSpan(b * na, na);
+                    var unm = e[r..];
+                    if (options.ClassToken) unm.Sort();
+                    BuildOrder(unm, nb, options, kept.AsSpan(0, m));
+                    var row = map.AsSpan(b * n, n);
+                    for (int o = 0; o < m; o++) row[kept[o]] = o;
+                    for (int k = 0; k < r; k++)
+                    {
+                        int s = 2 * e[k], t = 2 * partner[b * na + e[k]] + 1;
+                        row[s] = row[t];
+                        src[b * r + k] = s;
+                        dst[b * r + k] = t;
+                    }
+                }
+                HostIndex.Write(plan.TokenMap, map);
+                HostIndex.Write(plan.Sources, src);
+                HostIndex.Write(plan.Destinations, dst);
+            }
+            finally
+            {
+                HostIndex.Return(edge);
+                HostIndex.Return(partner);
+                HostIndex.Return(src);
+                HostIndex.Return(dst);
+                HostIndex.Return(kept);
+            }
         }
         finally
         {
             HostIndex.Return(map);
-            HostIndex.Return(src);
-            HostIndex.Return(dst);
         }
     }
 
-    private static void Match(Tensor metric, int r, in ToMeOptions options, int[] map, int[] src, int[] dst)
+    // Positions 2i + parity for every batch row, written once per plan shape.
+    private static Tensor PositionIndex(ref Tensor? slot, int batch, int count, int parity, Tensor like)
     {
-        int batch = metric.Shape[0], n = metric.Shape[1];
-        int na = (n + 1) / 2, nb = n / 2, m = n - r;
-
-        // Steps 1-4: split by position parity (gathers), best cosine partner of every A token among B's columns.
-        Tensor bestScore, bestPartner;
-        {
-            var idx = HostIndex.Rent<int>((long)batch * na);
-            try
-            {
-                for (int b = 0; b < batch; b++)
-                    for (int i = 0; i < na; i++) idx[b * na + i] = 2 * i;
-                using var evenIdx = HostIndex.Upload(idx, new Shape(batch, na), metric);
-                for (int b = 0; b < batch; b++)
-                    for (int i = 0; i < nb; i++) idx[b * nb + i] = 2 * i + 1;
-                using var oddIdx = HostIndex.Upload(idx, new Shape(batch, nb), metric);
-                using var a = Gather.Rows(metric, evenIdx);
-                using var bs = Gather.Rows(metric, oddIdx);
-                (bestScore, bestPartner) = Similarity.BestMatch(a, bs, options.DistillationToken ? 1 : 0);
-            }
-            finally
-            {
-                HostIndex.Return(idx);
-            }
-        }
-
-        var partner = HostIndex.Read<int>(bestPartner);
-        var edge = Array.Empty<int>();
-        var kept = HostIndex.Rent<int>(m);
-        try
-        {
-            // Step 3: the [CLS] token's row is -inf, so it sorts last and is never merged.
-            if (options.ClassToken)
-            {
-                var score = HostIndex.Read<float>(bestScore);
-                try
-                {
-                    for (int b = 0; b < batch; b++) score[b * na] = float.NegativeInfinity;
-                    bestScore.CopyFrom<float>(score.AsSpan(0, batch * na));
-                }
-                finally
-                {
-                    HostIndex.Return(score);
-                }
-            }
-
-            // Step 5: A tokens by best score, descending (stable: ties keep the lower index first).
-            using (var order = TopK.Argsort(bestScore)) edge = HostIndex.Read<int>(order);
-
-            for (int b = 0; b < batch; b++)
-            {
-                var e = edge.AsSpan(b * na, na);
-                var unm = e[r..];
-                if (options.ClassToken) unm.Sort();
-                BuildOrder(unm, nb, options, kept.AsSpan(0, m));
-                var row = map.AsSpan(b * n, n);
-                for (int o = 0; o < m; o++) row[kept[o]] = o;
-                for (int k = 0; k < r; k++)
-                {
-                    int s = 2 * e[k], d = 2 * partner[b * na + e[k]] + 1;
-                    row[s] = row[d];
-                    src[b * r + k] = s;
-                    dst[b * r + k] = d;
-                }
-            }
-        }
-        finally
-        {
-            bestScore.Dispose();
-            bestPartner.Dispose();
-            HostIndex.Return(partner);
-            if (edge.Length > 0) HostIndex.Return(edge);
-            HostIndex.Return(kept);
-        }
+        var before = slot;
+        var t = HostIndex.Reuse(ref slot, new Shape(batch, count), DType.I32, like);
+        if (ReferenceEquals(t, before)) return t;
+        var idx = HostIndex.Rent<int>((long)batch * count);
+        for (int b = 0; b < batch; b++)
+            for (int i = 0; i < count; i++) idx[b * count + i] = 2 * i + parity;
+        HostIndex.Write(t, idx);
+        HostIndex.Return(idx);
+        return t;
     }
 
     // Step 6's concatenation as positions: ToMe's [unmerged A..., B...], with the distillation token second
@@ -241,8 +266,9 @@ public static class ToMe
                 for (int t = 0; t < n; t++) tot[map[b * n + t]] += s?[b * n + t] ?? 1f;
                 for (int t = 0; t < n; t++) w[b * n + t] = (s?[b * n + t] ?? 1f) / tot[map[b * n + t]];
             }
-            sizeDestination.CopyFrom<float>(total.AsSpan(0, batch * m));
-            using var weights = HostIndex.Upload(w, new Shape(batch, n), x);
+            HostIndex.Write(sizeDestination, total);
+            var weights = HostIndex.Reuse(ref plan.MergeWeights, new Shape(batch, n), DType.F32, x);
+            HostIndex.Write(weights, w);
             destination.Backend.Clear(destination.Storage, destination.ByteOffset, destination.ElementCount * sizeof(float));
             Scatter.Reduce(destination, plan.TokenMap, x, ScatterMode.Sum, weights);
         }

@@ -5,7 +5,8 @@ using HpcCore.Tensors;
 
 /// <summary>
 /// A pruning/fusion plan as data: output slot and weight of every input token; output m = sum over tokens n with
-/// TokenMap[n] = m of Weights[n] x_n (one scatter-add). Owns its tensors: dispose it.
+/// TokenMap[n] = m of Weights[n] x_n (one scatter-add). Plan again into it with
+/// <see cref="Evit.Plan(Tensor, int, TokenPlan, in EvitOptions)"/> to avoid allocating. Owns its tensors: dispose it.
 /// </summary>
 public sealed class TokenPlan : IDisposable
 {
@@ -35,11 +36,15 @@ public sealed class TokenPlan : IDisposable
     /// <summary>Output tokens.</summary>
     public int OutputTokens { get; }
 
+    // Scratch of the selection, kept between calls (see HostIndex.Reuse).
+    internal Tensor? TopIndices;
+
     /// <summary>Releases the plan's tensors.</summary>
     public void Dispose()
     {
         Kept.Dispose();
         TokenMap.Dispose();
         Weights.Dispose();
+        TopIndices?.Dispose();
     }
 }
