@@ -56,6 +56,22 @@ public static class ReferenceSelectors
     /// <summary>Top-k then ascending (VTC-CLS, ToDRE stage 2).</summary>
     public static int[] TopAscending(double[] s, int keep) => ReferenceRanking.Top(s, keep).Order().ToArray();
 
+    /// <summary>FoPru's row strategy for one row: whole rows by summed score, the remainder from the next row by score.</summary>
+    public static int[] FoPruRows(double[] s, int keep, int width)
+    {
+        int rows = s.Length / width;
+        var rowScore = Enumerable.Range(0, rows).Select(r => Enumerable.Range(0, width).Sum(j => s[r * width + j])).ToArray();
+        var order = ReferenceRanking.Order(rowScore);
+        var kept = new List<int>();
+        for (int i = 0; i < keep / width; i++) kept.AddRange(Enumerable.Range(order[i] * width, width));
+        if (keep % width > 0)
+        {
+            int row = order[keep / width];
+            kept.AddRange(ReferenceRanking.Top(s[(row * width)..((row + 1) * width)], keep % width).Select(j => row * width + j));
+        }
+        return kept.Order().ToArray();
+    }
+
     /// <summary>HiPrune for one row (methods.md 3.6); anchors then buffers cut at the budget, registers fill it.</summary>
     public static int[] HiPrune(double[] obj, double[] deep, int keep, int width, double alpha, bool wrapRows)
     {
