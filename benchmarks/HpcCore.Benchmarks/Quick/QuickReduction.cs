@@ -80,6 +80,10 @@ public static class QuickReduction
         private readonly List<Tensor> _owned = [];
         private readonly Tensor _x, _wQkv, _qkv, _wOut, _wUp, _wDown, _up, _o, _y, _q, _k, _v, _attn, _metric, _rows, _probs;
         private readonly int _n, _c;
+        private readonly Tensor _x3;
+        private MergePlan? _tome;
+        private TokenPlan? _evit;
+        private Tensor? _merged, _mergedSize, _reorganised;
 
         public BlockShape(CpuBackend backend, int n, int c, int h)
         {
@@ -88,6 +92,7 @@ public static class QuickReduction
             Tensor U(Shape s, int seed) => Own(Tensor.From<float>(Infrastructure.BenchBackends.Uniform((int)s.ElementCount, seed), s, backend));
             Tensor E(Shape s) => Own(Tensor.Empty(s, DType.F32, backend));
             _x = U(new Shape(n, c), 1);
+            _x3 = Own(_x.Reshape(1, n, c));
             _wQkv = U(new Shape(3 * c, c), 2);
             _wOut = U(new Shape(c, c), 3);
             _wUp = U(new Shape(4 * c, c), 4);
@@ -122,23 +127,34 @@ public static class QuickReduction
             Gemm.Multiply(_up, _wDown, _y, t);
         }
 
-        /// <summary>ToMe: bipartite matching on the key means and the size-weighted merge of x.</summary>
+        /// <summary>
+        /// ToMe: bipartite matching on the key means and the size-weighted merge of x, re-planning into one plan and
+        /// merging into reused outputs (the steady state of a model loop).
+        /// </summary>
         public void ToMeStep(int r)
         {
-            using var plan = ToMe.Plan(_metric, r, new ToMeOptions(ClassToken: true));
-            using var x = _x.Reshape(1, _n, _c);
-            var (merged, size) = ToMe.Merge(plan, x, null);
-            merged.Dispose();
-            size.Dispose();
+            var options = new ToMeOptions(ClassToken: true);
+            if (_tome is null)
+            {
+                _tome = ToMe.Plan(_metric, r, options);
+                _merged = Own(Tensor.Empty(new Shape(1, _tome.OutputTokens, _c), DType.F32, _x.Backend));
+                _mergedSize = Own(Tensor.Empty(new Shape(1, _tome.OutputTokens), DType.F32, _x.Backend));
+            }
+            ToMe.Plan(_metric, r, _tome, options);
+            ToMe.Merge(_tome, _x3, null, _merged!, _mergedSize!);
         }
 
-        /// <summary>EViT: [CLS]-row scores from the exported probabilities, plan, reorganised tokens.</summary>
+        /// <summary>EViT: [CLS]-row scores from the exported probabilities, plan (reused), reorganised tokens.</summary>
         public void EvitStep(int keep)
         {
             using var scores = AttentionScores.ClassRow(_probs);
-            using var plan = Evit.Plan(scores, keep);
-            using var x = _x.Reshape(1, _n, _c);
-            using var y = Evit.Apply(plan, x);
+            if (_evit is null)
+            {
+                _evit = Evit.Plan(scores, keep);
+                _reorganised = Own(Tensor.Empty(new Shape(1, _evit.OutputTokens, _c), DType.F32, _x.Backend));
+            }
+            Evit.Plan(scores, keep, _evit);
+            Evit.Apply(_evit, _x3, _reorganised!);
         }
 
         /// <summary>A top-k pruner (VTC-CLS style): scores, top-k in spatial order, gather.</summary>
@@ -153,6 +169,8 @@ public static class QuickReduction
 
         public void Dispose()
         {
+            _tome?.Dispose();
+            _evit?.Dispose();
             foreach (var t in _owned) t.Dispose();
         }
     }
