@@ -85,4 +85,24 @@ public static class AttentionScores
         Elementwise.Scale(mean, 1f / queries, mean);
         return mean;
     }
+
+    /// <summary>
+    /// Attention received from full per-layer probabilities (the eager path for small N, e.g. HF
+    /// <c>output_attentions</c>): <c>mean_h mean_i P[:, h, i, skip:]</c> over <paramref name="probabilities"/> F32
+    /// [B, H, Nq, Nk]. Returns F32 [B, Nk - skip]; equals <see cref="Received"/> of the kernel's KeyTotals.
+    /// </summary>
+    public static Tensor ReceivedFromRows(Tensor probabilities, int skipLeading = 1)
+    {
+        const string Op = "AttentionScores.ReceivedFromRows";
+        Check.Live(Op, nameof(probabilities), probabilities);
+        Check.DType(Op, nameof(probabilities), probabilities, DType.F32);
+        Check.Rank(Op, nameof(probabilities), probabilities, 4, "[B, H, Nq, Nk]");
+        var shape = probabilities.Shape;
+        if (skipLeading < 0 || skipLeading > shape[3])
+            ThrowHelper.OutOfRange(Op, nameof(skipLeading), skipLeading, $"must be in [0, Nk] (probabilities {shape})");
+        using var keys = probabilities.Narrow(3, skipLeading, shape[3] - skipLeading);
+        using var dense = keys.Contiguous();
+        using var perHead = Reductions.Mean(dense, 2);
+        return Reductions.Mean(perHead, 1);
+    }
 }

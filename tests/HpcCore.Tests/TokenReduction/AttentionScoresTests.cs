@@ -31,6 +31,10 @@ public sealed class AttentionScoresTests(CpuBackendFixture fixture)
         using var cls = AttentionScores.ClassRow(probs);
         using var clsSum = AttentionScores.ClassRow(probs, combine: HeadCombine.Sum);
         using var received = AttentionScores.Received(totals, n);
+        var full = AttentionProbabilities(q, k, batch, n, heads, d).Select(v => (float)v).ToArray();
+        using var probsFull = Tensor.From<float>(full, new Shape(batch, heads, n, n), fixture.Backend);
+        using var receivedEager = AttentionScores.ReceivedFromRows(probsFull);
+        using var clsEager = AttentionScores.ClassRow(probsFull);
         var p = AttentionProbabilities(q, k, batch, n, heads, d);
         var pf = p.Select(v => (float)v).ToArray();
         var colTotals = new float[batch * heads * n];
@@ -46,8 +50,11 @@ public sealed class AttentionScoresTests(CpuBackendFixture fixture)
             TensorAssert.Close(ReferenceSelectors.ClassRow(row0, b, heads, 1, n, 0), c, Tolerance.F32Reduction, "class row mean");
             TensorAssert.Close(ReferenceSelectors.ClassRow(row0, b, heads, 1, n, 0, sum: true),
                 clsSum.ToArray<float>().AsSpan(b * (n - 1), n - 1), Tolerance.F32Reduction, "class row sum");
-            TensorAssert.Close(ReferenceSelectors.Received(colTotals, b, heads, n, n, 1),
-                received.ToArray<float>().AsSpan(b * (n - 1), n - 1), Tolerance.F32Reduction, "received");
+            var expectReceived = ReferenceSelectors.Received(colTotals, b, heads, n, n, 1);
+            TensorAssert.Close(expectReceived, received.ToArray<float>().AsSpan(b * (n - 1), n - 1), Tolerance.F32Reduction, "received");
+            TensorAssert.Close(expectReceived, receivedEager.ToArray<float>().AsSpan(b * (n - 1), n - 1), Tolerance.F32Reduction, "received (eager)");
+            TensorAssert.Close(ReferenceSelectors.ClassRow(row0, b, heads, 1, n, 0), clsEager.ToArray<float>().AsSpan(b * (n - 1), n - 1),
+                Tolerance.F32Reduction, "class row (eager)");
         }
     }
 
