@@ -28,8 +28,27 @@ internal static class KernelCatalog
         ["copy/strided/u32"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(uint)),
         ["copy/strided/u64"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(ulong)),
         ["attention/fused"] = Get(typeof(AttentionFusedKernel)),
+        ["topk/keys"] = Get(typeof(SortKernels)),
+        ["topk/bitonic-step"] = Get(typeof(SortKernels), nameof(SortKernels.StepKernel)),
+        ["topk/emit"] = Get(typeof(SortKernels), nameof(SortKernels.EmitKernel)),
+        ["threshold/elementwise"] = Get(typeof(MaskKernels)),
+        ["compact/row"] = Get(typeof(MaskKernels), nameof(MaskKernels.CompactKernel)),
+        ["gather/rows"] = Get(typeof(RowMoveKernels)),
+        ["scatter/count"] = Get(typeof(RowMoveKernels), nameof(RowMoveKernels.CountKernel)),
+        ["scatter/atomic"] = Get(typeof(RowMoveKernels), nameof(RowMoveKernels.ScatterKernel)),
+        ["scatter/mean"] = Get(typeof(RowMoveKernels), nameof(RowMoveKernels.MeanKernel)),
+        ["similarity/normalize"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.NormalizeKernel)),
+        ["similarity/cosine"] = Get(typeof(SimilarityKernels)),
+        ["similarity/bestmatch"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.BestMatchKernel)),
+        ["similarity/rowmax"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.RowMaxKernel)),
+        ["reduce/axis"] = Get(typeof(GraphKernels)),
+        ["pagerank/init"] = Get(typeof(GraphKernels), nameof(GraphKernels.PageRankInitKernel)),
+        ["pagerank/step"] = Get(typeof(GraphKernels), nameof(GraphKernels.PageRankStepKernel)),
+        ["pool/adaptive-avg2d"] = Get(typeof(GraphKernels), nameof(GraphKernels.PoolKernel)),
+        ["greedy/farthest-point"] = Get(typeof(GreedyKernels)),
+        ["greedy/coverage"] = Get(typeof(GreedyKernels), nameof(GreedyKernels.CoverageKernel)),
     };
 
-    private static MethodInfo Get(Type kernelClass) =>
-        kernelClass.GetMethod("Kernel", Flags) ?? throw new InvalidOperationException($"{kernelClass.Name} has no Kernel method.");
+    private static MethodInfo Get(Type kernelClass, string method = "Kernel") =>
+        kernelClass.GetMethod(method, Flags) ?? throw new InvalidOperationException($"{kernelClass.Name} has no {method} method.");
 }

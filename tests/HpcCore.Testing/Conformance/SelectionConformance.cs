@@ -87,6 +87,8 @@ public abstract class SelectionConformance : ConformanceBase
                     using var idx = TopK.Indices(t, k);
                     TensorAssert.Equal(ReferenceRanking.TopK(data, 1, n, k), ReadInts(idx), $"topk {name} n={n} k={k}");
                 }
+                using var asc = TopK.Argsort(t, descending: false);
+                TensorAssert.Equal(ReferenceRanking.TopK(data, 1, n, n, false), ReadInts(asc), $"argsort ascending {name} n={n}");
             }
         }
     }

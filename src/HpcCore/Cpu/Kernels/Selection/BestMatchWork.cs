@@ -1,10 +1,12 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// Best cosine partner without the [N, M] matrix (ToMe's bipartite matching at N = 16384, Bolya et al. 2023): rows
-// of A are normalised once, rows of B are normalised and packed into W-wide column panels [C, W] (W = one vector),
-// and a register-blocked micro-kernel (MR rows of A x 2 panels, like the GEMM micro-kernels) computes similarity
-// tiles that are folded at once into a per-row, per-lane running (max, argmax). Strict ">" in a lane keeps the
-// lower column on ties; lanes are merged at the end by (max value, then lowest column). Work items own blocks of
-// rows of A and walk B in chunks of panels that stay in L2, so each packed panel is reused by every row block.
+// Best cosine partner without the [N, M] matrix (ToMe's bipartite matching at N = 16384, Bolya et al. 2023): rows of
+// A are normalised once, rows of B are normalised and packed into NR-wide panels [C, NR] (the GEMM micro-kernel's
+// packed-B layout), and each work item (a block of RowBlock rows of A) computes its similarities one column chunk
+// at a time into a small scratch tile with the GEMM micro-kernels (KC-blocked over C, so a B block stays in L2 and
+// the panel in L1, as in GotoBLAS), then folds the tile into a per-row, per-lane running (max, argmax). Strict ">"
+// in a lane keeps the lower column on ties (a lane sees its columns in increasing order); lanes are merged at the
+// end by (max value, then lowest column). NaN similarities never win. Only RowBlock x chunk floats of similarities
+// exist at any time. Deterministic: a row's result never depends on the thread count.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -15,16 +17,14 @@ using HpcCore.Kernels;
 /// <summary>One best-match call: layout of the pooled scratch, packing and the per-row-block work.</summary>
 internal unsafe struct BestMatchWork : IParallelBody
 {
-    private const int RowBlock = 64;
-    private const int ChunkBytes = 128 * 1024;
+    // A multiple of both micro-kernels' MR (8 and 6).
+    private const int RowBlock = 48;
+    private const int ChunkBytes = 512 * 1024; // a B block in L2, like GemmBlocking.PackBlockBytes
 
-    public int Batch, N, M, C, Exclude, W, Mr, Panels, FirstPanel, ChunkPanels, RowBlocks;
+    public int Batch, N, M, C, Exclude, Nr, Mr, Kc, Panels, FirstPanel, ChunkPanels, RowBlocks;
     public bool Use512;
-    public float* A, B, NormA, PackB, State, Max;
+    public float* A, B, NormA, PackB, Scratch, Max;
     public int* Argmax;
-
-    /// <summary>Floats of pooled scratch the call needs.</summary>
-    public readonly long ScratchFloats => (long)Batch * N * C + (long)Batch * Panels * W * C + (long)Items * RowBlock * W * 2;
 
     /// <summary>Work items of the similarity pass: (batch, row block).</summary>
     public readonly int Items => Batch * RowBlocks;
@@ -32,16 +32,26 @@ internal unsafe struct BestMatchWork : IParallelBody
     /// <summary>Work items of the packing pass: every panel of B, then every row block of A.</summary>
     public readonly int PackItems => Batch * (Panels + RowBlocks);
 
+    /// <summary>Floats of per-item scratch: the similarity tile and the running (max, argmax) lanes.</summary>
+    private readonly long ItemFloats => (long)RowBlock * ChunkPanels * Nr + 2L * RowBlock * Nr;
+
+    /// <summary>Floats of pooled scratch the call needs.</summary>
+    public readonly long ScratchFloats => (long)Batch * N * C + (long)Batch * Panels * Nr * C + Items * ItemFloats;
+
+    /// <summary>True when the problem is too small to be worth waking the workers.</summary>
+    public readonly bool Small => 2L * Batch * N * M * Math.Max(1, C) < GemmBlocking.ParallelMinFlops;
+
     public static BestMatchWork Create(in BestMatchArgs a)
     {
         bool use512 = Vector512.IsHardwareAccelerated;
-        int w = use512 ? 16 : 8;
-        int panels = (a.M + w - 1) / w;
+        int nr = use512 ? GemmMicroKernel512.NR : GemmMicroKernel256.NR;
+        int kc = GemmBlocking.Kc(a.C);
         return new BestMatchWork
         {
-            Batch = a.Batch, N = a.N, M = a.M, C = a.C, Exclude = a.ExcludeLeadingColumns, W = w, Mr = use512 ? 8 : 4,
-            Use512 = use512, Panels = panels, FirstPanel = a.ExcludeLeadingColumns / w,
-            ChunkPanels = Math.Max(2, ChunkBytes / Math.Max(1, a.C * w * sizeof(float)) & ~1),
+            Batch = a.Batch, N = a.N, M = a.M, C = a.C, Exclude = a.ExcludeLeadingColumns, Nr = nr,
+            Mr = use512 ? GemmMicroKernel512.MR : GemmMicroKernel256.MR, Kc = kc, Use512 = use512,
+            Panels = (a.M + nr - 1) / nr, FirstPanel = a.ExcludeLeadingColumns / nr,
+            ChunkPanels = Math.Max(1, ChunkBytes / (nr * kc * sizeof(float))),
             RowBlocks = (a.N + RowBlock - 1) / RowBlock,
         };
     }
@@ -54,7 +64,7 @@ internal unsafe struct BestMatchWork : IParallelBody
         Argmax = argmax;
         NormA = scratch;
         PackB = NormA + (long)Batch * N * C;
-        State = PackB + (long)Batch * Panels * W * C;
+        Scratch = PackB + (long)Batch * Panels * Nr * C;
     }
 
     /// <summary>Packing item: a normalised, zero-padded panel of B, or a block of normalised rows of A.</summary>
@@ -63,18 +73,18 @@ internal unsafe struct BestMatchWork : IParallelBody
         if (item < Batch * Panels)
         {
             int b = item / Panels, p = item % Panels;
-            float* dst = PackB + ((long)b * Panels + p) * W * C;
-            for (int w = 0; w < W; w++)
+            float* dst = PackB + ((long)b * Panels + p) * Nr * C;
+            for (int w = 0; w < Nr; w++)
             {
-                int j = p * W + w;
+                int j = p * Nr + w;
                 if (j >= M)
                 {
-                    for (int c = 0; c < C; c++) dst[c * W + w] = 0f;
+                    for (int c = 0; c < C; c++) dst[c * Nr + w] = 0f;
                     continue;
                 }
                 float* row = B + ((long)b * M + j) * C;
                 float inv = CpuKernels.InverseNorm(row, C);
-                for (int c = 0; c < C; c++) dst[c * W + w] = row[c] * inv;
+                for (int c = 0; c < C; c++) dst[c * Nr + w] = row[c] * inv;
             }
             return;
         }
@@ -91,38 +101,48 @@ internal unsafe struct BestMatchWork : IParallelBody
     public readonly void Invoke(int item)
     {
         int b = item / RowBlocks, r0 = item % RowBlocks * RowBlock, r1 = Math.Min(N, r0 + RowBlock);
-        float* bestV = State + (long)item * RowBlock * W * 2;
-        int* bestI = (int*)(bestV + RowBlock * W);
-        for (int i = 0; i < RowBlock * W; i++)
+        int ldc = ChunkPanels * Nr;
+        float* tile = Scratch + item * ItemFloats;
+        float* bestV = tile + (long)RowBlock * ldc;
+        int* bestI = (int*)(bestV + RowBlock * Nr);
+        for (int i = 0; i < RowBlock * Nr; i++)
         {
             bestV[i] = float.NegativeInfinity;
             bestI[i] = -1;
         }
-        float* packB = PackB + (long)b * Panels * W * C;
+        float* packB = PackB + (long)b * Panels * Nr * C;
+        float* a = NormA + ((long)b * N + r0) * C;
         for (int p0 = FirstPanel; p0 < Panels; p0 += ChunkPanels)
         {
             int p1 = Math.Min(Panels, p0 + ChunkPanels);
-            for (int g = r0; g < r1; g += Mr)
+            if (C == 0) new Span<float>(tile, RowBlock * ldc).Clear(); // empty rows: every cosine is 0
+            for (int kb = 0; kb < C; kb += Kc)
             {
-                float* a = NormA + ((long)b * N + g) * C;
-                int rows = Math.Min(Mr, r1 - g);
-                float* sv = bestV + (g - r0) * W;
-                int* si = bestI + (g - r0) * W;
-                for (int p = p0; p < p1; p += 2)
+                int kc = Math.Min(Kc, C - kb);
+                float beta = kb == 0 ? 0f : 1f;
+                for (int g = 0; g < r1 - r0; g += Mr)
                 {
-                    int pair = Math.Min(2, p1 - p);
-                    if (Use512) Tile512(a, rows, packB + (long)p * W * C, pair, p, sv, si);
-                    else Tile256(a, rows, packB + (long)p * W * C, pair, p, sv, si);
+                    int rows = Math.Min(Mr, r1 - r0 - g);
+                    for (int p = p0; p < p1; p++)
+                    {
+                        float* panel = packB + (long)p * Nr * C + (long)kb * Nr;
+                        float* c = tile + (long)g * ldc + (p - p0) * Nr;
+                        if (Use512) GemmMicroKernel512.Run(a + (long)g * C + kb, C, rows, panel, kc, c, ldc, 1f, beta, null);
+                        else GemmMicroKernel256.Run(a + (long)g * C + kb, C, rows, panel, kc, c, ldc, 1f, beta, null);
+                    }
                 }
             }
+            for (int r = 0; r < r1 - r0; r++)
+                for (int p = p0; p < p1; p++)
+                    Fold(tile + (long)r * ldc + (p - p0) * Nr, p * Nr, bestV + r * Nr, bestI + r * Nr);
         }
         for (int r = r0; r < r1; r++)
         {
-            float* v = bestV + (r - r0) * W;
-            int* idx = bestI + (r - r0) * W;
+            float* v = bestV + (r - r0) * Nr;
+            int* idx = bestI + (r - r0) * Nr;
             float best = float.NegativeInfinity;
             int arg = -1;
-            for (int l = 0; l < W; l++)
+            for (int l = 0; l < Nr; l++)
             {
                 if (idx[l] < 0) continue;
                 if (arg < 0 || v[l] > best || (v[l] == best && idx[l] < arg))
@@ -136,134 +156,25 @@ internal unsafe struct BestMatchWork : IParallelBody
         }
     }
 
-    // 8 rows x 2 panels of 16 columns; rows beyond `rows` repeat the last row and are not stored.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private readonly void Tile512(float* a, int rows, float* panel, int pair, int p, float* sv, int* si)
-    {
-        long c = C;
-        float* a0 = a, a1 = a0 + (rows > 1 ? c : 0), a2 = a1 + (rows > 2 ? c : 0), a3 = a2 + (rows > 3 ? c : 0);
-        float* a4 = a3 + (rows > 4 ? c : 0), a5 = a4 + (rows > 5 ? c : 0), a6 = a5 + (rows > 6 ? c : 0), a7 = a6 + (rows > 7 ? c : 0);
-        float* q0 = panel, q1 = panel + (pair > 1 ? 16 * c : 0);
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int k = 0; k < C; k++)
-        {
-            var b0 = Vector512.Load(q0 + k * 16);
-            var b1 = Vector512.Load(q1 + k * 16);
-            var x = Vector512.Create(a0[k]);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a1[k]);
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a2[k]);
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a3[k]);
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a4[k]);
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a5[k]);
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(a6[k]);
-            c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
-            c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(a7[k]);
-            c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
-            c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
-        }
-        Fold512(c00, c01, pair, p, sv, si);
-        if (rows > 1) Fold512(c10, c11, pair, p, sv + 16, si + 16);
-        if (rows > 2) Fold512(c20, c21, pair, p, sv + 32, si + 32);
-        if (rows > 3) Fold512(c30, c31, pair, p, sv + 48, si + 48);
-        if (rows > 4) Fold512(c40, c41, pair, p, sv + 64, si + 64);
-        if (rows > 5) Fold512(c50, c51, pair, p, sv + 80, si + 80);
-        if (rows > 6) Fold512(c60, c61, pair, p, sv + 96, si + 96);
-        if (rows > 7) Fold512(c70, c71, pair, p, sv + 112, si + 112);
-    }
-
+    // Folds the Nr similarities of columns j0.. j0+Nr-1 into a row's lanes, 8 at a time.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly void Fold512(Vector512<float> s0, Vector512<float> s1, int pair, int p, float* sv, int* si)
+    private readonly void Fold(float* s, int j0, float* bestV, int* bestI)
     {
-        var v = Vector512.Load(sv);
-        var i = Vector512.Load(si);
-        Update512(ref v, ref i, s0, p);
-        if (pair > 1) Update512(ref v, ref i, s1, p + 1);
-        v.Store(sv);
-        i.Store(si);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly void Update512(ref Vector512<float> best, ref Vector512<int> arg, Vector512<float> s, int p)
-    {
-        var j = Vector512<int>.Indices + Vector512.Create(p * 16);
-        if (p * 16 < Exclude || p * 16 + 16 > M)
+        bool edge = j0 < Exclude || j0 + Nr > M;
+        for (int h = 0; h < Nr; h += 8)
         {
-            var valid = Vector512.GreaterThanOrEqual(j, Vector512.Create(Exclude)) & Vector512.LessThan(j, Vector512.Create(M));
-            s = Vector512.ConditionalSelect(valid.AsSingle(), s, Vector512.Create(float.NegativeInfinity));
+            var v = Vector256.Load(s + h);
+            var j = Vector256<int>.Indices + Vector256.Create(j0 + h);
+            if (edge)
+            {
+                var valid = Vector256.GreaterThanOrEqual(j, Vector256.Create(Exclude)) & Vector256.LessThan(j, Vector256.Create(M));
+                v = Vector256.ConditionalSelect(valid.AsSingle(), v, Vector256.Create(float.NegativeInfinity));
+            }
+            var best = Vector256.Load(bestV + h);
+            var take = Vector256.GreaterThan(v, best);
+            Vector256.ConditionalSelect(take, v, best).Store(bestV + h);
+            Vector256.ConditionalSelect(take.AsInt32(), j, Vector256.Load(bestI + h)).Store(bestI + h);
         }
-        var take = Vector512.GreaterThan(s, best);
-        best = Vector512.ConditionalSelect(take, s, best);
-        arg = Vector512.ConditionalSelect(take.AsInt32(), j, arg);
-    }
-
-    // 4 rows x 2 panels of 8 columns (AVX2 has 16 registers: 8 accumulators, 2 panel rows, broadcasts).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private readonly void Tile256(float* a, int rows, float* panel, int pair, int p, float* sv, int* si)
-    {
-        long c = C;
-        float* a0 = a, a1 = a0 + (rows > 1 ? c : 0), a2 = a1 + (rows > 2 ? c : 0), a3 = a2 + (rows > 3 ? c : 0);
-        float* q0 = panel, q1 = panel + (pair > 1 ? 8 * c : 0);
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        for (int k = 0; k < C; k++)
-        {
-            var b0 = Vector256.Load(q0 + k * 8);
-            var b1 = Vector256.Load(q1 + k * 8);
-            var x = Vector256.Create(a0[k]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a1[k]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a2[k]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a3[k]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-        }
-        Fold256(c00, c01, pair, p, sv, si);
-        if (rows > 1) Fold256(c10, c11, pair, p, sv + 8, si + 8);
-        if (rows > 2) Fold256(c20, c21, pair, p, sv + 16, si + 16);
-        if (rows > 3) Fold256(c30, c31, pair, p, sv + 24, si + 24);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly void Fold256(Vector256<float> s0, Vector256<float> s1, int pair, int p, float* sv, int* si)
-    {
-        var v = Vector256.Load(sv);
-        var i = Vector256.Load(si);
-        Update256(ref v, ref i, s0, p);
-        if (pair > 1) Update256(ref v, ref i, s1, p + 1);
-        v.Store(sv);
-        i.Store(si);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly void Update256(ref Vector256<float> best, ref Vector256<int> arg, Vector256<float> s, int p)
-    {
-        var j = Vector256<int>.Indices + Vector256.Create(p * 8);
-        if (p * 8 < Exclude || p * 8 + 8 > M)
-        {
-            var valid = Vector256.GreaterThanOrEqual(j, Vector256.Create(Exclude)) & Vector256.LessThan(j, Vector256.Create(M));
-            s = Vector256.ConditionalSelect(valid.AsSingle(), s, Vector256.Create(float.NegativeInfinity));
-        }
-        var take = Vector256.GreaterThan(s, best);
-        best = Vector256.ConditionalSelect(take, s, best);
-        arg = Vector256.ConditionalSelect(take.AsInt32(), j, arg);
     }
 }
 

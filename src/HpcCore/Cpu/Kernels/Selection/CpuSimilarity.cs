@@ -43,8 +43,16 @@ internal sealed unsafe partial class CpuKernels
         try
         {
             w.Bind((float*)scratch, Ptr<float>(a.A), Ptr<float>(a.B), Ptr<float>(a.Max), Ptr<int>(a.Argmax));
-            Pool.For(w.PackItems, new BestMatchPackBody { Work = w });
-            Pool.For(w.Items, w);
+            if (w.Small)
+            {
+                for (int i = 0; i < w.PackItems; i++) w.Pack(i);
+                for (int i = 0; i < w.Items; i++) w.Invoke(i);
+            }
+            else
+            {
+                Pool.For(w.PackItems, new BestMatchPackBody { Work = w });
+                Pool.For(w.Items, w);
+            }
         }
         finally
         {

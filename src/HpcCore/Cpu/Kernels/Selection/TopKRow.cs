@@ -7,12 +7,16 @@
 //  3. one pass in index order keeps keys below T and the first `need` keys equal to T (ties go to the lower index);
 //  4. a stable LSD radix sort of the k survivors by key (passes whose digit is constant are skipped) keeps index
 //     order among equal keys; tiny k uses insertion sort.
+// Rows of at most SmallRow columns skip 2-4 and introsort unique (key << 32 | index) composites instead.
 // Scratch: 6 * N uints per row, supplied by the caller (pooled), so steady-state calls allocate nothing.
 namespace HpcCore.Cpu;
 
 /// <summary>Deterministic top-k / argsort of one row.</summary>
 internal static unsafe class TopKRow
 {
+    // Rows up to this length take the composite-sort path (`quick selection`: faster at 197 columns, see BENCHMARKS.md).
+    private const int SmallRow = 256;
+
     /// <summary>Scratch uints needed for a row of <paramref name="n"/>.</summary>
     public static long ScratchUints(int n) => 6L * n;
 
@@ -24,10 +28,33 @@ internal static unsafe class TopKRow
     public static void Run(float* scores, int n, int k, bool descending, int* indices, float* values, uint* scratch)
     {
         if (k == 0) return;
-        uint* keys = scratch, cand = scratch + n, ck = scratch + 2L * n, ci = scratch + 3L * n, tk = scratch + 4L * n, ti = scratch + 5L * n;
+        uint* keys = scratch;
         uint flip = descending ? uint.MaxValue : 0u;
         for (int i = 0; i < n; i++) keys[i] = SortableKey.Of(scores[i]) ^ flip;
 
+        if (n <= SmallRow)
+        {
+            SortComposites(keys, n, k, indices, (ulong*)(scratch + 2L * n));
+        }
+        else
+        {
+            SelectAndSort(keys, n, k, indices, scratch);
+        }
+        if (values != null)
+            for (int j = 0; j < k; j++) values[j] = scores[indices[j]];
+    }
+
+    // Short rows: one introsort of unique (key << 32 | index) composites beats four 256-bucket histogram passes.
+    private static void SortComposites(uint* keys, int n, int k, int* indices, ulong* composite)
+    {
+        for (int i = 0; i < n; i++) composite[i] = ((ulong)keys[i] << 32) | (uint)i;
+        new Span<ulong>(composite, n).Sort();
+        for (int j = 0; j < k; j++) indices[j] = (int)(uint)composite[j];
+    }
+
+    private static void SelectAndSort(uint* keys, int n, int k, int* indices, uint* scratch)
+    {
+        uint* cand = scratch + n, ck = scratch + 2L * n, ci = scratch + 3L * n, tk = scratch + 4L * n, ti = scratch + 5L * n;
         int count;
         if (k == n)
         {
@@ -55,8 +82,6 @@ internal static unsafe class TopKRow
 
         uint* sortedIdx = Sort(ck, ci, tk, ti, count);
         for (int j = 0; j < k; j++) indices[j] = (int)sortedIdx[j];
-        if (values != null)
-            for (int j = 0; j < k; j++) values[j] = scores[indices[j]];
     }
 
     // Radix select: the k-th smallest key (threshold) and how many keys equal to it belong to the top k.
