@@ -46,7 +46,7 @@ public sealed class AimTests(CpuBackendFixture fixture)
         var got = kept.ToArray<byte>();
         for (int b = 0; b < batch; b++)
         {
-            var expect = ReferenceSelectors.AimPrune(ReferenceRanking.Row(score, b, n),
+            var expect = ReferenceSelectors.AimPrune(ReferenceScores.Row(score, b, n),
                 text.Skip(b * n).Take(n).Select(v => v != 0).ToArray(), active.Skip(b * n).Take(n).Select(v => v != 0).ToArray(), retain);
             Assert.Equal(expect, got.Skip(b * n).Take(n).Select(v => v != 0));
         }

@@ -26,7 +26,7 @@ public sealed class CoverageSelectorTests(CpuBackendFixture fixture)
         using var idx = ToDre.Diverse(xt, keep, salient ? st : null);
         for (int b = 0; b < 2; b++)
         {
-            int seed = salient ? ReferenceRanking.Top(ReferenceRanking.Row(s, b, p), 1)[0] : 0;
+            int seed = salient ? ReferenceScores.Top(ReferenceScores.Row(s, b, p), 1)[0] : 0;
             TensorAssert.Equal(ReferenceSelectors.FarthestPoint(x, b, p, c, keep, seed), idx.ToArray<int>().AsSpan(b * keep, keep), $"row {b}");
         }
     }
@@ -47,7 +47,7 @@ public sealed class CoverageSelectorTests(CpuBackendFixture fixture)
                 for (int i = 0; i < t; i++)
                     for (int j = 0; j < v; j++) expect[j] += a[((b * heads + h) * t + i) * v + j] / (heads * (double)t);
             TensorAssert.Close(expect, r.AsSpan(b * v, v), Tolerance.F32Reduction, $"relevance {b}");
-            TensorAssert.Equal(ReferenceSelectors.TopAscending(ReferenceRanking.Row(r, b, v), 6), kept.ToArray<int>().AsSpan(b * 6, 6), $"kept {b}");
+            TensorAssert.Equal(ReferenceSelectors.TopAscending(ReferenceScores.Row(r, b, v), 6), kept.ToArray<int>().AsSpan(b * 6, 6), $"kept {b}");
         }
     }
 

@@ -39,7 +39,7 @@ public sealed class EvitTests(CpuBackendFixture fixture)
         int m = plan.OutputTokens;
         for (int b = 0; b < batch; b++)
         {
-            var expect = ReferenceSelectors.Evit(x[(b * n * c)..((b + 1) * n * c)], n, c, ReferenceRanking.Row(a, b, p), keep, (int)fusion, out var keptExpect);
+            var expect = ReferenceSelectors.Evit(x[(b * n * c)..((b + 1) * n * c)], n, c, ReferenceScores.Row(a, b, p), keep, (int)fusion, out var keptExpect);
             Assert.Equal(expect.Length / c, m);
             TensorAssert.Equal(keptExpect, kept.AsSpan(b * (keep + 1), keep + 1), $"kept row {b}");
             TensorAssert.Close(expect, yo.AsSpan(b * m * c, m * c), Tolerance.F32Reduction, $"tokens row {b}");

@@ -26,7 +26,7 @@ public sealed class FoPruTests(CpuBackendFixture fixture)
         using var rank = FoPru.Select(st, keep, width);
         for (int b = 0; b < 3; b++)
         {
-            var row = ReferenceRanking.Row(s, b, p);
+            var row = ReferenceScores.Row(s, b, p);
             TensorAssert.Equal(ReferenceSelectors.FoPruRows(row, keep, width), rows.ToArray<int>().AsSpan(b * keep, keep), $"row strategy {b}");
             TensorAssert.Equal(ReferenceSelectors.TopAscending(row, keep), rank.ToArray<int>().AsSpan(b * keep, keep), $"rank strategy {b}");
         }

@@ -32,7 +32,7 @@ public sealed class HiPruneTests(CpuBackendFixture fixture)
         double a = alpha == 0 ? HiPruneOptions.DefaultAnchorRatio : alpha;
         for (int b = 0; b < batch; b++)
         {
-            var expect = ReferenceSelectors.HiPrune(ReferenceRanking.Row(obj, b, p), ReferenceRanking.Row(deep, b, p), keep, width, a, wrap);
+            var expect = ReferenceSelectors.HiPrune(ReferenceScores.Row(obj, b, p), ReferenceScores.Row(deep, b, p), keep, width, a, wrap);
             TensorAssert.Equal(expect, got.AsSpan(b * keep, keep), $"row {b}");
         }
     }

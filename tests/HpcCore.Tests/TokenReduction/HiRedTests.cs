@@ -31,8 +31,8 @@ public sealed class HiRedTests(CpuBackendFixture fixture)
         {
             int side = (int)Math.Round(Math.Sqrt(parts - 1));
             var expect = ReferenceSelectors.HiRed(
-                Enumerable.Range(0, parts).Select(i => ReferenceRanking.Row(initial, i, p)).ToArray(),
-                Enumerable.Range(0, parts).Select(i => ReferenceRanking.Row(final, i, p)).ToArray(),
+                Enumerable.Range(0, parts).Select(i => ReferenceScores.Row(initial, i, p)).ToArray(),
+                Enumerable.Range(0, parts).Select(i => ReferenceScores.Row(final, i, p)).ToArray(),
                 rate == 0 ? 0.2 : rate, alpha == 0 ? 0.5 : alpha, rows == 0 ? side : rows, cols == 0 ? side : cols, bands);
             var got = indices.ToArray<int>();
             var n = counts.ToArray<int>();

@@ -26,7 +26,7 @@ public sealed class VtcClsTests(CpuBackendFixture fixture)
         Assert.Equal(new Shape(3, keep), idx.Shape);
         var got = idx.ToArray<int>();
         for (int b = 0; b < 3; b++)
-            TensorAssert.Equal(ReferenceSelectors.TopAscending(ReferenceRanking.Row(s, b, p), keep), got.AsSpan(b * keep, keep), $"row {b}");
+            TensorAssert.Equal(ReferenceSelectors.TopAscending(ReferenceScores.Row(s, b, p), keep), got.AsSpan(b * keep, keep), $"row {b}");
     }
 
     [Fact]

@@ -49,7 +49,7 @@ public sealed class ZeroTPruneTests(CpuBackendFixture fixture)
             TensorAssert.Close(ReferenceSelectors.PageRankRms(probs, b, heads, n, ZeroTPrune.DefaultIterations),
                 imp.AsSpan(b * n, n), Tolerance.F32Reduction, $"importance row {b}");
             // Selection from the same importance values, so float rounding cannot reorder near-ties.
-            var expect = ReferenceSelectors.ZeroTPrune(ReferenceRanking.Row(imp, b, n), keys, b, n, d, rI, rS, cls, alternate);
+            var expect = ReferenceSelectors.ZeroTPrune(ReferenceScores.Row(imp, b, n), keys, b, n, d, rI, rS, cls, alternate);
             TensorAssert.Equal(expect, got.AsSpan(b * keep, keep), $"kept row {b}");
             if (cls && keep > 0) Assert.Equal(0, got[b * keep]);
         }

@@ -58,7 +58,7 @@ public static class ReferenceExpedit
         for (int t = 0; t < n; t++)
         {
             var l = Enumerable.Range(0, m).Select(k => -tau * Dist(t, centers, k)).ToArray();
-            var top = ReferenceRanking.Top(l, topK);
+            var top = ReferenceScores.Top(l, topK);
             double norm = Math.Sqrt(top.Sum(k => Math.Exp(2 * l[k])));
             foreach (int k in top) weights[t * m + k] = Math.Exp(l[k]) / norm;
         }

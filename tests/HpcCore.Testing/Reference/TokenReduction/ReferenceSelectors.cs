@@ -32,7 +32,7 @@ public static class ReferenceSelectors
     /// </summary>
     public static double[] Evit(float[] x, int n, int c, double[] a, int keep, int fusion, out int[] kept)
     {
-        var top = ReferenceRanking.Top(a, keep);
+        var top = ReferenceScores.Top(a, keep);
         bool fuse = fusion != 2 && keep < n - 1;
         int m = 1 + keep + (fuse ? 1 : 0);
         var y = new double[m * c];
@@ -54,20 +54,20 @@ public static class ReferenceSelectors
     }
 
     /// <summary>Top-k then ascending (VTC-CLS, ToDRE stage 2).</summary>
-    public static int[] TopAscending(double[] s, int keep) => ReferenceRanking.Top(s, keep).Order().ToArray();
+    public static int[] TopAscending(double[] s, int keep) => ReferenceScores.Top(s, keep).Order().ToArray();
 
     /// <summary>FoPru's row strategy for one row: whole rows by summed score, the remainder from the next row by score.</summary>
     public static int[] FoPruRows(double[] s, int keep, int width)
     {
         int rows = s.Length / width;
         var rowScore = Enumerable.Range(0, rows).Select(r => Enumerable.Range(0, width).Sum(j => s[r * width + j])).ToArray();
-        var order = ReferenceRanking.Order(rowScore);
+        var order = ReferenceScores.Order(rowScore);
         var kept = new List<int>();
         for (int i = 0; i < keep / width; i++) kept.AddRange(Enumerable.Range(order[i] * width, width));
         if (keep % width > 0)
         {
             int row = order[keep / width];
-            kept.AddRange(ReferenceRanking.Top(s[(row * width)..((row + 1) * width)], keep % width).Select(j => row * width + j));
+            kept.AddRange(ReferenceScores.Top(s[(row * width)..((row + 1) * width)], keep % width).Select(j => row * width + j));
         }
         return kept.Order().ToArray();
     }
@@ -82,7 +82,7 @@ public static class ReferenceSelectors
         {
             if (chosen.Count < keep && !chosen.Contains(t)) chosen.Add(t);
         }
-        foreach (int a in ReferenceRanking.Top(obj, anchors))
+        foreach (int a in ReferenceScores.Top(obj, anchors))
         {
             Add(a);
             int[] around = wrapRows
@@ -95,7 +95,7 @@ public static class ReferenceSelectors
             }
         }
         var rest = deep.Select((v, t) => chosen.Contains(t) ? double.NegativeInfinity : v).ToArray();
-        chosen.AddRange(ReferenceRanking.Top(rest, keep - chosen.Count));
+        chosen.AddRange(ReferenceScores.Top(rest, keep - chosen.Count));
         return chosen.Order().ToArray();
     }
 
@@ -111,7 +111,7 @@ public static class ReferenceSelectors
         if (parts > 1)
         {
             var count = new int[parts - 1];
-            foreach (int t in ReferenceRanking.Top(initial[0], Math.Min((int)(p * (1 - alpha)), p)))
+            foreach (int t in ReferenceScores.Top(initial[0], Math.Min((int)(p * (1 - alpha)), p)))
             {
                 int crop = bands ? t / (p / (rows * cols)) : (t / side * rows / side) * cols + (t % side) * cols / side;
                 count[crop]++;
@@ -146,13 +146,13 @@ public static class ReferenceSelectors
     {
         var score = (double[])importance.Clone();
         if (cls) score[0] = double.PositiveInfinity;
-        var rest = ReferenceRanking.Order(score)[..(n - rI)];
+        var rest = ReferenceScores.Order(score)[..(n - rI)];
         int half = rest.Length - rest.Length / 2;
         var targets = alternate ? rest.Where((_, i) => i % 2 == 0).ToArray() : rest[..half];
         var sources = alternate ? rest.Where((_, i) => i % 2 == 1).ToArray() : rest[half..];
-        var best = sources.Select(s => targets.Max(t => ReferenceRanking.Cosine(
+        var best = sources.Select(s => targets.Max(t => ReferenceScores.Cosine(
             keys.AsSpan((b * n + s) * d, d), keys.AsSpan((b * n + t) * d, d)))).ToArray();
-        var dropped = ReferenceRanking.Top(best, rS).Select(i => sources[i]).ToHashSet();
+        var dropped = ReferenceScores.Top(best, rS).Select(i => sources[i]).ToHashSet();
         return rest.Where(t => !dropped.Contains(t)).Order().ToArray();
     }
 
@@ -162,14 +162,14 @@ public static class ReferenceSelectors
         if (keep == 0) return [];
         var chosen = new List<int> { seed };
         var dmin = new double[p];
-        for (int v = 0; v < p; v++) dmin[v] = 1 - ReferenceRanking.Cosine(x.AsSpan((b * p + v) * c, c), x.AsSpan((b * p + seed) * c, c));
+        for (int v = 0; v < p; v++) dmin[v] = 1 - ReferenceScores.Cosine(x.AsSpan((b * p + v) * c, c), x.AsSpan((b * p + seed) * c, c));
         while (chosen.Count < keep)
         {
             var masked = dmin.Select((v, i) => chosen.Contains(i) ? double.NegativeInfinity : v).ToArray();
-            int next = ReferenceRanking.Top(masked, 1)[0];
+            int next = ReferenceScores.Top(masked, 1)[0];
             chosen.Add(next);
             for (int v = 0; v < p; v++)
-                dmin[v] = Math.Min(dmin[v], 1 - ReferenceRanking.Cosine(x.AsSpan((b * p + v) * c, c), x.AsSpan((b * p + next) * c, c)));
+                dmin[v] = Math.Min(dmin[v], 1 - ReferenceScores.Cosine(x.AsSpan((b * p + v) * c, c), x.AsSpan((b * p + next) * c, c)));
         }
         return chosen.Order().ToArray();
     }
@@ -188,7 +188,7 @@ public static class ReferenceSelectors
                 if (chosen.Contains(j)) { gain[j] = double.NegativeInfinity; continue; }
                 for (int i = 0; i < u; i++) gain[j] += w[i] * Math.Max(0, s[i, j] - cov[i]);
             }
-            int best = ReferenceRanking.Top(gain, 1)[0];
+            int best = ReferenceScores.Top(gain, 1)[0];
             chosen.Add(best);
             for (int i = 0; i < u; i++) cov[i] = Math.Max(cov[i], s[i, best]);
         }
@@ -203,7 +203,7 @@ public static class ReferenceSelectors
         int nText = text.Count(x => x);
         int keep = (int)((n - nText) * retain) + nText;
         var result = new bool[n];
-        foreach (int t in ReferenceRanking.Top(s, keep)) result[t] = true;
+        foreach (int t in ReferenceScores.Top(s, keep)) result[t] = true;
         return result;
     }
 }

@@ -2,8 +2,8 @@
 // The library's ranking rule, written plainly: score descending, ties to the lower index, NaN below everything.
 namespace HpcCore.Testing.Reference.TokenReduction;
 
-/// <summary>Reference ranking helpers shared by the token-reduction references.</summary>
-public static class ReferenceRanking
+/// <summary>Ranking and score helpers shared by the token-reduction references (double-precision scores).</summary>
+public static class ReferenceScores
 {
     /// <summary>All indices of <paramref name="scores"/> by descending score (ties: lower index; NaN last).</summary>
     public static int[] Order(IReadOnlyList<double> scores) =>
