@@ -337,6 +337,11 @@ public abstract class SelectionConformance : ConformanceBase
             TensorAssert.Close(ReferenceRows.AxisReduce(x, outer, dims[a], inner, 2), Read(rms), tol, $"rms axis {axis}");
             Assert.Equal(dims.Where((_, i) => i != a).ToArray(), sum.Shape.ToArray());
         }
+        // Rank 1 reduces to a scalar (rank 0, one element).
+        using var v = On(x[..dims[2]], dims[2]);
+        using var total = Reductions.Sum(v, 0);
+        Assert.Equal(0, total.Rank);
+        TensorAssert.Close(ReferenceRows.AxisReduce(x[..dims[2]], 1, dims[2], 1, 0), Read(total), Adjust(Tolerance.F32Reduction.ForDot(dims[2])), "sum rank 1");
     }
 
     [Fact]

@@ -30,7 +30,7 @@ internal static unsafe class TopKRow
         if (k == 0) return;
         uint* keys = scratch;
         uint flip = descending ? uint.MaxValue : 0u;
-        for (int i = 0; i < n; i++) keys[i] = SortableKey.Of(scores[i]) ^ flip;
+        SortableKey.Fill(scores, keys, n, flip);
 
         if (n <= SmallRow)
         {
