@@ -1,13 +1,14 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Fused attention on the CPU backend: work decomposition of the tile kernel (Cpu/Kernels/Attention/*), the
 // key-split combine and the totals reduction, and the decode kernel for Tq <= 8 (AttentionDecodeWork). See
-// AttentionTileWork and AttentionDecodeWork for the algorithms.
+// AttentionTileWork and AttentionDecodeWork for the algorithms. F16/BF16 operands are widened into pooled F32
+// copies and the KeyMeans export is a pass of its own (AttentionStaging).
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
 
-using HpcCore.Diagnostics;
 using HpcCore.Kernels;
+using HpcCore.Tensors;
 
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
@@ -16,24 +17,77 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
 
     public void Attention(in AttentionArgs a)
     {
-        if (a.Q.DType != Tensors.DType.F32) ThrowHelper.OptionNotSupported(Ops.Attention.Op, $"dtype {a.Q.DType}", "the CPU backend");
-        if (a.BlockMask is not null) ThrowHelper.OptionNotSupported(Ops.Attention.Op, "BlockMask", "the CPU backend");
-        if (a.KeyMeans is not null) ThrowHelper.OptionNotSupported(Ops.Attention.Op, "KeyMeans", "the CPU backend");
+        if (a.Batch == 0) return;
         var p = AttentionProblem.From(a);
+        byte* staged = null;
+        long stagedCapacity = 0;
+        if (a.Q.DType != DType.F32) staged = Widen(a, ref p, out stagedCapacity);
+        try
+        {
+            if (a.KeyMeans is { } means && p.Tk > 0)
+            {
+                int items = ItemsFor((long)p.Batch * p.Tk, (long)p.KvHeads * p.D);
+                Pool.For(items, new AttentionKeyMeansWork { P = p, Means = Ptr<float>(means), Items = items });
+            }
+            Fused(p);
+            if (staged != null) Cast(a.Dest, p.O, narrow: true);
+        }
+        finally
+        {
+            if (staged != null) _backend.Memory.Return(staged, stagedCapacity);
+        }
+    }
+
+    /// <summary>
+    /// Points p at pooled contiguous F32 copies of F16/BF16 q, k, v (converted here) and an F32 output buffer
+    /// (narrowed into the destination by the caller); returns the rented block.
+    /// </summary>
+    private byte* Widen(in AttentionArgs a, ref AttentionProblem p, out long capacity)
+    {
+        long qn = (long)p.Batch * p.Tq * p.Heads * p.D, kn = (long)p.Batch * p.Tk * p.KvHeads * p.D;
+        byte* block = _backend.Memory.Rent(Math.Max(1, (2 * qn + 2 * kn) * sizeof(float)), out capacity);
+        float* q = (float*)block, k = q + qn, v = k + kn, o = v + kn;
+        Cast(a.Q, q, narrow: false);
+        Cast(a.K, k, narrow: false);
+        Cast(a.V, v, narrow: false);
+        p.Q = q;
+        p.K = k;
+        p.V = v;
+        p.O = o;
+        p.Qs = p.Os = new HeadStrides((long)p.Tq * p.Heads * p.D, (long)p.Heads * p.D, p.D);
+        p.Ks = p.Vs = new HeadStrides((long)p.Tk * p.KvHeads * p.D, (long)p.KvHeads * p.D, p.D);
+        return block;
+    }
+
+    /// <summary>Converts a [B, T, H, D] F16/BF16 operand to (or, narrowing, from) a contiguous F32 copy.</summary>
+    private void Cast(Tensor t, float* single, bool narrow)
+    {
+        long rows = (long)t.Shape[0] * t.Shape[1] * t.Shape[2];
+        if (rows == 0) return;
+        int items = ItemsFor(rows, t.Shape[3]);
+        Pool.For(items, new AttentionCastWork
+        {
+            Half = Ptr<ushort>(t), Strides = HeadStrides.Of(t), Single = single, T = t.Shape[1], H = t.Shape[2], D = t.Shape[3],
+            Items = items, Rows = rows, DType = t.DType, Narrow = narrow,
+        });
+    }
+
+    /// <summary>The fused kernels (or the unfused variant) on F32 operands.</summary>
+    private void Fused(in AttentionProblem p)
+    {
         int rows = p.Group * p.Tq;
-        if (a.Batch == 0 || a.Heads == 0) return;
         if (rows == 0)
         {
-            a.KeyTotals?.AsSpan<float>().Clear();
+            if (p.KeyTotals != null) new Span<float>(p.KeyTotals, p.Batch * p.Heads * p.Slots).Clear();
             return;
         }
-        if (a.Variant == AttentionVariant.Unfused || !Vector512.IsHardwareAccelerated)
+        if (p.Variant == AttentionVariant.Unfused || !Vector512.IsHardwareAccelerated)
         {
-            Pool.For(a.Batch * a.Heads, new AttentionUnfusedWork { P = p });
+            Pool.For(p.Batch * p.Heads, new AttentionUnfusedWork { P = p });
             return;
         }
 
-        int threads = Pool.Threads, kvUnits = a.Batch * a.KvHeads;
+        int threads = Pool.Threads, kvUnits = p.Batch * p.KvHeads;
         if (AttentionDecodeWork.Supports(p))
         {
             Decode(p, rows, threads, kvUnits);
@@ -80,7 +134,7 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
                 Pool.For(kvUnits * laneBlocks, new AttentionCombineWork { Tile = work });
             else if (work.TotalsSlab != null && work.Chunks > 1)
             {
-                Pool.For(a.Batch * a.Heads, new AttentionTotalsWork
+                Pool.For(p.Batch * p.Heads, new AttentionTotalsWork
                 {
                     Slab = work.TotalsSlab, Totals = p.KeyTotals, KvHeads = p.KvHeads, Group = p.Group, Chunks = work.Chunks, Slots = p.Slots,
                 });

@@ -62,6 +62,9 @@ internal unsafe struct AttentionDecodeWork : IParallelBody
         public int* Pos;
         public float* Add;
         public int Count;
+
+        /// <summary>True when some row drops some of the unit's keys by the block mask.</summary>
+        public bool Partial;
     }
 
     /// <inheritdoc/>
@@ -123,6 +126,12 @@ internal unsafe struct AttentionDecodeWork : IParallelBody
                 next.Count = 0;
                 if (hkv + 1 < h1) Fill(b, hkv + 1, jb, jEnd, keyLength, ref next);
                 else if (jb + KeyBlock < jEnd) Fill(b, h0, jb + KeyBlock, jEnd, keyLength, ref next);
+                if (nk == 0)
+                {
+                    // Every key of the unit lies in dropped mask blocks: nothing to compute.
+                    (cur, next) = (next, cur);
+                    continue;
+                }
                 for (int j = nk; j < nv; j++)
                 {
                     cur.Pos[j] = cur.Pos[nk - 1];
@@ -136,6 +145,7 @@ internal unsafe struct AttentionDecodeWork : IParallelBody
                     float* s = sc + r * KeyBlock;
                     int g = r / P.Tq, t = r - g * P.Tq;
                     long relBase = rel ? ((long)(hkv * P.Group + g) * P.Tq + t) * P.Tk : 0;
+                    byte* blocks = cur.Partial ? P.BlockRow(b, hkv * P.Group + g, t) : null;
                     var rlo = Vector512.Create(lo[r]);
                     var rhi = Vector512.Create(hi[r]);
                     var bmax = negInf;
@@ -150,6 +160,13 @@ internal unsafe struct AttentionDecodeWork : IParallelBody
                             x = Vector512.Load(s + j);
                         }
                         x += Vector512.Load(cur.Add + j);
+                        if (blocks != null)
+                        {
+                            x.Store(s + j);
+                            for (int i = 0; i < 16 && j + i < nk; i++)
+                                if (blocks[cur.Pos[j + i] / P.BlockSize] == 0) s[j + i] = float.NegativeInfinity;
+                            x = Vector512.Load(s + j);
+                        }
                         if (windowed)
                         {
                             var kp = Vector512.Load(cur.Pos + j);
@@ -204,23 +221,55 @@ internal unsafe struct AttentionDecodeWork : IParallelBody
         }
     }
 
-    /// <summary>Fills u with the keys of block [jb, min(jb + KeyBlock, jEnd)) of kv head hkv.</summary>
+    /// <summary>
+    /// Fills u with the keys of block [jb, min(jb + KeyBlock, jEnd)) of kv head hkv; with a block mask, only the
+    /// keys some row keeps (u.Partial when some row drops a kept key).
+    /// </summary>
     private readonly void Fill(int b, int hkv, int jb, int jEnd, int keyLength, ref Unit u)
     {
-        int nk = Math.Min(KeyBlock, jEnd - jb);
+        int end = Math.Min(KeyBlock, jEnd - jb), nk = 0;
         bool hasKeyAdd = P.HasKeyAdd;
         float* kBase = P.K + b * P.Ks.Batch + hkv * P.Ks.Head, vBase = P.V + b * P.Vs.Batch + hkv * P.Vs.Head;
-        for (int j = 0; j < nk; j++)
+        u.Partial = false;
+        int cachedBlock = -1;
+        bool any = true, all = true;
+        for (int j = 0; j < end; j++)
         {
             int pos = P.Position(b, hkv, jb + j);
-            u.Pos[j] = pos;
-            u.K[j] = kBase + pos * P.Ks.Token;
-            u.V[j] = vBase + pos * P.Vs.Token;
-            u.Add[j] = hasKeyAdd ? P.KeyAdd(b, hkv, pos, keyLength) : 0f;
+            if (P.BlockMask != null)
+            {
+                if (pos / P.BlockSize != cachedBlock)
+                {
+                    cachedBlock = pos / P.BlockSize;
+                    (any, all) = BlockKeeps(b, hkv, cachedBlock);
+                }
+                if (!any) continue;
+                u.Partial |= !all;
+            }
+            u.Pos[nk] = pos;
+            u.K[nk] = kBase + pos * P.Ks.Token;
+            u.V[nk] = vBase + pos * P.Vs.Token;
+            u.Add[nk] = hasKeyAdd ? P.KeyAdd(b, hkv, pos, keyLength) : 0f;
+            nk++;
         }
         // Scores computes keys in fours: the rows past nk repeat the last one (their scores are masked).
-        for (int j = nk; j < ((nk + 3) & ~3); j++) u.K[j] = u.K[nk - 1];
+        if (nk > 0)
+            for (int j = nk; j < ((nk + 3) & ~3); j++) u.K[j] = u.K[nk - 1];
         u.Count = nk;
+    }
+
+    /// <summary>Whether any and whether all rows of kv head hkv keep key block <paramref name="block"/>.</summary>
+    private readonly (bool Any, bool All) BlockKeeps(int b, int hkv, int block)
+    {
+        bool any = false, all = true;
+        for (int r = 0; r < Rows; r++)
+        {
+            int g = r / P.Tq, t = r - g * P.Tq;
+            bool keep = P.BlockRow(b, hkv * P.Group + g, t)[block] != 0;
+            any |= keep;
+            all &= keep;
+        }
+        return (any, all);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

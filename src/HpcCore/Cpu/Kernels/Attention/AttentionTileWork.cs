@@ -44,7 +44,8 @@ internal unsafe struct AttentionTileWork : IParallelBody
         get
         {
             long keyRows = P.Exports ? (long)KeyBlocks(P.Slots) * KeyBlock : KeyBlock;
-            return 2L * P.D * L + (keyRows + AttentionMicroKernels.Rows) * L + (KeyBlocks(P.Slots) + 1) * L;
+            long slotMap = P.Exports && P.BlockMask != null ? keyRows : 0;
+            return 2L * P.D * L + (keyRows + AttentionMicroKernels.Rows) * L + (KeyBlocks(P.Slots) + 1) * L + slotMap;
         }
     }
 
@@ -82,6 +83,8 @@ internal unsafe struct AttentionTileWork : IParallelBody
         float* qt = scratch, ot = qt + d * L, st = ot + d * L;
         bool exports = P.Exports;
         float* blockM = st + ((exports ? (long)KeyBlocks(P.Slots) * KeyBlock : KeyBlock) + AttentionMicroKernels.Rows) * L;
+        bool blocked = P.BlockMask != null;
+        int* slotOf = exports && blocked ? (int*)(blockM + (KeyBlocks(P.Slots) + 1) * L) : null;
 
         // Lanes: row r0 + i is (head-in-group g, query t); lanes past the last row repeat it (their results are dropped).
         int* laneT = stackalloc int[L], laneG = stackalloc int[L], lo = stackalloc int[L], hi = stackalloc int[L];
@@ -103,6 +106,11 @@ internal unsafe struct AttentionTileWork : IParallelBody
         }
         bool selected = P.Selected != null, windowed = P.Left >= 0 || P.Right >= 0;
         var (jStart, jEnd) = P.KeySlots(minLo, maxHi, keyLength, Splits, split);
+        var blocks = new AttentionBlockLanes();
+        if (blocked) blocks.Init(P, b, hkv, laneT, laneG, L);
+        var laneBit0 = Vector512.Create(1u, 1u << 1, 1u << 2, 1u << 3, 1u << 4, 1u << 5, 1u << 6, 1u << 7,
+            1u << 8, 1u << 9, 1u << 10, 1u << 11, 1u << 12, 1u << 13, 1u << 14, 1u << 15);
+        var laneBit1 = Vector512.ShiftLeft(laneBit0, 16);
 
         var lo0 = Vector512.Load(lo); var lo1 = Vector512.Load(lo + 16);
         var hi0 = Vector512.Load(hi); var hi1 = Vector512.Load(hi + 16);
@@ -113,6 +121,7 @@ internal unsafe struct AttentionTileWork : IParallelBody
         float** kRows = stackalloc float*[KeyBlock + AttentionMicroKernels.Rows];
         float** vRows = stackalloc float*[KeyBlock];
         int* keyPos = stackalloc int[KeyBlock];
+        uint* keyLanes = stackalloc uint[KeyBlock];
         float* keyAdd = stackalloc float[KeyBlock];
         long* relBase = stackalloc long[L];
         bool hasKeyAdd = P.HasKeyAdd, softCap = P.SoftCap > 0f, rel = P.PositionBias != null;
@@ -122,25 +131,43 @@ internal unsafe struct AttentionTileWork : IParallelBody
         var invCap = Vector512.Create(softCap ? 1f / P.SoftCap : 0f);
         float* kBase = P.K + b * P.Ks.Batch + hkv * P.Ks.Head, vBase = P.V + b * P.Vs.Batch + hkv * P.Vs.Head;
 
-        int blk = 0;
-        for (int jb = jStart; jb < jEnd; jb += KeyBlock, blk++)
+        // Keys are gathered into blocks of up to KeyBlock; with a block mask, keys no lane keeps are skipped
+        // (a dropped mask block costs one byte read per lane row, not its QK^T and PV work), so the kept keys are
+        // compacted and slotOf maps them back to their slots for the exports.
+        int blk = 0, kept = 0;
+        for (int jNext = jStart; jNext < jEnd; blk++)
         {
-            int nk = Math.Min(KeyBlock, jEnd - jb);
-            float* sb = exports ? st + (long)(jb - jStart) * L : st;
-            for (int j = 0; j < nk; j++)
+            int nk = 0;
+            float* sb = exports ? st + (long)kept * L : st;
+            while (nk < KeyBlock && jNext < jEnd)
             {
-                int pos = P.Position(b, hkv, jb + j);
-                keyPos[j] = pos;
-                kRows[j] = kBase + pos * P.Ks.Token;
-                vRows[j] = vBase + pos * P.Vs.Token;
-                if (hasKeyAdd) keyAdd[j] = P.KeyAdd(b, hkv, pos, keyLength);
+                int j = jNext++, pos = P.Position(b, hkv, j);
+                if (blocked)
+                {
+                    uint lanes = blocks.Lanes(pos);
+                    if (lanes == 0)
+                    {
+                        // Without a selection the positions are the slots: jump to the next mask block.
+                        if (!selected) jNext = Math.Min(jEnd, (pos / P.BlockSize + 1) * P.BlockSize);
+                        continue;
+                    }
+                    keyLanes[nk] = lanes;
+                    if (slotOf != null) slotOf[kept + nk] = j;
+                }
+                keyPos[nk] = pos;
+                kRows[nk] = kBase + pos * P.Ks.Token;
+                vRows[nk] = vBase + pos * P.Vs.Token;
+                if (hasKeyAdd) keyAdd[nk] = P.KeyAdd(b, hkv, pos, keyLength);
+                nk++;
             }
+            if (nk == 0) break;
+            kept += nk;
             for (int j = nk; j < nk + AttentionMicroKernels.Rows; j++) kRows[j] = kRows[nk - 1];
             for (int j = 0; j < nk; j += AttentionMicroKernels.Rows)
                 AttentionMicroKernels.Scores(kRows + j, qt, d, sb + j * L);
 
             // Logit transforms in flash-attn's order (softcap, then biases, then masks) fused with the block row max.
-            bool mask = windowed && (selected || jb < maxLo || jb + nk - 1 > minHi);
+            bool mask = windowed && (selected || keyPos[0] < maxLo || keyPos[nk - 1] > minHi);
             Vector512<float> x0 = negInf, x1 = negInf;
             for (int j = 0; j < nk; j++)
             {
@@ -172,7 +199,14 @@ internal unsafe struct AttentionTileWork : IParallelBody
                     s0 = Vector512.ConditionalSelect((Vector512.GreaterThan(kp, hi0) | Vector512.LessThan(kp, lo0)).AsSingle(), negInf, s0);
                     s1 = Vector512.ConditionalSelect((Vector512.GreaterThan(kp, hi1) | Vector512.LessThan(kp, lo1)).AsSingle(), negInf, s1);
                 }
-                if (softCap || rel || hasKeyAdd || mask)
+                bool someDropped = blocked && keyLanes[j] != uint.MaxValue;
+                if (someDropped)
+                {
+                    var bits = Vector512.Create(keyLanes[j]);
+                    s0 = Vector512.ConditionalSelect(Vector512.Equals(bits & laneBit0, Vector512<uint>.Zero).AsSingle(), negInf, s0);
+                    s1 = Vector512.ConditionalSelect(Vector512.Equals(bits & laneBit1, Vector512<uint>.Zero).AsSingle(), negInf, s1);
+                }
+                if (softCap || rel || hasKeyAdd || mask || someDropped)
                 {
                     s0.Store(row);
                     s1.Store(row + 16);
@@ -237,13 +271,13 @@ internal unsafe struct AttentionTileWork : IParallelBody
         if (exports)
         {
             for (int i = nl; i < L; i++) inv[i] = 0f;
-            Export(b, hkv, nl, laneT, laneG, jStart, jEnd, st, blockM, blk, ms0, ms1, inv, slab);
+            Export(b, hkv, nl, laneT, laneG, jStart, jEnd, st, blockM, blk, ms0, ms1, inv, slab, slotOf, kept);
         }
     }
 
     /// <summary>Turns the kept P^T blocks into probabilities and adds them to the totals slab and requested rows.</summary>
     private readonly void Export(int b, int hkv, int nl, int* laneT, int* laneG, int jStart, int jEnd, float* st,
-        float* blockM, int blocks, Vector512<float> ms0, Vector512<float> ms1, float* inv, float* slab)
+        float* blockM, int blocks, Vector512<float> ms0, Vector512<float> ms1, float* inv, float* slab, int* slotOf, int kept)
     {
         // Factor of block k: exp(m_k - m_final) / l (0 for dropped lanes and empty rows).
         var inv0 = Vector512.Load(inv);
@@ -253,6 +287,11 @@ internal unsafe struct AttentionTileWork : IParallelBody
             float* f = blockM + k * L;
             (SimdMath.Exp(Vector512.Load(f) - ms0) * inv0).Store(f);
             (SimdMath.Exp(Vector512.Load(f + 16) - ms1) * inv1).Store(f + 16);
+        }
+        if (slotOf != null)
+        {
+            ExportCompacted(b, hkv, nl, laneT, laneG, st, blockM, slab, slotOf, kept);
+            return;
         }
         if (slab != null)
         {
@@ -300,6 +339,28 @@ internal unsafe struct AttentionTileWork : IParallelBody
                 new Span<float>(dst + jEnd, P.Slots - jEnd).Clear();
                 for (int j = jStart; j < jEnd; j++)
                     dst[j] = st[(long)(j - jStart) * L + i] * blockM[(j - jStart) / KeyBlock * L + i];
+            }
+        }
+    }
+
+    /// <summary>Export of a block-masked tile: only the kept keys (compacted, slot slotOf[c]) have probabilities.</summary>
+    private readonly void ExportCompacted(int b, int hkv, int nl, int* laneT, int* laneG, float* st, float* blockM, float* slab, int* slotOf, int kept)
+    {
+        for (int c = 0; c < kept; c++)
+        {
+            float* f = blockM + c / KeyBlock * L, pt = st + (long)c * L;
+            if (slab != null)
+                for (int i = 0; i < nl; i++) slab[(long)laneG[i] * P.Slots + slotOf[c]] += pt[i] * f[i];
+        }
+        for (int ri = 0; ri < P.RowCount; ri++)
+        {
+            for (int i = 0; i < nl; i++)
+            {
+                if (P.RowIndices[ri] != laneT[i]) continue;
+                int h = hkv * P.Group + laneG[i];
+                float* dst = P.RowProbabilities + (((long)b * P.Heads + h) * P.RowCount + ri) * P.Slots;
+                new Span<float>(dst, P.Slots).Clear();
+                for (int c = 0; c < kept; c++) dst[slotOf[c]] = st[(long)c * L + i] * blockM[c / KeyBlock * L + i];
             }
         }
     }
