@@ -13,7 +13,7 @@ using HpcCore.Tensors;
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     // Splitting keys across items (flash-decoding) pays only when each split keeps a few key blocks.
-    private const int MinKeysPerSplit = 2 * AttentionTileWork.KeyBlock;
+    private const int MinKeysPerSplit = 2 * AttentionTile.KeyBlock;
 
     public void Attention(in AttentionArgs a)
     {
@@ -81,20 +81,27 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             if (p.KeyTotals != null) new Span<float>(p.KeyTotals, p.Batch * p.Heads * p.Slots).Clear();
             return;
         }
-        if (p.Variant == AttentionVariant.Unfused || !Vector512.IsHardwareAccelerated)
+        if (p.Variant == AttentionVariant.Unfused || !Vector256.IsHardwareAccelerated)
         {
             Pool.For(p.Batch * p.Heads, new AttentionUnfusedWork { P = p });
             return;
         }
-
-        int threads = Pool.Threads, kvUnits = p.Batch * p.KvHeads;
         if (AttentionDecodeWork.Supports(p))
-        {
-            Decode(p, rows, threads, kvUnits);
-            return;
-        }
-        int laneBlocks = (rows + AttentionMicroKernels.Lanes - 1) / AttentionMicroKernels.Lanes;
-        var work = new AttentionTileWork { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
+            Decode(p, rows, Pool.Threads, p.Batch * p.KvHeads);
+        else if (Vector512.IsHardwareAccelerated)
+            Tiles<Vector512<float>, AttentionIsa512>(p, rows);
+        else
+            Tiles<Vector256<float>, AttentionIsa256>(p, rows);
+    }
+
+    /// <summary>The fused tile kernel on one ISA, then the split combine or the totals reduction.</summary>
+    private void Tiles<TV, TIsa>(in AttentionProblem p, int rows)
+        where TV : struct
+        where TIsa : struct, IAttentionIsa<TV>
+    {
+        int threads = Pool.Threads, kvUnits = p.Batch * p.KvHeads, lanes = AttentionTileWork<TV, TIsa>.Lanes;
+        int laneBlocks = (rows + lanes - 1) / lanes;
+        var work = new AttentionTileWork<TV, TIsa> { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
         if (p.Exports)
         {
             // Items own their totals, so each (batch, kv head) is cut into few chunks (each summed into KeyTotals
@@ -131,7 +138,12 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         {
             Pool.For(items, work);
             if (work.Splits > 1)
-                Pool.For(kvUnits * laneBlocks, new AttentionCombineWork { Tile = work });
+            {
+                Pool.For(kvUnits * laneBlocks, new AttentionCombineWork
+                {
+                    P = p, Lanes = lanes, Rows = rows, LaneBlocks = laneBlocks, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats,
+                });
+            }
             else if (work.TotalsSlab != null && work.Chunks > 1)
             {
                 Pool.For(p.Batch * p.Heads, new AttentionTotalsWork
