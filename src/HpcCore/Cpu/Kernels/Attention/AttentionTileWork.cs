@@ -20,6 +20,7 @@
 // (latest queries, which see the most keys under a causal mask). Key splits (flash-decoding) are used only when
 // there are fewer items than cores x 2 and no exports; their partial (O, m, l) are merged by AttentionCombineWork.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
 
@@ -75,21 +76,30 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         }
         float* scratch = AttentionScratch.Get(ScratchFloats);
         var (s, e) = CpuKernels.Range(LaneBlocks, Chunks, chunk);
+        float* partial = Partials == null ? null : Partials + item * PartialFloats;
         for (long i = s; i < e; i++)
         {
-            int lb = LaneBlocks - 1 - (int)i;
-            Tile(b, hkv, lb, split, slab, scratch, Partials == null ? null : Partials + item * PartialFloats);
+            int r0 = (LaneBlocks - 1 - (int)i) * Lanes;
+            // A last lane block of at most 16 rows (e.g. 197 = 6 x 32 + 5 rows) runs as a 16-lane Vector256 tile:
+            // 11 idle lanes instead of 27 (Zen 4 double-pumps Vector512, so 16 lanes of Vector256 cost half of 32
+            // lanes of Vector512). Split partials keep the 32-lane layout the combine reads.
+            if (TIsa.Width == 16 && Rows - r0 <= 16 && partial == null && Vector256.IsHardwareAccelerated)
+                Tile<Vector256<float>, AttentionIsa256>(b, hkv, r0, split, slab, scratch, null);
+            else
+                Tile<TV, TIsa>(b, hkv, r0, split, slab, scratch, partial);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private readonly void Tile(int b, int hkv, int lb, int split, float* slab, float* scratch, float* partial)
+    private readonly void Tile<V, I>(int b, int hkv, int r0, int split, float* slab, float* scratch, float* partial)
+        where V : struct
+        where I : struct, IAttentionIsa<V>
     {
         const int KeyBlock = AttentionTile.KeyBlock;
-        int w = TIsa.Width, L = 2 * w, d = P.D, r0 = lb * L, nl = Math.Min(L, Rows - r0);
+        int w = I.Width, L = 2 * w, d = P.D, nl = Math.Min(L, Rows - r0);
         float* qt = scratch, ot = qt + d * L, st = ot + d * L;
         bool exports = P.Exports, blocked = P.BlockMask != null;
-        float* blockM = st + (KeyRows + TIsa.Rows) * L;
+        float* blockM = st + (KeyRows + I.Rows) * L;
         int* slotOf = exports && blocked ? (int*)(blockM + (AttentionTile.KeyBlocks(P.Slots) + 1) * L) : null;
 
         // Lanes: row r0 + i is (head-in-group g, query t); lanes past the last row repeat it (their results are dropped).
@@ -116,8 +126,8 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         if (blocked) blocks.Init(P, b, hkv, laneT, laneG, L);
         uint allLanes = L == 32 ? uint.MaxValue : (1u << L) - 1;
 
-        var negInf = TIsa.Create(float.NegativeInfinity);
-        TV m0 = negInf, m1 = negInf, ms0 = default, ms1 = default, l0 = default, l1 = default;
+        var negInf = I.Create(float.NegativeInfinity);
+        V m0 = negInf, m1 = negInf, ms0 = default, ms1 = default, l0 = default, l1 = default;
         new Span<float>(ot, d * L).Clear();
 
         float** kRows = stackalloc float*[KeyBlock + 8];
@@ -129,8 +139,8 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         bool hasKeyAdd = P.HasKeyAdd, softCap = P.SoftCap > 0f, rel = P.PositionBias != null;
         if (rel)
             for (int i = 0; i < L; i++) relBase[i] = ((long)(hkv * P.Group + laneG[i]) * P.Tq + laneT[i]) * P.Tk;
-        var cap = TIsa.Create(P.SoftCap);
-        var invCap = TIsa.Create(softCap ? 1f / P.SoftCap : 0f);
+        var cap = I.Create(P.SoftCap);
+        var invCap = I.Create(softCap ? 1f / P.SoftCap : 0f);
         float* kBase = P.K + b * P.Ks.Batch + hkv * P.Ks.Head, vBase = P.V + b * P.Vs.Batch + hkv * P.Vs.Head;
 
         // Keys are gathered into blocks of up to KeyBlock; with a block mask the kept keys are compacted, and
@@ -163,102 +173,102 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
             }
             if (nk == 0) break;
             kept += nk;
-            for (int j = nk; j < nk + TIsa.Rows; j++) kRows[j] = kRows[nk - 1];
-            for (int j = 0; j < nk; j += TIsa.Rows)
-                TIsa.Scores(kRows + j, qt, d, sb + j * L);
+            for (int j = nk; j < nk + I.Rows; j++) kRows[j] = kRows[nk - 1];
+            for (int j = 0; j < nk; j += I.Rows)
+                I.Scores(kRows + j, qt, d, sb + j * L);
 
             // Logit transforms in flash-attn's order (softcap, then biases, then masks) fused with the block row max.
             bool mask = windowed && (selected || keyPos[0] < maxLo || keyPos[nk - 1] > minHi);
-            TV x0 = negInf, x1 = negInf;
+            V x0 = negInf, x1 = negInf;
             for (int j = 0; j < nk; j++)
             {
                 float* row = sb + j * L;
-                var s0 = TIsa.Load(row);
-                var s1 = TIsa.Load(row + w);
+                var s0 = I.Load(row);
+                var s1 = I.Load(row + w);
                 if (softCap)
                 {
-                    s0 = TIsa.SoftCap(s0, cap, invCap);
-                    s1 = TIsa.SoftCap(s1, cap, invCap);
+                    s0 = I.SoftCap(s0, cap, invCap);
+                    s1 = I.SoftCap(s1, cap, invCap);
                 }
                 if (rel)
                 {
-                    TIsa.Store(s0, row);
-                    TIsa.Store(s1, row + w);
+                    I.Store(s0, row);
+                    I.Store(s1, row + w);
                     for (int i = 0; i < L; i++) row[i] += P.PositionBias[relBase[i] + keyPos[j]];
-                    s0 = TIsa.Load(row);
-                    s1 = TIsa.Load(row + w);
+                    s0 = I.Load(row);
+                    s1 = I.Load(row + w);
                 }
                 if (hasKeyAdd)
                 {
-                    var add = TIsa.Create(keyAdd[j]);
-                    s0 = TIsa.Add(s0, add);
-                    s1 = TIsa.Add(s1, add);
+                    var add = I.Create(keyAdd[j]);
+                    s0 = I.Add(s0, add);
+                    s1 = I.Add(s1, add);
                 }
                 if (mask)
                 {
-                    s0 = TIsa.DropOutside(s0, keyPos[j], lo, hi);
-                    s1 = TIsa.DropOutside(s1, keyPos[j], lo + w, hi + w);
+                    s0 = I.DropOutside(s0, keyPos[j], lo, hi);
+                    s1 = I.DropOutside(s1, keyPos[j], lo + w, hi + w);
                 }
                 bool someDropped = blocked && keyLanes[j] != allLanes;
                 if (someDropped)
                 {
-                    s0 = TIsa.DropLanes(s0, keyLanes[j], 0);
-                    s1 = TIsa.DropLanes(s1, keyLanes[j], w);
+                    s0 = I.DropLanes(s0, keyLanes[j], 0);
+                    s1 = I.DropLanes(s1, keyLanes[j], w);
                 }
                 if (softCap || rel || hasKeyAdd || mask || someDropped)
                 {
-                    TIsa.Store(s0, row);
-                    TIsa.Store(s1, row + w);
+                    I.Store(s0, row);
+                    I.Store(s1, row + w);
                 }
-                x0 = TIsa.Max(x0, s0);
-                x1 = TIsa.Max(x1, s1);
+                x0 = I.Max(x0, s0);
+                x1 = I.Max(x1, s1);
             }
 
             // Online softmax: a lane whose max is still -inf uses 0 as its reference so exp(-inf - 0) = 0, not NaN.
-            m0 = TIsa.Max(m0, x0);
-            m1 = TIsa.Max(m1, x1);
-            var n0 = TIsa.ZeroWhereNegativeInfinity(m0);
-            var n1 = TIsa.ZeroWhereNegativeInfinity(m1);
-            var alpha0 = TIsa.Exp(TIsa.Subtract(ms0, n0));
-            var alpha1 = TIsa.Exp(TIsa.Subtract(ms1, n1));
+            m0 = I.Max(m0, x0);
+            m1 = I.Max(m1, x1);
+            var n0 = I.ZeroWhereNegativeInfinity(m0);
+            var n1 = I.ZeroWhereNegativeInfinity(m1);
+            var alpha0 = I.Exp(I.Subtract(ms0, n0));
+            var alpha1 = I.Exp(I.Subtract(ms1, n1));
             (ms0, ms1) = (n0, n1);
-            TV sum0 = default, sum1 = default;
+            V sum0 = default, sum1 = default;
             for (int j = 0; j < nk; j++)
             {
                 float* row = sb + j * L;
-                var p0 = TIsa.Exp(TIsa.Subtract(TIsa.Load(row), n0));
-                var p1 = TIsa.Exp(TIsa.Subtract(TIsa.Load(row + w), n1));
-                TIsa.Store(p0, row);
-                TIsa.Store(p1, row + w);
-                sum0 = TIsa.Add(sum0, p0);
-                sum1 = TIsa.Add(sum1, p1);
+                var p0 = I.Exp(I.Subtract(I.Load(row), n0));
+                var p1 = I.Exp(I.Subtract(I.Load(row + w), n1));
+                I.Store(p0, row);
+                I.Store(p1, row + w);
+                sum0 = I.Add(sum0, p0);
+                sum1 = I.Add(sum1, p1);
             }
-            l0 = TIsa.FusedMultiplyAdd(l0, alpha0, sum0);
-            l1 = TIsa.FusedMultiplyAdd(l1, alpha1, sum1);
+            l0 = I.FusedMultiplyAdd(l0, alpha0, sum0);
+            l1 = I.FusedMultiplyAdd(l1, alpha1, sum1);
             if (exports)
             {
-                TIsa.Store(n0, blockM + blk * L);
-                TIsa.Store(n1, blockM + blk * L + w);
+                I.Store(n0, blockM + blk * L);
+                I.Store(n1, blockM + blk * L + w);
             }
-            int dr = d - d % TIsa.Rows;
-            for (int k = 0; k < dr; k += TIsa.Rows)
-                TIsa.Values(vRows, nk, k, sb, ot, alpha0, alpha1);
+            int dr = d - d % I.Rows;
+            for (int k = 0; k < dr; k += I.Rows)
+                I.Values(vRows, nk, k, sb, ot, alpha0, alpha1);
             for (int k = dr; k < d; k++)
-                TIsa.ValuesRow(vRows, nk, k, sb, ot, alpha0, alpha1);
+                I.ValuesRow(vRows, nk, k, sb, ot, alpha0, alpha1);
         }
 
         if (partial != null)
         {
             Buffer.MemoryCopy(ot, partial, d * L * sizeof(float), d * L * sizeof(float));
-            TIsa.Store(ms0, partial + d * L);
-            TIsa.Store(ms1, partial + d * L + w);
-            TIsa.Store(l0, partial + (d + 1) * L);
-            TIsa.Store(l1, partial + (d + 1) * L + w);
+            I.Store(ms0, partial + d * L);
+            I.Store(ms1, partial + d * L + w);
+            I.Store(l0, partial + (d + 1) * L);
+            I.Store(l1, partial + (d + 1) * L + w);
             return;
         }
         float* inv = stackalloc float[MaxLanes];
-        TIsa.Store(TIsa.ReciprocalOrZero(l0), inv);
-        TIsa.Store(TIsa.ReciprocalOrZero(l1), inv + w);
+        I.Store(I.ReciprocalOrZero(l0), inv);
+        I.Store(I.ReciprocalOrZero(l1), inv + w);
         for (int i = 0; i < nl; i++)
         {
             int h = hkv * P.Group + laneG[i];
@@ -269,28 +279,30 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         if (exports)
         {
             for (int i = nl; i < L; i++) inv[i] = 0f;
-            Export(b, hkv, nl, laneT, laneG, jStart, jEnd, st, blockM, blk, ms0, ms1, inv, slab, slotOf, kept);
+            Export<V, I>(b, hkv, nl, laneT, laneG, jStart, jEnd, st, blockM, blk, ms0, ms1, inv, slab, slotOf, kept);
         }
     }
 
     /// <summary>Turns the kept P^T blocks into probabilities and adds them to the totals slab and requested rows.</summary>
-    private readonly void Export(int b, int hkv, int nl, int* laneT, int* laneG, int jStart, int jEnd, float* st,
-        float* blockM, int blocks, TV ms0, TV ms1, float* inv, float* slab, int* slotOf, int kept)
+    private readonly void Export<V, I>(int b, int hkv, int nl, int* laneT, int* laneG, int jStart, int jEnd, float* st,
+        float* blockM, int blocks, V ms0, V ms1, float* inv, float* slab, int* slotOf, int kept)
+        where V : struct
+        where I : struct, IAttentionIsa<V>
     {
         const int KeyBlock = AttentionTile.KeyBlock;
-        int w = TIsa.Width, L = 2 * w;
+        int w = I.Width, L = 2 * w;
         // Factor of block k: exp(m_k - m_final) / l (0 for dropped lanes and empty rows).
-        var inv0 = TIsa.Load(inv);
-        var inv1 = TIsa.Load(inv + w);
+        var inv0 = I.Load(inv);
+        var inv1 = I.Load(inv + w);
         for (int k = 0; k < blocks; k++)
         {
             float* f = blockM + k * L;
-            TIsa.Store(TIsa.Multiply(TIsa.Exp(TIsa.Subtract(TIsa.Load(f), ms0)), inv0), f);
-            TIsa.Store(TIsa.Multiply(TIsa.Exp(TIsa.Subtract(TIsa.Load(f + w), ms1)), inv1), f + w);
+            I.Store(I.Multiply(I.Exp(I.Subtract(I.Load(f), ms0)), inv0), f);
+            I.Store(I.Multiply(I.Exp(I.Subtract(I.Load(f + w), ms1)), inv1), f + w);
         }
         if (slotOf != null)
         {
-            ExportCompacted(b, hkv, nl, laneT, laneG, st, blockM, slab, slotOf, kept);
+            ExportCompacted(L, b, hkv, nl, laneT, laneG, st, blockM, slab, slotOf, kept);
             return;
         }
         if (slab != null)
@@ -303,12 +315,12 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
                 for (; j + w <= jEnd; j += w)
                 {
                     float* f = blockM + (j - jStart) / KeyBlock * L, pt = st + (long)(j - jStart) * L;
-                    TIsa.AddKeyTotals(row + j, pt, TIsa.Load(f), TIsa.Load(f + w));
+                    I.AddKeyTotals(row + j, pt, I.Load(f), I.Load(f + w));
                 }
                 for (; j < jEnd; j++)
                 {
                     float* f = blockM + (j - jStart) / KeyBlock * L, pt = st + (long)(j - jStart) * L;
-                    row[j] += TIsa.Dot(pt, TIsa.Load(f), TIsa.Load(f + w));
+                    row[j] += I.Dot(pt, I.Load(f), I.Load(f + w));
                 }
             }
             else
@@ -336,10 +348,9 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
     }
 
     /// <summary>Export of a block-masked tile: only the kept keys (compacted, slot slotOf[c]) have probabilities.</summary>
-    private readonly void ExportCompacted(int b, int hkv, int nl, int* laneT, int* laneG, float* st, float* blockM, float* slab, int* slotOf, int kept)
+    private readonly void ExportCompacted(int L, int b, int hkv, int nl, int* laneT, int* laneG, float* st, float* blockM, float* slab, int* slotOf, int kept)
     {
         const int KeyBlock = AttentionTile.KeyBlock;
-        int L = Lanes;
         if (slab != null)
         {
             for (int c = 0; c < kept; c++)
