@@ -86,8 +86,11 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             Pool.For(p.Batch * p.Heads, new AttentionUnfusedWork { P = p });
             return;
         }
-        if (AttentionDecodeWork.Supports(p))
-            Decode(p, rows, Pool.Threads, p.Batch * p.KvHeads);
+        bool decode = AttentionDecode.Supports(p);
+        if (decode && Vector512.IsHardwareAccelerated)
+            Decode<Vector512<float>, AttentionIsa512>(p, rows, Pool.Threads, p.Batch * p.KvHeads);
+        else if (decode)
+            Decode<Vector256<float>, AttentionIsa256>(p, rows, Pool.Threads, p.Batch * p.KvHeads);
         else if (Vector512.IsHardwareAccelerated)
             Tiles<Vector512<float>, AttentionIsa512>(p, rows);
         else
@@ -159,15 +162,17 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
     }
 
     /// <summary>Decode (Tq &lt;= 8, no exports): rows vectorised over D, keys split across cores when units are few.</summary>
-    private void Decode(in AttentionProblem p, int rows, int threads, int kvUnits)
+    private void Decode<TV, TIsa>(in AttentionProblem p, int rows, int threads, int kvUnits)
+        where TV : struct
+        where TIsa : struct, IAttentionIsa<TV>
     {
         // Items are (batch, kv-head chunk, key split): all kv heads of a batch together read K/V rows in memory
         // order; keys are split until there are 4 items per core (keeping >= MinKeysPerSplit keys per split), and
         // only if that is not enough, the kv heads are chunked.
-        var work = new AttentionDecodeWork { P = p, Rows = rows, Splits = 1, HeadsPerChunk = p.KvHeads };
+        var work = new AttentionDecodeWork<TV, TIsa> { P = p, Rows = rows, Splits = 1, HeadsPerChunk = p.KvHeads };
         int target = 4 * threads;
         if (p.Batch < target)
-            work.Splits = Math.Clamp((target + p.Batch - 1) / p.Batch, 1, Math.Max(1, p.Slots / AttentionDecodeWork.MinKeysPerSplit));
+            work.Splits = Math.Clamp((target + p.Batch - 1) / p.Batch, 1, Math.Max(1, p.Slots / AttentionDecode.MinKeysPerSplit));
         if (p.Batch * work.Splits < 2 * threads)
         {
             int chunks = Math.Min(p.KvHeads, (target + p.Batch * work.Splits - 1) / (p.Batch * work.Splits));
@@ -183,7 +188,13 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         try
         {
             Pool.For(p.Batch * work.HeadChunks * work.Splits, work);
-            if (work.Splits > 1) Pool.For(kvUnits, new AttentionDecodeCombineWork { Decode = work });
+            if (work.Splits > 1)
+            {
+                Pool.For(kvUnits, new AttentionDecodeCombineWork
+                {
+                    P = p, Rows = rows, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats,
+                });
+            }
         }
         finally
         {

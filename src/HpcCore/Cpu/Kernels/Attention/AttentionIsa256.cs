@@ -9,7 +9,7 @@ using System.Runtime.Intrinsics.X86;
 namespace HpcCore.Cpu;
 
 /// <summary>Vector256 lanes and 4x16 micro-kernels of the fused attention tile.</summary>
-internal unsafe struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
+internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
 {
     private const int L = 16;
 
@@ -81,19 +81,27 @@ internal unsafe struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddKeyTotals(float* row, float* pt, Vector256<float> f0, Vector256<float> f1)
     {
+        var sum = Sum8(Weighted(pt, f0, f1, 0), Weighted(pt, f0, f1, 1), Weighted(pt, f0, f1, 2), Weighted(pt, f0, f1, 3),
+            Weighted(pt, f0, f1, 4), Weighted(pt, f0, f1, 5), Weighted(pt, f0, f1, 6), Weighted(pt, f0, f1, 7));
+        (Vector256.Load(row) + sum).Store(row);
+    }
+
+    /// <summary>Lane k = the sum of the lanes of x_k (8 horizontal sums at once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Sum8(
+        Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3,
+        Vector256<float> x4, Vector256<float> x5, Vector256<float> x6, Vector256<float> x7)
+    {
         if (!Avx.IsSupported)
         {
-            for (int k = 0; k < 8; k++) row[k] += Vector256.Sum(Weighted(pt, f0, f1, k));
-            return;
+            return Vector256.Create(Vector256.Sum(x0), Vector256.Sum(x1), Vector256.Sum(x2), Vector256.Sum(x3),
+                Vector256.Sum(x4), Vector256.Sum(x5), Vector256.Sum(x6), Vector256.Sum(x7));
         }
         // hadd(hadd(x0, x1), hadd(x2, x3)) holds the 128-bit-half sums of x0..x3 in each half; adding the halves
         // of that and of the x4..x7 counterpart gives lane k = the sum of x_k.
-        var a = Avx.HorizontalAdd(Avx.HorizontalAdd(Weighted(pt, f0, f1, 0), Weighted(pt, f0, f1, 1)),
-            Avx.HorizontalAdd(Weighted(pt, f0, f1, 2), Weighted(pt, f0, f1, 3)));
-        var b = Avx.HorizontalAdd(Avx.HorizontalAdd(Weighted(pt, f0, f1, 4), Weighted(pt, f0, f1, 5)),
-            Avx.HorizontalAdd(Weighted(pt, f0, f1, 6), Weighted(pt, f0, f1, 7)));
-        var sum = Avx.Permute2x128(a, b, 0x20) + Avx.Permute2x128(a, b, 0x31);
-        (Vector256.Load(row) + sum).Store(row);
+        var a = Avx.HorizontalAdd(Avx.HorizontalAdd(x0, x1), Avx.HorizontalAdd(x2, x3));
+        var b = Avx.HorizontalAdd(Avx.HorizontalAdd(x4, x5), Avx.HorizontalAdd(x6, x7));
+        return Avx.Permute2x128(a, b, 0x20) + Avx.Permute2x128(a, b, 0x31);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,7 +12,7 @@ using System.Runtime.Intrinsics;
 namespace HpcCore.Cpu;
 
 /// <summary>Vector512 lanes and 8x32 micro-kernels of the fused attention tile.</summary>
-internal unsafe struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
+internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
 {
     private const int L = 32;
 

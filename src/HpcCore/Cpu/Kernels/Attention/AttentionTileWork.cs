@@ -5,7 +5,7 @@
 // unnormalised as O^T [D, 2W], rescaled by exp(m_old - m_new) per key block and divided by l once at the end.
 // Rows are (head-in-group, query) pairs of one kv head, so grouped-query heads share every K/V load (FA3's "pack
 // GQA"). Decode (Tq of 1..8) runs AttentionDecodeWork instead, unless it asks for exports or a head dim that is not
-// a multiple of 16, or the CPU lacks Vector512.
+// a multiple of 16.
 //
 // Score exports (per-key totals, chosen probability rows) need the final m and l of each row, known only after
 // the pass. Instead of a second QK^T pass, the tile keeps its P^T blocks (exp(s - m_block) for every visible key

@@ -56,4 +56,24 @@ internal unsafe interface IAttentionIsa<TV> where TV : struct
 
     /// <summary>Sum over lanes of x0 * f0 + x1 * f1 for one key.</summary>
     static abstract float Dot(float* pt, TV f0, TV f1);
+
+    // Decode kernel (AttentionDecodeWork): rows vectorised over D, keys in blocks of AttentionDecode.KeyBlock.
+
+    /// <summary>Sum over the lanes.</summary>
+    static abstract float Sum(TV x);
+
+    /// <summary>Max over the lanes.</summary>
+    static abstract float MaxAcross(TV x);
+
+    /// <summary>-inf in the lanes i whose key position pos[i] lies outside [lo, hi].</summary>
+    static abstract TV DropKeysOutside(TV s, int* pos, int lo, int hi);
+
+    /// <summary>
+    /// sc[r * KeyBlock + j] = q_r . k_j for every row and the block's keys (rounded up to a multiple of 4; the rows
+    /// past nk repeat the last key), prefetching the np rows of the next unit (pk, pv) into L2 meanwhile.
+    /// </summary>
+    static abstract void DecodeScores(float** kRows, int nk, float** pk, float** pv, int np, float* qs, int rows, int d, float* sc);
+
+    /// <summary>o[r, :] += sum_j p[r, j] V[j, :] (o already rescaled by alpha); d a multiple of 16.</summary>
+    static abstract void DecodeValues(float** vRows, int nk, float* sc, int rows, int d, float* o);
 }
