@@ -1,6 +1,6 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Fused attention on the CPU backend: work decomposition of the tile kernel (Cpu/Kernels/Attention/*), the
-// key-split combine and the totals reduction, and the decode kernel for Tq <= 8 (AttentionDecodeWork). See
+// key-split combine, and the decode kernel for Tq <= 8 (AttentionDecodeWork). See
 // AttentionTileWork and AttentionDecodeWork for the algorithms. F16/BF16 operands are widened into pooled F32
 // copies and the KeyMeans export is a pass of its own (AttentionStaging).
 using System.Runtime.Intrinsics;
@@ -97,7 +97,7 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             Tiles<Vector256<float>, AttentionIsa256>(p, rows);
     }
 
-    /// <summary>The fused tile kernel on one ISA, then the split combine or the totals reduction.</summary>
+    /// <summary>The fused tile kernel on one ISA, then the split combine.</summary>
     private void Tiles<TV, TIsa>(in AttentionProblem p, int rows)
         where TV : struct
         where TIsa : struct, IAttentionIsa<TV>
@@ -107,8 +107,8 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         var work = new AttentionTileWork<TV, TIsa> { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
         if (p.Exports)
         {
-            // Items own their totals, so each (batch, kv head) is cut into few chunks (each summed into KeyTotals
-            // afterwards): about 16 items per core, which keeps 2 cores balanced on a shared machine (4 per core
+            // Items own their totals, so each (batch, kv head) is cut into few chunks (the last chunk to finish sums
+            // them into KeyTotals): about 16 items per core, which keeps 2 cores balanced on a shared machine (4 per core
             // cost +5% on B1 H12 T1024 and B1 H12 T197).
             work.Chunks = Math.Clamp((16 * threads + kvUnits - 1) / kvUnits, 1, laneBlocks);
         }
@@ -133,8 +133,11 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             }
             else
             {
-                rented = _backend.Memory.Rent((long)kvUnits * work.Chunks * p.Group * p.Slots * sizeof(float), out capacity);
+                long slabFloats = (long)kvUnits * work.Chunks * p.Group * p.Slots;
+                rented = _backend.Memory.Rent(slabFloats * sizeof(float) + kvUnits * sizeof(int), out capacity);
                 work.TotalsSlab = (float*)rented;
+                work.Pending = (int*)(work.TotalsSlab + slabFloats);
+                new Span<int>(work.Pending, kvUnits).Fill(work.Chunks);
             }
         }
         try
@@ -145,13 +148,6 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
                 Pool.For(kvUnits * laneBlocks, new AttentionCombineWork
                 {
                     P = p, Lanes = lanes, Rows = rows, LaneBlocks = laneBlocks, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats,
-                });
-            }
-            else if (work.TotalsSlab != null && work.Chunks > 1)
-            {
-                Pool.For(p.Batch * p.Heads, new AttentionTotalsWork
-                {
-                    Slab = work.TotalsSlab, Totals = p.KeyTotals, KvHeads = p.KvHeads, Group = p.Group, Chunks = work.Chunks, Slots = p.Slots,
                 });
             }
         }

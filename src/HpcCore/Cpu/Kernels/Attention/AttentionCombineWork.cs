@@ -1,7 +1,6 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// Second phases of the fused attention: merging key-split partials (flash-decoding's combine: rescale each split's
-// unnormalised output and sum by exp(m_s - m_max), divide by the rescaled sum of l_s), and summing per-chunk key
-// totals into KeyTotals.
+// Second phase of the split fused attention: merging key-split partials (flash-decoding's combine: rescale each
+// split's unnormalised output and sum by exp(m_s - m_max), divide by the rescaled sum of l_s).
 using System.Numerics.Tensors;
 
 namespace HpcCore.Cpu;
@@ -50,22 +49,5 @@ internal unsafe struct AttentionCombineWork : IParallelBody
             }
             if (l > 0f) TensorPrimitives.Multiply(new ReadOnlySpan<float>(o, d), 1f / l, new Span<float>(o, d));
         }
-    }
-}
-
-/// <summary>Sums the per-chunk key totals of one (batch, head) per item into KeyTotals [B, H, Slots].</summary>
-internal unsafe struct AttentionTotalsWork : IParallelBody
-{
-    public float* Slab, Totals;
-    public int KvHeads, Group, Chunks, Slots;
-
-    /// <inheritdoc/>
-    public readonly void Invoke(int bh)
-    {
-        int g = bh % Group, bkv = bh / Group;
-        var dst = new Span<float>(Totals + (long)bh * Slots, Slots);
-        dst.Clear();
-        for (int c = 0; c < Chunks; c++)
-            TensorPrimitives.Add(dst, new ReadOnlySpan<float>(Slab + (((long)bkv * Chunks + c) * Group + g) * Slots, Slots), dst);
     }
 }

@@ -19,6 +19,7 @@
 // Work items: (batch, kv head, chunk of lane blocks, key split). Lane blocks are handed out heaviest first
 // (latest queries, which see the most keys under a causal mask). Key splits (flash-decoding) are used only when
 // there are fewer items than cores x 2 and no exports; their partial (O, m, l) are merged by AttentionCombineWork.
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -41,6 +42,12 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
 
     /// <summary>Per-chunk key totals [B, Hkv, Chunks, Group, Slots] (KeyTotals itself when Chunks is 1), or null.</summary>
     public float* TotalsSlab;
+
+    /// <summary>
+    /// With per-chunk totals: chunks still running per (batch, kv head); the item that finishes the last chunk sums
+    /// the chunks into KeyTotals (no second pool pass, which cost most on small, loaded runs).
+    /// </summary>
+    public int* Pending;
 
     /// <summary>Split partials: per item O^T [D, 2W], then m [2W], then l [2W]; null without splits.</summary>
     public float* Partials;
@@ -87,6 +94,20 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
                 Tile<Vector256<float>, AttentionIsa256>(b, hkv, r0, split, slab, scratch, null);
             else
                 Tile<TV, TIsa>(b, hkv, r0, split, slab, scratch, partial);
+        }
+        if (Pending != null && Interlocked.Decrement(ref Pending[bh]) == 0) SumChunks(bh);
+    }
+
+    /// <summary>KeyTotals rows of (batch, kv head) bh = the sum of its chunks' totals.</summary>
+    private readonly void SumChunks(int bh)
+    {
+        int n = P.Slots;
+        for (int g = 0; g < P.Group; g++)
+        {
+            var dst = new Span<float>(P.KeyTotals + ((long)bh * P.Group + g) * n, n);
+            new ReadOnlySpan<float>(TotalsSlab + ((long)bh * Chunks * P.Group + g) * n, n).CopyTo(dst);
+            for (int c = 1; c < Chunks; c++)
+                TensorPrimitives.Add(dst, new ReadOnlySpan<float>(TotalsSlab + (((long)bh * Chunks + c) * P.Group + g) * n, n), dst);
         }
     }
 
