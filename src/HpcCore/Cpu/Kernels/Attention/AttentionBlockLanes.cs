@@ -1,5 +1,5 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// BlockMask lookups for the fused tile: the 32 lanes of a tile (head-in-group, query) pairs) fall into a few
+// BlockMask lookups for the fused tile: the lanes of a tile ((head-in-group, query) pairs) fall into a few
 // distinct block-mask rows (one per (head, query block)); a key's keep bits for all lanes are the OR of the lane
 // sets of the rows that keep its key block, cached per key block so that contiguous keys cost one compare.
 namespace HpcCore.Cpu;
