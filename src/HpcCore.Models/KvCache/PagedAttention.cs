@@ -79,7 +79,7 @@ public static class PagedAttention
                 head.Score(token) += s[j];
                 head.Seen(token)++;
             }
-        if (o.WindowFromPosition > 0 && position >= o.WindowFromPosition)
+        if (o.WindowFromPosition is int from && position >= from)
             for (int j = 0; j < n; j++) head.WindowScore(selected ? sel[j] : j) += s[j];
         if (o.Capture is not null)
         {

@@ -8,8 +8,8 @@ namespace HpcCore.Models.KvCache;
 /// <param name="Selection">Attend only over these tokens of each kv head (TokenSelect, Recycled Attention).</param>
 /// <param name="AccumulateScores">Add each query's probabilities to the tokens' <see cref="KvPage.Scores"/> and count <see cref="KvPage.Seen"/> (H2O, EMS).</param>
 /// <param name="WindowFromPosition">
-/// Queries at positions &gt;= this (when positive) add their probabilities to <see cref="KvPage.WindowScores"/>
-/// (SnapKV's observation window, EMS's local score). 0 disables it.
+/// Queries at positions &gt;= this add their probabilities to <see cref="KvPage.WindowScores"/>
+/// (SnapKV's observation window, EMS's local score); null disables it.
 /// </param>
 /// <param name="UseCompensation">Include each head's compensation token: mean dropped key/value with logit bias log(n) (RazorAttention).</param>
 /// <param name="Capture">Output [rows, H, <paramref name="CaptureStride"/>]: each query row's probabilities by token index.</param>
@@ -17,7 +17,7 @@ namespace HpcCore.Models.KvCache;
 public readonly record struct PagedAttentionOptions(
     KvSelection? Selection = null,
     bool AccumulateScores = false,
-    int WindowFromPosition = 0,
+    int? WindowFromPosition = null,
     bool UseCompensation = false,
     float[]? Capture = null,
     int CaptureStride = 0);
