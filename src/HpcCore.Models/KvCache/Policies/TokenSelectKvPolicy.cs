@@ -38,6 +38,9 @@ public sealed class TokenSelectKvPolicy(int budget, int sinks = 4, int local = 3
     /// <inheritdoc />
     public override string Name => "tokenselect";
 
+    /// <summary>The tokens the last selecting call chose for <paramref name="kvHead"/> (sinks, voted, local; ascending).</summary>
+    public ReadOnlySpan<int> LastSelection(int kvHead) => _selection.Indices(kvHead);
+
     /// <summary>
     /// The voting rule: <paramref name="dots"/> [H, n] per-head q.k over the n candidates; writes the softmax-per-head
     /// sum into <paramref name="votes"/> [n] (dots are overwritten).
