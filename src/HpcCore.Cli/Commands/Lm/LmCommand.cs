@@ -10,6 +10,7 @@ internal static class LmCommand
     {
         var command = new Command("lm", "Decoder language models: text generation and KV-cache policy evaluation.");
         command.Subcommands.Add(LmGenerateCommand.Create());
+        command.Subcommands.Add(LmEvalCommand.Create());
         return command;
     }
 }

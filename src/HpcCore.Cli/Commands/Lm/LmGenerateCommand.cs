@@ -31,7 +31,9 @@ internal static class LmGenerateCommand
             using var backend = new CpuBackend(r.GetValue(threads));
             var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, r.GetValue(tokenizer)!, backend);
             using var _ = weights;
-            var kvPolicy = KvPolicies.Create(r.GetValue(policy)!, r.GetValue(budget));
+            string name = r.GetValue(policy)!.ToLowerInvariant();
+            var retrieval = name == "razor" ? LmRetrievalHeads.Detect(config, weights, backend, period: Math.Max(2, config.MaxSeqLen / 4)) : null;
+            var kvPolicy = KvPolicies.Create(name, r.GetValue(budget), retrieval, config.MaxSeqLen);
             using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(Policy: kvPolicy));
             var sampling = new SamplerOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed));
             var result = LmGenerator.Generate(decoder, tok, r.GetValue(prompt)!, r.GetValue(steps), sampling, Console.Write);
