@@ -41,11 +41,9 @@ public static class PagedAttention
             TensorPrimitives.Exp(probs, probs);
             TensorPrimitives.Divide(probs, TensorPrimitives.Sum(probs), probs);
             oh.Clear();
-            for (int j = 0; j < n; j++)
-            {
-                int token = options.Selection is null ? j : sel[j];
-                TensorPrimitives.MultiplyAdd(head.Value(token), s[j], oh, oh);
-            }
+            if (options.Selection is null) WeightedValues(head, s, n, oh);
+            else
+                for (int j = 0; j < n; j++) Axpy(head.Value(sel[j]), s[j], oh);
             if (comp)
                 TensorPrimitives.MultiplyAdd(head.CompensationValueSum, s[n] / head.CompensationCount, oh, oh);
             Export(head, s, sel, options, n, firstPosition + t, t, h, heads);
@@ -57,15 +55,47 @@ public static class PagedAttention
         int d = head.HeadDim, p = head.PageTokens;
         if (selected)
         {
-            for (int j = 0; j < n; j++) s[j] = TensorPrimitives.Dot(qh, head.Key(sel[j])) * scale;
+            for (int j = 0; j < n; j++) s[j] = Dot(qh, head.Key(sel[j])) * scale;
             return;
         }
         for (int page = 0, j = 0; j < n; page++)
         {
             var keys = head.Page(page).Keys;
             int m = Math.Min(p, n - j);
-            for (int i = 0; i < m; i++, j++) s[j] = TensorPrimitives.Dot(qh, keys.AsSpan(i * d, d)) * scale;
+            for (int i = 0; i < m; i++, j++) s[j] = Dot(qh, keys.AsSpan(i * d, d)) * scale;
         }
+    }
+
+    private static void WeightedValues(KvHeadCache head, ReadOnlySpan<float> p, int n, Span<float> o)
+    {
+        int d = head.HeadDim, pt = head.PageTokens;
+        for (int page = 0, j = 0; j < n; page++)
+        {
+            var values = head.Page(page).Values;
+            int m = Math.Min(pt, n - j);
+            for (int i = 0; i < m; i++, j++) Axpy(values.AsSpan(i * d, d), p[j], o);
+        }
+    }
+
+    // Heads of 8-16 dims (stories260K, small decoders) lose more to the library call than they compute: plain loops there.
+    private const int SmallHead = 16;
+
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length > SmallHead) return TensorPrimitives.Dot(a, b);
+        float acc = 0;
+        for (int i = 0; i < a.Length; i++) acc += a[i] * b[i];
+        return acc;
+    }
+
+    private static void Axpy(ReadOnlySpan<float> x, float alpha, Span<float> y)
+    {
+        if (x.Length > SmallHead)
+        {
+            TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+            return;
+        }
+        for (int i = 0; i < x.Length; i++) y[i] += alpha * x[i];
     }
 
     private static void Export(KvHeadCache head, ReadOnlySpan<float> s, ReadOnlySpan<int> sel, in PagedAttentionOptions o, int n,

@@ -119,14 +119,13 @@ public sealed class LmDecoder : IDisposable
                 TensorPrimitives.Add(row, wpe.Slice((Position + t) * c.Dim, c.Dim), row);
             }
         }
-        var transB = new GemmOptions(TransposeB: true);
         for (int l = 0; l < c.Layers; l++)
         {
             var lw = _w.Layers[l];
             Norm(v.X, lw.AttnNorm, lw.AttnNormBias, v.H);
-            Gemm.Multiply(v.H, lw.Wq, v.Q, transB with { Bias = lw.Bq });
-            Gemm.Multiply(v.H, lw.Wk, v.K, transB with { Bias = lw.Bk });
-            Gemm.Multiply(v.H, lw.Wv, v.Vv, transB with { Bias = lw.Bv });
+            LmGemv.Linear(v.H, lw.Wq, lw.Bq, v.Q, accumulate: false);
+            LmGemv.Linear(v.H, lw.Wk, lw.Bk, v.K, accumulate: false);
+            LmGemv.Linear(v.H, lw.Wv, lw.Bv, v.Vv, accumulate: false);
             if (c.Architecture == LmArchitecture.Llama)
             {
                 var rope = _rope with { PositionOffset = Position };
@@ -138,14 +137,14 @@ public sealed class LmDecoder : IDisposable
             var options = Policy.Options(Cache, l, q, rows, Position, _promptLength);
             PagedAttention.Forward(Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
             Policy.AfterAttention(Cache, l, rows);
-            Gemm.Multiply(v.Att, lw.Wo, v.X, transB with { Beta = 1f, Bias = lw.Bo });
+            LmGemv.Linear(v.Att, lw.Wo, lw.Bo, v.X, accumulate: true);
             Norm(v.X, lw.FfnNorm, lw.FfnNormBias, v.H);
-            Gemm.Multiply(v.H, lw.Up, v.Up, transB with { Bias = lw.UpBias });
+            LmGemv.Linear(v.H, lw.Up, lw.UpBias, v.Up, accumulate: false);
             var ffn = v.Up;
             if (lw.Gate is not null)
             {
                 // Into the gate buffer: the CPU SwiGLU kernel writes silu(gate) before reading up, so up must not alias the destination.
-                Gemm.Multiply(v.H, lw.Gate, v.Gate, transB);
+                LmGemv.Linear(v.H, lw.Gate, null, v.Gate, accumulate: false);
                 Activations.SwiGlu(v.Gate, v.Up, v.Gate);
                 ffn = v.Gate;
             }
@@ -153,10 +152,10 @@ public sealed class LmDecoder : IDisposable
             {
                 Activations.GeluTanh(v.Up, v.Up);
             }
-            Gemm.Multiply(ffn, lw.Down, v.X, transB with { Beta = 1f, Bias = lw.DownBias });
+            LmGemv.Linear(ffn, lw.Down, lw.DownBias, v.X, accumulate: true);
         }
         Norm(v.Last, _w.FinalNorm, _w.FinalNormBias, _ws.Normed);
-        Gemm.Multiply(_ws.Normed, _w.Classifier, _ws.Logits, transB);
+        LmGemv.Linear(_ws.Normed, _w.Classifier, null, _ws.Logits, accumulate: false);
     }
 
     private void Append(int layer, LmRows v, int rows)

@@ -3,7 +3,10 @@ namespace HpcCore.Models.Lm.Loading;
 
 using HpcCore.Devices;
 
-/// <summary>Opens a model and its tokenizer by file type: llama2.c checkpoints (.bin) with llama2.c tokenizers.</summary>
+/// <summary>
+/// Opens a model and its tokenizer by file type: llama2.c checkpoints (.bin) or Hugging Face-named safetensors
+/// (.safetensors, head count and context from its metadata), each with a llama2.c-format tokenizer.
+/// </summary>
 public static class LmModelFiles
 {
     /// <summary>Loads <paramref name="modelPath"/> and <paramref name="tokenizerPath"/> onto <paramref name="backend"/>.</summary>
@@ -13,7 +16,17 @@ public static class LmModelFiles
         ArgumentNullException.ThrowIfNull(tokenizerPath);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"LmModelFiles.Load: model file '{modelPath}' does not exist.", modelPath);
         if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"LmModelFiles.Load: tokenizer file '{tokenizerPath}' does not exist.", tokenizerPath);
-        var (config, weights) = LlamaCCheckpoint.Load(modelPath, backend);
+        LmConfig config;
+        LmWeights weights;
+        if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            using var reader = HpcCore.Models.Weights.SafetensorsReader.Open(modelPath);
+            (config, weights) = HfSafetensors.Load(reader, backend);
+        }
+        else
+        {
+            (config, weights) = LlamaCCheckpoint.Load(modelPath, backend);
+        }
         try
         {
             return (config, weights, LlamaCTokenizer.Load(tokenizerPath, config.VocabSize));
