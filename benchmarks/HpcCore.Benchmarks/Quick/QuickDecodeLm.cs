@@ -82,36 +82,33 @@ public static class QuickDecodeLm
             var scratch = new float[context + 2];
             var selectPolicy = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16);
             selectPolicy.Begin(cache, heads);
-            double full = Time(() => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch));
-            double select = Time(() =>
-            {
-                var options = selectPolicy.Options(cache, 0, q, 1, context - 1, 0);
-                PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch, options);
-            });
-            selectPolicy.ForceRescore = true;
-            double rescored = Time(() =>
-            {
-                var options = selectPolicy.Options(cache, 0, q, 1, context - 1, 0);
-                PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch, options);
-            });
+            var rescoring = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16) { ForceRescore = true };
+            rescoring.Begin(cache, heads);
+            // Interleaved rounds (the machine is shared): each round times a block of every variant.
+            var (full, select, rescored) = Interleaved(
+                () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch),
+                () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch, selectPolicy.Options(cache, 0, q, 1, context - 1, 0)),
+                () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch, rescoring.Options(cache, 0, q, 1, context - 1, 0)));
             Console.WriteLine($"{{\"bench\":\"decode-attention\",\"heads\":{heads},\"kv_heads\":{kvHeads},\"d\":{d},\"context\":{context}," +
                               $"\"full_us\":{full:F1},\"tokenselect10_cached_us\":{select:F1},\"tokenselect10_rescored_us\":{rescored:F1}," +
                               $"\"speedup_cached\":{full / select:F2},\"speedup_rescored\":{full / rescored:F2}}}");
         }
     }
 
-    private static double Time(Action step)
+    private static (double, double, double) Interleaved(Action a, Action b, Action c)
     {
-        for (int i = 0; i < 20; i++) step();
-        var times = new List<double>();
-        for (int r = 0; r < 9; r++)
+        Action[] steps = [a, b, c];
+        var times = new List<double>[] { [], [], [] };
+        for (int round = 0; round < 12; round++)
+        for (int k = 0; k < 3; k++)
         {
+            int which = round % 2 == 0 ? k : 2 - k;
             var sw = Stopwatch.StartNew();
-            for (int i = 0; i < 20; i++) step();
-            times.Add(sw.Elapsed.TotalMicroseconds / 20);
+            for (int i = 0; i < 10; i++) steps[which]();
+            if (round >= 2) times[which].Add(sw.Elapsed.TotalMicroseconds / 10);
         }
-        times.Sort();
-        return times[times.Count / 2];
+        double Median(List<double> x) { x.Sort(); return x[x.Count / 2]; }
+        return (Median(times[0]), Median(times[1]), Median(times[2]));
     }
 
     private static string? FindStories()
