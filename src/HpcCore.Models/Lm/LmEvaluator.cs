@@ -83,11 +83,16 @@ public static class LmEvaluator
         int correct = 0, trials = 0;
         foreach (int length in new[] { context / 2, context })
         {
-            using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: length + 16, Policy: Policy(length)));
-            foreach (double depth in Depths)
+            // Prompts first: at short lengths the needle and question alone can exceed the nominal length.
+            var prompts = Depths.Select(depth =>
             {
                 string key = rng.Next(10000, 100000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                int[] prompt = PasskeyPrompt(tokenizer, text, key, length, depth, rng);
+                return (Key: key, Prompt: PasskeyPrompt(tokenizer, text, key, length, depth, rng));
+            }).ToArray();
+            int longest = prompts.Max(p => p.Prompt.Length);
+            using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: longest + 16, Policy: Policy(longest)));
+            foreach (var (key, prompt) in prompts)
+            {
                 decoder.Reset();
                 var logits = decoder.Prefill(prompt);
                 var answer = new List<int>();
