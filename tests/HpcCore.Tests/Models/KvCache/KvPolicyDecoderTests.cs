@@ -136,13 +136,18 @@ public sealed class KvPolicyDecoderTests
     [InlineData("h2o")]
     [InlineData("tokenselect")]
     [InlineData("recycled")]
+    [InlineData("snapkv")]
+    [InlineData("ems")]
+    [InlineData("razor")]
     public void DecodeSteps_AllocateNothing_OnceWarm(string name)
     {
         using var cpu = new CpuBackend(threads: 1);
         var config = LmTestModels.Llama();
         using var weights = LmTestModels.Random(config, cpu, seed: 11);
         int[] tokens = TestData.Ints(200, 12, config.VocabSize);
-        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: KvPolicies.Create(name, 32)));
+        var retrieval = new bool[config.Layers, config.KvHeads];
+        retrieval[0, 1] = true;
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: KvPolicies.Create(name, 32, retrieval, 64)));
         void Sequence(int steps)
         {
             decoder.Reset();
