@@ -142,6 +142,30 @@ public abstract class OpsConformance : ConformanceBase
     }
 
     [Fact]
+    public void SwiGlu_InPlace_IntoGateOrUp()
+    {
+        foreach (int n in Sizes)
+        {
+            var x = TestData.Uniform(2 * n, n, -6f, 6f);
+            var up = TestData.Uniform(2 * n, n + 7);
+            var expected = ReferenceElementwise.SwiGlu(x, up);
+            var tol = Adjust(Tolerance.F32Activation);
+            using (var tx = On(x, 2, n))
+            using (var tu = On(up, 2, n))
+            {
+                Activations.SwiGlu(tx, tu, tx);
+                TensorAssert.Close(expected, Read(tx), tol, $"swiglu into gate n={n}");
+            }
+            using (var tx = On(x, 2, n))
+            using (var tu = On(up, 2, n))
+            {
+                Activations.SwiGlu(tx, tu, tu);
+                TensorAssert.Close(expected, Read(tu), tol, $"swiglu into up n={n}");
+            }
+        }
+    }
+
+    [Fact]
     public void Softmax_MatchesReference_WithHugeLogitsAndMaskedRows()
     {
         foreach (int n in Sizes)

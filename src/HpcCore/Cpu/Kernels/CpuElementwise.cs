@@ -91,13 +91,20 @@ internal sealed unsafe partial class CpuKernels
         public long Count;
         public int Items;
 
+        // silu(gate) goes to a stack chunk, not to D, so that D may alias gate or up (in-place SwiGLU into up read
+        // up after D had been overwritten).
+        private const int Chunk = 1024;
+
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(Count, Items, item);
-            int n = (int)(end - start);
-            SimdUnary.Map<SiluOp>(G + start, D + start, n);
-            var d = new Span<float>(D + start, n);
-            TensorPrimitives.Multiply(d, new ReadOnlySpan<float>(U + start, n), d);
+            float* silu = stackalloc float[Chunk];
+            for (long i = start; i < end; i += Chunk)
+            {
+                int n = (int)Math.Min(Chunk, end - i);
+                SimdUnary.Map<SiluOp>(G + i, silu, n);
+                TensorPrimitives.Multiply(new ReadOnlySpan<float>(silu, n), new ReadOnlySpan<float>(U + i, n), new Span<float>(D + i, n));
+            }
         }
     }
 }
