@@ -6,7 +6,9 @@
 #   bench [args...]       benchmarks: `bench quick [gemm|...]` prints JSON lines against ONNX Runtime;
 #                         `bench --ci` runs every BenchmarkDotNet suite once; other args go to BenchmarkDotNet
 #   demo                  run the end-to-end demo on the best device found
-#   native                build the NativeAOT C ABI (issue #7; not built yet)
+#   native                NativeAOT-publish the C ABI (native/) into artifacts/native, then build and run its C
+#                         test and sample with CMake/CTest and the Python ctypes example (each when its tools exist)
+#   pack                  NuGet packages of HpcCore, HpcCore.Models and HpcCore.Gpu into artifacts/packages
 #   gpu-publish           self-contained single-file linux-x64 apps for a GPU machine: `hpccore` into .gpu/cli and
 #                         the GPU attention benchmark into .gpu/bench (~38 MiB each: carry one per run)
 # Only the .NET SDK is needed; everything else is restored from NuGet.
@@ -69,9 +71,39 @@ demo() {
   dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- demo "$@"
 }
 
+native_rid() {
+  local os arch
+  case "$(uname -s)" in Linux) os=linux ;; Darwin) os=osx ;; *) os=win ;; esac
+  case "$(uname -m)" in x86_64 | amd64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) arch=x64 ;; esac
+  echo "$os-$arch"
+}
+
+# True when the C checks can run: cmake, ctest and a C compiler.
+have_c_toolchain() {
+  command -v cmake >/dev/null && command -v ctest >/dev/null && { command -v cc >/dev/null || command -v gcc >/dev/null || command -v clang >/dev/null; }
+}
+
 native() {
-  echo "native: the NativeAOT C ABI is not built yet (tracked by issue #7)." >&2
-  return 2
+  local start=$SECONDS
+  dotnet publish native/HpcCore.Native/HpcCore.Native.csproj -c "$CONFIG" -r "$(native_rid)" -o artifacts/native \
+    -nologo -clp:ErrorsOnly
+  echo "native: NativeAOT publish took $((SECONDS - start)) s"
+  if have_c_toolchain; then
+    cmake -S native -B artifacts/native-build -DCMAKE_BUILD_TYPE=Release -DHPCCORE_LIB_DIR="$PWD/artifacts/native" >/dev/null
+    cmake --build artifacts/native-build
+    ctest --test-dir artifacts/native-build --output-on-failure
+  else
+    echo "native: cmake or a C compiler is missing: C test and sample skipped"
+  fi
+  # Debian's python3-numpy lives in the system interpreter, not in a pyenv shim.
+  local py
+  for py in /usr/bin/python3 python3; do
+    if command -v "$py" >/dev/null && "$py" -c "import numpy" 2>/dev/null; then
+      "$py" native/python/hpccore_example.py artifacts/native/libhpccore.so
+      return
+    fi
+  done
+  echo "native: no python3 with NumPy: ctypes example skipped"
 }
 
 gpu_publish() {
@@ -95,6 +127,7 @@ case "$verb" in
   bench) build && bench "$@" ;;
   demo) demo "$@" ;;
   native) native ;;
+  pack) pack ;;
   gpu-publish) gpu_publish ;;
-  *) echo "usage: ./build.sh [build|test|bench|demo|native|gpu-publish]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish]" >&2; exit 2 ;;
 esac
