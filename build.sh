@@ -60,6 +60,16 @@ run_tests() {
     echo "$passed passed, $failed failed"
   fi
   [ "$failed" -eq 0 ] || status=1
+  # Packaging: pack the libraries just built and run the consumer project against them.
+  echo "== NuGet packages + consumer project"
+  { pack --no-build && consumer; } || { echo "consumer: FAILED"; status=1; }
+  # The C ABI: NativeAOT publish (~30 s on 2 cores), C test/sample and Python example, when the tools exist.
+  if have_c_toolchain; then
+    echo "== native (C ABI)"
+    native || { echo "native: FAILED"; status=1; }
+  else
+    echo "== native: cmake or a C compiler is missing: skipped"
+  fi
   return $status
 }
 
@@ -83,15 +93,17 @@ have_c_toolchain() {
   command -v cmake >/dev/null && command -v ctest >/dev/null && { command -v cc >/dev/null || command -v gcc >/dev/null || command -v clang >/dev/null; }
 }
 
+# Every step checked explicitly: `native || status=1` in run_tests turns off `set -e` inside this function.
 native() {
   local start=$SECONDS
   dotnet publish native/HpcCore.Native/HpcCore.Native.csproj -c "$CONFIG" -r "$(native_rid)" -o artifacts/native \
-    -nologo -clp:ErrorsOnly
+    -nologo -clp:ErrorsOnly || return 1
   echo "native: NativeAOT publish took $((SECONDS - start)) s"
   if have_c_toolchain; then
-    cmake -S native -B artifacts/native-build -DCMAKE_BUILD_TYPE=Release -DHPCCORE_LIB_DIR="$PWD/artifacts/native" >/dev/null
-    cmake --build artifacts/native-build
-    ctest --test-dir artifacts/native-build --output-on-failure
+    cmake -S native -B artifacts/native-build -DCMAKE_BUILD_TYPE=Release -DHPCCORE_LIB_DIR="$PWD/artifacts/native" \
+      >/dev/null || return 1
+    cmake --build artifacts/native-build || return 1
+    ctest --test-dir artifacts/native-build --output-on-failure || return 1
   else
     echo "native: cmake or a C compiler is missing: C test and sample skipped"
   fi
@@ -99,11 +111,33 @@ native() {
   local py
   for py in /usr/bin/python3 python3; do
     if command -v "$py" >/dev/null && "$py" -c "import numpy" 2>/dev/null; then
-      "$py" native/python/hpccore_example.py artifacts/native/libhpccore.so
-      return
+      "$py" native/python/hpccore_example.py artifacts/native/libhpccore.so || return 1
+      return 0
     fi
   done
   echo "native: no python3 with NumPy: ctypes example skipped"
+}
+
+# NuGet packages (.nupkg + .snupkg) of the three shipped libraries into artifacts/packages. Pass --no-build after a
+# Release build of the solution (run_tests does).
+pack() {
+  rm -rf artifacts/packages
+  local proj
+  for proj in src/HpcCore/HpcCore.csproj src/HpcCore.Models/HpcCore.Models.csproj gpu/HpcCore.Gpu/HpcCore.Gpu.csproj; do
+    dotnet pack "$proj" -c "$CONFIG" -o artifacts/packages -nologo -clp:ErrorsOnly "$@" || return 1
+  done
+  ls artifacts/packages
+}
+
+# The consumer project (tests/consumer, outside the solution) restores the packages from artifacts/packages into its
+# own packages folder, wiped first, so that a stale HpcCore of the same version in ~/.nuget/packages is never used.
+consumer() {
+  local dir=tests/consumer/HpcCore.Consumer out
+  rm -rf artifacts/consumer-packages "$dir/bin" "$dir/obj"
+  out=$(dotnet run --project "$dir" -c "$CONFIG" -p:RestorePackagesPath="$PWD/artifacts/consumer-packages" 2>&1)
+  local rc=$?
+  echo "$out"
+  [ $rc -eq 0 ] && grep -q '^consumer: ok' <<<"$out"
 }
 
 gpu_publish() {
