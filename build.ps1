@@ -84,6 +84,12 @@ function Invoke-Tests {
         --logger 'trx;LogFileName=HpcCore.Tests.Vector256.trx' --logger 'console;verbosity=minimal' --results-directory $results
     if ($LASTEXITCODE -ne 0) { $status = 1 }
     Remove-Item Env:DOTNET_EnableAVX512
+    Write-Host '== NuGet packages + consumer project'
+    try { Invoke-Pack @('--no-build'); Invoke-Consumer } catch { Write-Host $_; $status = 1 }
+    if (Test-CToolchain) {
+        Write-Host '== native (C ABI)'
+        try { Invoke-Native } catch { Write-Host $_; $status = 1 }
+    } else { Write-Host '== native: cmake or a C compiler is missing: skipped' }
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem "$results/*.trx") {
         $c = ([xml](Get-Content $trx)).TestRun.ResultSummary.Counters
@@ -93,12 +99,6 @@ function Invoke-Tests {
     if ($skipped -gt 0) { Write-Host "$passed passed, $failed failed, $skipped skipped" }
     else { Write-Host "$passed passed, $failed failed" }
     if ($failed -gt 0) { $status = 1 }
-    Write-Host '== NuGet packages + consumer project'
-    try { Invoke-Pack @('--no-build'); Invoke-Consumer } catch { Write-Host $_; $status = 1 }
-    if (Test-CToolchain) {
-        Write-Host '== native (C ABI)'
-        try { Invoke-Native } catch { Write-Host $_; $status = 1 }
-    } else { Write-Host '== native: cmake or a C compiler is missing: skipped' }
     exit $status
 }
 

@@ -42,6 +42,21 @@ run_tests() {
     --filter "Simd=Vector256" \
     --logger "trx;LogFileName=HpcCore.Tests.Vector256.trx" --logger "console;verbosity=minimal" \
     --results-directory "$results" || status=1
+  # Packaging: pack the libraries just built and run the consumer project against them.
+  echo "== NuGet packages + consumer project"
+  local start=$SECONDS
+  { pack --no-build && consumer; } || { echo "consumer: FAILED"; status=1; }
+  echo "consumer: pack + restore + run took $((SECONDS - start)) s"
+  # The C ABI: NativeAOT publish (~1-2 min on 2 shared cores), C test/sample and Python example, when the tools exist.
+  if have_c_toolchain; then
+    echo "== native (C ABI)"
+    start=$SECONDS
+    native || { echo "native: FAILED"; status=1; }
+    echo "native: publish + C test + Python example took $((SECONDS - start)) s"
+  else
+    echo "== native: cmake or a C compiler is missing: skipped"
+  fi
+  # The summary stays the last line (test projects only: the checks above print their own result).
   local passed=0 failed=0 skipped=0 p f t e
   for trx in "$results"/*.trx; do
     [ -f "$trx" ] || continue
@@ -60,16 +75,6 @@ run_tests() {
     echo "$passed passed, $failed failed"
   fi
   [ "$failed" -eq 0 ] || status=1
-  # Packaging: pack the libraries just built and run the consumer project against them.
-  echo "== NuGet packages + consumer project"
-  { pack --no-build && consumer; } || { echo "consumer: FAILED"; status=1; }
-  # The C ABI: NativeAOT publish (~30 s on 2 cores), C test/sample and Python example, when the tools exist.
-  if have_c_toolchain; then
-    echo "== native (C ABI)"
-    native || { echo "native: FAILED"; status=1; }
-  else
-    echo "== native: cmake or a C compiler is missing: skipped"
-  fi
   return $status
 }
 
