@@ -42,9 +42,11 @@ static hpc_tensor* make_f32(const float* data, const int64_t* shape, int32_t ran
 static int contains(const char* text, const char* part) { return strstr(text, part) != NULL; }
 
 /* Naive attention: q [B, Tq, H, D], k, v [B, Tk, Hkv, D]; query head h reads kv head h / (H / Hkv). Optional
- * causal (bottom-right aligned). totals (if not NULL) [B, H, Tk] receive the probabilities summed over queries. */
-static void naive_attention(const float* q, const float* k, const float* v, float* out, double* totals, int B,
-                            int Tq, int Tk, int H, int Hkv, int D, int causal) {
+ * causal (bottom-right aligned), key bias [B, Tk] added to the logits, key mask [B, Tk] (0 drops the key).
+ * totals (if not NULL) [B, H, Tk] receive the probabilities summed over queries. */
+static void naive_attention(const float* q, const float* k, const float* v, const float* bias,
+                            const unsigned char* mask, float* out, double* totals, int B, int Tq, int Tk, int H,
+                            int Hkv, int D, int causal) {
     double scale = 1.0 / sqrt((double)D);
     double* p = malloc((size_t)Tk * sizeof(double));
     for (int b = 0; b < B; b++)
@@ -53,11 +55,14 @@ static void naive_attention(const float* q, const float* k, const float* v, floa
             for (int t = 0; t < Tq; t++) {
                 double max = -INFINITY, sum = 0.0;
                 for (int j = 0; j < Tk; j++) {
-                    if (causal && j > t + (Tk - Tq)) { p[j] = -INFINITY; continue; }
+                    if ((causal && j > t + (Tk - Tq)) || (mask && !mask[(size_t)b * Tk + j])) {
+                        p[j] = -INFINITY;
+                        continue;
+                    }
                     double s = 0.0;
                     for (int d = 0; d < D; d++)
                         s += (double)q[(((size_t)b * Tq + t) * H + h) * D + d] * k[(((size_t)b * Tk + j) * Hkv + g) * D + d];
-                    p[j] = s * scale;
+                    p[j] = s * scale + (bias ? bias[(size_t)b * Tk + j] : 0.0);
                     if (p[j] > max) max = p[j];
                 }
                 for (int j = 0; j < Tk; j++) { p[j] = p[j] == -INFINITY ? 0.0 : exp(p[j] - max); sum += p[j]; }
@@ -73,14 +78,26 @@ static void naive_attention(const float* q, const float* k, const float* v, floa
     free(p);
 }
 
-static void test_attention(int B, int Tq, int Tk, int H, int Hkv, int D, int causal) {
+/* with_extras: also a key bias (like ToMe's log size) and a padding mask that drops every third key. */
+static void test_attention(int B, int Tq, int Tk, int H, int Hkv, int D, int causal, int with_extras) {
     size_t nq = (size_t)B * Tq * H * D, nk = (size_t)B * Tk * Hkv * D;
     float *q = random_buffer(nq), *k = random_buffer(nk), *v = random_buffer(nk);
     float* expected = malloc(nq * sizeof(float));
     float* actual = malloc(nq * sizeof(float));
     double* totals = calloc((size_t)B * H * Tk, sizeof(double));
     float* got_totals = malloc((size_t)B * H * Tk * sizeof(float));
-    naive_attention(q, k, v, expected, totals, B, Tq, Tk, H, Hkv, D, causal);
+    float* bias = NULL;
+    unsigned char* mask = NULL;
+    hpc_tensor *tbias = NULL, *tmask = NULL;
+    int64_t bs[2] = {B, Tk};
+    if (with_extras) {
+        bias = random_buffer((size_t)B * Tk);
+        mask = malloc((size_t)B * Tk);
+        for (size_t i = 0; i < (size_t)B * Tk; i++) mask[i] = (unsigned char)(i % 3 != 1);
+        tbias = make_f32(bias, bs, 2);
+        OK(hpc_tensor_create(HPC_U8, bs, 2, mask, (size_t)B * Tk, &tmask));
+    }
+    naive_attention(q, k, v, bias, mask, expected, totals, B, Tq, Tk, H, Hkv, D, causal);
 
     int64_t qs[4] = {B, Tq, H, D}, ks[4] = {B, Tk, Hkv, D}, ts[3] = {B, H, Tk};
     hpc_tensor *tq = make_f32(q, qs, 4), *tk = make_f32(k, ks, 4), *tv = make_f32(v, ks, 4), *tt = NULL, *out = NULL;
@@ -88,6 +105,8 @@ static void test_attention(int B, int Tq, int Tk, int H, int Hkv, int D, int cau
     hpc_attention_params params = hpc_attention_default_params();
     params.causal = causal;
     params.key_totals = tt;
+    params.key_bias = tbias;
+    params.key_padding_mask = tmask;
     OK(hpc_attention_forward(tq, tk, tv, &params, &out));
     CHECK(strcmp(hpc_last_error(), "") == 0, "last error not cleared after a success");
 
@@ -102,8 +121,8 @@ static void test_attention(int B, int Tq, int Tk, int H, int Hkv, int D, int cau
     double worst = 0.0, worst_totals = 0.0;
     for (size_t i = 0; i < nq; i++) worst = fmax(worst, fabs((double)actual[i] - expected[i]));
     for (size_t i = 0; i < (size_t)B * H * Tk; i++) worst_totals = fmax(worst_totals, fabs(got_totals[i] - totals[i]));
-    CHECK(worst < 2e-5, "attention B=%d Tq=%d Tk=%d H=%d Hkv=%d D=%d causal=%d: max |err| %.3g", B, Tq, Tk, H, Hkv, D,
-          causal, worst);
+    CHECK(worst < 2e-5, "attention B=%d Tq=%d Tk=%d H=%d Hkv=%d D=%d causal=%d extras=%d: max |err| %.3g", B, Tq, Tk,
+          H, Hkv, D, causal, with_extras, worst);
     CHECK(worst_totals < 1e-4 * Tq, "key_totals: max |err| %.3g", worst_totals);
 
     hpc_tensor_free(out);
@@ -111,6 +130,9 @@ static void test_attention(int B, int Tq, int Tk, int H, int Hkv, int D, int cau
     hpc_tensor_free(tq);
     hpc_tensor_free(tk);
     hpc_tensor_free(tv);
+    hpc_tensor_free(tbias);
+    hpc_tensor_free(tmask);
+    free(bias); free(mask);
     free(q); free(k); free(v); free(expected); free(actual); free(totals); free(got_totals);
 }
 
@@ -281,11 +303,13 @@ static void test_bad_arguments(void) {
 
 int main(void) {
     CHECK(hpc_version() != NULL && hpc_version()[0] != '\0', "version");
-    test_attention(1, 1, 1, 1, 1, 1, 0);
-    test_attention(2, 7, 33, 4, 2, 16, 0);
-    test_attention(2, 7, 33, 4, 2, 16, 1);
-    test_attention(1, 31, 31, 6, 1, 64, 1);
-    test_attention(1, 1, 129, 8, 8, 32, 0);
+    test_attention(1, 1, 1, 1, 1, 1, 0, 0);
+    test_attention(2, 7, 33, 4, 2, 16, 0, 0);
+    test_attention(2, 7, 33, 4, 2, 16, 1, 0);
+    test_attention(1, 31, 31, 6, 1, 64, 1, 0);
+    test_attention(1, 1, 129, 8, 8, 32, 0, 0);
+    test_attention(2, 7, 33, 4, 2, 16, 0, 1);
+    test_attention(1, 31, 31, 6, 3, 16, 1, 1);
     test_topk_and_prune(3, 129, 7, 5);
     test_topk_and_prune(2, 1, 1, 3);
     test_topk_and_prune(4, 197, 197, 2);
