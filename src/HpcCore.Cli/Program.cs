@@ -6,4 +6,5 @@ using HpcCore.Cli.Commands;
 var root = new RootCommand("HpcCore: fused transformer kernels, token reduction and model pipelines for .NET.");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(HpcCore.Cli.Commands.Lm.LmCommand.Create());
 return root.Parse(args).Invoke();

@@ -9,12 +9,12 @@ The file is written in the safetensors format by hand (a JSON header and raw lit
 it also cross-checks HpcCore's safetensors reader against an independent writer. Expected values are computed in
 float64 from the float32 inputs and stored as float32.
 """
-import json
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+import golden_writer
 
 torch.manual_seed(20261123)
 tensors = {}
@@ -73,28 +73,4 @@ put("convert.x", x)
 put("convert.f16", x.half())
 put("convert.bf16", x.bfloat16())
 
-DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int32: "I32", torch.int64: "I64"}
-
-
-def raw(t):
-    if t.dtype == torch.bfloat16:
-        t = t.view(torch.int16)
-    return t.numpy().tobytes()
-
-
-header, blobs, offset = {}, [], 0
-for name in sorted(tensors):
-    t = tensors[name]
-    data = raw(t)
-    header[name] = {"dtype": DTYPES[tensors[name].dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-    blobs.append(data)
-    offset += len(data)
-header["__metadata__"] = {"generator": "tools/golden/core_ops.py", "torch": torch.__version__}
-text = json.dumps(header, separators=(",", ":")).encode()
-text += b" " * (-len(text) % 8)
-with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<Q", len(text)))
-    f.write(text)
-    for blob in blobs:
-        f.write(blob)
-print(f"wrote {len(tensors)} tensors, {offset} data bytes to {sys.argv[1]}")
+golden_writer.write(sys.argv[1], tensors, "tools/golden/core_ops.py")

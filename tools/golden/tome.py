@@ -12,12 +12,12 @@ Per case `<name>.`: metric [B, N, d], x [B, N, C], size [B, N] inputs; r_eff [1]
 of merged A tokens and their B partners, in merge order); map [B, N] (output token of every input token, i.e.
 the argmax of ToMe's source matrix); x_out [B, N - r, C], size_out [B, N - r]; unmerged [B, N, C].
 """
-import json
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+import golden_writer
 
 torch.manual_seed(20261129)
 tensors = {}
@@ -88,20 +88,4 @@ case("distilled", 2, 198, 32, 9, 50, class_token=True, distill_token=True)
 case("clamped", 1, 33, 8, 5, 100, class_token=True)             # r beyond (N - 1) / 2 -> 16
 case("aim_mean", 2, 64, 24, 24, 32, integer_sizes=False)        # AIM: plain mean (sizes all 1), r = N / 2
 
-DTYPES = {torch.float32: "F32", torch.int32: "I32"}
-header, blobs, offset = {}, [], 0
-for name in sorted(tensors):
-    t = tensors[name]
-    data = t.numpy().tobytes()
-    header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-    blobs.append(data)
-    offset += len(data)
-header["__metadata__"] = {"generator": "tools/golden/tome.py", "torch": torch.__version__}
-text = json.dumps(header, separators=(",", ":")).encode()
-text += b" " * (-len(text) % 8)
-with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<Q", len(text)))
-    f.write(text)
-    for blob in blobs:
-        f.write(blob)
-print(f"wrote {len(tensors)} tensors, {offset} data bytes to {sys.argv[1]}")
+golden_writer.write(sys.argv[1], tensors, "tools/golden/tome.py")

@@ -16,6 +16,7 @@ public static class QuickBenchmarks
         ["decode"] = QuickDecode.Run,
         ["selection"] = SelectionQuick.Run,
         ["reduction"] = QuickReduction.Run,
+        ["decode-lm"] = QuickDecodeLm.Run,
     };
 
     /// <summary>

@@ -3,7 +3,6 @@
 // safetensors written by hand in Python, so reading it also cross-checks our safetensors reader.
 namespace HpcCore.Tests.Golden;
 
-using HpcCore.Models.Weights;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 using HpcCore.Testing;
@@ -13,36 +12,17 @@ using Xunit;
 [Collection(CpuBackendGroup.Name)]
 public sealed class TorchGoldenTests(CpuBackendFixture fixture) : IDisposable
 {
-    private const string Hint = "regenerate with: /usr/bin/python3 tools/golden/core_ops.py tests/HpcCore.Tests/Golden/core_ops.safetensors";
-    private readonly SafetensorsReader _file = Open();
-    private readonly List<Tensor> _owned = [];
+    private readonly GoldenFile _file = new("core_ops.safetensors", "tools/golden/core_ops.py", fixture.Backend);
 
-    public void Dispose()
-    {
-        foreach (var t in _owned) t.Dispose();
-        _file.Dispose();
-    }
+    public void Dispose() => _file.Dispose();
 
-    private static SafetensorsReader Open()
-    {
-        string path = Path.Combine(AppContext.BaseDirectory, "Golden", "core_ops.safetensors");
-        Assert.True(File.Exists(path), $"missing golden file {path}; {Hint}");
-        return SafetensorsReader.Open(path);
-    }
-
-    private Tensor T(string name)
-    {
-        Assert.True(_file.Contains(name), $"golden file lacks '{name}'; {Hint}");
-        var t = _file.Load(name, fixture.Backend);
-        _owned.Add(t);
-        return t;
-    }
+    private Tensor T(string name) => _file.T(name);
 
     private float[] F(string name) => T(name).ToArray<float>();
 
     [Fact]
     public void GoldenFile_WasWrittenByTheScript() =>
-        Assert.Equal("tools/golden/core_ops.py", _file.Metadata["generator"]);
+        Assert.Equal(_file.Script, _file.Generator);
 
     [Fact]
     public void Softmax_MatchesTorch()

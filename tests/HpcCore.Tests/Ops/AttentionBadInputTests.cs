@@ -2,37 +2,13 @@
 // Attention.Forward rejects bad input at the front door with messages naming the op, the argument and the shapes.
 namespace HpcCore.Tests.Ops;
 
-using HpcCore.Cpu;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 using Xunit;
 
-public sealed class AttentionBadInputTests : IDisposable
+public sealed class AttentionBadInputTests : BadInputTestBase
 {
     private const string Op = "Attention.Forward";
-    private readonly CpuBackend _cpu = new(threads: 1);
-    private readonly List<Tensor> _owned = [];
-
-    public void Dispose()
-    {
-        foreach (var t in _owned) t.Dispose();
-        _cpu.Dispose();
-    }
-
-    private Tensor T(DType dtype, params int[] dims)
-    {
-        var t = Tensor.Zeros(new Shape(dims), dtype, _cpu);
-        _owned.Add(t);
-        return t;
-    }
-
-    private Tensor F(params int[] dims) => T(DType.F32, dims);
-
-    private static void Rejects<TException>(Action call, params string[] fragments) where TException : Exception
-    {
-        var e = Assert.ThrowsAny<TException>(call);
-        foreach (var f in fragments) Assert.Contains(f, e.Message, StringComparison.Ordinal);
-    }
 
     [Fact]
     public void RejectsBadShapesAndLayouts()
@@ -76,9 +52,9 @@ public sealed class AttentionBadInputTests : IDisposable
     {
         var q = F(1, 5, 2, 8);
         var kv = F(1, 6, 2, 8);
-        using var lengths = Tensor.From<int>([7], new Shape(1), _cpu);
-        using var selected = Tensor.From<int>([0, 6, 1, 2], new Shape(1, 2, 2), _cpu);
-        using var rows = Tensor.From<int>([5], new Shape(1), _cpu);
+        using var lengths = Tensor.From<int>([7], new Shape(1), Cpu);
+        using var selected = Tensor.From<int>([0, 6, 1, 2], new Shape(1, 2, 2), Cpu);
+        using var rows = Tensor.From<int>([5], new Shape(1), Cpu);
         Rejects<ArgumentException>(() => Attention.Forward(q, kv, kv, new AttentionOptions(KeyLengths: lengths)), Op, "KeyLengths", "holds 7");
         Rejects<ArgumentException>(() => Attention.Forward(q, kv, kv, new AttentionOptions(SelectedKeys: selected)), Op, "SelectedKeys", "holds 6");
         Rejects<ArgumentException>(() => Attention.Forward(q, kv, kv, new AttentionOptions(RowIndices: rows, RowProbabilities: F(1, 2, 1, 6))), Op, "RowIndices", "holds 5");

@@ -3,53 +3,12 @@
 // shapes, before any kernel runs, leaving its destination untouched.
 namespace HpcCore.Tests.Ops;
 
-using HpcCore.Cpu;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 using Xunit;
 
-public sealed class BadInputTests : IDisposable
+public sealed class BadInputTests : BadInputTestBase
 {
-    private readonly CpuBackend _cpu = new(threads: 1);
-    private readonly CpuBackend _other = new(threads: 1);
-    private readonly List<Tensor> _owned = [];
-
-    public void Dispose()
-    {
-        foreach (var t in _owned) t.Dispose();
-        _cpu.Dispose();
-        _other.Dispose();
-    }
-
-    private Tensor F(params int[] dims) => Own(Tensor.Zeros(new Shape(dims), DType.F32, _cpu));
-
-    private Tensor Other(params int[] dims) => Own(Tensor.Zeros(new Shape(dims), DType.F32, _other));
-
-    private Tensor I(params int[] dims) => Own(Tensor.Zeros(new Shape(dims), DType.I32, _cpu));
-
-    private Tensor H(params int[] dims) => Own(Tensor.Zeros(new Shape(dims), DType.F16, _cpu));
-
-    private Tensor Disposed(params int[] dims)
-    {
-        var t = Tensor.Zeros(new Shape(dims), DType.F32, _cpu);
-        t.Dispose();
-        return t;
-    }
-
-    private Tensor Strided(params int[] dims) => Own(F(dims[1], dims[0]).Transpose(0, 1));
-
-    private Tensor Own(Tensor t)
-    {
-        _owned.Add(t);
-        return t;
-    }
-
-    private static void Rejects<TException>(Action call, params string[] fragments) where TException : Exception
-    {
-        var e = Assert.ThrowsAny<TException>(call);
-        foreach (var f in fragments) Assert.Contains(f, e.Message, StringComparison.Ordinal);
-    }
-
     [Fact]
     public void Gemm_RejectsBadShapesDTypesDevicesAndDisposed()
     {
@@ -67,7 +26,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Gemm_LeavesDestinationIntact_OnFailure()
     {
-        using var dest = Tensor.From<float>([1f, 2f, 3f, 4f], new Shape(2, 2), _cpu);
+        using var dest = Tensor.From<float>([1f, 2f, 3f, 4f], new Shape(2, 2), Cpu);
         Assert.Throws<ArgumentException>(() => Gemm.Multiply(F(2, 3), F(3, 2), dest, new GemmOptions(Bias: F(5))));
         Assert.Equal([1f, 2f, 3f, 4f], dest.ToArray<float>());
     }
@@ -118,7 +77,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void EmbeddingArgmaxAndCast_RejectBadInput()
     {
-        using var ids = Tensor.From<int>([0, 5], new Shape(2), _cpu);
+        using var ids = Tensor.From<int>([0, 5], new Shape(2), Cpu);
         Rejects<ArgumentException>(() => Embedding.Gather(F(5, 4), ids), "Embedding.Gather", "ids", "holds 5", "[5, 4]");
         Rejects<ArgumentException>(() => Embedding.Gather(F(5, 4), F(2)), "Embedding.Gather", "ids", "F32");
         Rejects<ArgumentException>(() => Embedding.Gather(F(5), I(2)), "Embedding.Gather", "table", "[V, C]");
@@ -131,7 +90,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Kernels_NeverSeeRejectedCalls_SoOutputsStayIntact()
     {
-        using var dest = Tensor.From<float>([7f, 7f, 7f], new Shape(3), _cpu);
+        using var dest = Tensor.From<float>([7f, 7f, 7f], new Shape(3), Cpu);
         Assert.Throws<ArgumentException>(() => Softmax.Forward(I(3), dest));
         Assert.Throws<ArgumentException>(() => Elementwise.Add(F(3), F(2), dest));
         Assert.Equal([7f, 7f, 7f], dest.ToArray<float>());

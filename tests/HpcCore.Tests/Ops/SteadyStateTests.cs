@@ -31,13 +31,7 @@ public sealed class SteadyStateTests
             Rope.Apply(q, q, new RopeOptions(PositionOffset: 3));
         }
 
-        // Warm up past tiered JIT's promotion (call counting + background rejit can allocate while it runs).
-        for (int i = 0; i < 100; i++) Step();
-        long fresh = cpu.Memory.FreshAllocations;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) Step();
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
-        Assert.Equal(fresh, cpu.Memory.FreshAllocations);
+        SteadyState.AssertAllocatesNothing(cpu, Step);
     }
 
     [Fact]

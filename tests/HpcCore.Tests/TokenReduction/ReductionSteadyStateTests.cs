@@ -38,12 +38,7 @@ public sealed class ReductionSteadyStateTests
             Evit.Apply(evit, x, reorganised);
         }
 
-        for (int i = 0; i < 100; i++) Step();
-        long fresh = cpu.Memory.FreshAllocations;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) Step();
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
-        Assert.Equal(fresh, cpu.Memory.FreshAllocations);
+        SteadyState.AssertAllocatesNothing(cpu, Step);
     }
 
     [Fact]

@@ -2,44 +2,25 @@
 // ToMe against PyTorch: tome.safetensors is written by tools/golden/tome.py with Debian's python3-torch.
 namespace HpcCore.Tests.TokenReduction;
 
-using HpcCore.Models.Weights;
 using HpcCore.Tensors;
 using HpcCore.Testing;
 using HpcCore.Tests.Backends;
+using HpcCore.Tests.Golden;
 using HpcCore.TokenReduction;
 using Xunit;
 
 [Collection(CpuBackendGroup.Name)]
 public sealed class ToMeGoldenTests(CpuBackendFixture fixture) : IDisposable
 {
-    private const string Hint = "regenerate with: /usr/bin/python3 tools/golden/tome.py tests/HpcCore.Tests/Golden/tome.safetensors";
-    private readonly SafetensorsReader _file = Open();
-    private readonly List<Tensor> _owned = [];
+    private readonly GoldenFile _file = new("tome.safetensors", "tools/golden/tome.py", fixture.Backend);
 
-    public void Dispose()
-    {
-        foreach (var t in _owned) t.Dispose();
-        _file.Dispose();
-    }
+    public void Dispose() => _file.Dispose();
 
-    private static SafetensorsReader Open()
-    {
-        string path = Path.Combine(AppContext.BaseDirectory, "Golden", "tome.safetensors");
-        Assert.True(File.Exists(path), $"missing golden file {path}; {Hint}");
-        return SafetensorsReader.Open(path);
-    }
-
-    private Tensor T(string name)
-    {
-        Assert.True(_file.Contains(name), $"golden file lacks '{name}'; {Hint}");
-        var t = _file.Load(name, fixture.Backend);
-        _owned.Add(t);
-        return t;
-    }
+    private Tensor T(string name) => _file.T(name);
 
     [Fact]
     public void GoldenFile_WasWrittenByTheScript() =>
-        Assert.Equal("tools/golden/tome.py", _file.Metadata["generator"]);
+        Assert.Equal(_file.Script, _file.Generator);
 
     [Theory]
     [InlineData("vit_cls", 16, true, false, true)]

@@ -3,48 +3,12 @@
 // any kernel runs, leaving destinations untouched.
 namespace HpcCore.Tests.Ops;
 
-using HpcCore.Cpu;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 using Xunit;
 
-public sealed class SelectionBadInputTests : IDisposable
+public sealed class SelectionBadInputTests : BadInputTestBase
 {
-    private readonly CpuBackend _cpu = new(threads: 1);
-    private readonly CpuBackend _other = new(threads: 1);
-    private readonly List<Tensor> _owned = [];
-
-    public void Dispose()
-    {
-        foreach (var t in _owned) t.Dispose();
-        _cpu.Dispose();
-        _other.Dispose();
-    }
-
-    private Tensor F(params int[] dims) => Own(Tensor.Zeros(new Shape(dims), DType.F32, _cpu));
-
-    private Tensor I(params int[] dims) => Own(Tensor.Zeros(new Shape(dims), DType.I32, _cpu));
-
-    private Tensor U8(params int[] dims) => Own(Tensor.Zeros(new Shape(dims), DType.U8, _cpu));
-
-    private Tensor Other(params int[] dims) => Own(Tensor.Zeros(new Shape(dims), DType.F32, _other));
-
-    private Tensor Ints(int[] values, params int[] dims) => Own(Tensor.From<int>(values, new Shape(dims), _cpu));
-
-    private Tensor Strided(params int[] dims) => Own(F(dims[1], dims[0]).Transpose(0, 1));
-
-    private Tensor Own(Tensor t)
-    {
-        _owned.Add(t);
-        return t;
-    }
-
-    private static void Rejects<TException>(Action call, params string[] fragments) where TException : Exception
-    {
-        var e = Assert.ThrowsAny<TException>(call);
-        foreach (var f in fragments) Assert.Contains(f, e.Message, StringComparison.Ordinal);
-    }
-
     [Fact]
     public void TopK_RejectsBadKDTypesShapesDevicesAndLayouts()
     {
@@ -56,7 +20,7 @@ public sealed class SelectionBadInputTests : IDisposable
         Rejects<ArgumentException>(() => TopK.Indices(F(2, 5), 2, F(2, 2)), "TopK.Indices", "destination", "F32", "I32");
         Rejects<ArgumentException>(() => TopK.Select(F(2, 5), 2, F(2, 3), I(2, 2)), "TopK.Select", "values", "[2, 3]");
         Rejects<ArgumentException>(() => TopK.Indices(Strided(5, 2), 1), "TopK.Indices", "scores", "Contiguous()");
-        Rejects<ArgumentException>(() => TopK.Argsort(F(2, 5), Own(Tensor.Zeros(new Shape(2, 5), DType.I32, _other))), "TopK.Argsort", "destination", "is on");
+        Rejects<ArgumentException>(() => TopK.Argsort(F(2, 5), Own(Tensor.Zeros(new Shape(2, 5), DType.I32, OtherBackend))), "TopK.Argsort", "destination", "is on");
         Rejects<ArgumentException>(() => TopK.Argsort(F(2, 5), I(5, 2)), "TopK.Argsort", "destination", "[5, 2]");
     }
 
@@ -93,7 +57,7 @@ public sealed class SelectionBadInputTests : IDisposable
     [Fact]
     public void Scatter_RejectsBadShapesIndicesAndWeights_LeavingDestinationIntact()
     {
-        var dst = Own(Tensor.From<float>([1f, 2f, 3f, 4f], new Shape(1, 2, 2), _cpu));
+        var dst = Own(Tensor.From<float>([1f, 2f, 3f, 4f], new Shape(1, 2, 2), Cpu));
         Rejects<ArgumentException>(() => Scatter.Reduce(dst, Ints([0, 2], 1, 2), F(1, 2, 2), ScatterMode.Sum), "Scatter.Reduce", "index", "holds 2", "[-1, 2)");
         Rejects<ArgumentException>(() => Scatter.Reduce(dst, Ints([0, -2], 1, 2), F(1, 2, 2), ScatterMode.Mean), "Scatter.Reduce", "index", "holds -2");
         Rejects<ArgumentException>(() => Scatter.Reduce(dst, I(1, 2), F(1, 3, 2), ScatterMode.Sum), "Scatter.Reduce", "source", "[1, 3, 2]", "[1, 2, 2]");

@@ -55,11 +55,6 @@ public sealed class SelectionSteadyStateTests
             Pooling.AdaptiveAvg2D(grid, 7, 7, pooled);
         }
 
-        for (int i = 0; i < 100; i++) Step();
-        long fresh = cpu.Memory.FreshAllocations;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) Step();
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
-        Assert.Equal(fresh, cpu.Memory.FreshAllocations);
+        SteadyState.AssertAllocatesNothing(cpu, Step);
     }
 }

@@ -1,0 +1,48 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+using System.CommandLine;
+using HpcCore.Cpu;
+using HpcCore.Models.KvCache;
+using HpcCore.Models.Lm;
+using HpcCore.Models.Lm.Loading;
+using HpcCore.Models.Lm.Sampling;
+
+namespace HpcCore.Cli.Commands.Lm;
+
+/// <summary>`hpccore lm generate`: streams a continuation of a prompt.</summary>
+internal static class LmGenerateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin) or safetensors file.", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "llama2.c tokenizer (.bin) or a GPT-2 encoder.json / vocab.bpe folder.", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "Prompt text.", DefaultValueFactory = _ => "Once upon a time" };
+        var policy = new Option<string>("--kv-policy") { Description = $"KV policy: {KvPolicies.Names}.", DefaultValueFactory = _ => "full" };
+        var budget = new Option<int>("--kv-budget") { Description = "Tokens each head keeps under an evicting or selecting policy.", DefaultValueFactory = _ => 64 };
+        var temperature = new Option<float>("--temperature") { Description = "0: greedy.", DefaultValueFactory = _ => 0f };
+        var topK = new Option<int>("--top-k") { Description = "0: off." };
+        var topP = new Option<float>("--top-p") { Description = "0: off." };
+        var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 42UL };
+        var steps = new Option<int>("--steps") { Description = "Most new tokens.", DefaultValueFactory = _ => 256 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 };
+        var command = new Command("generate", "Generate text from a prompt, streaming it to stdout.")
+            { model, tokenizer, prompt, policy, budget, temperature, topK, topP, seed, steps, threads };
+        command.SetAction(r =>
+        {
+            using var backend = new CpuBackend(r.GetValue(threads));
+            var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, r.GetValue(tokenizer)!, backend);
+            using var _ = weights;
+            string name = r.GetValue(policy)!.ToLowerInvariant();
+            var retrieval = name == "razor" ? LmRetrievalHeads.Detect(config, weights, backend, period: Math.Max(2, config.MaxSeqLen / 4)) : null;
+            var kvPolicy = KvPolicies.Create(name, r.GetValue(budget), retrieval, config.MaxSeqLen);
+            using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(Policy: kvPolicy));
+            var sampling = new SamplerOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed));
+            var result = LmGenerator.Generate(decoder, tok, r.GetValue(prompt)!, r.GetValue(steps), sampling, Console.Write);
+            Console.WriteLine();
+            Console.Error.WriteLine($"[{result.PromptTokens.Length} prompt tokens, {result.GeneratedTokens.Length} generated, " +
+                                    $"decode {result.DecodeTokensPerSecond:F0} tok/s, KV held {decoder.Cache.BytesHeld} bytes " +
+                                    $"(peak {decoder.Cache.Pool.PeakBytesHeld}), policy {kvPolicy.Name}]");
+            return 0;
+        });
+        return command;
+    }
+}

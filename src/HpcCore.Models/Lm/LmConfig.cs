@@ -1,0 +1,63 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Models.Lm;
+
+using HpcCore.Kernels;
+
+/// <summary>Shape and numerics of a decoder-only language model.</summary>
+/// <param name="Architecture">Block family.</param>
+/// <param name="Dim">Model width C.</param>
+/// <param name="HiddenDim">Feed-forward width.</param>
+/// <param name="Layers">Number of decoder blocks.</param>
+/// <param name="Heads">Query heads H (Dim / Heads is the head dim D).</param>
+/// <param name="KvHeads">Key/value heads Hkv (H divisible by Hkv; Hkv = H is plain multi-head attention).</param>
+/// <param name="VocabSize">Vocabulary size V.</param>
+/// <param name="MaxSeqLen">Longest position the model was trained for (learned position tables have this many rows).</param>
+/// <param name="NormEpsilon">RMSNorm / LayerNorm epsilon.</param>
+/// <param name="RopeTheta">RoPE frequency base (Llama only).</param>
+/// <param name="RopeLayout">RoPE pairing: llama2.c and Meta checkpoints interleave, Hugging Face Llama splits halves.</param>
+public sealed record LmConfig(
+    LmArchitecture Architecture,
+    int Dim,
+    int HiddenDim,
+    int Layers,
+    int Heads,
+    int KvHeads,
+    int VocabSize,
+    int MaxSeqLen,
+    float NormEpsilon = 1e-5f,
+    float RopeTheta = 10000f,
+    RopeLayout RopeLayout = RopeLayout.Interleaved)
+{
+    /// <summary>Head dim D = Dim / Heads.</summary>
+    public int HeadDim => Dim / Heads;
+
+    /// <summary>Width of the K (and V) projection: KvHeads * HeadDim.</summary>
+    public int KvDim => KvHeads * HeadDim;
+
+    /// <summary>Query heads per key/value head.</summary>
+    public int GroupSize => Heads / KvHeads;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the field when the shape is inconsistent.</summary>
+    public void Validate()
+    {
+        static void Positive(string name, int v)
+        {
+            if (v <= 0) throw new ArgumentException($"LmConfig: {name} = {v} must be positive.", name);
+        }
+        Positive(nameof(Dim), Dim);
+        Positive(nameof(HiddenDim), HiddenDim);
+        Positive(nameof(Layers), Layers);
+        Positive(nameof(Heads), Heads);
+        Positive(nameof(KvHeads), KvHeads);
+        Positive(nameof(VocabSize), VocabSize);
+        Positive(nameof(MaxSeqLen), MaxSeqLen);
+        if (Dim % Heads != 0)
+            throw new ArgumentException($"LmConfig: Dim = {Dim} is not divisible by Heads = {Heads}.", nameof(Heads));
+        if (Heads % KvHeads != 0)
+            throw new ArgumentException($"LmConfig: Heads = {Heads} is not divisible by KvHeads = {KvHeads}.", nameof(KvHeads));
+        if (Architecture == LmArchitecture.Llama && HeadDim % 2 != 0)
+            throw new ArgumentException($"LmConfig: RoPE needs an even head dim, got {HeadDim}.", nameof(Heads));
+        if (Architecture == LmArchitecture.Gpt2 && KvHeads != Heads)
+            throw new ArgumentException($"LmConfig: GPT-2 has KvHeads = Heads, got {KvHeads} and {Heads}.", nameof(KvHeads));
+    }
+}

@@ -1,0 +1,158 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Models.Lm;
+
+using System.Diagnostics;
+using System.Text;
+using HpcCore.Devices;
+using HpcCore.Models.KvCache;
+using HpcCore.Models.Lm.Sampling;
+
+/// <summary>One policy at one budget: long-context quality and cost.</summary>
+/// <param name="Policy">Policy name.</param>
+/// <param name="Budget">Cache budget as a fraction of the context.</param>
+/// <param name="Perplexity">Held-out perplexity of the continuation tokens (teacher-forced decode after a compressed prefill).</param>
+/// <param name="PasskeyCorrect">Pass-key trials answered exactly.</param>
+/// <param name="PasskeyTrials">Pass-key trials run.</param>
+/// <param name="MeanKvBytes">KV bytes held, averaged over the decode steps of the perplexity run.</param>
+/// <param name="DecodeTokensPerSecond">Teacher-forced decode speed.</param>
+public sealed record LmEvalResult(string Policy, double Budget, double Perplexity, int PasskeyCorrect, int PasskeyTrials, long MeanKvBytes,
+    double DecodeTokensPerSecond)
+{
+    /// <summary>Fraction of pass-key trials answered exactly.</summary>
+    public double PasskeyAccuracy => PasskeyTrials > 0 ? (double)PasskeyCorrect / PasskeyTrials : 0;
+}
+
+/// <summary>Settings of <see cref="LmEvaluator.Run"/>; <c>default</c> picks sizes from the model's context.</summary>
+/// <param name="Windows">Perplexity windows (0: 4).</param>
+/// <param name="Context">Tokens per window and longest pass-key prompt (0: the model's MaxSeqLen).</param>
+/// <param name="Seed">Seed of window offsets and pass keys.</param>
+public readonly record struct LmEvalOptions(int Windows = 0, int Context = 0, int Seed = 0);
+
+/// <summary>
+/// Long-context evaluation of a KV policy: (1) perplexity of held-out text where the first half of each window is
+/// prefilled (the policy then compresses the cache to its budget) and the second half is decoded teacher-forced;
+/// (2) pass-key retrieval: a 5-digit key planted at several depths of filler text of several lengths, asked for at
+/// the end, answered by greedy decoding. No benchmark suite like LongBench is reachable here; this is the
+/// needle-in-a-haystack proxy from data-and-oracles.md.
+/// </summary>
+public static class LmEvaluator
+{
+    /// <summary>Depths (fraction of the filler before the key) of the pass-key trials.</summary>
+    public static readonly double[] Depths = [0.1, 0.3, 0.5, 0.7, 0.9];
+
+    /// <summary>Evaluates <paramref name="policyName"/> at <paramref name="budget"/> (fraction of the context).</summary>
+    public static LmEvalResult Run(LmConfig config, LmWeights weights, IBackend backend, ITextTokenizer tokenizer, string heldOut,
+        string policyName, double budget, in LmEvalOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(heldOut);
+        if (!(budget > 0 && budget <= 1)) throw new ArgumentOutOfRangeException(nameof(budget), $"LmEvaluator: budget {budget} must be in (0, 1].");
+        int context = options.Context > 0 ? Math.Min(options.Context, config.MaxSeqLen) : config.MaxSeqLen;
+        bool[,]? retrieval = policyName == "razor" ? LmRetrievalHeads.Detect(config, weights, backend, period: Math.Max(2, context / 4)) : null;
+        KvPolicy Policy(int length) => KvPolicies.Create(policyName, Math.Max(4, (int)Math.Round(budget * length)), retrieval, length);
+
+        int[] text = tokenizer.Encode(heldOut, addBos: false);
+        var rng = new Random(options.Seed);
+        int windows = options.Windows > 0 ? options.Windows : 4, prefix = context / 2;
+        double nll = 0;
+        long scored = 0, bytes = 0, steps = 0;
+        var clock = new Stopwatch();
+        using (var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: context, Policy: Policy(prefix))))
+        {
+            var window = new int[context];
+            for (int w = 0; w < windows; w++)
+            {
+                int at = rng.Next(0, Math.Max(1, text.Length - context));
+                window[0] = tokenizer.BosId >= 0 ? tokenizer.BosId : text[at];
+                text.AsSpan(at, Math.Min(context - 1, text.Length - at)).CopyTo(window.AsSpan(1));
+                decoder.Reset();
+                var logits = decoder.Prefill(window.AsSpan(0, prefix));
+                clock.Start();
+                for (int t = prefix; t < context; t++)
+                {
+                    nll -= LogSoftmax(logits, window[t]);
+                    scored++;
+                    if (t + 1 < context) logits = decoder.Decode(window[t]);
+                    bytes += decoder.Cache.BytesHeld;
+                    steps++;
+                }
+                clock.Stop();
+            }
+        }
+        int correct = 0, trials = 0;
+        foreach (int length in new[] { context / 2, context })
+        {
+            // Prompts first: at short lengths the needle and question alone can exceed the nominal length.
+            var prompts = Depths.Select(depth =>
+            {
+                string key = rng.Next(10000, 100000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return (Key: key, Prompt: PasskeyPrompt(tokenizer, text, key, length, depth, rng));
+            }).ToArray();
+            int longest = prompts.Max(p => p.Prompt.Length);
+            using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: longest + 16, Policy: Policy(longest)));
+            foreach (var (key, prompt) in prompts)
+            {
+                decoder.Reset();
+                var logits = decoder.Prefill(prompt);
+                var answer = new List<int>();
+                for (int i = 0; i < 8 && answer.Count < 8; i++)
+                {
+                    int next = TokenSampler.Argmax(logits);
+                    answer.Add(next);
+                    if (Decode(tokenizer, prompt[^1], answer).Length >= key.Length) break;
+                    logits = decoder.Decode(next);
+                }
+                trials++;
+                if (Decode(tokenizer, prompt[^1], answer).TrimStart().StartsWith(key, StringComparison.Ordinal)) correct++;
+            }
+        }
+        return new LmEvalResult(policyName, budget, Math.Exp(nll / Math.Max(1, scored)), correct, trials, bytes / Math.Max(1, steps),
+            steps / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+    }
+
+    /// <summary>
+    /// BOS, filler with "The pass key is K. Remember it. K is the pass key." at <paramref name="depth"/>, then the
+    /// question (llama2.c tokenizers prepend the dummy-prefix space to each encoded piece).
+    /// </summary>
+    public static int[] PasskeyPrompt(ITextTokenizer tokenizer, int[] filler, string key, int length, double depth, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(filler);
+        ArgumentNullException.ThrowIfNull(rng);
+        int[] needle = tokenizer.Encode($"The pass key is {key}. Remember it. {key} is the pass key.", addBos: false);
+        int[] question = tokenizer.Encode("What is the pass key? The pass key is", addBos: false);
+        int body = Math.Max(0, length - 1 - needle.Length - question.Length);
+        int start = rng.Next(0, Math.Max(1, filler.Length - body));
+        var tokens = new List<int>(length);
+        if (tokenizer.BosId >= 0) tokens.Add(tokenizer.BosId);
+        int split = (int)(body * depth);
+        tokens.AddRange(filler.AsSpan(start, Math.Min(split, filler.Length - start)));
+        tokens.AddRange(needle);
+        tokens.AddRange(filler.AsSpan(start + split, Math.Max(0, Math.Min(body - split, filler.Length - start - split))));
+        tokens.AddRange(question);
+        return [.. tokens];
+    }
+
+    private static double LogSoftmax(ReadOnlySpan<float> logits, int target)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float l in logits) max = Math.Max(max, l);
+        double sum = 0;
+        foreach (float l in logits) sum += Math.Exp(l - max);
+        return logits[target] - max - Math.Log(sum);
+    }
+
+    private static string Decode(ITextTokenizer tokenizer, int previous, List<int> tokens)
+    {
+        var bytes = new List<byte>();
+        var buf = new byte[tokenizer.MaxTokenBytes + 8];
+        foreach (int t in tokens)
+        {
+            int n = tokenizer.DecodeBytes(previous, t, buf);
+            bytes.AddRange(buf.AsSpan(0, n));
+            previous = t;
+        }
+        return Encoding.UTF8.GetString([.. bytes]);
+    }
+}

@@ -1,0 +1,48 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Models.Lm;
+
+using HpcCore.Tensors;
+
+/// <summary>All parameters of a decoder-only LM on one backend.</summary>
+public sealed class LmWeights : IDisposable
+{
+    /// <summary>Token embedding [V, C].</summary>
+    public required Tensor TokenEmbedding { get; init; }
+    /// <summary>Learned absolute positions [MaxSeqLen, C] (GPT-2); null for RoPE models.</summary>
+    public Tensor? PositionEmbedding { get; init; }
+    /// <summary>The decoder blocks.</summary>
+    public required IReadOnlyList<LmLayerWeights> Layers { get; init; }
+    /// <summary>Final norm scale [C].</summary>
+    public required Tensor FinalNorm { get; init; }
+    /// <summary>Final LayerNorm shift [C] (GPT-2).</summary>
+    public Tensor? FinalNormBias { get; init; }
+    /// <summary>Classifier [V, C]; the same tensor as <see cref="TokenEmbedding"/> when tied.</summary>
+    public required Tensor Classifier { get; init; }
+
+    /// <summary>Total parameter count (a tied classifier counted once).</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long n = TokenEmbedding.ElementCount + (PositionEmbedding?.ElementCount ?? 0) + FinalNorm.ElementCount
+                     + (FinalNormBias?.ElementCount ?? 0);
+            if (!ReferenceEquals(Classifier, TokenEmbedding)) n += Classifier.ElementCount;
+            foreach (var l in Layers)
+                foreach (var t in new[] { l.AttnNorm, l.AttnNormBias, l.Wq, l.Wk, l.Wv, l.Wo, l.Bq, l.Bk, l.Bv, l.Bo, l.FfnNorm,
+                             l.FfnNormBias, l.Up, l.UpBias, l.Gate, l.Down, l.DownBias })
+                    n += t?.ElementCount ?? 0;
+            return n;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var l in Layers) l.Dispose();
+        TokenEmbedding.Dispose();
+        PositionEmbedding?.Dispose();
+        FinalNorm.Dispose();
+        FinalNormBias?.Dispose();
+        if (!ReferenceEquals(Classifier, TokenEmbedding)) Classifier.Dispose();
+    }
+}

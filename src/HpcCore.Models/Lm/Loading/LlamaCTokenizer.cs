@@ -1,0 +1,144 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Models.Lm.Loading;
+
+using System.Buffers.Binary;
+using System.Text;
+
+/// <summary>
+/// llama2.c's tokenizer (tokenizer.bin / tok512.bin): int32 max_token_length, then per token a float32 merge score, an
+/// int32 byte length and the bytes. Encoding follows run.c exactly: a dummy-prefix space, UTF-8 code points looked up
+/// whole (bytes + 3 as fallback), then greedy merges of the adjacent pair whose merged piece has the highest score
+/// (the leftmost pair on ties). The file is untrusted: lengths are bounds-checked before each allocation.
+/// </summary>
+public sealed class LlamaCTokenizer : ITextTokenizer
+{
+    private const int MaxPieceLength = 1 << 16;
+    private readonly byte[][] _pieces;
+    private readonly float[] _scores;
+    private readonly Dictionary<string, int> _lookup = new(StringComparer.Ordinal);
+
+    private LlamaCTokenizer(byte[][] pieces, float[] scores, int maxTokenLength)
+    {
+        _pieces = pieces;
+        _scores = scores;
+        MaxTokenBytes = Math.Max(maxTokenLength, 1);
+        for (int i = 0; i < pieces.Length; i++)
+            _lookup.TryAdd(Encoding.Latin1.GetString(pieces[i]), i);
+    }
+
+    /// <inheritdoc />
+    public int VocabSize => _pieces.Length;
+
+    /// <inheritdoc />
+    public int BosId => 1;
+
+    /// <inheritdoc />
+    public int EosId => 2;
+
+    /// <inheritdoc />
+    public int MaxTokenBytes { get; }
+
+    /// <summary>Reads <paramref name="vocabSize"/> entries (the model's vocab_size; the file does not store it).</summary>
+    public static LlamaCTokenizer Load(string path, int vocabSize) => Parse(File.ReadAllBytes(path), vocabSize, Path.GetFileName(path));
+
+    /// <summary>Parses tokenizer bytes; throws <see cref="LmFormatException"/> on any out-of-range field.</summary>
+    public static LlamaCTokenizer Parse(ReadOnlySpan<byte> data, int vocabSize, string name = "tokenizer")
+    {
+        if (vocabSize < 3 || vocabSize > 1 << 22)
+            throw new LmFormatException($"llama2.c {name}: vocab size {vocabSize} is outside 3..{1 << 22}.");
+        if (data.Length < 4)
+            throw new LmFormatException($"llama2.c {name}: {data.Length} bytes is shorter than the 4-byte header.");
+        int maxLen = BinaryPrimitives.ReadInt32LittleEndian(data);
+        if (maxLen <= 0 || maxLen > MaxPieceLength)
+            throw new LmFormatException($"llama2.c {name}: max_token_length = {maxLen} is outside 1..{MaxPieceLength}.");
+        // Each entry needs at least 8 bytes: check before allocating vocab-sized arrays.
+        if ((long)vocabSize * 8 > data.Length - 4)
+            throw new LmFormatException($"llama2.c {name}: {data.Length} bytes cannot hold {vocabSize} entries.");
+        var pieces = new byte[vocabSize][];
+        var scores = new float[vocabSize];
+        int at = 4;
+        for (int i = 0; i < vocabSize; i++)
+        {
+            if (data.Length - at < 8)
+                throw new LmFormatException($"llama2.c {name}: file ends inside entry {i} of {vocabSize}.");
+            scores[i] = BinaryPrimitives.ReadSingleLittleEndian(data[at..]);
+            int len = BinaryPrimitives.ReadInt32LittleEndian(data[(at + 4)..]);
+            at += 8;
+            if (len < 0 || len > maxLen || len > data.Length - at)
+                throw new LmFormatException($"llama2.c {name}: entry {i} has length {len} (max_token_length {maxLen}, " +
+                                            $"{data.Length - at} bytes left).");
+            pieces[i] = data.Slice(at, len).ToArray();
+            at += len;
+        }
+        return new LlamaCTokenizer(pieces, scores, maxLen);
+    }
+
+    /// <summary>The raw bytes of token <paramref name="id"/>.</summary>
+    public ReadOnlySpan<byte> Piece(int id) => _pieces[id];
+
+    /// <inheritdoc />
+    public int[] Encode(string text, bool addBos)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var tokens = new List<int>(text.Length + 2);
+        if (addBos) tokens.Add(BosId);
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        if (bytes.Length > 0 && _lookup.TryGetValue(" ", out int space)) tokens.Add(space);
+        int start = 0;
+        while (start < bytes.Length)
+        {
+            int end = start + 1;
+            while (end < bytes.Length && (bytes[end] & 0xC0) == 0x80 && end - start < 4) end++;
+            if (_lookup.TryGetValue(Encoding.Latin1.GetString(bytes, start, end - start), out int id)) tokens.Add(id);
+            else
+                for (int i = start; i < end; i++)
+                {
+                    // run.c's byte fallback: ids 3..258 are the 256 bytes.
+                    if (bytes[i] + 3 >= VocabSize)
+                        throw new ArgumentException($"LlamaCTokenizer.Encode: byte 0x{bytes[i]:X2} has no piece and no byte-fallback id in a {VocabSize}-token vocabulary.", nameof(text));
+                    tokens.Add(bytes[i] + 3);
+                }
+            start = end;
+        }
+        while (true)
+        {
+            float best = -1e10f;
+            int bestId = -1, bestAt = -1;
+            for (int i = 0; i + 1 < tokens.Count; i++)
+            {
+                string merged = Encoding.Latin1.GetString(_pieces[tokens[i]]) + Encoding.Latin1.GetString(_pieces[tokens[i + 1]]);
+                if (_lookup.TryGetValue(merged, out int id) && _scores[id] > best)
+                {
+                    best = _scores[id];
+                    bestId = id;
+                    bestAt = i;
+                }
+            }
+            if (bestAt < 0) break;
+            tokens[bestAt] = bestId;
+            tokens.RemoveAt(bestAt + 1);
+        }
+        return [.. tokens];
+    }
+
+    /// <inheritdoc />
+    public int DecodeBytes(int previous, int token, Span<byte> output)
+    {
+        ReadOnlySpan<byte> piece = _pieces[token];
+        // run.c strips the leading space of the first piece after BOS (SentencePiece's dummy prefix).
+        if (previous == BosId && piece.Length > 0 && piece[0] == (byte)' ') piece = piece[1..];
+        // Byte-fallback pieces are spelled "<0xAB>".
+        if (piece.Length == 6 && piece[0] == '<' && piece[1] == '0' && piece[2] == 'x' && piece[5] == '>'
+            && IsHex(piece[3]) && IsHex(piece[4]))
+        {
+            output[0] = (byte)(Hex(piece[3]) * 16 + Hex(piece[4]));
+            return 1;
+        }
+        piece.CopyTo(output);
+        return piece.Length;
+    }
+
+    private static bool IsHex(byte c) => c is >= (byte)'0' and <= (byte)'9' or >= (byte)'A' and <= (byte)'F' or >= (byte)'a' and <= (byte)'f';
+
+    private static int Hex(byte c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}

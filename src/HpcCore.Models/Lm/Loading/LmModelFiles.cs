@@ -1,0 +1,40 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Models.Lm.Loading;
+
+using HpcCore.Devices;
+
+/// <summary>
+/// Opens a model and its tokenizer by file type: llama2.c checkpoints (.bin) or Hugging Face-named safetensors
+/// (.safetensors, head count and context from its metadata), each with a llama2.c-format tokenizer.
+/// </summary>
+public static class LmModelFiles
+{
+    /// <summary>Loads <paramref name="modelPath"/> and <paramref name="tokenizerPath"/> onto <paramref name="backend"/>.</summary>
+    public static (LmConfig Config, LmWeights Weights, ITextTokenizer Tokenizer) Load(string modelPath, string tokenizerPath, IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
+        ArgumentNullException.ThrowIfNull(tokenizerPath);
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"LmModelFiles.Load: model file '{modelPath}' does not exist.", modelPath);
+        if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"LmModelFiles.Load: tokenizer file '{tokenizerPath}' does not exist.", tokenizerPath);
+        LmConfig config;
+        LmWeights weights;
+        if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            using var reader = HpcCore.Models.Weights.SafetensorsReader.Open(modelPath);
+            (config, weights) = HfSafetensors.Load(reader, backend);
+        }
+        else
+        {
+            (config, weights) = LlamaCCheckpoint.Load(modelPath, backend);
+        }
+        try
+        {
+            return (config, weights, LlamaCTokenizer.Load(tokenizerPath, config.VocabSize));
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+}

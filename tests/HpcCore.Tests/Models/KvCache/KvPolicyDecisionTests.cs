@@ -1,0 +1,121 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Tests.Models.KvCache;
+
+using HpcCore.Models.KvCache;
+using HpcCore.Testing;
+using Xunit;
+
+/// <summary>Each policy's decision rule against a plain re-statement of the paper's rule.</summary>
+public sealed class KvPolicyDecisionTests
+{
+    public static TheoryData<int, int> Sizes => new() { { 1, 1 }, { 7, 4 }, { 31, 8 }, { 33, 33 }, { 127, 20 }, { 129, 64 }, { 197, 50 } };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void StreamingLlm_KeepsSinksAndRecent(int count, int budget)
+    {
+        int sinks = Math.Min(4, budget - 1);
+        var keep = new int[count];
+        int n = StreamingLlmKvPolicy.Decide(count, sinks, budget, keep);
+        var expected = Enumerable.Range(0, count).Where(i => count <= budget || i < sinks || i >= count - (budget - sinks)).ToArray();
+        Assert.Equal(expected, keep[..n]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void H2O_KeepsRecentPlusHeavyHitters(int count, int budget)
+    {
+        var s = TestData.Uniform(count, count);
+        for (int i = 0; i < count; i += 3) s[i] = 0.25f; // ties
+        int recent = budget / 2;
+        var keep = new int[count];
+        int n = H2OKvPolicy.Decide(s, budget, recent, keep);
+        int[] expected = count <= budget
+            ? Enumerable.Range(0, count).ToArray()
+            : KvTopKTests.Reference(s, 0, count - recent, budget - recent).Concat(Enumerable.Range(count - recent, recent)).ToArray();
+        Assert.Equal(expected, keep[..n]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void SnapKv_PoolsWindowVotesThenKeepsTopPrefixAndWindow(int count, int budget)
+    {
+        var votes = TestData.Uniform(count, count + 1, 0f, 1f);
+        int window = Math.Max(1, budget / 3), kernel = 5;
+        var keep = new int[count];
+        int n = SnapKvPolicy.Decide(votes, budget, window, kernel, new float[count], keep);
+        int[] expected;
+        if (count <= budget) expected = Enumerable.Range(0, count).ToArray();
+        else
+        {
+            int prefix = count - window;
+            var pooled = new float[prefix];
+            for (int i = 0; i < prefix; i++)
+                pooled[i] = Enumerable.Range(i - 2, 5).Where(j => j >= 0 && j < prefix).Max(j => votes[j]);
+            expected = KvTopKTests.Reference(pooled, 0, prefix, budget - window).Concat(Enumerable.Range(prefix, window)).ToArray();
+        }
+        Assert.Equal(expected, keep[..n]);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 33)]
+    [InlineData(8, 129)]
+    public void TokenSelect_Vote_IsSumOfPerHeadSoftmax(int heads, int n)
+    {
+        var dots = TestData.Uniform(heads * n, heads + n, -4f, 4f);
+        var expected = new double[n];
+        for (int h = 0; h < heads; h++)
+        {
+            double max = Enumerable.Range(0, n).Max(j => (double)dots[h * n + j]);
+            double sum = Enumerable.Range(0, n).Sum(j => Math.Exp(dots[h * n + j] - max));
+            for (int j = 0; j < n; j++) expected[j] += Math.Exp(dots[h * n + j] - max) / sum;
+        }
+        var votes = new float[n];
+        TokenSelectKvPolicy.Vote(dots, heads, n, votes);
+        for (int j = 0; j < n; j++) Assert.Equal(expected[j], votes[j], 5);
+    }
+
+    [Theory]
+    [InlineData(10, 10, 4f, 2, 2)]
+    [InlineData(100, 100, 4f, 8, 4)]
+    [InlineData(40, 200, 8f, 4, 4)]
+    [InlineData(7, 7, 2f, 16, 4)]
+    public void Razor_KeepsSinksAndBufferOfSeenOverRatio(int count, int seen, float ratio, int floor, int sinks)
+    {
+        var keep = new int[count];
+        int n = RazorAttentionKvPolicy.Decide(count, seen, ratio, floor, sinks, keep);
+        int buffer = Math.Max(floor, (int)(seen / ratio));
+        var expected = Enumerable.Range(0, count).Where(i => count <= sinks + buffer || i < sinks || i >= count - buffer).ToArray();
+        Assert.Equal(expected, keep[..n]);
+    }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(129)]
+    public void Ems_ScoreIsNormalisedGlobalPlusLocal(int n)
+    {
+        var acc = TestData.Uniform(n, 1, 0f, 3f);
+        var seen = TestData.Ints(n, 2, 9);
+        var local = TestData.Uniform(n, 3, 0f, 1f);
+        var score = new float[n];
+        EmsKvPolicy.Score(acc, seen, local, score);
+        var g = Enumerable.Range(0, n).Select(j => acc[j] / (double)Math.Max(1, seen[j])).ToArray();
+        double gm = g.Max(), lm = local.Max();
+        for (int j = 0; j < n; j++) Assert.Equal(g[j] / gm + local[j] / lm, score[j], 5);
+        var keep = new int[n];
+        int budget = Math.Max(3, n / 3), sinks = 1, recent = 1;
+        int k = EmsKvPolicy.Decide(score, budget, sinks, recent, keep);
+        var expected = KvTopKTests.Reference(score, sinks, n - recent, budget - 2).Prepend(0).Append(n - 1).ToArray();
+        Assert.Equal(expected, keep[..k]);
+    }
+
+    [Fact]
+    public void Recycled_PicksTopMass()
+    {
+        var mass = TestData.Uniform(50, 9, 0f, 1f);
+        var keep = new int[10];
+        int n = RecycledKvPolicy.Decide(mass, 10, keep);
+        Assert.Equal(KvTopKTests.Reference(mass, 0, 50, 10), keep[..n]);
+    }
+}
