@@ -13,4 +13,5 @@ internal enum HpcStatus
     Unsupported = 6,
     OutOfMemory = 7,
     Internal = 8,
+    Io = 9,
 }

@@ -58,6 +58,7 @@ internal static unsafe class NativeError
         ObjectDisposedException => HpcStatus.InvalidHandle,
         NotSupportedException or NotImplementedException or PlatformNotSupportedException => HpcStatus.Unsupported,
         OutOfMemoryException or InsufficientExecutionStackException => HpcStatus.OutOfMemory,
+        IOException or UnauthorizedAccessException or FormatException => HpcStatus.Io,
         _ => HpcStatus.Internal,
     };
 

@@ -47,7 +47,8 @@ typedef enum hpc_status {
     HPC_ERR_BUFFER_TOO_SMALL = 5, /* a caller buffer shorter than needed */
     HPC_ERR_UNSUPPORTED = 6,      /* the operation is not available (e.g. an op with no CPU kernel) */
     HPC_ERR_OUT_OF_MEMORY = 7,
-    HPC_ERR_INTERNAL = 8          /* a bug: please report it with hpc_last_error() */
+    HPC_ERR_INTERNAL = 8,         /* a bug: please report it with hpc_last_error() */
+    HPC_ERR_IO = 9                /* a file is missing, unreadable or malformed */
 } hpc_status;
 
 /* The calling thread's last error message ("" after a success). Never NULL. */
@@ -155,6 +156,33 @@ HPC_API hpc_status hpc_tome_merge(const hpc_merge_plan* plan, const hpc_tensor* 
 HPC_API hpc_status hpc_tome_unmerge(const hpc_merge_plan* plan, const hpc_tensor* merged, hpc_tensor** out);
 /* log(size): the key_bias of proportional attention for later blocks. */
 HPC_API hpc_status hpc_tome_log_size(const hpc_tensor* size, hpc_tensor** out);
+
+/* ---- LM decoder (llama2.c checkpoints, HF Llama/GPT-2 safetensors) --------------------------------------------- */
+
+typedef struct hpc_lm hpc_lm;
+
+typedef struct hpc_sampler_params {
+    float temperature; /* 0: greedy */
+    int32_t top_k;     /* keep the k most likely tokens; 0 off */
+    float top_p;       /* nucleus mass; 0 or >= 1 off */
+    int32_t reserved;  /* must be 0 */
+    uint64_t seed;     /* same seed, model and params: same tokens */
+} hpc_sampler_params;
+
+/* All zero: greedy. */
+HPC_API hpc_sampler_params hpc_sampler_default_params(void);
+
+/* Loads a model (a llama2.c .bin checkpoint, or HF .safetensors) and its llama2.c tokenizer file (UTF-8 paths).
+ * A missing or malformed file gives HPC_ERR_IO. */
+HPC_API hpc_status hpc_lm_load(const char* model_path, const char* tokenizer_path, hpc_lm** out);
+/* Frees a model; NULL is a no-op. */
+HPC_API hpc_status hpc_lm_free(hpc_lm* lm);
+/* Generates up to max_new_tokens after the UTF-8 prompt (BOS + prompt, stops at BOS/EOS, like llama2.c's run.c) and
+ * writes the prompt and the continuation, NUL-terminated UTF-8, into text. *length receives the byte count without
+ * the NUL, also when capacity is too small (HPC_ERR_BUFFER_TOO_SMALL: call again with length + 1). One generation at a
+ * time per model (calls on one hpc_lm are serialised). params NULL means greedy. */
+HPC_API hpc_status hpc_lm_generate(hpc_lm* lm, const char* prompt, int32_t max_new_tokens,
+                                   const hpc_sampler_params* params, char* text, size_t capacity, size_t* length);
 
 #ifdef __cplusplus
 }
