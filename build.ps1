@@ -1,6 +1,6 @@
 #!/usr/bin/env pwsh
 # HpcCore build script for PowerShell; the same verbs as build.sh:
-#   build | test | bench [args...] | demo | native | gpu-publish
+#   build | test | bench [args...] | demo | native | pack | gpu-publish
 param(
     [Parameter(Position = 0)][string]$Verb = 'test',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
@@ -16,6 +16,53 @@ function Invoke-Checked([string]$exe, [string[]]$argv) {
 }
 
 function Invoke-Build { Invoke-Checked dotnet @('build', 'HpcCore.sln', '-c', $Config, '-nologo', '-clp:ErrorsOnly') }
+
+function Get-NativeRid {
+    $arch = if ([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture -eq 'Arm64') { 'arm64' } else { 'x64' }
+    if ($IsLinux) { "linux-$arch" } elseif ($IsMacOS) { "osx-$arch" } else { "win-$arch" }
+}
+
+function Test-CToolchain {
+    (Get-Command cmake -ErrorAction SilentlyContinue) -and (Get-Command ctest -ErrorAction SilentlyContinue) -and
+    ((Get-Command cc -ErrorAction SilentlyContinue) -or (Get-Command gcc -ErrorAction SilentlyContinue) -or
+     (Get-Command clang -ErrorAction SilentlyContinue) -or (Get-Command cl -ErrorAction SilentlyContinue))
+}
+
+# NativeAOT C ABI into artifacts/native; C test + sample (CTest) and the Python ctypes example when their tools exist.
+function Invoke-Native {
+    Invoke-Checked dotnet @('publish', 'native/HpcCore.Native/HpcCore.Native.csproj', '-c', $Config, '-r', (Get-NativeRid),
+        '-o', 'artifacts/native', '-nologo', '-clp:ErrorsOnly')
+    if (Test-CToolchain) {
+        Invoke-Checked cmake @('-S', 'native', '-B', 'artifacts/native-build', '-DCMAKE_BUILD_TYPE=Release',
+            "-DHPCCORE_LIB_DIR=$PWD/artifacts/native")
+        Invoke-Checked cmake @('--build', 'artifacts/native-build', '--config', 'Release')
+        Invoke-Checked ctest @('--test-dir', 'artifacts/native-build', '-C', 'Release', '--output-on-failure')
+    } else { Write-Host 'native: cmake or a C compiler is missing: C test and sample skipped' }
+    $py = @('/usr/bin/python3', 'python3', 'python') | Where-Object { Get-Command $_ -ErrorAction SilentlyContinue } |
+        Where-Object { & $_ -c 'import numpy' 2>$null; $LASTEXITCODE -eq 0 } | Select-Object -First 1
+    $lib = Get-ChildItem artifacts/native -File | Where-Object { $_.Name -match '^libhpccore\.(so|dylib|dll)$' } | Select-Object -First 1
+    if ($py -and $lib) { Invoke-Checked $py @('native/python/hpccore_example.py', $lib.FullName) }
+    else { Write-Host 'native: no python with NumPy: ctypes example skipped' }
+}
+
+# NuGet packages of the three shipped libraries into artifacts/packages.
+function Invoke-Pack([string[]]$extra = @()) {
+    if (Test-Path artifacts/packages) { Remove-Item -Recurse -Force artifacts/packages }
+    foreach ($proj in @('src/HpcCore/HpcCore.csproj', 'src/HpcCore.Models/HpcCore.Models.csproj', 'gpu/HpcCore.Gpu/HpcCore.Gpu.csproj')) {
+        Invoke-Checked dotnet (@('pack', $proj, '-c', $Config, '-o', 'artifacts/packages', '-nologo', '-clp:ErrorsOnly') + $extra)
+    }
+}
+
+# The consumer project restores the packages into its own, wiped packages folder (never a stale cached copy).
+function Invoke-Consumer {
+    foreach ($d in @('artifacts/consumer-packages', 'tests/consumer/HpcCore.Consumer/bin', 'tests/consumer/HpcCore.Consumer/obj')) {
+        if (Test-Path $d) { Remove-Item -Recurse -Force $d }
+    }
+    $out = & dotnet run --project tests/consumer/HpcCore.Consumer -c $Config "-p:RestorePackagesPath=$PWD/artifacts/consumer-packages" 2>&1
+    $rc = $LASTEXITCODE
+    $out | ForEach-Object { Write-Host $_ }
+    if ($rc -ne 0 -or -not ($out -match '^consumer: ok')) { throw 'consumer: FAILED' }
+}
 
 function Invoke-Tests {
     Invoke-Build
@@ -37,6 +84,12 @@ function Invoke-Tests {
         --logger 'trx;LogFileName=HpcCore.Tests.Vector256.trx' --logger 'console;verbosity=minimal' --results-directory $results
     if ($LASTEXITCODE -ne 0) { $status = 1 }
     Remove-Item Env:DOTNET_EnableAVX512
+    Write-Host '== NuGet packages + consumer project'
+    try { Invoke-Pack @('--no-build'); Invoke-Consumer } catch { Write-Host $_; $status = 1 }
+    if (Test-CToolchain) {
+        Write-Host '== native (C ABI)'
+        try { Invoke-Native } catch { Write-Host $_; $status = 1 }
+    } else { Write-Host '== native: cmake or a C compiler is missing: skipped' }
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem "$results/*.trx") {
         $c = ([xml](Get-Content $trx)).TestRun.ResultSummary.Counters
@@ -54,7 +107,8 @@ switch ($Verb) {
     'test' { Invoke-Tests }
     'bench' { Invoke-Build; Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'benchmarks/HpcCore.Benchmarks', '--') + $Rest) }
     'demo' { Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'src/HpcCore.Cli', '--', 'demo') + $Rest) }
-    'native' { Write-Error 'native: the NativeAOT C ABI is not built yet (tracked by issue #7).'; exit 2 }
+    'native' { Invoke-Native }
+    'pack' { Invoke-Pack }
     'gpu-publish' {
         $common = @('-c', $Config, '-r', 'linux-x64', '--self-contained', '-p:PublishSingleFile=true',
             '-p:EnableCompressionInSingleFile=true', '-p:InvariantGlobalization=true', '-p:PublishTrimmed=false')
@@ -62,5 +116,5 @@ switch ($Verb) {
         # The GPU attention benchmark (HpcCore + ILGPU only; self-contained because the GPU machines have no .NET).
         Invoke-Checked dotnet (@('publish', 'benchmarks/HpcCore.GpuBenchmarks/HpcCore.GpuBenchmarks.csproj') + $common + @('-o', '.gpu/bench'))
     }
-    default { Write-Error "usage: ./build.ps1 [build|test|bench|demo|native|gpu-publish]"; exit 2 }
+    default { Write-Error "usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish]"; exit 2 }
 }

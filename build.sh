@@ -6,7 +6,9 @@
 #   bench [args...]       benchmarks: `bench quick [gemm|...]` prints JSON lines against ONNX Runtime;
 #                         `bench --ci` runs every BenchmarkDotNet suite once; other args go to BenchmarkDotNet
 #   demo                  run the end-to-end demo on the best device found
-#   native                build the NativeAOT C ABI (issue #7; not built yet)
+#   native                NativeAOT-publish the C ABI (native/) into artifacts/native, then build and run its C
+#                         test and sample with CMake/CTest and the Python ctypes example (each when its tools exist)
+#   pack                  NuGet packages of HpcCore, HpcCore.Models and HpcCore.Gpu into artifacts/packages
 #   gpu-publish           self-contained single-file linux-x64 apps for a GPU machine: `hpccore` into .gpu/cli and
 #                         the GPU attention benchmark into .gpu/bench (~38 MiB each: carry one per run)
 # Only the .NET SDK is needed; everything else is restored from NuGet.
@@ -40,6 +42,21 @@ run_tests() {
     --filter "Simd=Vector256" \
     --logger "trx;LogFileName=HpcCore.Tests.Vector256.trx" --logger "console;verbosity=minimal" \
     --results-directory "$results" || status=1
+  # Packaging: pack the libraries just built and run the consumer project against them.
+  echo "== NuGet packages + consumer project"
+  local start=$SECONDS
+  { pack --no-build && consumer; } || { echo "consumer: FAILED"; status=1; }
+  echo "consumer: pack + restore + run took $((SECONDS - start)) s"
+  # The C ABI: NativeAOT publish (~1-2 min on 2 shared cores), C test/sample and Python example, when the tools exist.
+  if have_c_toolchain; then
+    echo "== native (C ABI)"
+    start=$SECONDS
+    native || { echo "native: FAILED"; status=1; }
+    echo "native: publish + C test + Python example took $((SECONDS - start)) s"
+  else
+    echo "== native: cmake or a C compiler is missing: skipped"
+  fi
+  # The summary stays the last line (test projects only: the checks above print their own result).
   local passed=0 failed=0 skipped=0 p f t e
   for trx in "$results"/*.trx; do
     [ -f "$trx" ] || continue
@@ -69,9 +86,63 @@ demo() {
   dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- demo "$@"
 }
 
+native_rid() {
+  local os arch
+  case "$(uname -s)" in Linux) os=linux ;; Darwin) os=osx ;; *) os=win ;; esac
+  case "$(uname -m)" in x86_64 | amd64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) arch=x64 ;; esac
+  echo "$os-$arch"
+}
+
+# True when the C checks can run: cmake, ctest and a C compiler.
+have_c_toolchain() {
+  command -v cmake >/dev/null && command -v ctest >/dev/null && { command -v cc >/dev/null || command -v gcc >/dev/null || command -v clang >/dev/null; }
+}
+
+# Every step checked explicitly: `native || status=1` in run_tests turns off `set -e` inside this function.
 native() {
-  echo "native: the NativeAOT C ABI is not built yet (tracked by issue #7)." >&2
-  return 2
+  local start=$SECONDS
+  dotnet publish native/HpcCore.Native/HpcCore.Native.csproj -c "$CONFIG" -r "$(native_rid)" -o artifacts/native \
+    -nologo -clp:ErrorsOnly || return 1
+  echo "native: NativeAOT publish took $((SECONDS - start)) s"
+  if have_c_toolchain; then
+    cmake -S native -B artifacts/native-build -DCMAKE_BUILD_TYPE=Release -DHPCCORE_LIB_DIR="$PWD/artifacts/native" \
+      >/dev/null || return 1
+    cmake --build artifacts/native-build || return 1
+    ctest --test-dir artifacts/native-build --output-on-failure || return 1
+  else
+    echo "native: cmake or a C compiler is missing: C test and sample skipped"
+  fi
+  # Debian's python3-numpy lives in the system interpreter, not in a pyenv shim.
+  local py
+  for py in /usr/bin/python3 python3; do
+    if command -v "$py" >/dev/null && "$py" -c "import numpy" 2>/dev/null; then
+      "$py" native/python/hpccore_example.py artifacts/native/libhpccore.so || return 1
+      return 0
+    fi
+  done
+  echo "native: no python3 with NumPy: ctypes example skipped"
+}
+
+# NuGet packages (.nupkg + .snupkg) of the three shipped libraries into artifacts/packages. Pass --no-build after a
+# Release build of the solution (run_tests does).
+pack() {
+  rm -rf artifacts/packages
+  local proj
+  for proj in src/HpcCore/HpcCore.csproj src/HpcCore.Models/HpcCore.Models.csproj gpu/HpcCore.Gpu/HpcCore.Gpu.csproj; do
+    dotnet pack "$proj" -c "$CONFIG" -o artifacts/packages -nologo -clp:ErrorsOnly "$@" || return 1
+  done
+  ls artifacts/packages
+}
+
+# The consumer project (tests/consumer, outside the solution) restores the packages from artifacts/packages into its
+# own packages folder, wiped first, so that a stale HpcCore of the same version in ~/.nuget/packages is never used.
+consumer() {
+  local dir=tests/consumer/HpcCore.Consumer out
+  rm -rf artifacts/consumer-packages "$dir/bin" "$dir/obj"
+  out=$(dotnet run --project "$dir" -c "$CONFIG" -p:RestorePackagesPath="$PWD/artifacts/consumer-packages" 2>&1)
+  local rc=$?
+  echo "$out"
+  [ $rc -eq 0 ] && grep -q '^consumer: ok' <<<"$out"
 }
 
 gpu_publish() {
@@ -95,6 +166,7 @@ case "$verb" in
   bench) build && bench "$@" ;;
   demo) demo "$@" ;;
   native) native ;;
+  pack) pack ;;
   gpu-publish) gpu_publish ;;
-  *) echo "usage: ./build.sh [build|test|bench|demo|native|gpu-publish]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish]" >&2; exit 2 ;;
 esac

@@ -14,6 +14,6 @@ public enum EvitFusion
     Drop,
 }
 
-/// <summary>Options of <see cref="Evit.Plan"/>; <c>default</c> is the released code's unnormalised fusion.</summary>
+/// <summary>Options of <see cref="Evit.Plan(HpcCore.Tensors.Tensor, int, in EvitOptions)"/>; <c>default</c> is the released code's unnormalised fusion.</summary>
 /// <param name="Fusion">Fusion of the inattentive tokens.</param>
 public readonly record struct EvitOptions(EvitFusion Fusion = EvitFusion.Sum);
