@@ -11,15 +11,24 @@ public static class SteadyState
     /// <summary>
     /// Runs <paramref name="step"/> 100 times to warm up (past tiered JIT's promotion: call counting and the
     /// background re-JIT allocate while they run), then 20 times more, during which neither the calling thread's
-    /// managed allocations nor <paramref name="cpu"/>'s fresh pool buffers may grow.
+    /// managed allocations nor <paramref name="cpu"/>'s fresh pool buffers may grow (in at least one of four windows).
     /// </summary>
     public static void AssertAllocatesNothing(CpuBackend cpu, Action step)
     {
         for (int i = 0; i < 100; i++) step();
-        long fresh = cpu.Memory.FreshAllocations;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) step();
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
-        Assert.Equal(fresh, cpu.Memory.FreshAllocations);
+        // A step that allocates does so in every window; the runtime's own tier-up work (late on a loaded machine)
+        // allocates a few hundred bytes once. So a clean window among a few passes, and every window's numbers are
+        // reported when none is clean.
+        var windows = new List<(long Bytes, long Fresh)>();
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            long fresh = cpu.Memory.FreshAllocations;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) step();
+            var window = (GC.GetAllocatedBytesForCurrentThread() - before, cpu.Memory.FreshAllocations - fresh);
+            if (window == (0, 0)) return;
+            windows.Add(window);
+        }
+        Assert.Fail($"every window of 20 steps allocated (managed bytes, fresh pool buffers): {string.Join(", ", windows)}");
     }
 }
