@@ -59,7 +59,7 @@ public static partial class PtxDump
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{{\"bench\":\"ptx\",\"kernel\":\"{name}\",\"file\":\"{Path.GetFileName(file)}\",\"bytes\":{ptx.Length},\"instructions\":{Instructions(ptx)}," +
                 $"\"static_shared_bytes\":{Declared(ptx, "shared")},\"local_bytes\":{Declared(ptx, "local")},\"dynamic_shared\":{(ptx.Contains(".extern .shared", StringComparison.Ordinal) ? "true" : "false")}," +
-                $"\"shfl\":{Count(ptx, "shfl.sync")},\"bar_sync\":{Count(ptx, "bar.sync")},\"atomics\":{Count(ptx, "atom.") + Count(ptx, "red.")},\"ex2_approx\":{Count(ptx, "ex2.approx")},\"f16_cvt\":{Count(ptx, ".f16")}}}"));
+                $"\"shfl\":{Count(ptx, "shfl.sync")},\"bar_sync\":{Count(ptx, "bar.sync")},\"atomics\":{Atomic().Count(ptx)},\"ex2_approx\":{Count(ptx, "ex2.approx")},\"f16_cvt\":{Count(ptx, ".f16")}}}"));
         }
         return rc;
     }
@@ -83,6 +83,10 @@ public static partial class PtxDump
         for (int i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal)) n++;
         return n;
     }
+
+    /// <summary>Global or shared atomics and reductions (<c>atom.</c>, <c>red.</c>; not the "red." inside "shared.").</summary>
+    [GeneratedRegex(@"\b(?:atom|red)\.")]
+    private static partial Regex Atomic();
 
     [GeneratedRegex(@"\.(shared|local)\s+(?:\.align\s+\d+\s+)?\.(\w+)\s+[\w$]+\[(\d+)\]")]
     private static partial Regex ArrayDecl();

@@ -1,9 +1,11 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// `HpcCore.GpuBenchmarks validate [--smoke] [--only TEXT]`: every GPU op against the SIMD CPU backend on the same
+// `HpcCore.GpuBenchmarks validate [--smoke | --tiny] [--only TEXT]`: every GPU op against the SIMD CPU backend on the same
 // seeded inputs (issue #8). One JSON line per (op, shape, dtype, output): max abs error, max error over max |cpu|,
 // relative L2, mismatching elements, the limit and ok. Float outputs pass at relative L2 <= 1e-3 (f32) or 1e-2 (f16)
 // with NaN only where the CPU has NaN; index and bit-exact outputs (top-k, argsort, best-match argmax, gathers,
 // compaction, ToMe plans, conversions) must be identical. Exit code 1 when anything fails, 3 without a CUDA device.
+// --smoke: the tiny shapes on ILGPU's CPU emulator; --tiny: the same tiny shapes on the CUDA device (quick enough to
+// run under compute-sanitizer).
 using System.Diagnostics;
 using System.Globalization;
 
@@ -22,15 +24,16 @@ public static class GpuValidate
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
-        bool smoke = false;
+        bool smoke = false, tiny = false;
         string? only = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--smoke") smoke = true;
+            else if (args[i] == "--tiny") tiny = true;
             else if (args[i] == "--only" && i + 1 < args.Length) only = args[++i];
             else
             {
-                Console.Error.WriteLine($"usage: HpcCore.GpuBenchmarks validate [--smoke] [--only TEXT]; bad argument '{args[i]}'");
+                Console.Error.WriteLine($"usage: HpcCore.GpuBenchmarks validate [--smoke | --tiny] [--only TEXT]; bad argument '{args[i]}'");
                 return 2;
             }
         }
@@ -43,7 +46,7 @@ public static class GpuValidate
         using var cpu = new CpuBackend();
         Console.Error.WriteLine($"validate: {gpu.Device.Name} vs CPU backend ({Environment.ProcessorCount} threads)");
         int failed = 0, total = 0;
-        foreach (var c in OpCases.All(smoke).Concat(AttentionCases.All(smoke)))
+        foreach (var c in OpCases.All(smoke || tiny).Concat(AttentionCases.All(smoke || tiny)))
         {
             string id = $"{c.Op} {c.Shape} {c.DType}";
             if (only is not null && !id.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
