@@ -1,11 +1,12 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// `HpcCore.GpuBenchmarks validate [--smoke | --tiny] [--only TEXT]`: every GPU op against the SIMD CPU backend on the same
+// `HpcCore.GpuBenchmarks validate [--smoke | --tiny] [--cpu-only] [--only TEXT]`: every GPU op against the SIMD CPU backend on the same
 // seeded inputs (issue #8). One JSON line per (op, shape, dtype, output): max abs error, max error over max |cpu|,
 // relative L2, mismatching elements, the limit and ok. Float outputs pass at relative L2 <= 1e-3 (f32) or 1e-2 (f16)
 // with NaN only where the CPU has NaN; index and bit-exact outputs (top-k, argsort, best-match argmax, gathers,
 // compaction, ToMe plans, conversions) must be identical. Exit code 1 when anything fails, 3 without a CUDA device.
 // --smoke: the tiny shapes on ILGPU's CPU emulator; --tiny: the same tiny shapes on the CUDA device (quick enough to
-// run under compute-sanitizer).
+// run under compute-sanitizer); --cpu-only: only the CPU side of every case at the chosen shapes (no GPU needed), to
+// check on the build machine that the full-size cases are well formed and to see what the CPU side costs.
 using System.Diagnostics;
 using System.Globalization;
 
@@ -24,19 +25,21 @@ public static class GpuValidate
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
-        bool smoke = false, tiny = false;
+        bool smoke = false, tiny = false, cpuOnly = false;
         string? only = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--smoke") smoke = true;
             else if (args[i] == "--tiny") tiny = true;
+            else if (args[i] == "--cpu-only") cpuOnly = true;
             else if (args[i] == "--only" && i + 1 < args.Length) only = args[++i];
             else
             {
-                Console.Error.WriteLine($"usage: HpcCore.GpuBenchmarks validate [--smoke | --tiny] [--only TEXT]; bad argument '{args[i]}'");
+                Console.Error.WriteLine($"usage: HpcCore.GpuBenchmarks validate [--smoke | --tiny] [--cpu-only] [--only TEXT]; bad argument '{args[i]}'");
                 return 2;
             }
         }
+        if (cpuOnly) return CpuOnly(smoke || tiny, only, output);
         using var gpu = smoke ? IlgpuBackendProvider.CreateEmulator() : GpuAttentionBench.OpenCuda();
         if (gpu is null)
         {
@@ -54,6 +57,35 @@ public static class GpuValidate
             failed += Check(c, cpu, gpu, output) ? 0 : 1;
         }
         Console.Error.WriteLine($"validate: {total - failed} of {total} cases passed");
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static int CpuOnly(bool small, string? only, TextWriter output)
+    {
+        using var cpu = new CpuBackend();
+        int failed = 0;
+        foreach (var c in OpCases.All(small).Concat(AttentionCases.All(small)))
+        {
+            if (only is not null && !$"{c.Op} {c.Shape} {c.DType}".Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            var sw = Stopwatch.StartNew();
+            string status = "ok";
+            try
+            {
+                c.Run(cpu);
+            }
+            catch (Exception e) when (c.DType == "f16" && e is NotSupportedException or ArgumentException)
+            {
+                status = "not_supported";
+            }
+            catch (Exception e)
+            {
+                status = "error";
+                failed++;
+                Console.Error.WriteLine($"FAIL (CPU side) {c.Op} {c.Shape} {c.DType}: {e.Message}");
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"bench\":\"validate-cpu\",\"op\":\"{c.Op}\",\"shape\":\"{c.Shape}\",\"dtype\":\"{c.DType}\",\"status\":\"{status}\",\"cpu_ms\":{Num(sw.Elapsed.TotalMilliseconds)}}}"));
+        }
         return failed == 0 ? 0 : 1;
     }
 
