@@ -43,6 +43,16 @@ public sealed class GpuValidateSmokeTests
     }
 
     [Fact]
+    public void Validate_CpuOnly_RunsTheCpuSideOfEveryMatchingCase()
+    {
+        using var output = new StringWriter();
+        Assert.Equal(0, GpuValidate.Run(["--tiny", "--cpu-only", "--only", "attention/gqa"], output));
+        var lines = Lines(output);
+        Assert.Equal(4, lines.Length); // two gqa shapes x (f32, f16)
+        Assert.All(lines, l => Assert.Equal("ok", l.GetProperty("status").GetString()));
+    }
+
+    [Fact]
     public void Errors_FlagNaNWhereTheCpuHasNoneAndDifferingIndices()
     {
         var nan = Errors.Of([1f, float.NaN, 3f], [1f, 2f, 3f]);
