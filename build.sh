@@ -156,6 +156,10 @@ gpu_publish() {
   dotnet publish src/HpcCore.Cli/HpcCore.Cli.csproj "${common[@]}" -o .gpu/cli
   dotnet publish benchmarks/HpcCore.GpuBenchmarks/HpcCore.GpuBenchmarks.csproj "${common[@]}" -o .gpu/bench
   du -sh .gpu/cli .gpu/bench
+  # The run tool carries at most 64 MiB of ignored build output; .gpu/bench is what tools/gpu/run_all.sh needs.
+  local kib
+  kib=$(du -sk .gpu/bench | cut -f1)
+  if [ "$kib" -ge $((64 * 1024)) ]; then echo "gpu-publish: .gpu/bench is ${kib} KiB, over the 64 MiB carry limit" >&2; exit 1; fi
 }
 
 verb="${1:-test}"

@@ -50,7 +50,7 @@ public static class GpuAttentionBench
         return rc;
     }
 
-    private static IlgpuBackend? OpenCuda()
+    internal static IlgpuBackend? OpenCuda()
     {
         foreach (var device in IlgpuBackendProvider.Instance.Discover(includeEmulators: false))
             if (device.Kind == DeviceKind.Cuda) return (IlgpuBackend)IlgpuBackendProvider.Instance.Create(device);

@@ -1,4 +1,14 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// `HpcCore.GpuBenchmarks [--smoke] [--dtype f32|f16|all] [--only TEXT] [--min-seconds S] [--max-iters N]`:
-// times the ILGPU fused attention on a CUDA device and prints one JSON line per (shape, dtype). See GpuAttentionBench.
-return HpcCore.GpuBenchmarks.GpuAttentionBench.Run(args, Console.Out);
+// HpcCore.GpuBenchmarks [mode] [options]; modes (gpu/README.md "Benchmarking on a GPU machine"):
+//   (none)    the fused attention benchmark, one JSON line per (shape, dtype); see GpuAttentionBench
+//   validate  every GPU op vs the CPU backend at real shapes; see Validate/GpuValidate
+//   ops       GEMM, decode vs device copy, selection and ToMe timings, a ViT-B block; see Ops/GpuOpsBench
+//   ptx       writes the PTX of every kernel (sm_90) into a folder for ptxas; see Ops/PtxDump
+return args.Length > 0 && args[0] is "validate" or "ops" or "ptx"
+    ? args[0] switch
+    {
+        "validate" => HpcCore.GpuBenchmarks.Validate.GpuValidate.Run(args[1..], Console.Out),
+        "ops" => HpcCore.GpuBenchmarks.Ops.GpuOpsBench.Run(args[1..], Console.Out),
+        _ => HpcCore.GpuBenchmarks.Ops.PtxDump.Run(args[1..], Console.Out),
+    }
+    : HpcCore.GpuBenchmarks.GpuAttentionBench.Run(args, Console.Out);
