@@ -4,6 +4,8 @@
 // error); then one JSON line per shape (FLOPs = 4*B*H*T^2*D, halved for causal, the FlashAttention convention),
 // one line for the cost of the score exports (per-key totals + the [CLS] row) and, for the first shape, the
 // unfused variant, a banded BlockMask against the dense call and BF16 operands against F32; finally decode (Tq = 1 over a long KV cache) in GB/s of K/V read against a measured memcpy.
+// HPCCORE_QUICK_ATTENTION_EXTRAS=0 keeps only the dense shapes and their export lines (for repeated runs on a
+// loaded machine); HPCCORE_QUICK_THREADS=1 gives both sides one thread (ORT: one intra-op thread).
 using System.Globalization;
 using HpcCore.Cpu;
 using HpcCore.Kernels;
@@ -29,7 +31,8 @@ public static class QuickAttention
         using var backend = new CpuBackend(threads);
         using var sessionOptions = QuickBenchmarks.CreateOrtOptions(threads);
         string peer = "onnxruntime-" + OrtEnv.Instance().GetVersionString() + "-MultiHeadAttention";
-        bool first = true;
+        bool first = Environment.GetEnvironmentVariable("HPCCORE_QUICK_ATTENTION_EXTRAS") != "0";
+        bool decode = first;
         foreach (var (b, h, t, d, causal) in Shapes)
         {
             int n = b * t * h * d;
@@ -87,7 +90,7 @@ public static class QuickAttention
                 first = false;
             }
         }
-        Decode(backend);
+        if (decode) Decode(backend);
         return 0;
     }
 

@@ -5,6 +5,12 @@
 // Waking a parked thread costs 1-4 ms on the virtual machines we run on, longer than a whole 197x768x2304 GEMM
 // takes on two cores. So, like ONNX Runtime's pool, a worker spins for a short while after each job before it
 // parks, and back-to-back kernels find it awake.
+//
+// The caller waits only for items that a worker has claimed, never for a worker to show up: on a loaded machine
+// (issue #4) a worker may not be scheduled for a whole time slice, and a job of tiny items (ToMe's 197-token steps)
+// used to wait that long for it. Items are claimed by a compare-exchange on one 64-bit word holding the job's
+// generation and the next index, so a late worker can never claim an item of a newer job; the caller closes a
+// finished job (index = int.MaxValue) before it writes the next one.
 using System.Diagnostics;
 
 namespace HpcCore.Cpu;
@@ -22,9 +28,10 @@ public sealed class CpuWorkerPool : IDisposable
     private readonly long _spinTicks;
     private Action<int>? _job;
     private int _count;
-    private int _next;
-    private int _active;
-    private int _generation;
+    private int _done;
+    // High 32 bits: the generation of the current job; low 32 bits: its next unclaimed item (int.MaxValue: closed).
+    private long _state = Closed;
+    private const long Closed = int.MaxValue;
     private Exception? _failure;
     private volatile bool _stopping;
 
@@ -69,12 +76,13 @@ public sealed class CpuWorkerPool : IDisposable
             _job = Job<TBody>.Run;
             _failure = null;
             _count = count;
-            _next = 0;
-            _active = _workers.Length + 1;
-            Publish();
-            Work();
+            _done = 0;
+            long generation = (Volatile.Read(ref _state) >> 32) + 1;
+            Publish(generation << 32);
+            Work(generation);
             var spin = new SpinWait();
-            while (Volatile.Read(ref _active) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
+            Interlocked.Exchange(ref _state, (generation << 32) | Closed);
             _job = null;
             Job<TBody>.Body = default;
             if (_failure is { } e) throw new AggregateException("CpuWorkerPool: a work item failed.", e);
@@ -83,59 +91,63 @@ public sealed class CpuWorkerPool : IDisposable
 
     // Announce a new generation; wake the workers that parked. The full fences here and in WorkerLoop
     // (Dekker-style) guarantee that a worker either sees the new generation or is seen as parked.
-    private void Publish()
+    private void Publish(long state)
     {
-        Interlocked.Increment(ref _generation);
+        Interlocked.Exchange(ref _state, state);
         foreach (var w in _workers)
             if (Volatile.Read(ref w.Parked) != 0) w.Wake.Set();
     }
 
-    private void Work()
+    // Claims and runs items of job `generation` until none is left. The count is read before the claim: a successful
+    // compare-exchange proves the job was still open, so the count read belonged to it.
+    private void Work(long generation)
     {
         t_insideJob = true;
         try
         {
-            var job = _job!;
-            int i;
-            while ((i = Interlocked.Increment(ref _next) - 1) < _count)
+            while (true)
             {
+                long s = Volatile.Read(ref _state);
+                int i = (int)s;
+                if (s >> 32 != generation || i >= Volatile.Read(ref _count)) return;
+                if (Interlocked.CompareExchange(ref _state, s + 1, s) != s) continue;
                 try
                 {
-                    job(i);
+                    _job!(i);
                 }
                 catch (Exception e)
                 {
                     Interlocked.CompareExchange(ref _failure, e, null);
                 }
+                Interlocked.Increment(ref _done);
             }
         }
         finally
         {
             t_insideJob = false;
-            Interlocked.Decrement(ref _active);
         }
     }
 
     private void WorkerLoop(Worker w)
     {
-        int seen = 0;
+        long seen = 0;
         while (true)
         {
             long deadline = Stopwatch.GetTimestamp() + _spinTicks;
-            while (Volatile.Read(ref _generation) == seen && !_stopping && Stopwatch.GetTimestamp() < deadline)
+            while (Volatile.Read(ref _state) >> 32 == seen && !_stopping && Stopwatch.GetTimestamp() < deadline)
                 Thread.SpinWait(16);
-            if (Volatile.Read(ref _generation) == seen && !_stopping)
+            if (Volatile.Read(ref _state) >> 32 == seen && !_stopping)
             {
                 w.Wake.Reset();
                 Interlocked.Exchange(ref w.Parked, 1);
-                if (Volatile.Read(ref _generation) == seen && !_stopping) w.Wake.Wait();
+                if (Volatile.Read(ref _state) >> 32 == seen && !_stopping) w.Wake.Wait();
                 Interlocked.Exchange(ref w.Parked, 0);
             }
             if (_stopping) return;
-            int current = Volatile.Read(ref _generation);
+            long current = Volatile.Read(ref _state) >> 32;
             if (current == seen) continue;
             seen = current;
-            Work();
+            Work(current);
         }
     }
 

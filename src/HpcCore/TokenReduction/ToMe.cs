@@ -24,7 +24,9 @@ public static class ToMe
     /// <summary>
     /// ToMe's metric from a block's keys k F32 [B, T, Hkv, D] (the attention operand layout): the mean over the kv heads,
     /// F32 [B, T, D] (<c>k.mean(1)</c> in ToMe's [B, H, T, D] layout). Strided views (a slice of a packed QKV projection)
-    /// are copied first.
+    /// are copied first. When the block's attention runs through <c>Attention.Forward</c>, pass
+    /// <see cref="AttentionOptions.KeyMeans"/> to it instead and plan on that export (the same values, computed while
+    /// the kernel stages K); this method is for keys whose attention ran elsewhere.
     /// </summary>
     public static Tensor KeyMetric(Tensor keys)
     {

@@ -49,6 +49,20 @@ public sealed class CpuWorkerPoolTests
         }
     }
 
+    // Back-to-back jobs of changing sizes: a worker that arrives late must never claim an item of a newer job
+    // (claims carry the job's generation), so every index of every job runs exactly once.
+    [Fact]
+    public void For_BackToBackJobs_EachIndexRunsOnceInItsOwnJob()
+    {
+        using var pool = new CpuWorkerPool(3, spinMicroseconds: 0);
+        for (int job = 0; job < 2000; job++)
+        {
+            var hits = new int[1 + job % 9];
+            pool.For(hits.Length, new CountBody { Hits = hits });
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+    }
+
     [Fact]
     public void For_NestedInsideAJob_RunsInline()
     {

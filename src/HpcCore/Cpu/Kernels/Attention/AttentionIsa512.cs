@@ -8,6 +8,7 @@
 // K and V rows are read in place through row-pointer tables, so strided views and selected-key lists cost no copy.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace HpcCore.Cpu;
 
@@ -42,10 +43,10 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     public static Vector512<float> FusedMultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Avx512F.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x) => SimdMath.Exp(x);
+    public static Vector512<float> Exp(Vector512<float> x) => AttentionMath.ExpNonPositive(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> SoftCap(Vector512<float> x, Vector512<float> cap, Vector512<float> invCap) => AttentionMath.SoftCap(x, cap, invCap);
