@@ -30,8 +30,8 @@ public sealed class CpuWorkerPool : IDisposable
     private int _count;
     private int _done;
     // High 32 bits: the generation of the current job; low 32 bits: its next unclaimed item (int.MaxValue: closed).
-    private long _state = Closed;
-    private const long Closed = int.MaxValue;
+    // The generation wraps around (unchecked int): a long-running process runs billions of jobs.
+    private long _state = StateOf(0, int.MaxValue);
     private Exception? _failure;
     private volatile bool _stopping;
 
@@ -77,12 +77,12 @@ public sealed class CpuWorkerPool : IDisposable
             _failure = null;
             _count = count;
             _done = 0;
-            long generation = (Volatile.Read(ref _state) >> 32) + 1;
-            Publish(generation << 32);
+            int generation = unchecked(GenerationOf(Volatile.Read(ref _state)) + 1);
+            Publish(StateOf(generation, 0));
             Work(generation);
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
-            Interlocked.Exchange(ref _state, (generation << 32) | Closed);
+            Interlocked.Exchange(ref _state, StateOf(generation, int.MaxValue));
             _job = null;
             Job<TBody>.Body = default;
             if (_failure is { } e) throw new AggregateException("CpuWorkerPool: a work item failed.", e);
@@ -100,7 +100,7 @@ public sealed class CpuWorkerPool : IDisposable
 
     // Claims and runs items of job `generation` until none is left. The count is read before the claim: a successful
     // compare-exchange proves the job was still open, so the count read belonged to it.
-    private void Work(long generation)
+    private void Work(int generation)
     {
         t_insideJob = true;
         try
@@ -109,7 +109,7 @@ public sealed class CpuWorkerPool : IDisposable
             {
                 long s = Volatile.Read(ref _state);
                 int i = (int)s;
-                if (s >> 32 != generation || i >= Volatile.Read(ref _count)) return;
+                if (GenerationOf(s) != generation || i >= Volatile.Read(ref _count)) return;
                 if (Interlocked.CompareExchange(ref _state, s + 1, s) != s) continue;
                 try
                 {
@@ -128,23 +128,27 @@ public sealed class CpuWorkerPool : IDisposable
         }
     }
 
+    private static long StateOf(int generation, int next) => ((long)generation << 32) | (uint)next;
+
+    private static int GenerationOf(long state) => (int)(state >> 32);
+
     private void WorkerLoop(Worker w)
     {
-        long seen = 0;
+        int seen = 0;
         while (true)
         {
             long deadline = Stopwatch.GetTimestamp() + _spinTicks;
-            while (Volatile.Read(ref _state) >> 32 == seen && !_stopping && Stopwatch.GetTimestamp() < deadline)
+            while (GenerationOf(Volatile.Read(ref _state)) == seen && !_stopping && Stopwatch.GetTimestamp() < deadline)
                 Thread.SpinWait(16);
-            if (Volatile.Read(ref _state) >> 32 == seen && !_stopping)
+            if (GenerationOf(Volatile.Read(ref _state)) == seen && !_stopping)
             {
                 w.Wake.Reset();
                 Interlocked.Exchange(ref w.Parked, 1);
-                if (Volatile.Read(ref _state) >> 32 == seen && !_stopping) w.Wake.Wait();
+                if (GenerationOf(Volatile.Read(ref _state)) == seen && !_stopping) w.Wake.Wait();
                 Interlocked.Exchange(ref w.Parked, 0);
             }
             if (_stopping) return;
-            long current = Volatile.Read(ref _state) >> 32;
+            int current = GenerationOf(Volatile.Read(ref _state));
             if (current == seen) continue;
             seen = current;
             Work(current);

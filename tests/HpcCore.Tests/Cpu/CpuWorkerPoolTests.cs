@@ -64,6 +64,21 @@ public sealed class CpuWorkerPoolTests
     }
 
     [Fact]
+    public void For_AcrossTheGenerationWrapAround_RunsEveryItemOnce()
+    {
+        using var pool = new CpuWorkerPool(3, spinMicroseconds: 0);
+        // A long-running process eventually passes int.MaxValue jobs; start just below it instead of running them.
+        var state = typeof(CpuWorkerPool).GetField("_state", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        state.SetValue(pool, ((long)(int.MaxValue - 3) << 32) | int.MaxValue);
+        for (int job = 0; job < 12; job++)
+        {
+            var hits = new int[7];
+            pool.For(hits.Length, new CountBody { Hits = hits });
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
     public void For_NestedInsideAJob_RunsInline()
     {
         using var pool = new CpuWorkerPool(2);
