@@ -4,7 +4,8 @@
 #   test                  build, run every test project, print "N passed, N failed[, N skipped]"
 #   bench [args...]       benchmarks: `bench quick [gemm|...]` prints JSON lines against ONNX Runtime;
 #                         `bench --ci` runs every BenchmarkDotNet suite once; other args go to BenchmarkDotNet
-#   demo                  run the end-to-end demo on the best device found
+#   demo [args...]       evaluate the committed Fashion-MNIST ViT (assets/vit) on the committed 1,000 test images
+#                         with every token-reduction method: table, artifacts/demo/pareto.png and merges.png
 #   native                build the NativeAOT C ABI (issue #7; not built yet)
 #   gpu-publish           self-contained single-file linux-x64 apps for a GPU machine: `hpccore` into .gpu/cli and
 #                         the GPU attention benchmark into .gpu/bench (~38 MiB each: carry one per run)
@@ -57,8 +58,13 @@ bench() {
   dotnet run -c "$CONFIG" --project benchmarks/HpcCore.Benchmarks -- "$@"
 }
 
+# The methods `./build.sh demo` compares (see docs/VIT.md for the syntax).
+DEMO_METHODS="baseline"
+
 demo() {
-  dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- demo "$@"
+  mkdir -p artifacts/demo
+  dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- vit eval --model assets/vit/vit-fmnist.safetensors \
+    --data assets/data/fashion-mnist --methods "$DEMO_METHODS" --plot artifacts/demo/pareto.png "$@"
 }
 
 native() {

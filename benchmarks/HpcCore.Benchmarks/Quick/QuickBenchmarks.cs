@@ -14,6 +14,7 @@ public static class QuickBenchmarks
         ["gemm"] = GemmQuick.Run,
         ["attention"] = QuickAttention.Run,
         ["decode"] = QuickDecode.Run,
+        ["vit"] = QuickVit.Run,
     };
 
     /// <summary>
