@@ -14,7 +14,8 @@ using HpcCore.Tensors;
 /// <param name="Sizes">Tokens each input token stands for, F32 [B, T] (null unless the reducer tracks sizes).</param>
 /// <param name="SizesOut">Destination F32 [B, T'] for the output tokens' sizes (null unless tracked).</param>
 /// <param name="KeyMeans">This block's keys averaged over heads F32 [B, T, Dh] when requested.</param>
-/// <param name="ClassRow">This block's [CLS] attention rows F32 [B, H, 1, T] when requested.</param>
+/// <param name="ClassRow">This block's [CLS] attention rows F32 [B, H, 1, T], or every row F32 [B, H, T, T] with
+/// <see cref="VitScoreExports.AllRows"/>, when requested.</param>
 /// <param name="KeyTotals">Attention received per key F32 [B, H, T] when requested.</param>
 /// <param name="TokenMap">Destination I32 [B, T]: output slot of every input token, -1 if dropped (null unless the
 /// session tracks sources for visualisation).</param>

@@ -19,4 +19,8 @@ public enum VitScoreExports
 
     /// <summary>Attention received per key F32 [B, H, T], summed over queries (AttentionOptions.KeyTotals).</summary>
     KeyTotals = 4,
+
+    /// <summary>Every query's probability rows F32 [B, H, T, T] (RowIndices = 0..T-1): Zero-TPrune's attention graph.
+    /// Costs T^2 floats per head; only requested at the block that prunes.</summary>
+    AllRows = 8,
 }

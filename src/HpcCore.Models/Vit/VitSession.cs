@@ -62,7 +62,11 @@ public sealed class VitSession : IDisposable
             var att = Flat(bt * d, backend);
             var hidden = Flat(bt * c.MlpHidden, backend);
             var keyMeans = Flat(bt * dh, backend);
-            var classRow = Flat((long)batch * h * t0, backend);
+            bool allRows = false;
+            for (int l = 0; l < c.Depth; l++)
+                allRows |= reducer?.Exports(l).HasFlag(VitScoreExports.AllRows) == true;
+            var classRow = Flat((long)batch * h * t0 * (allRows ? t0 : 1), backend);
+            var rowIota = allRows ? Own(Tensor.From<int>(Enumerable.Range(0, t0).ToArray(), new Shape(t0), backend)) : null;
             var keyTotals = Flat((long)batch * h * t0, backend);
             bool sizes = reducer?.TracksSizes == true;
             Tensor[]? sizeBuf = sizes ? [Flat(bt, backend), Flat(bt, backend)] : null;
@@ -93,7 +97,9 @@ public sealed class VitSession : IDisposable
                 var sizesIn = sizes ? View(sizeBuf![sizeCur], batch, tl) : null;
                 Tensor? bias = sizes && reducedBefore ? View(keyBias!, batch, tl) : null;
                 var km = reduces && ex.HasFlag(VitScoreExports.KeyMeans) ? View(keyMeans, batch, tl, dh) : null;
-                var cr = reduces && ex.HasFlag(VitScoreExports.ClassRow) ? View(classRow, batch, h, 1, tl) : null;
+                bool all = ex.HasFlag(VitScoreExports.AllRows);
+                var cr = reduces && (all || ex.HasFlag(VitScoreExports.ClassRow)) ? View(classRow, batch, h, all ? tl : 1, tl) : null;
+                var rows = cr is null ? null : all ? Own(rowIota!.Narrow(0, 0, tl)) : _rowIndex;
                 var kt = reduces && ex.HasFlag(VitScoreExports.KeyTotals) ? View(keyTotals, batch, h, tl) : null;
                 var y = reduces ? View(other, batch, ta, d) : x;
                 VitReductionStep? step = null;
@@ -116,7 +122,7 @@ public sealed class VitSession : IDisposable
                     V = Own(q3.Narrow(2, 2 * h, h)),
                     Attended = View(att, batch, tl, h, dh),
                     AttendedRows = View(att, batch * tl, d),
-                    Attention = new AttentionOptions(KeyBias: bias, KeyMeans: km, RowIndices: cr is null ? null : _rowIndex,
+                    Attention = new AttentionOptions(KeyBias: bias, KeyMeans: km, RowIndices: rows,
                         RowProbabilities: cr, KeyTotals: kt),
                     Step = step,
                     Y = y,

@@ -77,6 +77,11 @@ internal static class VitEvalCommand
             VitPlots.AccuracyVsThroughput(results, plot.FullName);
             if (!json) AnsiConsole.MarkupLine($"plot: {Markup.Escape(plot.FullName)}");
         }
+        if (visualize is not null)
+        {
+            VitMergeMaps.Draw(weights, images, specs, visualize.FullName);
+            if (!json) AnsiConsole.MarkupLine($"merge maps: {Markup.Escape(visualize.FullName)}");
+        }
         return 0;
     }
 

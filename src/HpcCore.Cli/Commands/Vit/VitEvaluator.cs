@@ -28,9 +28,11 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
         int px = config.Channels * config.ImageSize * config.ImageSize;
         int correct = 0;
         VitSession? big = null, one = null;
+        IVitTokenReducer? reducerBig = null, reducerOne = null;
         try
         {
-            big = new VitSession(weights, largeBatch, VitReducers.Create(spec, config));
+            reducerBig = VitReducers.Create(spec, config);
+            big = new VitSession(weights, largeBatch, reducerBig);
             var batch = new float[largeBatch * px];
             for (int start = 0; start < Count; start += largeBatch)
             {
@@ -43,7 +45,8 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
                 progress(start + n);
             }
             double bigRate = Throughput(big, batch, largeBatch);
-            one = new VitSession(weights, 1, VitReducers.Create(spec, config));
+            reducerOne = VitReducers.Create(spec, config);
+            one = new VitSession(weights, 1, reducerOne);
             double oneRate = Throughput(one, _inputs.AsSpan(0, px).ToArray(), 1);
             return new VitEvalResult(spec.Text, Count, (double)correct / Count, oneRate, bigRate, largeBatch,
                 big.FlopsPerImage / 1e9, big.TokensAfterReduction);
@@ -52,6 +55,8 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
         {
             big?.Dispose();
             one?.Dispose();
+            (reducerBig as IDisposable)?.Dispose();
+            (reducerOne as IDisposable)?.Dispose();
         }
     }
 
