@@ -15,6 +15,7 @@ public static class QuickBenchmarks
         ["attention"] = QuickAttention.Run,
         ["decode"] = QuickDecode.Run,
         ["vit"] = QuickVit.Run,
+        ["vit-b"] = QuickVitBase.Run,
     };
 
     /// <summary>
