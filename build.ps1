@@ -32,6 +32,13 @@ function Invoke-Tests {
             --logger 'console;verbosity=minimal' --results-directory $results
         if ($LASTEXITCODE -ne 0) { $status = 1 }
     }
+    # The Vector256 fallbacks, on an AVX-512 machine: the Simd=Vector256 subset again with Vector512 disabled.
+    Write-Host '== HpcCore.Tests (Simd=Vector256, DOTNET_EnableAVX512=0)'
+    $env:DOTNET_EnableAVX512 = '0'
+    & dotnet test tests/HpcCore.Tests/HpcCore.Tests.csproj -c $Config --no-build --nologo --filter 'Simd=Vector256' `
+        --logger 'trx;LogFileName=HpcCore.Tests.Vector256.trx' --logger 'console;verbosity=minimal' --results-directory $results
+    if ($LASTEXITCODE -ne 0) { $status = 1 }
+    Remove-Item Env:DOTNET_EnableAVX512
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem "$results/*.trx") {
         $c = ([xml](Get-Content $trx)).TestRun.ResultSummary.Counters

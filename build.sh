@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HpcCore build script. Verbs (same as build.ps1):
 #   build                 restore and build everything (Release, warnings as errors)
-#   test                  build, run every test project, print "N passed, N failed[, N skipped]"
+#   test                  build, run every test project (and the Simd=Vector256 subset again with
+#                         DOTNET_EnableAVX512=0), print "N passed, N failed[, N skipped]"
 #   bench [args...]       benchmarks: `bench quick [gemm|...]` prints JSON lines against ONNX Runtime;
 #                         `bench --ci` runs every BenchmarkDotNet suite once; other args go to BenchmarkDotNet
 #   demo [args...]       evaluate the committed Fashion-MNIST ViT (assets/vit) on the committed 1,000 test images
@@ -33,6 +34,13 @@ run_tests() {
       --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
       --results-directory "$results" || status=1
   done
+  # The Vector256 fallbacks, on this AVX-512 machine: a selected subset (trait Simd=Vector256) runs again with
+  # Vector512 disabled in the runtime.
+  echo "== HpcCore.Tests (Simd=Vector256, DOTNET_EnableAVX512=0)"
+  DOTNET_EnableAVX512=0 dotnet test tests/HpcCore.Tests/HpcCore.Tests.csproj -c "$CONFIG" --no-build --nologo \
+    --filter "Simd=Vector256" \
+    --logger "trx;LogFileName=HpcCore.Tests.Vector256.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$results" || status=1
   local passed=0 failed=0 skipped=0 p f t e
   for trx in "$results"/*.trx; do
     [ -f "$trx" ] || continue

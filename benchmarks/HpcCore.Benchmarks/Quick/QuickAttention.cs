@@ -3,7 +3,7 @@
 // once over pinned arrays), same process, interleaved. Each shape is first cross-checked against ORT (max abs
 // error); then one JSON line per shape (FLOPs = 4*B*H*T^2*D, halved for causal, the FlashAttention convention),
 // one line for the cost of the score exports (per-key totals + the [CLS] row) and, for the first shape, the
-// unfused variant; finally decode (Tq = 1 over a long KV cache) in GB/s of K/V read against a measured memcpy.
+// unfused variant, a banded BlockMask against the dense call and BF16 operands against F32; finally decode (Tq = 1 over a long KV cache) in GB/s of K/V read against a measured memcpy.
 using System.Globalization;
 using HpcCore.Cpu;
 using HpcCore.Kernels;
@@ -83,11 +83,37 @@ public static class QuickAttention
             {
                 var (fused, slow) = Interleaved.Median(Ours, () => Attention.Forward(tq, tk, tv, to, unfused), rounds: 5);
                 Line("attention", shape, flops / fused / 1e9, "hpccore-unfused", flops / slow / 1e9);
+                BlockMaskAndHalf(backend, tq, tk, tv, to, plain, Ours, shape);
                 first = false;
             }
         }
         Decode(backend);
         return 0;
+    }
+
+    /// <summary>
+    /// A banded block mask (query block i keeps key blocks i-1..i+1 of 64, a local BigBird-style pattern) against the
+    /// dense call, which shows the tile skipping dropped blocks; and BF16 operands (F32 staging) against F32.
+    /// </summary>
+    private static void BlockMaskAndHalf(CpuBackend backend, Tensor q, Tensor k, Tensor v, Tensor o, AttentionOptions plain, Action dense, string shape)
+    {
+        int qb = (q.Shape[1] + 63) / 64, kb = (k.Shape[1] + 63) / 64;
+        var keep = new bool[qb * kb];
+        for (int i = 0; i < qb; i++)
+            for (int j = Math.Max(0, i - 1); j <= Math.Min(kb - 1, i + 1); j++) keep[i * kb + j] = true;
+        using var mask = Tensor.From<bool>(keep, new Shape(1, 1, qb, kb), backend);
+        var masked = plain with { BlockMask = mask };
+        var (withMask, without) = Interleaved.Median(() => Attention.Forward(q, k, v, o, masked), dense, rounds: 11);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"op\":\"attention-blockmask\",\"shape\":\"{shape}\",\"kept\":{keep.Count(x => x) / (double)keep.Length:F3},\"ms_masked\":{withMask * 1e3:F2},\"ms_dense\":{without * 1e3:F2},\"speedup\":{without / withMask:F2}}}"));
+
+        using var qh = Cast.To(q, DType.BF16);
+        using var kh = Cast.To(k, DType.BF16);
+        using var vh = Cast.To(v, DType.BF16);
+        using var oh = Tensor.Empty(o.Shape, DType.BF16, backend);
+        var (half, single) = Interleaved.Median(() => Attention.Forward(qh, kh, vh, oh, plain), dense, rounds: 11);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"op\":\"attention-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"overhead\":{half / single - 1:F3}}}"));
     }
 
     /// <summary>Decode: B1, H32 over Hkv8, Tq 1, D128, Tk 16384 (64 MB of K/V); GB/s of K/V read vs memcpy.</summary>

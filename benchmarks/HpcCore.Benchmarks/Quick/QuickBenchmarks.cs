@@ -14,6 +14,8 @@ public static class QuickBenchmarks
         ["gemm"] = GemmQuick.Run,
         ["attention"] = QuickAttention.Run,
         ["decode"] = QuickDecode.Run,
+        ["selection"] = SelectionQuick.Run,
+        ["reduction"] = QuickReduction.Run,
         ["vit"] = QuickVit.Run,
         ["vit-b"] = QuickVitBase.Run,
     };

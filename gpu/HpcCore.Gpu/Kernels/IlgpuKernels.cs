@@ -6,7 +6,7 @@ namespace HpcCore.Gpu.Kernels;
 using HpcCore.Kernels;
 
 /// <summary>ILGPU kernels for every op. Arguments arrive validated from the op front doors.</summary>
-internal sealed class IlgpuKernels : IKernels, IAttentionKernels
+internal sealed partial class IlgpuKernels : IKernels, IAttentionKernels
 {
     private readonly Lazy<GemmTiledKernel> _gemm;
     private readonly Lazy<BinaryKernel> _binary;
@@ -37,6 +37,12 @@ internal sealed class IlgpuKernels : IKernels, IAttentionKernels
         _convert = new(() => new ConvertKernel(acc, policy));
         _copy = new(() => new CopyStridedKernel(acc, policy));
         _attention = new(() => new AttentionKernel(acc, policy, backend.Memory, backend.Capabilities.SupportsF16));
+        _sort = new(() => new SortKernels(acc, policy, backend.Memory));
+        _mask = new(() => new MaskKernels(acc, policy));
+        _rows = new(() => new RowMoveKernels(acc, policy, backend.Memory));
+        _similarity = new(() => new SimilarityKernels(acc, policy, backend.Memory));
+        _graph = new(() => new GraphKernels(acc, policy, backend.Memory));
+        _greedy = new(() => new GreedyKernels(acc, policy, backend.Memory));
     }
 
     public void Gemm(in GemmArgs args) => _gemm.Value.Launch(args);

@@ -36,12 +36,31 @@ internal static class KernelCatalog
         ["attention/keymeans/f32"] = Attention(typeof(AttentionKeyMeansKernel), typeof(float), typeof(F32Element)),
         ["attention/keymeans/f16"] = Attention(typeof(AttentionKeyMeansKernel), typeof(ILGPU.Half), typeof(F16Element)),
         ["attention/keymeans/bf16"] = Attention(typeof(AttentionKeyMeansKernel), typeof(ushort), typeof(BF16Element)),
+        ["topk/keys"] = Get(typeof(SortKernels)),
+        ["topk/bitonic-step"] = Get(typeof(SortKernels), nameof(SortKernels.StepKernel)),
+        ["topk/emit"] = Get(typeof(SortKernels), nameof(SortKernels.EmitKernel)),
+        ["threshold/elementwise"] = Get(typeof(MaskKernels)),
+        ["compact/row"] = Get(typeof(MaskKernels), nameof(MaskKernels.CompactKernel)),
+        ["gather/rows"] = Get(typeof(RowMoveKernels)),
+        ["scatter/count"] = Get(typeof(RowMoveKernels), nameof(RowMoveKernels.CountKernel)),
+        ["scatter/atomic"] = Get(typeof(RowMoveKernels), nameof(RowMoveKernels.ScatterKernel)),
+        ["scatter/mean"] = Get(typeof(RowMoveKernels), nameof(RowMoveKernels.MeanKernel)),
+        ["similarity/normalize"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.NormalizeKernel)),
+        ["similarity/cosine"] = Get(typeof(SimilarityKernels)),
+        ["similarity/bestmatch"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.BestMatchKernel)),
+        ["similarity/rowmax"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.RowMaxKernel)),
+        ["reduce/axis"] = Get(typeof(GraphKernels)),
+        ["pagerank/init"] = Get(typeof(GraphKernels), nameof(GraphKernels.PageRankInitKernel)),
+        ["pagerank/step"] = Get(typeof(GraphKernels), nameof(GraphKernels.PageRankStepKernel)),
+        ["pool/adaptive-avg2d"] = Get(typeof(GraphKernels), nameof(GraphKernels.PoolKernel)),
+        ["greedy/farthest-point"] = Get(typeof(GreedyKernels)),
+        ["greedy/coverage"] = Get(typeof(GreedyKernels), nameof(GreedyKernels.CoverageKernel)),
     };
 
     /// <summary>An attention kernel closed over its element type and codec.</summary>
     private static MethodInfo Attention(Type kernelClass, Type element, Type codec) =>
         Get(kernelClass).MakeGenericMethod(element, codec);
 
-    private static MethodInfo Get(Type kernelClass) =>
-        kernelClass.GetMethod("Kernel", Flags) ?? throw new InvalidOperationException($"{kernelClass.Name} has no Kernel method.");
+    private static MethodInfo Get(Type kernelClass, string method = "Kernel") =>
+        kernelClass.GetMethod(method, Flags) ?? throw new InvalidOperationException($"{kernelClass.Name} has no {method} method.");
 }

@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Steady-state attention allocates nothing: no managed garbage and no fresh native buffers, on the plain path,
-// with exports (chunked totals), and on the decode kernel (with and without key splits).
+// with exports (chunked totals), on the decode kernel (with and without key splits), and with BF16 operands, a
+// block mask and KeyMeans.
 namespace HpcCore.Tests.Ops;
 
 using HpcCore.Cpu;
@@ -30,6 +31,13 @@ public sealed class AttentionSteadyStateTests
         using var od = Tensor.Empty(qd.Shape, DType.F32, cpu);
         using var lengths = Tensor.From<int>([4000], new Shape(1), cpu);
         var decode = new AttentionOptions(Causal: true, KeyLengths: lengths, SoftCap: 30f);
+        // BF16 operands (pooled F32 staging), a block mask with exports (compacted keys) and the KeyMeans pass.
+        using var qh = Cast.To(q, DType.BF16);
+        using var kh = Cast.To(k, DType.BF16);
+        using var oh = Tensor.Empty(q.Shape, DType.BF16, cpu);
+        using var blocks = Tensor.From<bool>([true, false, true, true, false, true, true, true, false, true, false, true, true, true, false, true, true, true, false, true], new Shape(1, 1, 2, 10), cpu);
+        using var means = Tensor.Empty(new Shape(1, 600, 32), DType.F32, cpu);
+        var masked = exports with { Causal = false, BlockMask = blocks, KeyMeans = means, BlockSize = 64 };
 
         void Step()
         {
@@ -37,6 +45,7 @@ public sealed class AttentionSteadyStateTests
             Attention.Forward(q, k, k, o, exports);
             Attention.Forward(q1, k, k, o1);
             Attention.Forward(qd, kd, kd, od, decode);
+            Attention.Forward(qh, kh, kh, oh, masked);
         }
 
         for (int i = 0; i < 100; i++) Step();

@@ -1,50 +1,114 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Fused attention on the CPU backend: work decomposition of the tile kernel (Cpu/Kernels/Attention/*), the
-// key-split combine and the totals reduction, and the decode kernel for Tq <= 8 (AttentionDecodeWork). See
-// AttentionTileWork and AttentionDecodeWork for the algorithms.
+// key-split combine, and the decode kernel for Tq <= 8 (AttentionDecodeWork). See
+// AttentionTileWork and AttentionDecodeWork for the algorithms. F16/BF16 operands are widened into pooled F32
+// copies and the KeyMeans export is a pass of its own (AttentionStaging).
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
 
-using HpcCore.Diagnostics;
 using HpcCore.Kernels;
+using HpcCore.Tensors;
 
 internal sealed unsafe partial class CpuKernels : IAttentionKernels
 {
     // Splitting keys across items (flash-decoding) pays only when each split keeps a few key blocks.
-    private const int MinKeysPerSplit = 2 * AttentionTileWork.KeyBlock;
+    private const int MinKeysPerSplit = 2 * AttentionTile.KeyBlock;
 
     public void Attention(in AttentionArgs a)
     {
-        if (a.Q.DType != Tensors.DType.F32) ThrowHelper.OptionNotSupported(Ops.Attention.Op, $"dtype {a.Q.DType}", "the CPU backend");
-        if (a.BlockMask is not null) ThrowHelper.OptionNotSupported(Ops.Attention.Op, "BlockMask", "the CPU backend");
-        if (a.KeyMeans is not null) ThrowHelper.OptionNotSupported(Ops.Attention.Op, "KeyMeans", "the CPU backend");
+        if (a.Batch == 0) return;
         var p = AttentionProblem.From(a);
+        byte* staged = null;
+        long stagedCapacity = 0;
+        if (a.Q.DType != DType.F32) staged = Widen(a, ref p, out stagedCapacity);
+        try
+        {
+            if (a.KeyMeans is { } means && p.Tk > 0)
+            {
+                int items = ItemsFor((long)p.Batch * p.Tk, (long)p.KvHeads * p.D);
+                Pool.For(items, new AttentionKeyMeansWork { P = p, Means = Ptr<float>(means), Items = items });
+            }
+            Fused(p);
+            if (staged != null) Cast(a.Dest, p.O, narrow: true);
+        }
+        finally
+        {
+            if (staged != null) _backend.Memory.Return(staged, stagedCapacity);
+        }
+    }
+
+    /// <summary>
+    /// Points p at pooled contiguous F32 copies of F16/BF16 q, k, v (converted here) and an F32 output buffer
+    /// (narrowed into the destination by the caller); returns the rented block.
+    /// </summary>
+    private byte* Widen(in AttentionArgs a, ref AttentionProblem p, out long capacity)
+    {
+        long qn = (long)p.Batch * p.Tq * p.Heads * p.D, kn = (long)p.Batch * p.Tk * p.KvHeads * p.D;
+        byte* block = _backend.Memory.Rent(Math.Max(1, (2 * qn + 2 * kn) * sizeof(float)), out capacity);
+        float* q = (float*)block, k = q + qn, v = k + kn, o = v + kn;
+        Cast(a.Q, q, narrow: false);
+        Cast(a.K, k, narrow: false);
+        Cast(a.V, v, narrow: false);
+        p.Q = q;
+        p.K = k;
+        p.V = v;
+        p.O = o;
+        p.Qs = p.Os = new HeadStrides((long)p.Tq * p.Heads * p.D, (long)p.Heads * p.D, p.D);
+        p.Ks = p.Vs = new HeadStrides((long)p.Tk * p.KvHeads * p.D, (long)p.KvHeads * p.D, p.D);
+        return block;
+    }
+
+    /// <summary>Converts a [B, T, H, D] F16/BF16 operand to (or, narrowing, from) a contiguous F32 copy.</summary>
+    private void Cast(Tensor t, float* single, bool narrow)
+    {
+        long rows = (long)t.Shape[0] * t.Shape[1] * t.Shape[2];
+        if (rows == 0) return;
+        int items = ItemsFor(rows, t.Shape[3]);
+        Pool.For(items, new AttentionCastWork
+        {
+            Half = Ptr<ushort>(t), Strides = HeadStrides.Of(t), Single = single, T = t.Shape[1], H = t.Shape[2], D = t.Shape[3],
+            Items = items, Rows = rows, DType = t.DType, Narrow = narrow,
+        });
+    }
+
+    /// <summary>The fused kernels (or the unfused variant) on F32 operands.</summary>
+    private void Fused(in AttentionProblem p)
+    {
         int rows = p.Group * p.Tq;
-        if (a.Batch == 0 || a.Heads == 0) return;
         if (rows == 0)
         {
-            a.KeyTotals?.AsSpan<float>().Clear();
+            if (p.KeyTotals != null) new Span<float>(p.KeyTotals, p.Batch * p.Heads * p.Slots).Clear();
             return;
         }
-        if (a.Variant == AttentionVariant.Unfused || !Vector512.IsHardwareAccelerated)
+        if (p.Variant == AttentionVariant.Unfused || !Vector256.IsHardwareAccelerated)
         {
-            Pool.For(a.Batch * a.Heads, new AttentionUnfusedWork { P = p });
+            Pool.For(p.Batch * p.Heads, new AttentionUnfusedWork { P = p });
             return;
         }
+        bool decode = AttentionDecode.Supports(p);
+        if (decode && Vector512.IsHardwareAccelerated)
+            Decode<Vector512<float>, AttentionIsa512>(p, rows, Pool.Threads, p.Batch * p.KvHeads);
+        else if (decode)
+            Decode<Vector256<float>, AttentionIsa256>(p, rows, Pool.Threads, p.Batch * p.KvHeads);
+        else if (Vector512.IsHardwareAccelerated)
+            Tiles<Vector512<float>, AttentionIsa512>(p, rows);
+        else
+            Tiles<Vector256<float>, AttentionIsa256>(p, rows);
+    }
 
-        int threads = Pool.Threads, kvUnits = a.Batch * a.KvHeads;
-        if (AttentionDecodeWork.Supports(p))
-        {
-            Decode(p, rows, threads, kvUnits);
-            return;
-        }
-        int laneBlocks = (rows + AttentionMicroKernels.Lanes - 1) / AttentionMicroKernels.Lanes;
-        var work = new AttentionTileWork { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
+    /// <summary>The fused tile kernel on one ISA, then the split combine.</summary>
+    private void Tiles<TV, TIsa>(in AttentionProblem p, int rows)
+        where TV : struct
+        where TIsa : struct, IAttentionIsa<TV>
+    {
+        int threads = Pool.Threads, kvUnits = p.Batch * p.KvHeads, lanes = AttentionTileWork<TV, TIsa>.Lanes;
+        int laneBlocks = (rows + lanes - 1) / lanes;
+        var work = new AttentionTileWork<TV, TIsa> { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
         if (p.Exports)
         {
-            // Items own their totals, so each (batch, kv head) is cut into few chunks (each summed into KeyTotals
-            // afterwards): about 16 items per core, which keeps 2 cores balanced on a shared machine (4 per core
+            // Items own their totals, so each (batch, kv head) is cut into few chunks (the last chunk to finish sums
+            // them into KeyTotals): about 16 items per core, which keeps 2 cores balanced on a shared machine (4 per core
             // cost +5% on B1 H12 T1024 and B1 H12 T197).
             work.Chunks = Math.Clamp((16 * threads + kvUnits - 1) / kvUnits, 1, laneBlocks);
         }
@@ -69,20 +133,21 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             }
             else
             {
-                rented = _backend.Memory.Rent((long)kvUnits * work.Chunks * p.Group * p.Slots * sizeof(float), out capacity);
+                long slabFloats = (long)kvUnits * work.Chunks * p.Group * p.Slots;
+                rented = _backend.Memory.Rent(slabFloats * sizeof(float) + kvUnits * sizeof(int), out capacity);
                 work.TotalsSlab = (float*)rented;
+                work.Pending = (int*)(work.TotalsSlab + slabFloats);
+                new Span<int>(work.Pending, kvUnits).Fill(work.Chunks);
             }
         }
         try
         {
             Pool.For(items, work);
             if (work.Splits > 1)
-                Pool.For(kvUnits * laneBlocks, new AttentionCombineWork { Tile = work });
-            else if (work.TotalsSlab != null && work.Chunks > 1)
             {
-                Pool.For(a.Batch * a.Heads, new AttentionTotalsWork
+                Pool.For(kvUnits * laneBlocks, new AttentionCombineWork
                 {
-                    Slab = work.TotalsSlab, Totals = p.KeyTotals, KvHeads = p.KvHeads, Group = p.Group, Chunks = work.Chunks, Slots = p.Slots,
+                    P = p, Lanes = lanes, Rows = rows, LaneBlocks = laneBlocks, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats,
                 });
             }
         }
@@ -93,15 +158,17 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
     }
 
     /// <summary>Decode (Tq &lt;= 8, no exports): rows vectorised over D, keys split across cores when units are few.</summary>
-    private void Decode(in AttentionProblem p, int rows, int threads, int kvUnits)
+    private void Decode<TV, TIsa>(in AttentionProblem p, int rows, int threads, int kvUnits)
+        where TV : struct
+        where TIsa : struct, IAttentionIsa<TV>
     {
         // Items are (batch, kv-head chunk, key split): all kv heads of a batch together read K/V rows in memory
         // order; keys are split until there are 4 items per core (keeping >= MinKeysPerSplit keys per split), and
         // only if that is not enough, the kv heads are chunked.
-        var work = new AttentionDecodeWork { P = p, Rows = rows, Splits = 1, HeadsPerChunk = p.KvHeads };
+        var work = new AttentionDecodeWork<TV, TIsa> { P = p, Rows = rows, Splits = 1, HeadsPerChunk = p.KvHeads };
         int target = 4 * threads;
         if (p.Batch < target)
-            work.Splits = Math.Clamp((target + p.Batch - 1) / p.Batch, 1, Math.Max(1, p.Slots / AttentionDecodeWork.MinKeysPerSplit));
+            work.Splits = Math.Clamp((target + p.Batch - 1) / p.Batch, 1, Math.Max(1, p.Slots / AttentionDecode.MinKeysPerSplit));
         if (p.Batch * work.Splits < 2 * threads)
         {
             int chunks = Math.Min(p.KvHeads, (target + p.Batch * work.Splits - 1) / (p.Batch * work.Splits));
@@ -117,7 +184,13 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         try
         {
             Pool.For(p.Batch * work.HeadChunks * work.Splits, work);
-            if (work.Splits > 1) Pool.For(kvUnits, new AttentionDecodeCombineWork { Decode = work });
+            if (work.Splits > 1)
+            {
+                Pool.For(kvUnits, new AttentionDecodeCombineWork
+                {
+                    P = p, Rows = rows, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats,
+                });
+            }
         }
         finally
         {

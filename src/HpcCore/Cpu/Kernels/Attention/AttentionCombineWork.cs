@@ -1,7 +1,6 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// Second phases of the fused attention: merging key-split partials (flash-decoding's combine: rescale each split's
-// unnormalised output and sum by exp(m_s - m_max), divide by the rescaled sum of l_s), and summing per-chunk key
-// totals into KeyTotals.
+// Second phase of the split fused attention: merging key-split partials (flash-decoding's combine: rescale each
+// split's unnormalised output and sum by exp(m_s - m_max), divide by the rescaled sum of l_s).
 using System.Numerics.Tensors;
 
 namespace HpcCore.Cpu;
@@ -9,24 +8,30 @@ namespace HpcCore.Cpu;
 /// <summary>Merges the key-split partials of one (batch, kv head, lane block) per item and writes the output.</summary>
 internal unsafe struct AttentionCombineWork : IParallelBody
 {
-    public AttentionTileWork Tile;
+    public AttentionProblem P;
+
+    /// <summary>The tile's lanes, rows per kv head, lane blocks per kv head and key splits.</summary>
+    public int Lanes, Rows, LaneBlocks, Splits;
+
+    /// <summary>The tile's split partials and the floats of one.</summary>
+    public float* Partials;
+    public long PartialFloats;
 
     /// <inheritdoc/>
     public readonly void Invoke(int unit)
     {
-        ref readonly var p = ref Tile.P;
-        const int L = AttentionMicroKernels.Lanes;
-        int splits = Tile.Splits, d = p.D;
-        int lb = Tile.LaneBlocks - 1 - unit % Tile.LaneBlocks, bh = unit / Tile.LaneBlocks;
+        ref readonly var p = ref P;
+        int L = Lanes, splits = Splits, d = p.D;
+        int lb = LaneBlocks - 1 - unit % LaneBlocks, bh = unit / LaneBlocks;
         int hkv = bh % p.KvHeads, b = bh / p.KvHeads;
-        int r0 = lb * L, nl = Math.Min(L, Tile.Rows - r0);
-        float* first = Tile.Partials + (long)unit * splits * Tile.PartialFloats;
+        int r0 = lb * L, nl = Math.Min(L, Rows - r0);
+        float* first = Partials + (long)unit * splits * PartialFloats;
         for (int i = 0; i < nl; i++)
         {
             float mMax = float.NegativeInfinity;
             for (int s = 0; s < splits; s++)
             {
-                float* part = first + s * Tile.PartialFloats;
+                float* part = first + s * PartialFloats;
                 if (part[(d + 1) * L + i] > 0f) mMax = Math.Max(mMax, part[d * L + i]);
             }
             int r = r0 + i, g = r / p.Tq, t = r - g * p.Tq, h = hkv * p.Group + g;
@@ -35,7 +40,7 @@ internal unsafe struct AttentionCombineWork : IParallelBody
             float l = 0f;
             for (int s = 0; s < splits; s++)
             {
-                float* part = first + s * Tile.PartialFloats;
+                float* part = first + s * PartialFloats;
                 float ls = part[(d + 1) * L + i];
                 if (!(ls > 0f)) continue;
                 float w = MathF.Exp(part[d * L + i] - mMax);
@@ -44,22 +49,5 @@ internal unsafe struct AttentionCombineWork : IParallelBody
             }
             if (l > 0f) TensorPrimitives.Multiply(new ReadOnlySpan<float>(o, d), 1f / l, new Span<float>(o, d));
         }
-    }
-}
-
-/// <summary>Sums the per-chunk key totals of one (batch, head) per item into KeyTotals [B, H, Slots].</summary>
-internal unsafe struct AttentionTotalsWork : IParallelBody
-{
-    public float* Slab, Totals;
-    public int KvHeads, Group, Chunks, Slots;
-
-    /// <inheritdoc/>
-    public readonly void Invoke(int bh)
-    {
-        int g = bh % Group, bkv = bh / Group;
-        var dst = new Span<float>(Totals + (long)bh * Slots, Slots);
-        dst.Clear();
-        for (int c = 0; c < Chunks; c++)
-            TensorPrimitives.Add(dst, new ReadOnlySpan<float>(Slab + (((long)bkv * Chunks + c) * Group + g) * Slots, Slots), dst);
     }
 }

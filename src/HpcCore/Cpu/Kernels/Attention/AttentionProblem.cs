@@ -13,6 +13,7 @@ internal unsafe struct AttentionProblem
     public HeadStrides Qs, Ks, Vs, Os;
     public int Batch, Tq, Tk, Heads, KvHeads, D, Group, Slots;
     public float Scale, SoftCap;
+    public AttentionVariant Variant;
 
     /// <summary>Window extents around the aligned diagonal; -1 is unbounded (causal is Right = 0).</summary>
     public int Left, Right;
@@ -23,12 +24,17 @@ internal unsafe struct AttentionProblem
     public long KeyBiasHeadStride;
     public int RowCount;
 
+    /// <summary>Block mask [Bm, Hm, QueryBlocks, KeyBlocks] or null; batch and head strides are 0 when broadcast.</summary>
+    public byte* BlockMask;
+    public int BlockSize, MaskKeyBlocks;
+    public long MaskBatchStride, MaskHeadStride;
+
     public static AttentionProblem From(in AttentionArgs a) => new()
     {
         Q = CpuKernels.Ptr<float>(a.Q), K = CpuKernels.Ptr<float>(a.K), V = CpuKernels.Ptr<float>(a.V), O = CpuKernels.Ptr<float>(a.Dest),
         Qs = a.QStrides, Ks = a.KStrides, Vs = a.VStrides, Os = a.DestStrides,
         Batch = a.Batch, Tq = a.QueryLength, Tk = a.KeyLength, Heads = a.Heads, KvHeads = a.KvHeads, D = a.HeadDim,
-        Group = a.Heads / a.KvHeads, Slots = a.KeySlots, Scale = a.Scale, SoftCap = a.SoftCap,
+        Group = a.Heads / a.KvHeads, Slots = a.KeySlots, Scale = a.Scale, SoftCap = a.SoftCap, Variant = a.Variant,
         Left = a.WindowLeft, Right = a.WindowRight,
         Pad = a.KeyPaddingMask is { } p ? CpuKernels.Ptr<byte>(p) : null,
         Lengths = a.KeyLengths is { } l ? CpuKernels.Ptr<int>(l) : null,
@@ -40,7 +46,20 @@ internal unsafe struct AttentionProblem
         PositionBias = a.PositionBias is { } pb ? CpuKernels.Ptr<float>(pb) : null,
         KeyTotals = a.KeyTotals is { } kt ? CpuKernels.Ptr<float>(kt) : null,
         RowProbabilities = a.RowProbabilities is { } rp ? CpuKernels.Ptr<float>(rp) : null,
+        BlockMask = a.BlockMask is { } bm ? CpuKernels.Ptr<byte>(bm) : null,
+        BlockSize = a.BlockSize,
+        MaskKeyBlocks = a.BlockMask?.Shape[3] ?? 0,
+        MaskBatchStride = a.BlockMask is { } bb && bb.Shape[0] > 1 ? (long)bb.Shape[1] * bb.Shape[2] * bb.Shape[3] : 0,
+        MaskHeadStride = a.BlockMask is { } bh && bh.Shape[1] > 1 ? (long)bh.Shape[2] * bh.Shape[3] : 0,
     };
+
+    /// <summary>
+    /// The block-mask row of query t of head h in batch b (entry pos / BlockSize keeps key position pos), or null
+    /// without a block mask.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly byte* BlockRow(int b, int h, int t) =>
+        BlockMask == null ? null : BlockMask + b * MaskBatchStride + h * MaskHeadStride + (long)(t / BlockSize) * MaskKeyBlocks;
 
     /// <summary>True when any score export is requested.</summary>
     public readonly bool Exports => KeyTotals != null || RowProbabilities != null;

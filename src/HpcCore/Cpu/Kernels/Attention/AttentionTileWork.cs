@@ -1,31 +1,39 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// The fused attention tile (FlashAttention-2, Dao 2023, Algorithm 1, on a CPU): 32 query rows of one kv head in
-// the lanes of two Vector512, one pass over the visible keys in blocks of KeyBlock, with the running row max m and
-// sum l kept per lane and the output accumulated unnormalised as O^T [D, 32], rescaled by exp(m_old - m_new) per
-// key block and divided by l once at the end. Rows are (head-in-group, query) pairs of one kv head, so grouped-
-// query heads share every K/V load (FA3's "pack GQA"). Decode (Tq of 1..8) runs AttentionDecodeWork instead,
-// unless it asks for exports or a head dim that is not a multiple of 16.
+// The fused attention tile (FlashAttention-2, Dao 2023, Algorithm 1, on a CPU): 2W query rows of one kv head in
+// the lanes of two vectors (W = 16 with Vector512, 8 with Vector256: see IAttentionIsa), one pass over the visible
+// keys in blocks of KeyBlock, with the running row max m and sum l kept per lane and the output accumulated
+// unnormalised as O^T [D, 2W], rescaled by exp(m_old - m_new) per key block and divided by l once at the end.
+// Rows are (head-in-group, query) pairs of one kv head, so grouped-query heads share every K/V load (FA3's "pack
+// GQA"). Decode (Tq of 1..8) runs AttentionDecodeWork instead, unless it asks for exports or a head dim that is not
+// a multiple of 16.
 //
 // Score exports (per-key totals, chosen probability rows) need the final m and l of each row, known only after
 // the pass. Instead of a second QK^T pass, the tile keeps its P^T blocks (exp(s - m_block) for every visible key
-// of its 32 rows: Tk x 32 floats per worker, never Tq x Tk) and the m of each block; at the end
+// of its rows: Tk x 2W floats per worker, never Tq x Tk) and the m of each block; at the end
 // p = P^T * exp(m_block - m_final) / l, a pass of two multiplies per stored value (about 1% of the tile's FLOPs).
+//
+// BlockMask: keys are gathered into the blocks; a key that no lane keeps (its mask block is dropped for every
+// (head, query block) of the tile) is never gathered, so a dropped block costs a byte read per lane row, not its
+// QK^T, exp and PV work; lanes that drop a gathered key get -inf.
 //
 // Work items: (batch, kv head, chunk of lane blocks, key split). Lane blocks are handed out heaviest first
 // (latest queries, which see the most keys under a causal mask). Key splits (flash-decoding) are used only when
 // there are fewer items than cores x 2 and no exports; their partial (O, m, l) are merged by AttentionCombineWork.
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
 
-/// <summary>The fused attention tile kernel as a zero-allocation parallel body.</summary>
-internal unsafe struct AttentionTileWork : IParallelBody
+/// <summary>The fused attention tile kernel as a zero-allocation parallel body, for one ISA.</summary>
+internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
+    where TV : struct
+    where TIsa : struct, IAttentionIsa<TV>
 {
-    /// <summary>Keys per block: S^T and P^T of a block (16 KB) stay in L1 next to the O^T accumulator.</summary>
-    public const int KeyBlock = 128;
+    /// <summary>Lanes (query rows) per tile.</summary>
+    public static int Lanes => 2 * TIsa.Width;
 
-    private const int L = AttentionMicroKernels.Lanes;
+    private const int MaxLanes = 32;
 
     public AttentionProblem P;
 
@@ -35,23 +43,30 @@ internal unsafe struct AttentionTileWork : IParallelBody
     /// <summary>Per-chunk key totals [B, Hkv, Chunks, Group, Slots] (KeyTotals itself when Chunks is 1), or null.</summary>
     public float* TotalsSlab;
 
-    /// <summary>Split partials: per item O^T [D, 32], then m [32], then l [32]; null without splits.</summary>
+    /// <summary>
+    /// With per-chunk totals: chunks still running per (batch, kv head); the item that finishes the last chunk sums
+    /// the chunks into KeyTotals (no second pool pass, which cost most on small, loaded runs).
+    /// </summary>
+    public int* Pending;
+
+    /// <summary>Split partials: per item O^T [D, 2W], then m [2W], then l [2W]; null without splits.</summary>
     public float* Partials;
 
-    /// <summary>Floats of per-thread scratch one item needs.</summary>
+    private readonly long KeyRows => P.Exports ? (long)AttentionTile.KeyBlocks(P.Slots) * AttentionTile.KeyBlock : AttentionTile.KeyBlock;
+
+    /// <summary>Floats of per-thread scratch one item needs: Qt, O^T, S^T (or kept P^T), block maxima, slot map.</summary>
     public readonly long ScratchFloats
     {
         get
         {
-            long keyRows = P.Exports ? (long)KeyBlocks(P.Slots) * KeyBlock : KeyBlock;
-            return 2L * P.D * L + (keyRows + AttentionMicroKernels.Rows) * L + (KeyBlocks(P.Slots) + 1) * L;
+            int l = Lanes;
+            long slotMap = P.Exports && P.BlockMask != null ? KeyRows : 0;
+            return 2L * P.D * l + (KeyRows + TIsa.Rows) * l + (AttentionTile.KeyBlocks(P.Slots) + 1) * l + slotMap;
         }
     }
 
     /// <summary>Floats of one split partial.</summary>
-    public readonly long PartialFloats => (long)(P.D + 2) * L;
-
-    public static int KeyBlocks(int keys) => (keys + KeyBlock - 1) / KeyBlock;
+    public readonly long PartialFloats => (long)(P.D + 2) * Lanes;
 
     /// <inheritdoc/>
     public readonly void Invoke(int item)
@@ -68,23 +83,48 @@ internal unsafe struct AttentionTileWork : IParallelBody
         }
         float* scratch = AttentionScratch.Get(ScratchFloats);
         var (s, e) = CpuKernels.Range(LaneBlocks, Chunks, chunk);
+        float* partial = Partials == null ? null : Partials + item * PartialFloats;
         for (long i = s; i < e; i++)
         {
-            int lb = LaneBlocks - 1 - (int)i;
-            Tile(b, hkv, lb, split, slab, scratch, Partials == null ? null : Partials + item * PartialFloats);
+            int r0 = (LaneBlocks - 1 - (int)i) * Lanes;
+            // A last lane block of at most 16 rows (e.g. 197 = 6 x 32 + 5 rows) runs as a 16-lane Vector256 tile:
+            // 11 idle lanes instead of 27 (Zen 4 double-pumps Vector512, so 16 lanes of Vector256 cost half of 32
+            // lanes of Vector512). Split partials keep the 32-lane layout the combine reads.
+            if (TIsa.Width == 16 && Rows - r0 <= 16 && partial == null && Vector256.IsHardwareAccelerated)
+                Tile<Vector256<float>, AttentionIsa256>(b, hkv, r0, split, slab, scratch, null);
+            else
+                Tile<TV, TIsa>(b, hkv, r0, split, slab, scratch, partial);
+        }
+        if (Pending != null && Interlocked.Decrement(ref Pending[bh]) == 0) SumChunks(bh);
+    }
+
+    /// <summary>KeyTotals rows of (batch, kv head) bh = the sum of its chunks' totals.</summary>
+    private readonly void SumChunks(int bh)
+    {
+        int n = P.Slots;
+        for (int g = 0; g < P.Group; g++)
+        {
+            var dst = new Span<float>(P.KeyTotals + ((long)bh * P.Group + g) * n, n);
+            new ReadOnlySpan<float>(TotalsSlab + ((long)bh * Chunks * P.Group + g) * n, n).CopyTo(dst);
+            for (int c = 1; c < Chunks; c++)
+                TensorPrimitives.Add(dst, new ReadOnlySpan<float>(TotalsSlab + (((long)bh * Chunks + c) * P.Group + g) * n, n), dst);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private readonly void Tile(int b, int hkv, int lb, int split, float* slab, float* scratch, float* partial)
+    private readonly void Tile<V, I>(int b, int hkv, int r0, int split, float* slab, float* scratch, float* partial)
+        where V : struct
+        where I : struct, IAttentionIsa<V>
     {
-        int d = P.D, r0 = lb * L, nl = Math.Min(L, Rows - r0);
+        const int KeyBlock = AttentionTile.KeyBlock;
+        int w = I.Width, L = 2 * w, d = P.D, nl = Math.Min(L, Rows - r0);
         float* qt = scratch, ot = qt + d * L, st = ot + d * L;
-        bool exports = P.Exports;
-        float* blockM = st + ((exports ? (long)KeyBlocks(P.Slots) * KeyBlock : KeyBlock) + AttentionMicroKernels.Rows) * L;
+        bool exports = P.Exports, blocked = P.BlockMask != null;
+        float* blockM = st + (KeyRows + I.Rows) * L;
+        int* slotOf = exports && blocked ? (int*)(blockM + (AttentionTile.KeyBlocks(P.Slots) + 1) * L) : null;
 
         // Lanes: row r0 + i is (head-in-group g, query t); lanes past the last row repeat it (their results are dropped).
-        int* laneT = stackalloc int[L], laneG = stackalloc int[L], lo = stackalloc int[L], hi = stackalloc int[L];
+        int* laneT = stackalloc int[MaxLanes], laneG = stackalloc int[MaxLanes], lo = stackalloc int[MaxLanes], hi = stackalloc int[MaxLanes];
         int keyLength = P.KeyLength(b), off = keyLength - P.Tq;
         int minLo = int.MaxValue, maxLo = int.MinValue, minHi = int.MaxValue, maxHi = int.MinValue;
         for (int i = 0; i < L; i++)
@@ -103,181 +143,205 @@ internal unsafe struct AttentionTileWork : IParallelBody
         }
         bool selected = P.Selected != null, windowed = P.Left >= 0 || P.Right >= 0;
         var (jStart, jEnd) = P.KeySlots(minLo, maxHi, keyLength, Splits, split);
+        var blocks = new AttentionBlockLanes();
+        if (blocked) blocks.Init(P, b, hkv, laneT, laneG, L);
+        uint allLanes = L == 32 ? uint.MaxValue : (1u << L) - 1;
 
-        var lo0 = Vector512.Load(lo); var lo1 = Vector512.Load(lo + 16);
-        var hi0 = Vector512.Load(hi); var hi1 = Vector512.Load(hi + 16);
-        var negInf = Vector512.Create(float.NegativeInfinity);
-        Vector512<float> m0 = negInf, m1 = negInf, ms0 = default, ms1 = default, l0 = default, l1 = default;
+        var negInf = I.Create(float.NegativeInfinity);
+        V m0 = negInf, m1 = negInf, ms0 = default, ms1 = default, l0 = default, l1 = default;
         new Span<float>(ot, d * L).Clear();
 
-        float** kRows = stackalloc float*[KeyBlock + AttentionMicroKernels.Rows];
+        float** kRows = stackalloc float*[KeyBlock + 8];
         float** vRows = stackalloc float*[KeyBlock];
         int* keyPos = stackalloc int[KeyBlock];
+        uint* keyLanes = stackalloc uint[KeyBlock];
         float* keyAdd = stackalloc float[KeyBlock];
-        long* relBase = stackalloc long[L];
+        long* relBase = stackalloc long[MaxLanes];
         bool hasKeyAdd = P.HasKeyAdd, softCap = P.SoftCap > 0f, rel = P.PositionBias != null;
         if (rel)
             for (int i = 0; i < L; i++) relBase[i] = ((long)(hkv * P.Group + laneG[i]) * P.Tq + laneT[i]) * P.Tk;
-        var cap = Vector512.Create(P.SoftCap);
-        var invCap = Vector512.Create(softCap ? 1f / P.SoftCap : 0f);
+        var cap = I.Create(P.SoftCap);
+        var invCap = I.Create(softCap ? 1f / P.SoftCap : 0f);
         float* kBase = P.K + b * P.Ks.Batch + hkv * P.Ks.Head, vBase = P.V + b * P.Vs.Batch + hkv * P.Vs.Head;
 
-        int blk = 0;
-        for (int jb = jStart; jb < jEnd; jb += KeyBlock, blk++)
+        // Keys are gathered into blocks of up to KeyBlock; with a block mask the kept keys are compacted, and
+        // slotOf maps them back to their slots for the exports.
+        int blk = 0, kept = 0;
+        for (int jNext = jStart; jNext < jEnd; blk++)
         {
-            int nk = Math.Min(KeyBlock, jEnd - jb);
-            float* sb = exports ? st + (long)(jb - jStart) * L : st;
-            for (int j = 0; j < nk; j++)
+            int nk = 0;
+            float* sb = exports ? st + (long)kept * L : st;
+            while (nk < KeyBlock && jNext < jEnd)
             {
-                int pos = P.Position(b, hkv, jb + j);
-                keyPos[j] = pos;
-                kRows[j] = kBase + pos * P.Ks.Token;
-                vRows[j] = vBase + pos * P.Vs.Token;
-                if (hasKeyAdd) keyAdd[j] = P.KeyAdd(b, hkv, pos, keyLength);
+                int j = jNext++, pos = P.Position(b, hkv, j);
+                if (blocked)
+                {
+                    uint lanes = blocks.Lanes(pos);
+                    if (lanes == 0)
+                    {
+                        // Without a selection the positions are the slots: jump to the next mask block.
+                        if (!selected) jNext = Math.Min(jEnd, (pos / P.BlockSize + 1) * P.BlockSize);
+                        continue;
+                    }
+                    keyLanes[nk] = lanes;
+                    if (slotOf != null) slotOf[kept + nk] = j;
+                }
+                keyPos[nk] = pos;
+                kRows[nk] = kBase + pos * P.Ks.Token;
+                vRows[nk] = vBase + pos * P.Vs.Token;
+                if (hasKeyAdd) keyAdd[nk] = P.KeyAdd(b, hkv, pos, keyLength);
+                nk++;
             }
-            for (int j = nk; j < nk + AttentionMicroKernels.Rows; j++) kRows[j] = kRows[nk - 1];
-            for (int j = 0; j < nk; j += AttentionMicroKernels.Rows)
-                AttentionMicroKernels.Scores(kRows + j, qt, d, sb + j * L);
+            if (nk == 0) break;
+            kept += nk;
+            for (int j = nk; j < nk + I.Rows; j++) kRows[j] = kRows[nk - 1];
+            for (int j = 0; j < nk; j += I.Rows)
+                I.Scores(kRows + j, qt, d, sb + j * L);
 
             // Logit transforms in flash-attn's order (softcap, then biases, then masks) fused with the block row max.
-            bool mask = windowed && (selected || jb < maxLo || jb + nk - 1 > minHi);
-            Vector512<float> x0 = negInf, x1 = negInf;
+            bool mask = windowed && (selected || keyPos[0] < maxLo || keyPos[nk - 1] > minHi);
+            V x0 = negInf, x1 = negInf;
             for (int j = 0; j < nk; j++)
             {
                 float* row = sb + j * L;
-                var s0 = Vector512.Load(row);
-                var s1 = Vector512.Load(row + 16);
+                var s0 = I.Load(row);
+                var s1 = I.Load(row + w);
                 if (softCap)
                 {
-                    s0 = AttentionMath.SoftCap(s0, cap, invCap);
-                    s1 = AttentionMath.SoftCap(s1, cap, invCap);
+                    s0 = I.SoftCap(s0, cap, invCap);
+                    s1 = I.SoftCap(s1, cap, invCap);
                 }
                 if (rel)
                 {
-                    s0.Store(row);
-                    s1.Store(row + 16);
+                    I.Store(s0, row);
+                    I.Store(s1, row + w);
                     for (int i = 0; i < L; i++) row[i] += P.PositionBias[relBase[i] + keyPos[j]];
-                    s0 = Vector512.Load(row);
-                    s1 = Vector512.Load(row + 16);
+                    s0 = I.Load(row);
+                    s1 = I.Load(row + w);
                 }
                 if (hasKeyAdd)
                 {
-                    var add = Vector512.Create(keyAdd[j]);
-                    s0 += add;
-                    s1 += add;
+                    var add = I.Create(keyAdd[j]);
+                    s0 = I.Add(s0, add);
+                    s1 = I.Add(s1, add);
                 }
                 if (mask)
                 {
-                    var kp = Vector512.Create(keyPos[j]);
-                    s0 = Vector512.ConditionalSelect((Vector512.GreaterThan(kp, hi0) | Vector512.LessThan(kp, lo0)).AsSingle(), negInf, s0);
-                    s1 = Vector512.ConditionalSelect((Vector512.GreaterThan(kp, hi1) | Vector512.LessThan(kp, lo1)).AsSingle(), negInf, s1);
+                    s0 = I.DropOutside(s0, keyPos[j], lo, hi);
+                    s1 = I.DropOutside(s1, keyPos[j], lo + w, hi + w);
                 }
-                if (softCap || rel || hasKeyAdd || mask)
+                bool someDropped = blocked && keyLanes[j] != allLanes;
+                if (someDropped)
                 {
-                    s0.Store(row);
-                    s1.Store(row + 16);
+                    s0 = I.DropLanes(s0, keyLanes[j], 0);
+                    s1 = I.DropLanes(s1, keyLanes[j], w);
                 }
-                x0 = Vector512.Max(x0, s0);
-                x1 = Vector512.Max(x1, s1);
+                if (softCap || rel || hasKeyAdd || mask || someDropped)
+                {
+                    I.Store(s0, row);
+                    I.Store(s1, row + w);
+                }
+                x0 = I.Max(x0, s0);
+                x1 = I.Max(x1, s1);
             }
 
             // Online softmax: a lane whose max is still -inf uses 0 as its reference so exp(-inf - 0) = 0, not NaN.
-            m0 = Vector512.Max(m0, x0);
-            m1 = Vector512.Max(m1, x1);
-            var n0 = Vector512.ConditionalSelect(Vector512.Equals(m0, negInf), default, m0);
-            var n1 = Vector512.ConditionalSelect(Vector512.Equals(m1, negInf), default, m1);
-            var alpha0 = SimdMath.Exp(ms0 - n0);
-            var alpha1 = SimdMath.Exp(ms1 - n1);
+            m0 = I.Max(m0, x0);
+            m1 = I.Max(m1, x1);
+            var n0 = I.ZeroWhereNegativeInfinity(m0);
+            var n1 = I.ZeroWhereNegativeInfinity(m1);
+            var alpha0 = I.Exp(I.Subtract(ms0, n0));
+            var alpha1 = I.Exp(I.Subtract(ms1, n1));
             (ms0, ms1) = (n0, n1);
-            Vector512<float> sum0 = default, sum1 = default;
+            V sum0 = default, sum1 = default;
             for (int j = 0; j < nk; j++)
             {
                 float* row = sb + j * L;
-                var p0 = SimdMath.Exp(Vector512.Load(row) - n0);
-                var p1 = SimdMath.Exp(Vector512.Load(row + 16) - n1);
-                p0.Store(row);
-                p1.Store(row + 16);
-                sum0 += p0;
-                sum1 += p1;
+                var p0 = I.Exp(I.Subtract(I.Load(row), n0));
+                var p1 = I.Exp(I.Subtract(I.Load(row + w), n1));
+                I.Store(p0, row);
+                I.Store(p1, row + w);
+                sum0 = I.Add(sum0, p0);
+                sum1 = I.Add(sum1, p1);
             }
-            l0 = Vector512.FusedMultiplyAdd(l0, alpha0, sum0);
-            l1 = Vector512.FusedMultiplyAdd(l1, alpha1, sum1);
+            l0 = I.FusedMultiplyAdd(l0, alpha0, sum0);
+            l1 = I.FusedMultiplyAdd(l1, alpha1, sum1);
             if (exports)
             {
-                n0.Store(blockM + blk * L);
-                n1.Store(blockM + blk * L + 16);
+                I.Store(n0, blockM + blk * L);
+                I.Store(n1, blockM + blk * L + w);
             }
-            int d8 = d & ~(AttentionMicroKernels.Rows - 1);
-            for (int k = 0; k < d8; k += AttentionMicroKernels.Rows)
-                AttentionMicroKernels.Values(vRows, nk, k, sb, ot, alpha0, alpha1);
-            for (int k = d8; k < d; k++)
-                AttentionMicroKernels.ValuesRow(vRows, nk, k, sb, ot, alpha0, alpha1);
+            int dr = d - d % I.Rows;
+            for (int k = 0; k < dr; k += I.Rows)
+                I.Values(vRows, nk, k, sb, ot, alpha0, alpha1);
+            for (int k = dr; k < d; k++)
+                I.ValuesRow(vRows, nk, k, sb, ot, alpha0, alpha1);
         }
 
         if (partial != null)
         {
             Buffer.MemoryCopy(ot, partial, d * L * sizeof(float), d * L * sizeof(float));
-            ms0.Store(partial + d * L);
-            ms1.Store(partial + d * L + 16);
-            l0.Store(partial + (d + 1) * L);
-            l1.Store(partial + (d + 1) * L + 16);
+            I.Store(ms0, partial + d * L);
+            I.Store(ms1, partial + d * L + w);
+            I.Store(l0, partial + (d + 1) * L);
+            I.Store(l1, partial + (d + 1) * L + w);
             return;
         }
-        float* inv = stackalloc float[L];
-        var zero = Vector512<float>.Zero;
-        Vector512.ConditionalSelect(Vector512.GreaterThan(l0, zero), Vector512<float>.One / l0, zero).Store(inv);
-        Vector512.ConditionalSelect(Vector512.GreaterThan(l1, zero), Vector512<float>.One / l1, zero).Store(inv + 16);
+        float* inv = stackalloc float[MaxLanes];
+        I.Store(I.ReciprocalOrZero(l0), inv);
+        I.Store(I.ReciprocalOrZero(l1), inv + w);
         for (int i = 0; i < nl; i++)
         {
             int h = hkv * P.Group + laneG[i];
             float* o = P.O + b * P.Os.Batch + laneT[i] * P.Os.Token + h * P.Os.Head;
-            float w = inv[i];
-            for (int k = 0; k < d; k++) o[k] = ot[k * L + i] * w;
+            float f = inv[i];
+            for (int k = 0; k < d; k++) o[k] = ot[k * L + i] * f;
         }
         if (exports)
         {
             for (int i = nl; i < L; i++) inv[i] = 0f;
-            Export(b, hkv, nl, laneT, laneG, jStart, jEnd, st, blockM, blk, ms0, ms1, inv, slab);
+            Export<V, I>(b, hkv, nl, laneT, laneG, jStart, jEnd, st, blockM, blk, ms0, ms1, inv, slab, slotOf, kept);
         }
     }
 
     /// <summary>Turns the kept P^T blocks into probabilities and adds them to the totals slab and requested rows.</summary>
-    private readonly void Export(int b, int hkv, int nl, int* laneT, int* laneG, int jStart, int jEnd, float* st,
-        float* blockM, int blocks, Vector512<float> ms0, Vector512<float> ms1, float* inv, float* slab)
+    private readonly void Export<V, I>(int b, int hkv, int nl, int* laneT, int* laneG, int jStart, int jEnd, float* st,
+        float* blockM, int blocks, V ms0, V ms1, float* inv, float* slab, int* slotOf, int kept)
+        where V : struct
+        where I : struct, IAttentionIsa<V>
     {
+        const int KeyBlock = AttentionTile.KeyBlock;
+        int w = I.Width, L = 2 * w;
         // Factor of block k: exp(m_k - m_final) / l (0 for dropped lanes and empty rows).
-        var inv0 = Vector512.Load(inv);
-        var inv1 = Vector512.Load(inv + 16);
+        var inv0 = I.Load(inv);
+        var inv1 = I.Load(inv + w);
         for (int k = 0; k < blocks; k++)
         {
             float* f = blockM + k * L;
-            (SimdMath.Exp(Vector512.Load(f) - ms0) * inv0).Store(f);
-            (SimdMath.Exp(Vector512.Load(f + 16) - ms1) * inv1).Store(f + 16);
+            I.Store(I.Multiply(I.Exp(I.Subtract(I.Load(f), ms0)), inv0), f);
+            I.Store(I.Multiply(I.Exp(I.Subtract(I.Load(f + w), ms1)), inv1), f + w);
+        }
+        if (slotOf != null)
+        {
+            ExportCompacted(L, b, hkv, nl, laneT, laneG, st, blockM, slab, slotOf, kept);
+            return;
         }
         if (slab != null)
         {
             if (laneG[0] == laneG[nl - 1])
             {
-                // 16 keys at a time (KeyBlock is a multiple of 16, so they share one block factor): 16 lane-wise
-                // products reduced together by a transposed reduction instead of 16 horizontal sums.
+                // W keys at a time (KeyBlock is a multiple of W, so they share one block factor).
                 float* row = slab + (long)laneG[0] * P.Slots;
                 int j = jStart;
-                for (; j + 16 <= jEnd; j += 16)
+                for (; j + w <= jEnd; j += w)
                 {
                     float* f = blockM + (j - jStart) / KeyBlock * L, pt = st + (long)(j - jStart) * L;
-                    var f0 = Vector512.Load(f);
-                    var f1 = Vector512.Load(f + 16);
-                    var sum = AttentionMath.Sum16(
-                        Weighted(pt, f0, f1, 0), Weighted(pt, f0, f1, 1), Weighted(pt, f0, f1, 2), Weighted(pt, f0, f1, 3),
-                        Weighted(pt, f0, f1, 4), Weighted(pt, f0, f1, 5), Weighted(pt, f0, f1, 6), Weighted(pt, f0, f1, 7),
-                        Weighted(pt, f0, f1, 8), Weighted(pt, f0, f1, 9), Weighted(pt, f0, f1, 10), Weighted(pt, f0, f1, 11),
-                        Weighted(pt, f0, f1, 12), Weighted(pt, f0, f1, 13), Weighted(pt, f0, f1, 14), Weighted(pt, f0, f1, 15));
-                    (Vector512.Load(row + j) + sum).Store(row + j);
+                    I.AddKeyTotals(row + j, pt, I.Load(f), I.Load(f + w));
                 }
                 for (; j < jEnd; j++)
                 {
                     float* f = blockM + (j - jStart) / KeyBlock * L, pt = st + (long)(j - jStart) * L;
-                    row[j] += Vector512.Sum(Vector512.Load(pt) * Vector512.Load(f) + Vector512.Load(pt + 16) * Vector512.Load(f + 16));
+                    row[j] += I.Dot(pt, I.Load(f), I.Load(f + w));
                 }
             }
             else
@@ -304,8 +368,37 @@ internal unsafe struct AttentionTileWork : IParallelBody
         }
     }
 
-    /// <summary>The 32 probabilities of key k of a 16-key group folded into one vector (pairs of lanes summed).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Weighted(float* pt, Vector512<float> f0, Vector512<float> f1, int k) =>
-        Vector512.FusedMultiplyAdd(Vector512.Load(pt + k * L + 16), f1, Vector512.Load(pt + k * L) * f0);
+    /// <summary>Export of a block-masked tile: only the kept keys (compacted, slot slotOf[c]) have probabilities.</summary>
+    private readonly void ExportCompacted(int L, int b, int hkv, int nl, int* laneT, int* laneG, float* st, float* blockM, float* slab, int* slotOf, int kept)
+    {
+        const int KeyBlock = AttentionTile.KeyBlock;
+        if (slab != null)
+        {
+            for (int c = 0; c < kept; c++)
+            {
+                float* f = blockM + c / KeyBlock * L, pt = st + (long)c * L;
+                for (int i = 0; i < nl; i++) slab[(long)laneG[i] * P.Slots + slotOf[c]] += pt[i] * f[i];
+            }
+        }
+        for (int ri = 0; ri < P.RowCount; ri++)
+        {
+            for (int i = 0; i < nl; i++)
+            {
+                if (P.RowIndices[ri] != laneT[i]) continue;
+                int h = hkv * P.Group + laneG[i];
+                float* dst = P.RowProbabilities + (((long)b * P.Heads + h) * P.RowCount + ri) * P.Slots;
+                new Span<float>(dst, P.Slots).Clear();
+                for (int c = 0; c < kept; c++) dst[slotOf[c]] = st[(long)c * L + i] * blockM[c / KeyBlock * L + i];
+            }
+        }
+    }
+}
+
+/// <summary>ISA-independent constants of the fused attention tile.</summary>
+internal static class AttentionTile
+{
+    /// <summary>Keys per block: S^T and P^T of a block (16 KB with 32 lanes) stay in L1 next to the O^T accumulator.</summary>
+    public const int KeyBlock = 128;
+
+    public static int KeyBlocks(int keys) => (keys + KeyBlock - 1) / KeyBlock;
 }

@@ -1,6 +1,6 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // The unfused reference variant: for each query, the whole score row (dot products), the logit transforms of
-// AttentionProblem.Logit, a max-subtracted softmax, then the probability-weighted sum of value rows. One item is
+// AttentionProblem.Logit (keys of a dropped BlockMask block are skipped), a max-subtracted softmax, then the probability-weighted sum of value rows. One item is
 // one (batch, head), so the item owns its rows of KeyTotals. It is the benchmark baseline ("plain C# with
 // TensorPrimitives") and the fallback on CPUs without Vector512.
 using System.Numerics.Tensors;
@@ -25,9 +25,15 @@ internal unsafe struct AttentionUnfusedWork : IParallelBody
         for (int t = 0; t < P.Tq; t++)
         {
             var q = new ReadOnlySpan<float>(P.Q + b * P.Qs.Batch + t * P.Qs.Token + h * P.Qs.Head, d);
+            byte* blocks = P.BlockRow(b, h, t);
             for (int j = 0; j < n; j++)
             {
                 int pos = P.Position(b, hkv, j);
+                if (blocks != null && blocks[pos / P.BlockSize] == 0)
+                {
+                    s[j] = float.NegativeInfinity;
+                    continue;
+                }
                 float raw = P.Scale * TensorPrimitives.Dot(q, new ReadOnlySpan<float>(P.K + b * P.Ks.Batch + pos * P.Ks.Token + hkv * P.Ks.Head, d));
                 s[j] = P.Logit(b, h, t, pos, keyLength, raw);
             }

@@ -1,8 +1,8 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// The two register-blocked products of a fused attention tile, with the queries of the tile in vector lanes
-// (32 queries = two Vector512). Scores are kept transposed, S^T [keys, 32 queries], so every softmax step (row
-// max, rescale, sum) is a vertical vector op with no horizontal reduction, and both products have the 8x32 shape
-// of the GEMM micro-kernel (GemmMicroKernel512: 8 broadcasts + 2 loads per 16 FMAs):
+// The Vector512 instance of the fused attention tile: 32 queries = two Vector512 per tile row. Scores are kept
+// transposed, S^T [keys, 32 queries], so every softmax step (row max, rescale, sum) is a vertical vector op with no
+// horizontal reduction, and both products have the 8x32 shape of the GEMM micro-kernel (GemmMicroKernel512:
+// 8 broadcasts + 2 loads per 16 FMAs):
 //   S^T[j, :]  = sum_d K[j, d] * Qt[d, :]    (8 keys x 32 queries per call, Qt packed [D, 32], pre-scaled)
 //   O^T[d, :]  = alpha * O^T[d, :] + sum_j V[j, d] * P^T[j, :]   (8 head dims x 32 queries per call)
 // K and V rows are read in place through row-pointer tables, so strided views and selected-key lists cost no copy.
@@ -11,14 +11,87 @@ using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
 
-/// <summary>The 8x32 score and value micro-kernels of the fused attention tile.</summary>
-internal static unsafe class AttentionMicroKernels
+/// <summary>Vector512 lanes and 8x32 micro-kernels of the fused attention tile.</summary>
+internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
 {
-    /// <summary>Queries per tile (vector lanes).</summary>
-    public const int Lanes = 32;
+    private const int L = 32;
 
-    /// <summary>Keys or head dims per micro-kernel call.</summary>
-    public const int Rows = 8;
+    public static int Width => 16;
+
+    public static int Rows => 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* p) => Vector512.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> x, float* p) => x.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Create(float x) => Vector512.Create(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FusedMultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x) => SimdMath.Exp(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SoftCap(Vector512<float> x, Vector512<float> cap, Vector512<float> invCap) => AttentionMath.SoftCap(x, cap, invCap);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ZeroWhereNegativeInfinity(Vector512<float> x) =>
+        Vector512.ConditionalSelect(Vector512.Equals(x, Vector512.Create(float.NegativeInfinity)), default, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ReciprocalOrZero(Vector512<float> x) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512<float>.One / x, default);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> DropOutside(Vector512<float> s, int pos, int* lo, int* hi)
+    {
+        var kp = Vector512.Create(pos);
+        var outside = Vector512.GreaterThan(kp, Vector512.Load(hi)) | Vector512.LessThan(kp, Vector512.Load(lo));
+        return Vector512.ConditionalSelect(outside.AsSingle(), Vector512.Create(float.NegativeInfinity), s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> DropLanes(Vector512<float> s, uint lanes, int shift)
+    {
+        var bits = Vector512.ShiftRightLogical(Vector512.Create(lanes), shift) & Vector512.Create(1u, 1u << 1, 1u << 2, 1u << 3,
+            1u << 4, 1u << 5, 1u << 6, 1u << 7, 1u << 8, 1u << 9, 1u << 10, 1u << 11, 1u << 12, 1u << 13, 1u << 14, 1u << 15);
+        return Vector512.ConditionalSelect(Vector512.Equals(bits, Vector512<uint>.Zero).AsSingle(), Vector512.Create(float.NegativeInfinity), s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddKeyTotals(float* row, float* pt, Vector512<float> f0, Vector512<float> f1)
+    {
+        var sum = AttentionMath.Sum16(
+            Weighted(pt, f0, f1, 0), Weighted(pt, f0, f1, 1), Weighted(pt, f0, f1, 2), Weighted(pt, f0, f1, 3),
+            Weighted(pt, f0, f1, 4), Weighted(pt, f0, f1, 5), Weighted(pt, f0, f1, 6), Weighted(pt, f0, f1, 7),
+            Weighted(pt, f0, f1, 8), Weighted(pt, f0, f1, 9), Weighted(pt, f0, f1, 10), Weighted(pt, f0, f1, 11),
+            Weighted(pt, f0, f1, 12), Weighted(pt, f0, f1, 13), Weighted(pt, f0, f1, 14), Weighted(pt, f0, f1, 15));
+        (Vector512.Load(row) + sum).Store(row);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(float* pt, Vector512<float> f0, Vector512<float> f1) => Vector512.Sum(Weighted(pt, f0, f1, 0));
+
+    /// <summary>The 32 probabilities of key k of a 16-key group folded into one vector (pairs of lanes summed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Weighted(float* pt, Vector512<float> f0, Vector512<float> f1, int k) =>
+        Vector512.FusedMultiplyAdd(Vector512.Load(pt + k * L + 16), f1, Vector512.Load(pt + k * L) * f0);
 
     /// <summary>Writes S^T rows 0..7 at <paramref name="st"/> for the 8 keys at <paramref name="k"/>[0..7], over <paramref name="d"/> dims.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -57,7 +130,7 @@ internal static unsafe class AttentionMicroKernels
             b = Vector512.Create(k7[i]);
             c70 = Vector512.FusedMultiplyAdd(b, q0, c70);
             c71 = Vector512.FusedMultiplyAdd(b, q1, c71);
-            qt += Lanes;
+            qt += L;
         }
         c00.Store(st); c01.Store(st + 16);
         c10.Store(st + 32); c11.Store(st + 48);
@@ -109,9 +182,9 @@ internal static unsafe class AttentionMicroKernels
             b = Vector512.Create(vp[7]);
             c70 = Vector512.FusedMultiplyAdd(b, p0, c70);
             c71 = Vector512.FusedMultiplyAdd(b, p1, c71);
-            pt += Lanes;
+            pt += L;
         }
-        float* o = ot + d0 * Lanes;
+        float* o = ot + d0 * L;
         Update(o, c00, c01, alpha0, alpha1);
         Update(o + 32, c10, c11, alpha0, alpha1);
         Update(o + 64, c20, c21, alpha0, alpha1);
@@ -129,10 +202,10 @@ internal static unsafe class AttentionMicroKernels
         for (int j = 0; j < nk; j++)
         {
             var b = Vector512.Create(v[j][d]);
-            c0 = Vector512.FusedMultiplyAdd(b, Vector512.Load(pt + j * Lanes), c0);
-            c1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(pt + j * Lanes + 16), c1);
+            c0 = Vector512.FusedMultiplyAdd(b, Vector512.Load(pt + j * L), c0);
+            c1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(pt + j * L + 16), c1);
         }
-        Update(ot + d * Lanes, c0, c1, alpha0, alpha1);
+        Update(ot + d * L, c0, c1, alpha0, alpha1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,0 +1,197 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// The Vector256 instance of the fused attention tile (AVX2 machines): 16 queries = two Vector256 per tile row and
+// 4x16 micro-kernels (8 accumulators + 2 loads + a broadcast of AVX2's 16 registers; the 8x32 shape of the
+// Vector512 tile would spill), the same S^T / O^T layout as AttentionIsa512.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace HpcCore.Cpu;
+
+/// <summary>Vector256 lanes and 4x16 micro-kernels of the fused attention tile.</summary>
+internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
+{
+    private const int L = 16;
+
+    public static int Width => 8;
+
+    public static int Rows => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* p) => Vector256.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> x, float* p) => x.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Create(float x) => Vector256.Create(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x) => SimdMath.Exp(x);
+
+    /// <summary><c>cap * tanh(x / cap)</c>, as <see cref="AttentionMath.SoftCap(Vector512{float}, Vector512{float}, Vector512{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SoftCap(Vector256<float> x, Vector256<float> cap, Vector256<float> invCap)
+    {
+        var y = x * invCap;
+        var e = SimdMath.Exp(Vector256.Create(-2f) * Vector256.Abs(y));
+        var t = (Vector256<float>.One - e) / (Vector256<float>.One + e);
+        return cap * Vector256.BitwiseOr(t, Vector256.BitwiseAnd(y, Vector256.Create(-0f)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ZeroWhereNegativeInfinity(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.Equals(x, Vector256.Create(float.NegativeInfinity)), default, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ReciprocalOrZero(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256<float>.One / x, default);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> DropOutside(Vector256<float> s, int pos, int* lo, int* hi)
+    {
+        var kp = Vector256.Create(pos);
+        var outside = Vector256.GreaterThan(kp, Vector256.Load(hi)) | Vector256.LessThan(kp, Vector256.Load(lo));
+        return Vector256.ConditionalSelect(outside.AsSingle(), Vector256.Create(float.NegativeInfinity), s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> DropLanes(Vector256<float> s, uint lanes, int shift)
+    {
+        var bits = Vector256.ShiftRightLogical(Vector256.Create(lanes), shift)
+            & Vector256.Create(1u, 1u << 1, 1u << 2, 1u << 3, 1u << 4, 1u << 5, 1u << 6, 1u << 7);
+        return Vector256.ConditionalSelect(Vector256.Equals(bits, Vector256<uint>.Zero).AsSingle(), Vector256.Create(float.NegativeInfinity), s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddKeyTotals(float* row, float* pt, Vector256<float> f0, Vector256<float> f1)
+    {
+        var sum = Sum8(Weighted(pt, f0, f1, 0), Weighted(pt, f0, f1, 1), Weighted(pt, f0, f1, 2), Weighted(pt, f0, f1, 3),
+            Weighted(pt, f0, f1, 4), Weighted(pt, f0, f1, 5), Weighted(pt, f0, f1, 6), Weighted(pt, f0, f1, 7));
+        (Vector256.Load(row) + sum).Store(row);
+    }
+
+    /// <summary>Lane k = the sum of the lanes of x_k (8 horizontal sums at once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Sum8(
+        Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3,
+        Vector256<float> x4, Vector256<float> x5, Vector256<float> x6, Vector256<float> x7)
+    {
+        if (!Avx.IsSupported)
+        {
+            return Vector256.Create(Vector256.Sum(x0), Vector256.Sum(x1), Vector256.Sum(x2), Vector256.Sum(x3),
+                Vector256.Sum(x4), Vector256.Sum(x5), Vector256.Sum(x6), Vector256.Sum(x7));
+        }
+        // hadd(hadd(x0, x1), hadd(x2, x3)) holds the 128-bit-half sums of x0..x3 in each half; adding the halves
+        // of that and of the x4..x7 counterpart gives lane k = the sum of x_k.
+        var a = Avx.HorizontalAdd(Avx.HorizontalAdd(x0, x1), Avx.HorizontalAdd(x2, x3));
+        var b = Avx.HorizontalAdd(Avx.HorizontalAdd(x4, x5), Avx.HorizontalAdd(x6, x7));
+        return Avx.Permute2x128(a, b, 0x20) + Avx.Permute2x128(a, b, 0x31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(float* pt, Vector256<float> f0, Vector256<float> f1) => Vector256.Sum(Weighted(pt, f0, f1, 0));
+
+    /// <summary>The 16 probabilities of key k of an 8-key group folded into one vector (pairs of lanes summed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Weighted(float* pt, Vector256<float> f0, Vector256<float> f1, int k) =>
+        Vector256.FusedMultiplyAdd(Vector256.Load(pt + k * L + 8), f1, Vector256.Load(pt + k * L) * f0);
+
+    /// <summary>Writes S^T rows 0..3 at <paramref name="st"/> for the 4 keys at <paramref name="k"/>[0..3], over <paramref name="d"/> dims.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scores(float** k, float* qt, int d, float* st)
+    {
+        float* k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3];
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int i = 0; i < d; i++)
+        {
+            var q0 = Vector256.Load(qt);
+            var q1 = Vector256.Load(qt + 8);
+            var b = Vector256.Create(k0[i]);
+            c00 = Vector256.FusedMultiplyAdd(b, q0, c00);
+            c01 = Vector256.FusedMultiplyAdd(b, q1, c01);
+            b = Vector256.Create(k1[i]);
+            c10 = Vector256.FusedMultiplyAdd(b, q0, c10);
+            c11 = Vector256.FusedMultiplyAdd(b, q1, c11);
+            b = Vector256.Create(k2[i]);
+            c20 = Vector256.FusedMultiplyAdd(b, q0, c20);
+            c21 = Vector256.FusedMultiplyAdd(b, q1, c21);
+            b = Vector256.Create(k3[i]);
+            c30 = Vector256.FusedMultiplyAdd(b, q0, c30);
+            c31 = Vector256.FusedMultiplyAdd(b, q1, c31);
+            qt += L;
+        }
+        c00.Store(st); c01.Store(st + 8);
+        c10.Store(st + 16); c11.Store(st + 24);
+        c20.Store(st + 32); c21.Store(st + 40);
+        c30.Store(st + 48); c31.Store(st + 56);
+    }
+
+    /// <summary>O^T rows d0..d0+3 = alpha * O^T + sum over <paramref name="nk"/> keys of V[j, d0..d0+3] * P^T[j, :].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Values(float** v, int nk, int d0, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int j = 0; j < nk; j++)
+        {
+            float* vp = v[j] + d0;
+            var p0 = Vector256.Load(pt);
+            var p1 = Vector256.Load(pt + 8);
+            var b = Vector256.Create(vp[0]);
+            c00 = Vector256.FusedMultiplyAdd(b, p0, c00);
+            c01 = Vector256.FusedMultiplyAdd(b, p1, c01);
+            b = Vector256.Create(vp[1]);
+            c10 = Vector256.FusedMultiplyAdd(b, p0, c10);
+            c11 = Vector256.FusedMultiplyAdd(b, p1, c11);
+            b = Vector256.Create(vp[2]);
+            c20 = Vector256.FusedMultiplyAdd(b, p0, c20);
+            c21 = Vector256.FusedMultiplyAdd(b, p1, c21);
+            b = Vector256.Create(vp[3]);
+            c30 = Vector256.FusedMultiplyAdd(b, p0, c30);
+            c31 = Vector256.FusedMultiplyAdd(b, p1, c31);
+            pt += L;
+        }
+        float* o = ot + d0 * L;
+        Update(o, c00, c01, alpha0, alpha1);
+        Update(o + 16, c10, c11, alpha0, alpha1);
+        Update(o + 32, c20, c21, alpha0, alpha1);
+        Update(o + 48, c30, c31, alpha0, alpha1);
+    }
+
+    /// <summary>One O^T row (head dim <paramref name="d"/>), for head dims past the last multiple of 4.</summary>
+    public static void ValuesRow(float** v, int nk, int d, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1)
+    {
+        Vector256<float> c0 = default, c1 = default;
+        for (int j = 0; j < nk; j++)
+        {
+            var b = Vector256.Create(v[j][d]);
+            c0 = Vector256.FusedMultiplyAdd(b, Vector256.Load(pt + j * L), c0);
+            c1 = Vector256.FusedMultiplyAdd(b, Vector256.Load(pt + j * L + 8), c1);
+        }
+        Update(ot + d * L, c0, c1, alpha0, alpha1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update(float* o, Vector256<float> c0, Vector256<float> c1, Vector256<float> a0, Vector256<float> a1)
+    {
+        Vector256.FusedMultiplyAdd(Vector256.Load(o), a0, c0).Store(o);
+        Vector256.FusedMultiplyAdd(Vector256.Load(o + 8), a1, c1).Store(o + 8);
+    }
+}
