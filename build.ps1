@@ -10,7 +10,7 @@ Set-Location $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:DOTNET_NOLOGO = '1'
 $Config = 'Release'
 # The methods `./build.ps1 demo` compares (see docs/VIT.md).
-$DemoMethods = 'baseline'
+$DemoMethods = 'baseline,tome:r=8,tome:r=16,tome:r=32,tome:r=48,evit:keep=0.7,evit:keep=0.5,vtc:keep=0.5,ztp:keep=0.5'
 
 function Invoke-Checked([string]$exe, [string[]]$argv) {
     & $exe @argv
@@ -60,7 +60,7 @@ switch ($Verb) {
         New-Item -ItemType Directory -Force -Path 'artifacts/demo' | Out-Null
         Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'src/HpcCore.Cli', '--', 'vit', 'eval',
             '--model', 'assets/vit/vit-fmnist.safetensors', '--data', 'assets/data/fashion-mnist',
-            '--methods', $DemoMethods, '--plot', 'artifacts/demo/pareto.png') + $Rest)
+            '--methods', $DemoMethods, '--plot', 'artifacts/demo/pareto.png', '--visualize', 'artifacts/demo/merges.png') + $Rest)
     }
     'native' { Write-Error 'native: the NativeAOT C ABI is not built yet (tracked by issue #7).'; exit 2 }
     'gpu-publish' {

@@ -67,12 +67,13 @@ bench() {
 }
 
 # The methods `./build.sh demo` compares (see docs/VIT.md for the syntax).
-DEMO_METHODS="baseline"
+DEMO_METHODS="baseline,tome:r=8,tome:r=16,tome:r=32,tome:r=48,evit:keep=0.7,evit:keep=0.5,vtc:keep=0.5,ztp:keep=0.5"
 
 demo() {
   mkdir -p artifacts/demo
   dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- vit eval --model assets/vit/vit-fmnist.safetensors \
-    --data assets/data/fashion-mnist --methods "$DEMO_METHODS" --plot artifacts/demo/pareto.png "$@"
+    --data assets/data/fashion-mnist --methods "$DEMO_METHODS" --plot artifacts/demo/pareto.png \
+    --visualize artifacts/demo/merges.png "$@"
 }
 
 native() {

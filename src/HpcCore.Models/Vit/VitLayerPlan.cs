@@ -25,5 +25,4 @@ internal sealed class VitLayerPlan
     public required Tensor Normed2 { get; init; }    // [B*T', D]
     public required Tensor Hidden { get; init; }     // [B*T', hidden]
     public required Tensor? KeyBiasSource { get; init; } // sizes [B, T] whose log feeds this block's KeyBias
-    public Tensor? KeysDense { get; init; }          // [B, T, H, Dh] copy of K when key means are computed on the host
 }

@@ -22,8 +22,6 @@ public sealed class VitSession : IDisposable
     private readonly float[] _patchScratch, _sizeScratch;
     private readonly int[] _mapScratch, _sourceScratch;
     private readonly int _batch;
-    private readonly Tensor? _keysDense;
-    private readonly float[]? _keyScratch;
 
     /// <summary>Preallocates a session for <paramref name="batch"/> images.</summary>
     /// <param name="weights">The model (borrowed: it must outlive the session).</param>
@@ -64,15 +62,6 @@ public sealed class VitSession : IDisposable
             var att = Flat(bt * d, backend);
             var hidden = Flat(bt * c.MlpHidden, backend);
             var keyMeans = Flat(bt * dh, backend);
-            bool wantsMeans = false;
-            for (int l = 0; l < c.Depth; l++)
-                wantsMeans |= reducer?.Exports(l).HasFlag(VitScoreExports.KeyMeans) == true;
-            KeyMeansByHost = wantsMeans && !KernelExportsKeyMeans(backend);
-            if (KeyMeansByHost)
-            {
-                _keysDense = Flat(bt * d, backend);
-                _keyScratch = new float[bt * d + bt * dh];
-            }
             bool allRows = false;
             for (int l = 0; l < c.Depth; l++)
                 allRows |= reducer?.Exports(l).HasFlag(VitScoreExports.AllRows) == true;
@@ -108,7 +97,6 @@ public sealed class VitSession : IDisposable
                 var sizesIn = sizes ? View(sizeBuf![sizeCur], batch, tl) : null;
                 Tensor? bias = sizes && reducedBefore ? View(keyBias!, batch, tl) : null;
                 var km = reduces && ex.HasFlag(VitScoreExports.KeyMeans) ? View(keyMeans, batch, tl, dh) : null;
-                var kDense = km is not null && KeyMeansByHost ? View(_keysDense!, batch, tl, h, dh) : null;
                 bool all = ex.HasFlag(VitScoreExports.AllRows);
                 var cr = reduces && (all || ex.HasFlag(VitScoreExports.ClassRow)) ? View(classRow, batch, h, all ? tl : 1, tl) : null;
                 var rows = cr is null ? null : all ? Own(rowIota!.Narrow(0, 0, tl)) : _rowIndex;
@@ -134,8 +122,7 @@ public sealed class VitSession : IDisposable
                     V = Own(q3.Narrow(2, 2 * h, h)),
                     Attended = View(att, batch, tl, h, dh),
                     AttendedRows = View(att, batch * tl, d),
-                    KeysDense = kDense,
-                    Attention = new AttentionOptions(KeyBias: bias, KeyMeans: KeyMeansByHost ? null : km, RowIndices: rows,
+                    Attention = new AttentionOptions(KeyBias: bias, KeyMeans: km, RowIndices: rows,
                         RowProbabilities: cr, KeyTotals: kt),
                     Step = step,
                     Y = y,
@@ -239,7 +226,6 @@ public sealed class VitSession : IDisposable
         Norms.LayerNorm(p.XRows, w.Norm1Weight, w.Norm1Bias, p.Normed, eps);
         Gemm.Multiply(p.Normed, w.QkvWeight, p.Qkv, new GemmOptions(TransposeB: true, Bias: w.QkvBias));
         Attention.Forward(p.Q, p.K, p.V, p.Attended, p.Attention);
-        if (p.KeysDense is { } dense) HostKeyMeans(p.K, dense, p.Step!.Value.KeyMeans!);
         Gemm.Multiply(p.AttendedRows, w.ProjWeight, p.XRows, new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.ProjBias));
         if (p.Step is { } step)
         {
@@ -250,47 +236,6 @@ public sealed class VitSession : IDisposable
         Gemm.Multiply(p.Normed2, w.Fc1Weight, p.Hidden, new GemmOptions(TransposeB: true, Bias: w.Fc1Bias));
         Activations.Gelu(p.Hidden, p.Hidden);
         Gemm.Multiply(p.Hidden, w.Fc2Weight, p.YRows, new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.Fc2Bias));
-    }
-
-    /// <summary>
-    /// True when the backend's attention kernel cannot export KeyMeans, so the session averages the keys over heads
-    /// itself after the attention call (one strided copy and a host pass over [B, T, D]).
-    /// </summary>
-    public bool KeyMeansByHost { get; }
-
-    private static bool KernelExportsKeyMeans(IBackend backend)
-    {
-        using var x = Tensor.Zeros(new Shape(1, 1, 1, 1), DType.F32, backend);
-        using var y = Tensor.Empty(new Shape(1, 1, 1, 1), DType.F32, backend);
-        using var means = Tensor.Empty(new Shape(1, 1, 1), DType.F32, backend);
-        try
-        {
-            Attention.Forward(x, x, x, y, new AttentionOptions(KeyMeans: means));
-            return true;
-        }
-        catch (NotSupportedException)
-        {
-            return false;
-        }
-    }
-
-    // ToMe's metric k.mean(heads) when the kernel cannot export it: keys [B, T, H, Dh] (a strided view of the QKV
-    // projection, copied dense first) -> [B, T, Dh].
-    private void HostKeyMeans(Tensor keys, Tensor keysDense, Tensor destination)
-    {
-        keys.CopyTo(keysDense);
-        int heads = Config.Heads, dh = Config.HeadDim, n = (int)keysDense.ElementCount, rows = n / (heads * dh);
-        var k = _keyScratch.AsSpan(0, n);
-        var m = _keyScratch.AsSpan(n, rows * dh);
-        keysDense.CopyTo<float>(k);
-        for (int r = 0; r < rows; r++)
-            for (int e = 0; e < dh; e++)
-            {
-                float sum = 0;
-                for (int hh = 0; hh < heads; hh++) sum += k[(r * heads + hh) * dh + e];
-                m[r * dh + e] = sum / heads;
-            }
-        destination.CopyFrom<float>(m);
     }
 
     // log(size) for proportional attention (ToMe eq. 1: softmax(QK^T / sqrt(d) + log s)).
