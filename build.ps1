@@ -9,6 +9,8 @@ $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:DOTNET_NOLOGO = '1'
 $Config = 'Release'
+# The methods `./build.ps1 demo` compares (see docs/VIT.md).
+$DemoMethods = 'baseline,tome:r=8,tome:r=16,tome:r=32,tome:r=48,evit:keep=0.7,evit:keep=0.5,vtc:keep=0.5,ztp:keep=0.5'
 
 function Invoke-Checked([string]$exe, [string[]]$argv) {
     & $exe @argv
@@ -106,7 +108,13 @@ switch ($Verb) {
     'build' { Invoke-Build }
     'test' { Invoke-Tests }
     'bench' { Invoke-Build; Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'benchmarks/HpcCore.Benchmarks', '--') + $Rest) }
-    'demo' { Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'src/HpcCore.Cli', '--', 'demo') + $Rest) }
+    'demo' {
+        # Same as build.sh demo: the committed Fashion-MNIST ViT on the committed test subset, every method.
+        New-Item -ItemType Directory -Force -Path 'artifacts/demo' | Out-Null
+        Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'src/HpcCore.Cli', '--', 'vit', 'eval',
+            '--model', 'assets/vit/vit-fmnist.safetensors', '--data', 'assets/data/fashion-mnist',
+            '--methods', $DemoMethods, '--plot', 'artifacts/demo/pareto.png', '--visualize', 'artifacts/demo/merges.png') + $Rest)
+    }
     'native' { Invoke-Native }
     'pack' { Invoke-Pack }
     'gpu-publish' {

@@ -5,10 +5,11 @@
 #                         DOTNET_EnableAVX512=0), print "N passed, N failed[, N skipped]"
 #   bench [args...]       benchmarks: `bench quick [gemm|...]` prints JSON lines against ONNX Runtime;
 #                         `bench --ci` runs every BenchmarkDotNet suite once; other args go to BenchmarkDotNet
-#   demo                  run the end-to-end demo on the best device found
 #   native                NativeAOT-publish the C ABI (native/) into artifacts/native, then build and run its C
 #                         test and sample with CMake/CTest and the Python ctypes example (each when its tools exist)
 #   pack                  NuGet packages of HpcCore, HpcCore.Models and HpcCore.Gpu into artifacts/packages
+#   demo [args...]       evaluate the committed Fashion-MNIST ViT (assets/vit) on the committed 1,000 test images
+#                         with every token-reduction method: table, artifacts/demo/pareto.png and merges.png
 #   gpu-publish           self-contained single-file linux-x64 apps for a GPU machine: `hpccore` into .gpu/cli and
 #                         the GPU attention benchmark into .gpu/bench (~38 MiB each: carry one per run)
 # Only the .NET SDK is needed; everything else is restored from NuGet.
@@ -82,8 +83,14 @@ bench() {
   dotnet run -c "$CONFIG" --project benchmarks/HpcCore.Benchmarks -- "$@"
 }
 
+# The methods `./build.sh demo` compares (see docs/VIT.md for the syntax).
+DEMO_METHODS="baseline,tome:r=8,tome:r=16,tome:r=32,tome:r=48,evit:keep=0.7,evit:keep=0.5,vtc:keep=0.5,ztp:keep=0.5"
+
 demo() {
-  dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- demo "$@"
+  mkdir -p artifacts/demo
+  dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- vit eval --model assets/vit/vit-fmnist.safetensors \
+    --data assets/data/fashion-mnist --methods "$DEMO_METHODS" --plot artifacts/demo/pareto.png \
+    --visualize artifacts/demo/merges.png "$@"
 }
 
 native_rid() {

@@ -17,6 +17,8 @@ public static class QuickBenchmarks
         ["selection"] = SelectionQuick.Run,
         ["reduction"] = QuickReduction.Run,
         ["decode-lm"] = QuickDecodeLm.Run,
+        ["vit"] = QuickVit.Run,
+        ["vit-b"] = QuickVitBase.Run,
     };
 
     /// <summary>

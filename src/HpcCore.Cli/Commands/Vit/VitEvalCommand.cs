@@ -1,0 +1,102 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Cli.Commands.Vit;
+
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using HpcCore.Cpu;
+using HpcCore.Models.Images;
+using HpcCore.Models.Vit;
+using Spectre.Console;
+
+/// <summary>
+/// `hpccore vit eval`: runs a ViT over a labelled IDX image set once per token-reduction method and prints top-1
+/// accuracy, images/s at batch 1 and at a large batch, GFLOPs per image and the tokens left per layer.
+/// </summary>
+internal static class VitEvalCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "ViT safetensors file (timm tensor names).", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Folder with t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz].", Required = true };
+        var methods = new Option<string>("--methods") { Description = "Comma-separated methods, e.g. baseline,tome:r=8,evit:keep=0.7.", DefaultValueFactory = _ => "baseline" };
+        var limit = new Option<int>("--limit") { Description = "Score at most this many images.", DefaultValueFactory = _ => int.MaxValue };
+        var batch = new Option<int>("--batch") { Description = "Large batch size for accuracy and throughput.", DefaultValueFactory = _ => 64 };
+        var threads = new Option<int>("--threads") { Description = "CPU worker threads (0: all cores).", DefaultValueFactory = _ => 0 };
+        var plot = new Option<FileInfo?>("--plot") { Description = "Write an accuracy-vs-throughput PNG here." };
+        var visualize = new Option<FileInfo?>("--visualize") { Description = "Write merge maps of sample images (PNG) here." };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
+        var command = new Command("eval", "Accuracy and speed of a ViT with token-reduction methods on an image set.")
+        {
+            model, data, methods, limit, batch, threads, plot, visualize, json,
+        };
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(methods)!, r.GetValue(limit),
+            Math.Max(1, r.GetValue(batch)), r.GetValue(threads), r.GetValue(plot), r.GetValue(visualize), r.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(FileInfo modelFile, DirectoryInfo dataDir, string methodList, int limit, int batch, int threads,
+        FileInfo? plot, FileInfo? visualize, bool json)
+    {
+        var specs = VitMethodSpec.ParseList(methodList);
+        using var cpu = new CpuBackend(threads);
+        using var weights = VitWeightsLoader.Load(modelFile.FullName, cpu);
+        var images = ImageSet.LoadIdx(dataDir.FullName);
+        var evaluator = new VitEvaluator(weights, images, Math.Max(1, limit), batch);
+        var c = weights.Config;
+        if (!json)
+            AnsiConsole.MarkupLine($"model: [bold]{Markup.Escape(modelFile.Name)}[/] ({c.ImageSize}px, patch {c.PatchSize}, " +
+                $"{c.Tokens} tokens, D {c.Dim}, {c.Depth} blocks, {c.Heads} heads); {evaluator.Count} images; device: " +
+                $"{Markup.Escape(cpu.Device.ToString())}, {cpu.Pool.Threads} threads");
+        var results = new List<VitEvalResult>();
+        if (json)
+        {
+            foreach (var spec in specs) results.Add(evaluator.Run(spec, _ => { }));
+        }
+        else
+        {
+            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    foreach (var spec in specs)
+                    {
+                        var task = ctx.AddTask(Markup.Escape(spec.Text), maxValue: evaluator.Count);
+                        results.Add(evaluator.Run(spec, done => task.Value = done));
+                        task.Value = evaluator.Count;
+                    }
+                });
+        }
+        if (json)
+            Console.WriteLine(JsonSerializer.Serialize(results, Indented));
+        else
+            AnsiConsole.Write(Table(results));
+        if (plot is not null)
+        {
+            VitPlots.AccuracyVsThroughput(results, plot.FullName);
+            if (!json) AnsiConsole.MarkupLine($"plot: {Markup.Escape(plot.FullName)}");
+        }
+        if (visualize is not null)
+        {
+            VitMergeMaps.Draw(weights, images, specs, visualize.FullName);
+            if (!json) AnsiConsole.MarkupLine($"merge maps: {Markup.Escape(visualize.FullName)}");
+        }
+        return 0;
+    }
+
+    private static Table Table(List<VitEvalResult> results)
+    {
+        var baseline = results.FirstOrDefault(r => r.Method == "baseline") ?? results[0];
+        var table = new Table().AddColumns("method", "top-1 %", "Δ pts", "img/s b=1", $"img/s b={baseline.LargeBatch}",
+            "speed-up", "GFLOPs/img", "tokens per layer (after reduction)");
+        foreach (var r in results)
+            table.AddRow(Markup.Escape(r.Method), F(100 * r.Top1, "F2"), F(100 * (r.Top1 - baseline.Top1), "+0.00;-0.00;0.00"),
+                F(r.ImagesPerSecondBatch1, "F1"), F(r.ImagesPerSecondBatchN, "F1"),
+                F(r.ImagesPerSecondBatchN / baseline.ImagesPerSecondBatchN, "F2") + "x", F(r.GflopsPerImage, "F3"),
+                string.Join(" ", r.TokensPerLayer));
+        return table;
+    }
+
+    private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,15 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Cli.Commands.Vit;
+
+/// <summary>One method's row of `hpccore vit eval`.</summary>
+/// <param name="Method">The method spec as written.</param>
+/// <param name="Images">Images scored.</param>
+/// <param name="Top1">Top-1 accuracy in [0, 1].</param>
+/// <param name="ImagesPerSecondBatch1">Throughput at batch 1.</param>
+/// <param name="ImagesPerSecondBatchN">Throughput at the large batch.</param>
+/// <param name="LargeBatch">The large batch size.</param>
+/// <param name="GflopsPerImage">Model GFLOPs per image under the method's token schedule.</param>
+/// <param name="TokensPerLayer">Tokens in each block's MLP (after that block's reduction).</param>
+internal sealed record VitEvalResult(
+    string Method, int Images, double Top1, double ImagesPerSecondBatch1, double ImagesPerSecondBatchN, int LargeBatch,
+    double GflopsPerImage, int[] TokensPerLayer);

@@ -1,0 +1,29 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Models.Vit.Reducers;
+
+using HpcCore.Ops;
+using HpcCore.Tensors;
+
+// Shared tail of the pruning reducers: [CLS] plus kept patch indices (I32 [B, k], patch j = token j + 1) gathered into
+// the step's output, and the token map written for source tracking.
+internal static class KeptRows
+{
+    public static void Gather(in VitReductionStep step, Tensor patchIndices, int batch, int tokens, int k, bool tokenPositions = false)
+    {
+        var idx = patchIndices.ToArray<int>();
+        int width = tokenPositions ? k : k + 1;
+        var rows = new int[batch * width];
+        var map = new int[batch * tokens];
+        Array.Fill(map, -1);
+        for (int b = 0; b < batch; b++)
+        {
+            int o = 0;
+            if (!tokenPositions) rows[b * width + o++] = 0;
+            for (int i = 0; i < k; i++) rows[b * width + o++] = idx[b * k + i] + (tokenPositions ? 0 : 1);
+            for (int i = 0; i < width; i++) map[b * tokens + rows[b * width + i]] = i;
+        }
+        using var positions = Tensor.From<int>(rows, new Shape(batch, width), step.Input.Backend);
+        HpcCore.Ops.Gather.Rows(step.Input, positions, step.Output);
+        step.TokenMap?.CopyFrom<int>(map);
+    }
+}

@@ -1,0 +1,91 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// Token-reduction methods inside VitSession: token schedules, per-image independence within a batch (every method's
+// logits for an image do not depend on the other images of the batch), ToMe's source tracking, and r = 0 = baseline.
+namespace HpcCore.Tests.Models.Vit;
+
+using HpcCore.Cpu;
+using HpcCore.Models.Vit;
+using HpcCore.Testing;
+using Xunit;
+
+public sealed class VitReducerTests
+{
+    private static readonly VitConfig Config = new(28, 2, 1, 16, 4, 4, 32, 10, 1e-6f, [0.5f], [0.25f]);
+
+    [Theory]
+    [InlineData("tome:r=16", new[] { 181, 165, 149, 133 })]
+    [InlineData("evit:keep=0.7", new[] { 197, 140, 100, 72 })]
+    [InlineData("evit:keep=0.5;layers=0", new[] { 100, 100, 100, 100 })]
+    [InlineData("vtc:keep=0.5;layer=2", new[] { 197, 197, 99, 99 })]
+    [InlineData("ztp:keep=0.5;layer=1", new[] { 197, 99, 99, 99 })]
+    public void Schedule_MatchesTheMethodsFormula(string method, int[] expected)
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        using var w = VitWeightsLoader.Random(Config, cpu);
+        var reducer = VitReducers.Create(VitMethodSpec.Parse(method), Config);
+        try
+        {
+            using var session = new VitSession(w, 1, reducer);
+            Assert.Equal(expected, session.TokensAfterReduction);
+        }
+        finally
+        {
+            (reducer as IDisposable)?.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("tome:r=16")]
+    [InlineData("tome:r=48")]
+    [InlineData("evit:keep=0.6")]
+    [InlineData("vtc:keep=0.3;layer=1")]
+    [InlineData("ztp:keep=0.5;layer=1")]
+    public void Batch_EachImageIndependent(string method)
+    {
+        using var cpu = new CpuBackend(threads: 2);
+        using var w = VitWeightsLoader.Random(Config, cpu, seed: 4);
+        var spec = VitMethodSpec.Parse(method);
+        var pixels = TestData.Uniform(3 * 784, seed: 9);
+        var batched = Run(w, spec, 3, pixels);
+        for (int i = 0; i < 3; i++)
+        {
+            var alone = Run(w, spec, 1, pixels[(i * 784)..((i + 1) * 784)]);
+            TensorAssert.Close(alone, batched.AsSpan(i * 10, 10), VitTolerances.ForwardF32(16, 32), $"{method} image {i}");
+        }
+    }
+
+    [Fact]
+    public void ToMe_RZero_IsBaseline_AndSourcesCoverEveryToken()
+    {
+        using var cpu = new CpuBackend(threads: 2);
+        using var w = VitWeightsLoader.Random(Config, cpu, seed: 5);
+        var pixels = TestData.Uniform(2 * 784, seed: 3);
+        TensorAssert.Close(Run(w, null, 2, pixels), Run(w, VitMethodSpec.Parse("tome:r=0"), 2, pixels), Tolerance.F32Elementwise, "r=0");
+
+        using var reducer = (IDisposable)VitReducers.Create(VitMethodSpec.Parse("tome:r=24"), Config)!;
+        using var session = new VitSession(w, 2, (IVitTokenReducer)reducer, trackSources: true);
+        session.Forward(pixels);
+        int final = session.TokensAfterReduction[^1];
+        for (int b = 0; b < 2; b++)
+        {
+            var groups = session.Sources!.AsSpan(b * 196, 196).ToArray();
+            Assert.All(groups, t => Assert.InRange(t, 1, final - 1));
+            // Every output token but [CLS] holds at least one patch: merging never loses a token.
+            Assert.Equal(final - 1, groups.Distinct().Count());
+        }
+    }
+
+    private static float[] Run(VitWeights w, VitMethodSpec? spec, int batch, float[] pixels)
+    {
+        var reducer = spec is null ? null : VitReducers.Create(spec, w.Config);
+        try
+        {
+            using var session = new VitSession(w, batch, reducer);
+            return session.Forward(pixels).ToArray<float>();
+        }
+        finally
+        {
+            (reducer as IDisposable)?.Dispose();
+        }
+    }
+}
