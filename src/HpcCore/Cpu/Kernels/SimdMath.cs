@@ -24,6 +24,19 @@ internal static class SimdMath
         var under = Vector512.LessThan(x, Vector512.Create(Underflow));
         x = Vector512.Min(Vector512.Max(x, Vector512.Create(Underflow)), Vector512.Create(Overflow));
         var n = Vector512.Round(x * Vector512.Create(Log2E));
+        var p = ExpReduced(x, n);
+        // 2^n in the exponent field: n is in [-126, 127] after the clamp, so the biased exponent is normal.
+        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+        return Vector512.AndNot(p * scale, under.AsSingle());
+    }
+
+    /// <summary>
+    /// e^x / 2^n for n = round(x / ln 2): Cody-Waite reduction r = x - n ln 2 (ln 2 split in two) and the degree-6
+    /// Taylor polynomial of e^r, |r| &lt;= ln(2) / 2. Callers scale by 2^n their own way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> ExpReduced(Vector512<float> x, Vector512<float> n)
+    {
         var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), x);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
         var p = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 720), r, Vector512.Create(1f / 120));
@@ -32,9 +45,7 @@ internal static class SimdMath
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
         p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        // 2^n in the exponent field: n is in [-126, 127] after the clamp, so the biased exponent is normal.
-        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
-        return Vector512.AndNot(p * scale, under.AsSingle());
+        return p;
     }
 
     /// <summary>e^x per lane (AVX2 machines).</summary>

@@ -33,15 +33,7 @@ internal static class AttentionMath
     {
         x = Avx512F.Max(Vector512.Create(-110f), x);
         var n = Avx512F.RoundScale(x * Vector512.Create(1.44269504088896341f), 0);
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
-        var p = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 720), r, Vector512.Create(1f / 120));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        return Avx512F.Scale(p, n);
+        return Avx512F.Scale(SimdMath.ExpReduced(x, n), n);
     }
 
     /// <summary>Scalar <c>cap * tanh(x / cap)</c>, for the row kernels.</summary>
