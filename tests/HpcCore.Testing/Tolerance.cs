@@ -40,4 +40,13 @@ public readonly record struct Tolerance(string Name, double Atol, double Rtol, d
     /// <summary>This preset with the absolute term scaled by the magnitude of a dot product of length k.</summary>
     public Tolerance ForDot(int k, double magnitude = 1) =>
         this with { Atol = Atol * Math.Sqrt(Math.Max(1, k)) * Math.Max(1, magnitude) };
+
+    /// <summary>This preset widened term by term to at least <paramref name="floor"/> (e.g. a GPU backend's GpuF32).</summary>
+    public Tolerance NoTighterThan(Tolerance floor) => this with
+    {
+        Name = Name + "+" + floor.Name,
+        Atol = Math.Max(Atol, floor.Atol),
+        Rtol = Math.Max(Rtol, floor.Rtol),
+        MaxNmse = Math.Max(MaxNmse, floor.MaxNmse),
+    };
 }

@@ -17,11 +17,5 @@ public sealed class IlgpuCpuSelectionTests(IlgpuCpuFixture fixture) : SelectionC
     protected override bool IsEmulator => true;
 
     /// <summary>GPU kernels sum in a different order (and scatter with atomics): never tighter than GpuF32.</summary>
-    protected override Tolerance Adjust(Tolerance tolerance) => tolerance with
-    {
-        Name = tolerance.Name + "+GpuF32",
-        Atol = Math.Max(tolerance.Atol, Tolerance.GpuF32.Atol),
-        Rtol = Math.Max(tolerance.Rtol, Tolerance.GpuF32.Rtol),
-        MaxNmse = Math.Max(tolerance.MaxNmse, Tolerance.GpuF32.MaxNmse),
-    };
+    protected override Tolerance Adjust(Tolerance tolerance) => tolerance.NoTighterThan(Tolerance.GpuF32);
 }

@@ -5,24 +5,12 @@
 // KeyMeans export.
 namespace HpcCore.Tests.Ops;
 
-using HpcCore.Cpu;
-using HpcCore.Kernels;
 using HpcCore.Tensors;
 using HpcCore.Testing;
 using Xunit;
 
-public sealed class AttentionBlockMaskTests : IDisposable
+public sealed class AttentionBlockMaskTests : CpuAttentionTestBase
 {
-    private readonly CpuBackend _cpu = new(threads: 2);
-
-    public void Dispose() => _cpu.Dispose();
-
-    private void Check(AttentionCase c)
-    {
-        c.Check(_cpu, AttentionVariant.Fused);
-        c.Check(_cpu, AttentionVariant.Unfused);
-    }
-
     [Theory]
     [InlineData(7, 31, 1, 8)]
     [InlineData(33, 127, 7, 32)]

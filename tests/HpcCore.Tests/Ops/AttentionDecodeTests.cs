@@ -4,24 +4,12 @@
 // heads, every mask and logit option, and key splits whose keys are all masked.
 namespace HpcCore.Tests.Ops;
 
-using HpcCore.Cpu;
-using HpcCore.Kernels;
 using HpcCore.Tensors;
 using HpcCore.Testing;
 using Xunit;
 
-public sealed class AttentionDecodeTests : IDisposable
+public sealed class AttentionDecodeTests : CpuAttentionTestBase
 {
-    private readonly CpuBackend _cpu = new(threads: 2);
-
-    public void Dispose() => _cpu.Dispose();
-
-    private void Check(AttentionCase c)
-    {
-        c.Check(_cpu, AttentionVariant.Fused);
-        c.Check(_cpu, AttentionVariant.Unfused);
-    }
-
     [Theory]
     [InlineData(1, 1)]
     [InlineData(1, 7)]

@@ -3,25 +3,13 @@
 // on the tile kernel, the decode kernel and the unfused variant, against the double reference on the rounded inputs.
 namespace HpcCore.Tests.Ops;
 
-using HpcCore.Cpu;
-using HpcCore.Kernels;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 using HpcCore.Testing;
 using Xunit;
 
-public sealed class AttentionHalfTests : IDisposable
+public sealed class AttentionHalfTests : CpuAttentionTestBase
 {
-    private readonly CpuBackend _cpu = new(threads: 2);
-
-    public void Dispose() => _cpu.Dispose();
-
-    private void Check(AttentionCase c)
-    {
-        c.Check(_cpu, AttentionVariant.Fused);
-        c.Check(_cpu, AttentionVariant.Unfused);
-    }
-
     public static TheoryData<DType> Dtypes => [DType.F16, DType.BF16];
 
     [Theory]
@@ -52,12 +40,12 @@ public sealed class AttentionHalfTests : IDisposable
     public void PackedViews_AndStridedDestination_MatchContiguous(DType dtype)
     {
         const int b = 2, t = 45, h = 3, d = 32;
-        using var packed32 = Tensor.From<float>(TestData.Uniform(b * t * 3 * h * d, 9), new Shape(b, t, 3 * h, d), _cpu);
+        using var packed32 = Tensor.From<float>(TestData.Uniform(b * t * 3 * h * d, 9), new Shape(b, t, 3 * h, d), Cpu);
         using var packed = Cast.To(packed32, dtype);
         using var q = packed.Narrow(2, 0, h).Contiguous();
         using var k = packed.Narrow(2, h, h).Contiguous();
         using var v = packed.Narrow(2, 2 * h, h).Contiguous();
-        using var padded = Tensor.Zeros(new Shape(b, t, h, d + 3), dtype, _cpu);
+        using var padded = Tensor.Zeros(new Shape(b, t, h, d + 3), dtype, Cpu);
         var options = new AttentionOptions(Causal: true);
         using var expected = Attention.Forward(q, k, v, options);
         Attention.Forward(packed.Narrow(2, 0, h), packed.Narrow(2, h, h), packed.Narrow(2, 2 * h, h), padded.Narrow(3, 1, d), options);

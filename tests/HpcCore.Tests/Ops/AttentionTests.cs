@@ -3,24 +3,12 @@
 // every option; combinations are sampled, not crossed, to keep the set at a few seconds on 2 cores.
 namespace HpcCore.Tests.Ops;
 
-using HpcCore.Cpu;
-using HpcCore.Kernels;
 using HpcCore.Tensors;
 using HpcCore.Testing;
 using Xunit;
 
-public sealed class AttentionTests : IDisposable
+public sealed class AttentionTests : CpuAttentionTestBase
 {
-    private readonly CpuBackend _cpu = new(threads: 2);
-
-    public void Dispose() => _cpu.Dispose();
-
-    private void Check(AttentionCase c)
-    {
-        c.Check(_cpu, AttentionVariant.Fused);
-        c.Check(_cpu, AttentionVariant.Unfused);
-    }
-
     [Theory]
     [InlineData(1, 1, 8)]
     [InlineData(7, 7, 32)]
