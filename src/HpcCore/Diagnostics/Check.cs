@@ -70,4 +70,13 @@ internal static class Check
         DType(op, name, t!, dtype);
         Contiguous(op, name, t!);
     }
+
+    /// <summary>A live, contiguous first operand of the given dtype and rank (the others are checked against it).</summary>
+    public static void Input(string op, string name, Tensor t, Tensors.DType dtype, int rank, string layout)
+    {
+        Live(op, name, t);
+        DType(op, name, t, dtype);
+        Rank(op, name, t, rank, layout);
+        Contiguous(op, name, t);
+    }
 }

@@ -66,10 +66,7 @@ public static class Evit
     private static int Validate(Tensor classAttention, int keep, in EvitOptions options)
     {
         const string Op = "Evit.Plan";
-        Check.Live(Op, nameof(classAttention), classAttention);
-        Check.DType(Op, nameof(classAttention), classAttention, DType.F32);
-        Check.Rank(Op, nameof(classAttention), classAttention, 2, "[B, P]");
-        Check.Contiguous(Op, nameof(classAttention), classAttention);
+        Check.Input(Op, nameof(classAttention), classAttention, DType.F32, 2, "[B, P]");
         int p = classAttention.Shape[1];
         if (keep < 0 || keep > p) ThrowHelper.OutOfRange(Op, nameof(keep), keep, $"must be in [0, P] (classAttention {classAttention.Shape})");
         if (!Enum.IsDefined(options.Fusion)) ThrowHelper.OutOfRange(Op, "options.Fusion", options.Fusion, "is not an EvitFusion value");

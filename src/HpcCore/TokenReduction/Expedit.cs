@@ -21,10 +21,7 @@ public static class Expedit
     public static ClusterPlan Cluster(Tensor x, int outHeight, int outWidth, in ExpeditOptions options = default)
     {
         const string Op = "Expedit.Cluster";
-        Check.Live(Op, nameof(x), x);
-        Check.DType(Op, nameof(x), x, DType.F32);
-        Check.Rank(Op, nameof(x), x, 4, "[B, h, w, C]");
-        Check.Contiguous(Op, nameof(x), x);
+        Check.Input(Op, nameof(x), x, DType.F32, 4, "[B, h, w, C]");
         int batch = x.Shape[0], h = x.Shape[1], w = x.Shape[2], c = x.Shape[3];
         if (outHeight < 1 || outHeight > h) ThrowHelper.OutOfRange(Op, nameof(outHeight), outHeight, $"must be in [1, h = {h}]");
         if (outWidth < 1 || outWidth > w) ThrowHelper.OutOfRange(Op, nameof(outWidth), outWidth, $"must be in [1, w = {w}]");

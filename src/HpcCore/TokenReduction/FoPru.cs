@@ -30,10 +30,7 @@ public static class FoPru
     public static Tensor Select(Tensor significance, int keep, int gridWidth, FoPruStrategy strategy = FoPruStrategy.Rank)
     {
         const string Op = "FoPru.Select";
-        Check.Live(Op, nameof(significance), significance);
-        Check.DType(Op, nameof(significance), significance, DType.F32);
-        Check.Rank(Op, nameof(significance), significance, 2, "[B, P]");
-        Check.Contiguous(Op, nameof(significance), significance);
+        Check.Input(Op, nameof(significance), significance, DType.F32, 2, "[B, P]");
         int batch = significance.Shape[0], p = significance.Shape[1];
         if (keep < 0 || keep > p) ThrowHelper.OutOfRange(Op, nameof(keep), keep, $"must be in [0, P] (significance {significance.Shape})");
         if (gridWidth < 1 || p % gridWidth != 0) ThrowHelper.OutOfRange(Op, nameof(gridWidth), gridWidth, $"must be >= 1 and divide P = {p}");

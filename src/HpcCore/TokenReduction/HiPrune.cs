@@ -26,10 +26,7 @@ public static class HiPrune
     public static Tensor Select(Tensor objectScores, Tensor deepScores, int keep, int gridWidth, in HiPruneOptions options = default)
     {
         const string Op = "HiPrune.Select";
-        Check.Live(Op, nameof(objectScores), objectScores);
-        Check.DType(Op, nameof(objectScores), objectScores, DType.F32);
-        Check.Rank(Op, nameof(objectScores), objectScores, 2, "[B, P]");
-        Check.Contiguous(Op, nameof(objectScores), objectScores);
+        Check.Input(Op, nameof(objectScores), objectScores, DType.F32, 2, "[B, P]");
         Check.Operand(Op, nameof(deepScores), deepScores, objectScores, nameof(objectScores), DType.F32);
         Check.Shape(Op, nameof(deepScores), deepScores, objectScores.Shape, "same as objectScores", objectScores, nameof(objectScores));
         int batch = objectScores.Shape[0], p = objectScores.Shape[1];

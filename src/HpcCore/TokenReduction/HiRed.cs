@@ -21,10 +21,7 @@ public static class HiRed
     public static (Tensor Indices, Tensor Counts) Select(Tensor initial, Tensor final, in HiRedOptions options = default)
     {
         const string Op = "HiRed.Select";
-        Check.Live(Op, nameof(initial), initial);
-        Check.DType(Op, nameof(initial), initial, DType.F32);
-        Check.Rank(Op, nameof(initial), initial, 2, "[parts, P]");
-        Check.Contiguous(Op, nameof(initial), initial);
+        Check.Input(Op, nameof(initial), initial, DType.F32, 2, "[parts, P]");
         Check.Operand(Op, nameof(final), final, initial, nameof(initial), DType.F32);
         Check.Shape(Op, nameof(final), final, initial.Shape, "same as initial", initial, nameof(initial));
         int parts = initial.Shape[0], p = initial.Shape[1];

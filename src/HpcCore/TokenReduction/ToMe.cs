@@ -80,10 +80,7 @@ public static class ToMe
     private static (int Batch, int N, int R) ValidatePlan(Tensor metric, int r, in ToMeOptions options)
     {
         const string Op = "ToMe.Plan";
-        Check.Live(Op, nameof(metric), metric);
-        Check.DType(Op, nameof(metric), metric, DType.F32);
-        Check.Rank(Op, nameof(metric), metric, 3, "[B, N, d]");
-        Check.Contiguous(Op, nameof(metric), metric);
+        Check.Input(Op, nameof(metric), metric, DType.F32, 3, "[B, N, d]");
         if (r < 0) ThrowHelper.OutOfRange(Op, nameof(r), r, "must be >= 0");
         int n = metric.Shape[1];
         if (options.DistillationToken && n < 2)

@@ -39,10 +39,7 @@ public static class ZeroTPrune
         ZeroTPrunePartition partition = ZeroTPrunePartition.Sequential)
     {
         const string Op = "ZeroTPrune.Select";
-        Check.Live(Op, nameof(importance), importance);
-        Check.DType(Op, nameof(importance), importance, DType.F32);
-        Check.Rank(Op, nameof(importance), importance, 2, "[B, N]");
-        Check.Contiguous(Op, nameof(importance), importance);
+        Check.Input(Op, nameof(importance), importance, DType.F32, 2, "[B, N]");
         Check.Live(Op, nameof(keys), keys);
         Check.Rank(Op, nameof(keys), keys, 3, "[B, N, d]");
         int batch = importance.Shape[0], n = importance.Shape[1];
