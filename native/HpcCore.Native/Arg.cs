@@ -69,6 +69,25 @@ internal static unsafe class Arg
     public static NativeException Invalid(string fn, string name, string kind)
         => new(HpcStatus.InvalidHandle, $"{fn}: {name} is not a live {kind} handle (freed, or never returned by hpccore).");
 
+    /// <summary>
+    /// The whole of every *_free entry point: NULL is a no-op, a live handle of type <typeparamref name="T"/> is
+    /// removed from the table and disposed, anything else is HPC_ERR_INVALID_HANDLE (a double free is reported).
+    /// </summary>
+    public static int Free<T>(nint handle, string fn, string name, string kind) where T : class
+    {
+        try
+        {
+            if (handle == 0) return NativeError.Ok();
+            var value = Handles.Remove<T>(handle) ?? throw Invalid(fn, name, kind);
+            (value as IDisposable)?.Dispose();
+            return NativeError.Ok();
+        }
+        catch (Exception e)
+        {
+            return NativeError.From(e);
+        }
+    }
+
     /// <summary>Registers a result and stores its handle into the caller's out pointer (checked before any work).</summary>
     public static void Publish(nint* destination, object value) => *destination = Handles.Add(value);
 }

@@ -46,19 +46,7 @@ internal static unsafe class KvPolicyExports
 
     /// <summary>hpc_kv_policy_free: frees a policy; NULL is a no-op.</summary>
     [UnmanagedCallersOnly(EntryPoint = "hpc_kv_policy_free")]
-    public static int Free(nint policy)
-    {
-        try
-        {
-            if (policy == 0) return NativeError.Ok();
-            _ = Handles.Remove<NativeKvPolicy>(policy) ?? throw Arg.Invalid("hpc_kv_policy_free", "policy", "kv policy");
-            return NativeError.Ok();
-        }
-        catch (Exception e)
-        {
-            return NativeError.From(e);
-        }
-    }
+    public static int Free(nint policy) => Arg.Free<NativeKvPolicy>(policy, "hpc_kv_policy_free", "policy", "kv policy");
 
     /// <summary>
     /// hpc_kv_policy_apply: keys, values F32 [B, T, Hkv, D]; scores F32 [B, H, T] (H2O, SnapKV; else ignored); query

@@ -31,20 +31,7 @@ internal static unsafe class VitExports
 
     /// <summary>hpc_vit_free: frees a model; NULL is a no-op.</summary>
     [UnmanagedCallersOnly(EntryPoint = "hpc_vit_free")]
-    public static int Free(nint vit)
-    {
-        try
-        {
-            if (vit == 0) return NativeError.Ok();
-            var model = Handles.Remove<NativeVit>(vit) ?? throw Arg.Invalid("hpc_vit_free", "vit", "ViT");
-            model.Dispose();
-            return NativeError.Ok();
-        }
-        catch (Exception e)
-        {
-            return NativeError.From(e);
-        }
-    }
+    public static int Free(nint vit) => Arg.Free<NativeVit>(vit, "hpc_vit_free", "vit", "ViT");
 
     /// <summary>hpc_vit_get_info: the model's shape.</summary>
     [UnmanagedCallersOnly(EntryPoint = "hpc_vit_get_info")]

@@ -1,43 +1,15 @@
 /* C test of the KV-cache policies of libhpccore (hpc_kv_policy_*): the kept positions of StreamingLLM, H2O, SnapKV and
  * TokenSelect against the rules restated here as plain loops (exact, ties to the lower position), the compacted K/V
  * against a gather of the caller's K/V (exact), and bad arguments. Exit code 0 = pass. */
-#include "hpccore.h"
+#include "test_util.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                                                             \
-    do {                                                                                                             \
-        if (!(cond)) {                                                                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                     \
-            fprintf(stderr, __VA_ARGS__);                                                                            \
-            fprintf(stderr, " [last error: %s]\n", hpc_last_error());                                               \
-            failures++;                                                                                              \
-        }                                                                                                            \
-    } while (0)
-
-#define OK(call) CHECK((call) == HPC_OK, "%s failed", #call)
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-static float uniform(void) {
-    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)((double)(rng_state >> 40) / (double)(1ULL << 24)) * 2.0f - 1.0f;
-}
-static float* random_buffer(size_t n, int coarse) {
-    float* p = malloc(n * sizeof(float));
-    for (size_t i = 0; i < n; i++) p[i] = coarse ? roundf(uniform() * 4.0f) / 4.0f : uniform(); /* coarse: many ties */
+/* Scores in quarters, so that they tie often (ties go to the lower position). */
+static float* quarters_buffer(size_t n) {
+    float* p = random_buffer(n);
+    for (size_t i = 0; i < n; i++) p[i] = roundf(p[i] * 4.0f) / 4.0f;
     return p;
-}
-static hpc_tensor* make_f32(const float* data, const int64_t* shape, int32_t rank) {
-    size_t n = 1;
-    for (int32_t i = 0; i < rank; i++) n *= (size_t)shape[i];
-    hpc_tensor* t = NULL;
-    OK(hpc_tensor_create(HPC_F32, shape, rank, data, n * sizeof(float), &t));
-    return t;
 }
 
 /* The k best of score[lo..hi) (larger first, ties to the lower index) marked in `keep`: k passes of "best not taken". */
@@ -79,7 +51,7 @@ static void naive_policy(const hpc_kv_policy_params* p, int T, const float* agg,
 /* Runs `p` on random K/V [B, T, Hkv, D] (and scores [B, H, T]) and compares positions and compacted K/V. */
 static void test_evicting(hpc_kv_policy_params p, int B, int T, int H, int Hkv, int D) {
     size_t nk = (size_t)B * T * Hkv * D;
-    float *k = random_buffer(nk, 0), *v = random_buffer(nk, 0), *s = random_buffer((size_t)B * H * T, 1);
+    float *k = random_buffer(nk), *v = random_buffer(nk), *s = quarters_buffer((size_t)B * H * T);
     int64_t ks[4] = {B, T, Hkv, D}, ss[3] = {B, H, T};
     hpc_tensor *tk = make_f32(k, ks, 4), *tv = make_f32(v, ks, 4), *ts = make_f32(s, ss, 3);
     hpc_tensor *ti = NULL, *tkk = NULL, *tvv = NULL;
@@ -132,7 +104,7 @@ static void test_evicting(hpc_kv_policy_params p, int B, int T, int H, int Hkv, 
  * whose votes are within 1e-5 of each other. */
 static void test_tokenselect(hpc_kv_policy_params p, int B, int T, int H, int Hkv, int D) {
     size_t nk = (size_t)B * T * Hkv * D;
-    float *k = random_buffer(nk, 0), *v = random_buffer(nk, 0), *q = random_buffer((size_t)B * H * D, 0);
+    float *k = random_buffer(nk), *v = random_buffer(nk), *q = random_buffer((size_t)B * H * D);
     int64_t ks[4] = {B, T, Hkv, D}, qs[4] = {B, 1, H, D};
     hpc_tensor *tk = make_f32(k, ks, 4), *tv = make_f32(v, ks, 4), *tq = make_f32(q, qs, 4), *ti = NULL;
     hpc_kv_policy* policy = NULL;
@@ -190,12 +162,6 @@ static void test_tokenselect(hpc_kv_policy_params p, int B, int T, int H, int Hk
     hpc_kv_policy_free(policy);
     hpc_tensor_free(ti); hpc_tensor_free(tk); hpc_tensor_free(tv); hpc_tensor_free(tq);
     free(k); free(v); free(q); free(idx); free(votes); free(dots); free(keep);
-}
-
-static void expect_error(hpc_status got, hpc_status want, const char* part1, const char* part2, const char* what) {
-    CHECK(got == want, "%s: status %d, expected %d", what, (int)got, (int)want);
-    const char* msg = hpc_last_error();
-    CHECK(strstr(msg, part1) && strstr(msg, part2), "%s: message '%s' should name '%s' and '%s'", what, msg, part1, part2);
 }
 
 static void test_bad_arguments(void) {

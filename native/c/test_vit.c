@@ -1,27 +1,10 @@
 /* C test of the ViT classifier of libhpccore (hpc_vit_*): the committed Fashion-MNIST model on the committed test
  * images against PyTorch's logits (assets/vit/golden.json, read here, never hard-coded), a ToMe-reduced forward
  * against the plain one, and bad arguments. Usage: hpccore_test_vit <repository root>. Exit code 0 = pass. */
-#include "hpccore.h"
+#include "test_util.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <zlib.h>
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                                                             \
-    do {                                                                                                             \
-        if (!(cond)) {                                                                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                     \
-            fprintf(stderr, __VA_ARGS__);                                                                            \
-            fprintf(stderr, " [last error: %s]\n", hpc_last_error());                                               \
-            failures++;                                                                                              \
-        }                                                                                                            \
-    } while (0)
-
-#define OK(call) CHECK((call) == HPC_OK, "%s failed", #call)
 
 /* The golden logits tolerance of the managed test (VitTolerances.GoldenLogits): |ours - torch| <= 1e-3 + 1e-3 |torch|. */
 #define GOLDEN_ATOL 1e-3
@@ -112,12 +95,6 @@ static int argmax(const float* row, int n) {
     for (int i = 1; i < n; i++)
         if (row[i] > row[best]) best = i;
     return best;
-}
-
-static void expect_error(hpc_status got, hpc_status want, const char* part1, const char* part2, const char* what) {
-    CHECK(got == want, "%s: status %d, expected %d", what, (int)got, (int)want);
-    const char* msg = hpc_last_error();
-    CHECK(strstr(msg, part1) && strstr(msg, part2), "%s: message '%s' should name '%s' and '%s'", what, msg, part1, part2);
 }
 
 static void test_bad_arguments(hpc_vit* vit, const hpc_tensor* pixels) {
