@@ -195,7 +195,8 @@ typedef struct hpc_kv_policy_params {
 /* StreamingLLM, budget 256, sinks 4, recent -1, window 32, kernel 5, local 32 (the papers' defaults). */
 HPC_API hpc_kv_policy_params hpc_kv_policy_default_params(void);
 
-/* A policy from its parameters (NULL: the defaults). A bad field gives HPC_ERR_OUT_OF_RANGE naming it. */
+/* A policy from its parameters (NULL: the defaults). A value out of its range gives HPC_ERR_OUT_OF_RANGE, an unknown
+ * kind or a nonzero reserved HPC_ERR_INVALID_ARGUMENT; the message names the field. */
 HPC_API hpc_status hpc_kv_policy_create(const hpc_kv_policy_params* params, hpc_kv_policy** out);
 /* Frees a policy; NULL is a no-op. */
 HPC_API hpc_status hpc_kv_policy_free(hpc_kv_policy* policy);
