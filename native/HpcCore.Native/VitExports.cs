@@ -72,9 +72,12 @@ internal static unsafe class VitExports
             if (count < 1 || height < 1 || width < 1)
                 throw new NativeException(HpcStatus.OutOfRange, $"{Fn}: count {count}, height {height} and width {width} must each be at least 1.");
             Arg.NotNull(Fn, "pixels", pixels);
-            long need = checked((long)count * height * width * c.Channels);
+            double total = (double)count * height * width * c.Channels;
+            if (total > int.MaxValue)
+                throw new NativeException(HpcStatus.OutOfRange, $"{Fn}: [count={count}, H={height}, W={width}, C={c.Channels}] is {total:0} bytes; one call takes at most {int.MaxValue}.");
+            long need = (long)total;
             Arg.Require(pixelBytes == (nuint)need, Fn, $"pixel_bytes is {pixelBytes} but [count={count}, H={height}, W={width}, C={c.Channels}] needs {need}.");
-            var input = model.Preprocess(new ReadOnlySpan<byte>(pixels, checked((int)need)), count, height, width);
+            var input = model.Preprocess(new ReadOnlySpan<byte>(pixels, (int)need), count, height, width);
             Arg.Publish(result, Tensor.From<float>(input, new Shape(count, c.Channels, c.ImageSize, c.ImageSize), NativeRuntime.Backend));
             return NativeError.Ok();
         }

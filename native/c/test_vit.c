@@ -137,6 +137,10 @@ static void test_bad_arguments(hpc_vit* vit, const hpc_tensor* pixels) {
                  "hpc_vit_preprocess", "pixel_bytes", "short pixel buffer");
     expect_error(hpc_vit_preprocess(vit, NULL, 0, 1, 28, 28, &out), HPC_ERR_NULL_POINTER, "hpc_vit_preprocess",
                  "pixels", "NULL pixels");
+    expect_error(hpc_vit_preprocess(vit, bytes, sizeof bytes, 1 << 20, 1 << 10, 1 << 10, &out), HPC_ERR_OUT_OF_RANGE,
+                 "hpc_vit_preprocess", "count", "2^40 pixels");
+    expect_error(hpc_vit_preprocess(vit, bytes, sizeof bytes, 0, 28, 28, &out), HPC_ERR_OUT_OF_RANGE,
+                 "hpc_vit_preprocess", "count", "no images");
     expect_error(hpc_vit_get_info(vit, NULL), HPC_ERR_NULL_POINTER, "hpc_vit_get_info", "info", "NULL info");
     OK(hpc_vit_free(NULL));
     hpc_tensor_free(tiny);
