@@ -1,6 +1,6 @@
 #!/usr/bin/env pwsh
 # HpcCore build script for PowerShell; the same verbs as build.sh:
-#   build | test | bench [args...] | demo | native | pack | gpu-publish
+#   build | test | bench [args...] | demo | native | pack | gpu-publish | help
 param(
     [Parameter(Position = 0)][string]$Verb = 'test',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
@@ -124,5 +124,7 @@ switch ($Verb) {
         # The GPU attention benchmark (HpcCore + ILGPU only; self-contained because the GPU machines have no .NET).
         Invoke-Checked dotnet (@('publish', 'benchmarks/HpcCore.GpuBenchmarks/HpcCore.GpuBenchmarks.csproj') + $common + @('-o', '.gpu/bench'))
     }
-    default { Write-Error "usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish]"; exit 2 }
+    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|help]' }
+    # Not Write-Error: with $ErrorActionPreference = 'Stop' it throws before `exit 2` runs.
+    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|help]'); exit 2 }
 }

@@ -12,6 +12,7 @@
 #                         with every token-reduction method: table, artifacts/demo/pareto.png and merges.png
 #   gpu-publish           self-contained single-file linux-x64 apps for a GPU machine: `hpccore` into .gpu/cli and
 #                         the GPU attention benchmark into .gpu/bench (~38 MiB each: carry one per run)
+#   help                  the verbs
 # Only the .NET SDK is needed; everything else is restored from NuGet.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -56,6 +57,12 @@ run_tests() {
     echo "native: publish + C test + Python example took $((SECONDS - start)) s"
   else
     echo "== native: cmake or a C compiler is missing: skipped"
+  fi
+  # build.ps1 mirrors these verbs for Windows; `test` never needs PowerShell, but where pwsh exists the script must
+  # at least parse and list its verbs (its full run, `pwsh ./build.ps1 test`, builds and tests everything again).
+  if command -v pwsh >/dev/null; then
+    echo "== build.ps1 help (pwsh)"
+    pwsh -NoProfile -File ./build.ps1 help | grep -q 'gpu-publish' || { echo "build.ps1: FAILED"; status=1; }
   fi
   # The summary stays the last line (test projects only: the checks above print their own result).
   local passed=0 failed=0 skipped=0 p f t e
@@ -179,5 +186,6 @@ case "$verb" in
   native) native ;;
   pack) pack ;;
   gpu-publish) gpu_publish ;;
-  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish]" >&2; exit 2 ;;
+  help) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish|help]" ;;
+  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish|help]" >&2; exit 2 ;;
 esac

@@ -37,20 +37,7 @@ internal static unsafe class LmExports
 
     /// <summary>hpc_lm_free: frees a model; NULL is a no-op.</summary>
     [UnmanagedCallersOnly(EntryPoint = "hpc_lm_free")]
-    public static int Free(nint lm)
-    {
-        try
-        {
-            if (lm == 0) return NativeError.Ok();
-            var model = Handles.Remove<NativeLm>(lm) ?? throw Arg.Invalid("hpc_lm_free", "lm", "model");
-            model.Dispose();
-            return NativeError.Ok();
-        }
-        catch (Exception e)
-        {
-            return NativeError.From(e);
-        }
-    }
+    public static int Free(nint lm) => Arg.Free<NativeLm>(lm, "hpc_lm_free", "lm", "model");
 
     /// <summary>
     /// hpc_lm_generate: the prompt and up to max_new_tokens generated tokens as NUL-terminated UTF-8 into text;

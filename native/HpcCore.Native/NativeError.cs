@@ -54,6 +54,8 @@ internal static unsafe class NativeError
         NativeException n => n.Status,
         ArgumentNullException => HpcStatus.NullPointer,
         ArgumentOutOfRangeException => HpcStatus.OutOfRange,
+        // A checked size computation overflowed: a count or shape too large for the library (e.g. > 2^31 bytes).
+        OverflowException => HpcStatus.OutOfRange,
         ArgumentException => HpcStatus.InvalidArgument,
         ObjectDisposedException => HpcStatus.InvalidHandle,
         NotSupportedException or NotImplementedException or PlatformNotSupportedException => HpcStatus.Unsupported,

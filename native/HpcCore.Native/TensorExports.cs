@@ -77,20 +77,7 @@ internal static unsafe class TensorExports
 
     /// <summary>hpc_tensor_free: frees a tensor; NULL is a no-op.</summary>
     [UnmanagedCallersOnly(EntryPoint = "hpc_tensor_free")]
-    public static int Free(nint tensor)
-    {
-        try
-        {
-            if (tensor == 0) return NativeError.Ok();
-            var t = Handles.Remove<Tensor>(tensor) ?? throw Arg.Invalid("hpc_tensor_free", "tensor", "tensor");
-            t.Dispose();
-            return NativeError.Ok();
-        }
-        catch (Exception e)
-        {
-            return NativeError.From(e);
-        }
-    }
+    public static int Free(nint tensor) => Arg.Free<Tensor>(tensor, "hpc_tensor_free", "tensor", "tensor");
 
     /// <summary>hpc_tensor_info: dtype, rank and up to <paramref name="capacity"/> dims (each output may be NULL).</summary>
     [UnmanagedCallersOnly(EntryPoint = "hpc_tensor_info")]

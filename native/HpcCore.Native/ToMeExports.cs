@@ -70,20 +70,7 @@ internal static unsafe class ToMeExports
 
     /// <summary>hpc_merge_plan_free: frees a plan; NULL is a no-op.</summary>
     [UnmanagedCallersOnly(EntryPoint = "hpc_merge_plan_free")]
-    public static int Free(nint plan)
-    {
-        try
-        {
-            if (plan == 0) return NativeError.Ok();
-            var p = Handles.Remove<MergePlan>(plan) ?? throw Arg.Invalid("hpc_merge_plan_free", "plan", "merge plan");
-            p.Dispose();
-            return NativeError.Ok();
-        }
-        catch (Exception e)
-        {
-            return NativeError.From(e);
-        }
-    }
+    public static int Free(nint plan) => Arg.Free<MergePlan>(plan, "hpc_merge_plan_free", "plan", "merge plan");
 
     /// <summary>
     /// hpc_tome_merge: size-weighted average merge of x F32 [B, N, C] with sizes F32 [B, N] (NULL: all ones) into

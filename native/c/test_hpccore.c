@@ -1,45 +1,8 @@
 /* C test of libhpccore: every result is compared with a plain loop written here in C (double accumulation), and bad
  * arguments must return the right status and a message naming the function and the argument. Exit code 0 = pass. */
-#include "hpccore.h"
+#include "test_util.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                                                             \
-    do {                                                                                                             \
-        if (!(cond)) {                                                                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                     \
-            fprintf(stderr, __VA_ARGS__);                                                                            \
-            fprintf(stderr, " [last error: %s]\n", hpc_last_error());                                               \
-            failures++;                                                                                              \
-        }                                                                                                            \
-    } while (0)
-
-#define OK(call) CHECK((call) == HPC_OK, "%s failed", #call)
-
-/* Seeded uniform [-1, 1) (a 64-bit LCG: the same inputs on every platform). */
-static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
-static float uniform(void) {
-    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)((double)(rng_state >> 40) / (double)(1ULL << 24)) * 2.0f - 1.0f;
-}
-static float* random_buffer(size_t n) {
-    float* p = malloc(n * sizeof(float));
-    for (size_t i = 0; i < n; i++) p[i] = uniform();
-    return p;
-}
-static hpc_tensor* make_f32(const float* data, const int64_t* shape, int32_t rank) {
-    size_t n = 1;
-    for (int32_t i = 0; i < rank; i++) n *= (size_t)shape[i];
-    hpc_tensor* t = NULL;
-    OK(hpc_tensor_create(HPC_F32, shape, rank, data, n * sizeof(float), &t));
-    return t;
-}
-static int contains(const char* text, const char* part) { return strstr(text, part) != NULL; }
 
 /* Naive attention: q [B, Tq, H, D], k, v [B, Tk, Hkv, D]; query head h reads kv head h / (H / Hkv). Optional
  * causal (bottom-right aligned), key bias [B, Tk] added to the logits, key mask [B, Tk] (0 drops the key).
@@ -241,13 +204,6 @@ static void test_tome(int B, int N, int C, int r) {
     hpc_merge_plan_free(plan);
     hpc_tensor_free(tx); hpc_tensor_free(merged); hpc_tensor_free(size); hpc_tensor_free(unmerged);
     free(x); free(m); free(s); free(u);
-}
-
-static void expect_error(hpc_status got, hpc_status want, const char* part1, const char* part2, const char* what) {
-    CHECK(got == want, "%s: status %d, expected %d", what, (int)got, (int)want);
-    const char* msg = hpc_last_error();
-    CHECK(contains(msg, part1) && contains(msg, part2), "%s: message '%s' should name '%s' and '%s'", what, msg, part1,
-          part2);
 }
 
 static void test_bad_arguments(void) {

@@ -12,9 +12,9 @@
  *     thread-local, owned by the library, valid until the calling thread's next hpccore call, and "" after a success.
  *   - No exception or longjmp ever crosses the boundary; every pointer, handle and length is checked. A handle that
  *     was freed (or never returned by hpccore) gives HPC_ERR_INVALID_HANDLE, not a crash.
- *   - Handles (hpc_tensor*, hpc_merge_plan*) are opaque. Each hpc_tensor** / hpc_merge_plan** output receives a new
- *     handle the caller owns and frees with hpc_tensor_free / hpc_merge_plan_free; outputs are set to NULL first, so
- *     on failure there is nothing to free. Inputs are never modified or taken over.
+ *   - Handles (hpc_tensor*, hpc_merge_plan*, hpc_kv_policy*, hpc_vit*, hpc_lm*) are opaque. Each handle output
+ *     receives a new handle the caller owns and frees with the matching *_free; outputs are set to NULL first, so on
+ *     failure there is nothing to free. Inputs are never modified or taken over.
  *   - Tensors are row-major; shapes are written [B, T, H, D] (batch, tokens, heads, head dim). Layouts per function.
  *   - Parameter structs: start from the matching *_default_params() (not from a zeroed struct: e.g. windows use -1
  *     for "unbounded"); passing NULL for a params pointer means the defaults.
@@ -156,6 +156,105 @@ HPC_API hpc_status hpc_tome_merge(const hpc_merge_plan* plan, const hpc_tensor* 
 HPC_API hpc_status hpc_tome_unmerge(const hpc_merge_plan* plan, const hpc_tensor* merged, hpc_tensor** out);
 /* log(size): the key_bias of proportional attention for later blocks. */
 HPC_API hpc_status hpc_tome_log_size(const hpc_tensor* size, hpc_tensor** out);
+
+/* ---- KV-cache policies on caller-provided K/V -------------------------------------------------------------------
+ * The decoder's policies (src/HpcCore.Models/KvCache), run on K/V the caller holds: each batch row's tokens are put in
+ * a one-layer paged cache (token t at position t) and the policy decides through the same code the decoder runs.
+ * Conventions (docs/KV_POLICIES.md explains why):
+ *   - Kept tokens come back in ascending position order (never in score order): positions were baked into the keys
+ *     by RoPE, and causal masks and "recent window" rules read the order.
+ *   - Every kv head keeps the same number K of tokens (the budget), but each head chooses its own (H2O, SnapKV).
+ *   - Grouped-query attention: scores come per query head [B, H, T]; kv head g serves query heads h with
+ *     h / (H / Hkv) == g (as hpc_attention_forward maps them) and its score is theirs summed. TokenSelect sums the
+ *     per-head softmax votes over all H heads, so its selection is shared by every kv head (as the released code). */
+
+typedef struct hpc_kv_policy hpc_kv_policy;
+
+typedef enum hpc_kv_policy_kind {
+    HPC_KV_STREAMING_LLM = 0, /* Xiao et al. 2024: the first `sinks` tokens and the newest (budget - sinks) */
+    HPC_KV_H2O = 1,           /* Zhang et al. 2023: the newest `recent` tokens and the (budget - recent) heaviest
+                                 hitters among the rest, by accumulated attention (scores) */
+    HPC_KV_SNAPKV = 2,        /* Li et al. 2024: the last min(window, budget) prompt tokens and the top prefix tokens by
+                                 the window queries' votes (scores) max-pooled over `kernel` neighbours */
+    HPC_KV_TOKENSELECT = 3    /* Wu et al. 2024: for one decode query, the first `sinks`, the newest `local` and the
+                                 `budget` candidates in between with the highest summed per-head softmax(q.k) votes;
+                                 nothing is evicted: the result is what attention reads this step */
+} hpc_kv_policy_kind;
+
+typedef struct hpc_kv_policy_params {
+    int32_t kind;     /* an hpc_kv_policy_kind */
+    int32_t budget;   /* tokens kept per kv head (TokenSelect: voted candidates read per step); >= 1 */
+    int32_t sinks;    /* StreamingLLM, TokenSelect: leading tokens always kept (StreamingLLM: < budget) */
+    int32_t recent;   /* H2O: newest tokens always kept, <= budget; -1 means budget / 2 (the paper's split) */
+    int32_t window;   /* SnapKV: observation window, the last prompt queries whose votes are the scores; >= 1 */
+    int32_t kernel;   /* SnapKV: max-pool width over neighbouring votes; odd, >= 1 */
+    int32_t local;    /* TokenSelect: newest tokens always read */
+    int32_t reserved; /* must be 0 */
+} hpc_kv_policy_params;
+
+/* StreamingLLM, budget 256, sinks 4, recent -1, window 32, kernel 5, local 32 (the papers' defaults). */
+HPC_API hpc_kv_policy_params hpc_kv_policy_default_params(void);
+
+/* A policy from its parameters (NULL: the defaults). A value out of its range gives HPC_ERR_OUT_OF_RANGE, an unknown
+ * kind or a nonzero reserved HPC_ERR_INVALID_ARGUMENT; the message names the field. */
+HPC_API hpc_status hpc_kv_policy_create(const hpc_kv_policy_params* params, hpc_kv_policy** out);
+/* Frees a policy; NULL is a no-op. */
+HPC_API hpc_status hpc_kv_policy_free(hpc_kv_policy* policy);
+/* Applies the policy to keys and values F32 [B, T, Hkv, D]:
+ *   scores F32 [B, H, T], H a multiple of Hkv: required by H2O (attention each key received, summed over queries:
+ *     hpc_attention_params.key_totals of the attention calls so far) and SnapKV (the same for the last `window`
+ *     queries only); ignored (may be NULL) otherwise.
+ *   query F32 [B, 1, H, D], H a multiple of Hkv: required by TokenSelect (the decode step's query); ignored otherwise.
+ * Outputs: kept_indices I32 [B, Hkv, K], the kept positions ascending (required); kept_keys and kept_values F32
+ * [B, K, Hkv, D], the compacted K/V in the same order (each may be NULL: not produced). K = min(T, budget) for
+ * StreamingLLM, H2O and SnapKV; for TokenSelect K = T when T - sinks - local <= budget, else sinks + budget + local.
+ * Calls on one policy are serialised; each call is independent (TokenSelect's selection cache is not carried over). */
+HPC_API hpc_status hpc_kv_policy_apply(hpc_kv_policy* policy, const hpc_tensor* keys, const hpc_tensor* values,
+                                       const hpc_tensor* scores, const hpc_tensor* query, hpc_tensor** kept_indices,
+                                       hpc_tensor** kept_keys, hpc_tensor** kept_values);
+
+/* ---- ViT classifier (timm-named safetensors, e.g. assets/vit/vit-fmnist.safetensors) ---------------------------- */
+
+typedef struct hpc_vit hpc_vit;
+
+typedef struct hpc_vit_info {
+    int32_t image_size; /* S: the model takes [B, C, S, S] */
+    int32_t patch_size;
+    int32_t channels;   /* C */
+    int32_t classes;    /* logits per image */
+    int32_t dim;
+    int32_t depth;      /* blocks */
+    int32_t heads;
+    int32_t tokens;     /* patches + [CLS] entering the first block */
+} hpc_vit_info;
+
+typedef struct hpc_vit_params {
+    int32_t tome_r;     /* ToMe (Bolya et al., ICLR 2023): merge r tokens in every block ([CLS] protected, size-
+                           weighted averages, proportional attention with log(size)); 0: the plain model */
+    int32_t reserved;   /* must be 0 */
+    const char* method; /* NULL, or a method spec as for `hpccore vit eval --methods` (docs/VIT.md), e.g.
+                           "tome:r=8", "evit:keep=0.7", "vtc:keep=0.5", "ztp:keep=0.5"; tome_r must be 0 then */
+} hpc_vit_params;
+
+/* The plain model: all zero. */
+HPC_API hpc_vit_params hpc_vit_default_params(void);
+
+/* Loads a ViT from a safetensors file with timm's tensor names (UTF-8 path); heads, mean and std come from the file's
+ * metadata. A missing or malformed file gives HPC_ERR_IO. */
+HPC_API hpc_status hpc_vit_load(const char* path, hpc_vit** out);
+/* Frees a model; NULL is a no-op. */
+HPC_API hpc_status hpc_vit_free(hpc_vit* vit);
+HPC_API hpc_status hpc_vit_get_info(const hpc_vit* vit, hpc_vit_info* info);
+/* 8-bit images [count, height, width, C] (interleaved channels, C the model's; pixel_bytes = count*height*width*C)
+ * to the model's input F32 [count, C, S, S]: bilinear resize of the shorter side to S, centre crop, /255, then
+ * (x - mean) / std per channel. */
+HPC_API hpc_status hpc_vit_preprocess(const hpc_vit* vit, const uint8_t* pixels, size_t pixel_bytes, int32_t count,
+                                      int32_t height, int32_t width, hpc_tensor** out);
+/* logits F32 [B, classes] for pixels F32 [B, C, S, S] (already normalised: hpc_vit_preprocess). params NULL means the
+ * plain model. The model keeps the buffers of its last (batch size, method), so repeating one shape is cheap; calls
+ * on one hpc_vit are serialised. */
+HPC_API hpc_status hpc_vit_forward(hpc_vit* vit, const hpc_tensor* pixels, const hpc_vit_params* params,
+                                   hpc_tensor** logits);
 
 /* ---- LM decoder (llama2.c checkpoints, HF Llama/GPT-2 safetensors) --------------------------------------------- */
 

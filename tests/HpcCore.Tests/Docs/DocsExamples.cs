@@ -4,6 +4,7 @@
 namespace HpcCore.Tests.Docs;
 
 using HpcCore.Devices;
+using HpcCore.Models.KvCache;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 using HpcCore.TokenReduction;
@@ -97,5 +98,26 @@ public sealed class DocsExamples
         Assert.Equal(new Shape(B, Keep, H * D), kept.Shape);
         int[] order = top.ToArray<int>();
         for (int i = 1; i < order.Length; i++) Assert.True(order[i - 1] < order[i]);
+    }
+
+    [Fact]
+    public void KvDecide()
+    {
+        // doctest: kv-decide
+        // H2O for one kv head: the attention each cached token received so far (its query heads' KeyTotals summed),
+        // a budget of 6 of which the 3 newest are always kept.
+        float[] received = [0.9f, 0.1f, 0.5f, 0.5f, 0.05f, 0.7f, 0.2f, 0.3f, 0.1f, 0.4f];
+        var keep = new int[received.Length];
+        int n = H2OKvPolicy.Decide(received, budget: 6, recent: 3, keep);
+        // keep[..n] = [0, 2, 5, 7, 8, 9]: the 3 heaviest of 0..6 (0.9, 0.7, then the tie 0.5 goes to 2), the 3 newest.
+
+        int m = StreamingLlmKvPolicy.Decide(count: 10, sinks: 2, budget: 6, keep);
+        // keep[..m] = [0, 1, 6, 7, 8, 9]: the attention sinks and the newest tokens.
+        // end doctest
+        Assert.Equal(6, n);
+        Assert.Equal([0, 1, 6, 7, 8, 9], keep[..m]);
+        keep = new int[received.Length];
+        H2OKvPolicy.Decide(received, budget: 6, recent: 3, keep);
+        Assert.Equal([0, 2, 5, 7, 8, 9], keep[..6]);
     }
 }

@@ -1,7 +1,8 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Every docs/*.md code block marked `<!-- doctest: NAME -->` must be, line for line, the region NAME of
-// DocsExamples.cs (which the test run compiles and executes), and every region must appear in some page: the
-// documentation cannot drift from the API. Both files are embedded resources of this assembly (see the csproj).
+// DocsExamples.cs (which the test run compiles and executes) or, for C blocks, of native/c/sample.c (which CTest
+// compiles and runs), and every region must appear in some page: the documentation cannot drift from the API. The
+// files are embedded resources of this assembly (see the csproj).
 namespace HpcCore.Tests.Docs;
 
 using System.Reflection;
@@ -13,7 +14,9 @@ public sealed partial class DocsSyncTests
     [Fact]
     public void MarkedDocBlocks_AreTheCompiledExamples()
     {
-        var regions = Regions(Resource("DocsSource/DocsExamples.cs"));
+        var regions = Regions(Resource("DocsSource/DocsExamples.cs"), SourceRegion())
+            .Concat(Regions(Resource("DocsSource/sample.c"), CSourceRegion()))
+            .ToDictionary();
         var blocks = new Dictionary<string, (string Page, string Code)>();
         foreach (var name in Assembly.GetExecutingAssembly().GetManifestResourceNames().Where(n => n.StartsWith("DocsPages/", StringComparison.Ordinal)))
         {
@@ -23,14 +26,14 @@ public sealed partial class DocsSyncTests
         Assert.NotEmpty(blocks);
         foreach (var (name, (page, code)) in blocks)
         {
-            Assert.True(regions.TryGetValue(name, out var region), $"{page}: doctest '{name}' has no region in DocsExamples.cs");
-            Assert.True(code == region, $"{page}: doctest '{name}' differs from DocsExamples.cs:\n--- page\n{code}\n--- test\n{region}");
+            Assert.True(regions.TryGetValue(name, out var region), $"{page}: doctest '{name}' has no region in DocsExamples.cs or sample.c");
+            Assert.True(code == region, $"{page}: doctest '{name}' differs from its region:\n--- page\n{code}\n--- test\n{region}");
         }
-        foreach (var name in regions.Keys) Assert.True(blocks.ContainsKey(name), $"DocsExamples.cs region '{name}' is in no docs page");
+        foreach (var name in regions.Keys) Assert.True(blocks.ContainsKey(name), $"region '{name}' is in no docs page");
     }
 
-    private static Dictionary<string, string> Regions(string source)
-        => SourceRegion().Matches(source).ToDictionary(m => m.Groups[1].Value, m => Normalise(m.Groups[2].Value));
+    private static Dictionary<string, string> Regions(string source, Regex region)
+        => region.Matches(source).ToDictionary(m => m.Groups[1].Value, m => Normalise(m.Groups[2].Value));
 
     // Removes the common indentation and trailing blanks, so that the test's nesting does not matter.
     private static string Normalise(string code)
@@ -48,9 +51,12 @@ public sealed partial class DocsSyncTests
         return reader.ReadToEnd();
     }
 
-    [GeneratedRegex(@"<!-- doctest: ([\w-]+) -->\s*```csharp\n(.*?)```", RegexOptions.Singleline)]
+    [GeneratedRegex(@"<!-- doctest: ([\w-]+) -->\s*```(?:csharp|c)\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex DocBlock();
 
     [GeneratedRegex(@"// doctest: ([\w-]+)\n(.*?)\n[ \t]*// end doctest", RegexOptions.Singleline)]
     private static partial Regex SourceRegion();
+
+    [GeneratedRegex(@"/\* doctest: ([\w-]+) \*/\n(.*?)\n[ \t]*/\* end doctest \*/", RegexOptions.Singleline)]
+    private static partial Regex CSourceRegion();
 }

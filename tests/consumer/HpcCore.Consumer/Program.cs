@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Uses the three packages the way an application would, and checks each result against a plain loop. Prints one line
 // per check and "consumer: ok" at the end; exits 1 on a mismatch.
+using HpcCore.Consumer;
 using HpcCore.Cpu;
 using HpcCore.Gpu;
 using HpcCore.Models.Weights;
@@ -85,7 +86,10 @@ using var backend = new CpuBackend();
     Report("safetensors round trip", back.Shape == new Shape(3, 4) && back.ToArray<float>().SequenceEqual(w));
 }
 
-// 4. HpcCore.Gpu: the provider loads (devices are listed only where a GPU exists; none is needed here).
+// 4. HpcCore.Models: the committed ViT (plain vs PyTorch's golden logits, then ToMe-reduced), and greedy generation.
+foreach (var (what, ok) in VitCheck.Run(backend).Concat(GenerateCheck.Run(backend))) Report(what, ok);
+
+// 5. HpcCore.Gpu: the provider loads (devices are listed only where a GPU exists; none is needed here).
 Report($"HpcCore.Gpu provider '{IlgpuBackendProvider.Instance.Name}' loads", IlgpuBackendProvider.Instance.Name.Length > 0);
 
 Console.WriteLine(failures == 0 ? "consumer: ok" : $"consumer: {failures} failure(s)");
