@@ -5,7 +5,8 @@
 // one line for the cost of the score exports (per-key totals + the [CLS] row) and, for the first shape, the
 // unfused variant, a banded BlockMask against the dense call and BF16 operands against F32; finally decode (Tq = 1 over a long KV cache) in GB/s of K/V read against a measured memcpy.
 // HPCCORE_QUICK_ATTENTION_EXTRAS=0 keeps only the dense shapes and their export lines (for repeated runs on a
-// loaded machine); HPCCORE_QUICK_THREADS=1 gives both sides one thread (ORT: one intra-op thread).
+// loaded machine); HPCCORE_QUICK_ATTENTION_SHAPES=0,2 keeps only those shapes (indices into Shapes);
+// HPCCORE_QUICK_THREADS=1 gives both sides one thread (ORT: one intra-op thread).
 using System.Globalization;
 using HpcCore.Cpu;
 using HpcCore.Kernels;
@@ -33,8 +34,11 @@ public static class QuickAttention
         string peer = "onnxruntime-" + OrtEnv.Instance().GetVersionString() + "-MultiHeadAttention";
         bool first = Environment.GetEnvironmentVariable("HPCCORE_QUICK_ATTENTION_EXTRAS") != "0";
         bool decode = first;
-        foreach (var (b, h, t, d, causal) in Shapes)
+        string? only = Environment.GetEnvironmentVariable("HPCCORE_QUICK_ATTENTION_SHAPES");
+        for (int si = 0; si < Shapes.Length; si++)
         {
+            if (only != null && !only.Split(',').Contains(si.ToString(CultureInfo.InvariantCulture))) continue;
+            var (b, h, t, d, causal) = Shapes[si];
             int n = b * t * h * d;
             float[] q = Infrastructure.BenchBackends.Uniform(n, 1), k = Infrastructure.BenchBackends.Uniform(n, 2);
             float[] v = Infrastructure.BenchBackends.Uniform(n, 3), theirs = new float[n];
