@@ -157,7 +157,10 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         }
     }
 
-    /// <summary>Decode (Tq &lt;= 8, no exports): rows vectorised over D, keys split across cores when units are few.</summary>
+    /// <summary>
+    /// Decode (Tq &lt;= 8): rows vectorised over D, keys split across cores when units are few; score exports from
+    /// the kept logits once every split is combined.
+    /// </summary>
     private void Decode<TV, TIsa>(in AttentionProblem p, int rows, int threads, int kvUnits)
         where TV : struct
         where TIsa : struct, IAttentionIsa<TV>
@@ -174,12 +177,19 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             int chunks = Math.Min(p.KvHeads, (target + p.Batch * work.Splits - 1) / (p.Batch * work.Splits));
             work.HeadsPerChunk = (p.KvHeads + chunks - 1) / chunks;
         }
+        long partialFloats = work.Splits > 1 ? kvUnits * work.Splits * work.PartialFloats : 0;
+        long logitFloats = p.Exports ? (long)kvUnits * rows * (p.Slots + 2) : 0;
         byte* rented = null;
         long capacity = 0;
-        if (work.Splits > 1)
+        if (partialFloats + logitFloats > 0)
         {
-            rented = _backend.Memory.Rent(kvUnits * work.Splits * work.PartialFloats * sizeof(float), out capacity);
-            work.Partials = (float*)rented;
+            rented = _backend.Memory.Rent((partialFloats + logitFloats) * sizeof(float), out capacity);
+            if (work.Splits > 1) work.Partials = (float*)rented;
+            if (p.Exports)
+            {
+                work.Logits = (float*)rented + partialFloats;
+                work.Stats = work.Logits + (long)kvUnits * rows * p.Slots;
+            }
         }
         try
         {
@@ -188,9 +198,10 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             {
                 Pool.For(kvUnits, new AttentionDecodeCombineWork
                 {
-                    P = p, Rows = rows, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats,
+                    P = p, Rows = rows, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats, Stats = work.Stats,
                 });
             }
+            if (p.Exports) Pool.For(kvUnits, new AttentionDecodeExportWork { P = p, Rows = rows, Logits = work.Logits, Stats = work.Stats });
         }
         finally
         {

@@ -14,6 +14,11 @@
 // Keys are split across the worker pool (flash-decoding) when there are too few batches to keep the cores busy;
 // each split leaves an unnormalised (O, m, l) partial per (batch, kv head) and AttentionDecodeCombineWork merges
 // them by log-sum-exp (splits whose keys are all masked have l = 0 and are skipped).
+// Score exports (KeyTotals, RowProbabilities; H2O scores its cache with them during decode) need each row's final
+// softmax normaliser, known only after every split: the kernel keeps the final logits of its rows (Group * Tq x
+// Slots floats per kv head, -inf where masked: a few percent of the K/V bytes it reads), the final (m, l) of each
+// row come from the item (no split) or the combine, and AttentionDecodeExportWork turns the logits into
+// probabilities in one pass.
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -34,7 +39,7 @@ internal static class AttentionDecode
 
     /// <summary>True when the decode kernel serves this problem (else the tile kernel runs).</summary>
     public static bool Supports(in AttentionProblem p) =>
-        p.Tq <= MaxQueries && !p.Exports && p.D % 16 == 0 && Vector256.IsHardwareAccelerated;
+        p.Tq <= MaxQueries && p.D % 16 == 0 && Vector256.IsHardwareAccelerated;
 }
 
 /// <summary>The decode attention kernel (rows vectorised over D) as a zero-allocation parallel body, for one ISA.</summary>
@@ -55,6 +60,12 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
     /// <summary>Kv heads per head chunk (items are (batch, head chunk, key split)).</summary>
     public int HeadsPerChunk;
 
+    /// <summary>
+    /// With exports: final logits [B, Hkv, Rows, Slots] (-inf where masked) and, without splits, the final (m, l) of
+    /// each row [B, Hkv, Rows, 2] (the combine writes them with splits); else null.
+    /// </summary>
+    public float* Logits, Stats;
+
     /// <summary>Head chunks per batch.</summary>
     public readonly int HeadChunks => (P.KvHeads + HeadsPerChunk - 1) / HeadsPerChunk;
 
@@ -70,6 +81,7 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         public float** K, V;
         public int* Pos;
         public float* Add;
+        public int* Slot;
         public int Count;
 
         /// <summary>True when some row drops some of the unit's keys by the block mask.</summary>
@@ -117,10 +129,11 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         // Units run block-major, kv-head-minor, so that a block's keys of all heads (adjacent rows of a
         // [B, T, Hkv, D] cache) are read together; the next unit's rows are prefetched while this one computes.
         float** k0 = stackalloc float*[KeyBlock], v0 = stackalloc float*[KeyBlock], k1 = stackalloc float*[KeyBlock], v1 = stackalloc float*[KeyBlock];
-        int* pos0 = stackalloc int[KeyBlock], pos1 = stackalloc int[KeyBlock];
+        int* pos0 = stackalloc int[KeyBlock], pos1 = stackalloc int[KeyBlock], slot0 = stackalloc int[KeyBlock], slot1 = stackalloc int[KeyBlock];
         float* add0 = stackalloc float[KeyBlock], add1 = stackalloc float[KeyBlock];
-        var cur = new Unit { K = k0, V = v0, Pos = pos0, Add = add0 };
-        var next = new Unit { K = k1, V = v1, Pos = pos1, Add = add1 };
+        var cur = new Unit { K = k0, V = v0, Pos = pos0, Add = add0, Slot = slot0 };
+        var next = new Unit { K = k1, V = v1, Pos = pos1, Add = add1, Slot = slot1 };
+        if (Logits != null) ClearLogits(b, h0, h1, split, jStart, jEnd);
         bool softCap = P.SoftCap > 0f, rel = P.PositionBias != null;
         var cap = TIsa.Create(P.SoftCap);
         var invCap = TIsa.Create(softCap ? 1f / P.SoftCap : 0f);
@@ -179,6 +192,11 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
                         TIsa.Store(x, s + j);
                         bmax = TIsa.Max(bmax, x);
                     }
+                    if (Logits != null)
+                    {
+                        float* row = Logits + ((long)(b * P.KvHeads + hkv) * rows + r) * P.Slots;
+                        for (int j = 0; j < nk; j++) row[cur.Slot[j]] = s[j];
+                    }
                     float m = Math.Max(mRef[r], TIsa.MaxAcross(bmax));
                     if (m == float.NegativeInfinity)
                     {
@@ -214,6 +232,15 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
                 Buffer.MemoryCopy(o, part, (long)rows * d * sizeof(float), (long)rows * d * sizeof(float));
                 Buffer.MemoryCopy(mRef, part + (long)rows * d, 2L * rows * sizeof(float), 2L * rows * sizeof(float));
                 continue;
+            }
+            if (Stats != null)
+            {
+                float* stats = Stats + (long)(b * P.KvHeads + hkv) * rows * 2;
+                for (int r = 0; r < rows; r++)
+                {
+                    stats[2 * r] = mRef[r];
+                    stats[2 * r + 1] = lSum[r];
+                }
             }
             for (int r = 0; r < rows; r++)
             {
@@ -251,6 +278,7 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
                 u.Partial |= !all;
             }
             u.Pos[nk] = pos;
+            u.Slot[nk] = jb + j;
             u.K[nk] = kBase + pos * P.Ks.Token;
             u.V[nk] = vBase + pos * P.Vs.Token;
             u.Add[nk] = hasKeyAdd ? P.KeyAdd(b, hkv, pos, keyLength) : 0f;
@@ -260,6 +288,18 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         if (nk > 0)
             for (int j = nk; j < ((nk + 3) & ~3); j++) u.K[j] = u.K[nk - 1];
         u.Count = nk;
+    }
+
+    /// <summary>
+    /// Sets to -inf the logits this item owns for kv heads [h0, h1): its key range, widened to slot 0 (first split)
+    /// and to the last slot (last split), so that the slots no split scans (no row sees them) read -inf too.
+    /// </summary>
+    private readonly void ClearLogits(int b, int h0, int h1, int split, int jStart, int jEnd)
+    {
+        int from = split == 0 ? 0 : jStart, to = split == Splits - 1 ? P.Slots : jEnd;
+        for (int hkv = h0; hkv < h1; hkv++)
+            for (int r = 0; r < Rows; r++)
+                new Span<float>(Logits + ((long)(b * P.KvHeads + hkv) * Rows + r) * P.Slots + from, to - from).Fill(float.NegativeInfinity);
     }
 
     /// <summary>Whether any and whether all rows of kv head hkv keep key block <paramref name="block"/>.</summary>
@@ -288,6 +328,9 @@ internal unsafe struct AttentionDecodeCombineWork : IParallelBody
     /// <summary>The decode work's split partials and the floats of one.</summary>
     public float* Partials;
     public long PartialFloats;
+
+    /// <summary>With exports: the final (m, l) of each row [B, Hkv, Rows, 2], written here; else null.</summary>
+    public float* Stats;
 
     /// <inheritdoc/>
     public readonly void Invoke(int bh)
@@ -318,6 +361,11 @@ internal unsafe struct AttentionDecodeCombineWork : IParallelBody
                 TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(part + (long)r * d, d), w, o, o);
             }
             if (l > 0f) TensorPrimitives.Multiply(o, 1f / l, o);
+            if (Stats != null)
+            {
+                Stats[((long)bh * rows + r) * 2] = mMax;
+                Stats[((long)bh * rows + r) * 2 + 1] = l;
+            }
         }
     }
 }
