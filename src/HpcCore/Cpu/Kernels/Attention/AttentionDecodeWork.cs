@@ -19,6 +19,10 @@
 // Slots floats per kv head, -inf where masked: a few percent of the K/V bytes it reads), the final (m, l) of each
 // row come from the item (no split) or the combine, and AttentionDecodeExportWork turns the logits into
 // probabilities in one pass.
+// F16/BF16 caches (P.KHalf, P.VHalf) are widened per unit into a per-thread F32 staging block (the unit's K and V
+// rows, 2 x KeyBlock x D floats) just before its scores, after the unit before it prefetched the half rows, not as
+// a whole cache per call: decode reads each K/V row once, so the call reads half the bytes of an F32 cache instead
+// of reading them, writing F32 copies and reading those again.
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -73,7 +77,10 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
     public readonly long PartialFloats => (long)Rows * (P.D + 2);
 
     /// <summary>Floats of per-thread scratch one item needs: Q, O, m and l per kv head, one block of scores.</summary>
-    public readonly long ScratchFloats => HeadsPerChunk * (2L * Rows * P.D + 2L * Rows) + (long)Rows * KeyBlock;
+    public readonly long ScratchFloats => HeadsPerChunk * (2L * Rows * P.D + 2L * Rows) + (long)Rows * KeyBlock + StageFloats;
+
+    /// <summary>Floats of the F16/BF16 staging: K and V rows of one unit (0 for an F32 cache).</summary>
+    private readonly long StageFloats => P.KHalf != null ? 2L * KeyBlock * P.D : 0;
 
     /// <summary>Row pointers, positions and additive terms of the keys of one (key block, kv head) unit.</summary>
     private struct Unit
@@ -83,6 +90,9 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         public float* Add;
         public int* Slot;
         public int Count;
+
+        /// <summary>F16/BF16 caches: where the unit's K rows, then its V rows, are widened to F32 (KeyBlock x D each).</summary>
+        public float* Stage;
 
         /// <summary>True when some row drops some of the unit's keys by the block mask.</summary>
         public bool Partial;
@@ -131,8 +141,9 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         float** k0 = stackalloc float*[KeyBlock], v0 = stackalloc float*[KeyBlock], k1 = stackalloc float*[KeyBlock], v1 = stackalloc float*[KeyBlock];
         int* pos0 = stackalloc int[KeyBlock], pos1 = stackalloc int[KeyBlock], slot0 = stackalloc int[KeyBlock], slot1 = stackalloc int[KeyBlock];
         float* add0 = stackalloc float[KeyBlock], add1 = stackalloc float[KeyBlock];
-        var cur = new Unit { K = k0, V = v0, Pos = pos0, Add = add0, Slot = slot0 };
-        var next = new Unit { K = k1, V = v1, Pos = pos1, Add = add1, Slot = slot1 };
+        float* stage = sc + (long)rows * KeyBlock;
+        var cur = new Unit { K = k0, V = v0, Pos = pos0, Add = add0, Slot = slot0, Stage = stage };
+        var next = new Unit { K = k1, V = v1, Pos = pos1, Add = add1, Slot = slot1, Stage = stage };
         if (Logits != null) ClearLogits(b, h0, h1, split, jStart, jEnd);
         bool softCap = P.SoftCap > 0f, rel = P.PositionBias != null;
         var cap = TIsa.Create(P.SoftCap);
@@ -161,6 +172,7 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
                     cur.Add[j] = float.NegativeInfinity;
                 }
                 float* qs = scratch + (hkv - h0) * headFloats, o = qs + (long)rows * d, mRef = o + (long)rows * d, lSum = mRef + rows;
+                if (P.KHalf != null) Widen(ref cur);
                 TIsa.DecodeScores(cur.K, nk, next.K, next.V, next.Count, qs, rows, d, sc);
 
                 for (int r = 0; r < rows; r++)
@@ -279,8 +291,18 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
             }
             u.Pos[nk] = pos;
             u.Slot[nk] = jb + j;
-            u.K[nk] = kBase + pos * P.Ks.Token;
-            u.V[nk] = vBase + pos * P.Vs.Token;
+            if (P.KHalf != null)
+            {
+                // The F16/BF16 rows themselves, widened by Stage when the unit's turn comes (meanwhile the unit
+                // before it prefetches them).
+                u.K[nk] = (float*)(P.KHalf + b * P.Ks.Batch + hkv * P.Ks.Head + pos * P.Ks.Token);
+                u.V[nk] = (float*)(P.VHalf + b * P.Vs.Batch + hkv * P.Vs.Head + pos * P.Vs.Token);
+            }
+            else
+            {
+                u.K[nk] = kBase + pos * P.Ks.Token;
+                u.V[nk] = vBase + pos * P.Vs.Token;
+            }
             u.Add[nk] = hasKeyAdd ? P.KeyAdd(b, hkv, pos, keyLength) : 0f;
             nk++;
         }
@@ -288,6 +310,21 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         if (nk > 0)
             for (int j = nk; j < ((nk + 3) & ~3); j++) u.K[j] = u.K[nk - 1];
         u.Count = nk;
+    }
+
+    /// <summary>Widens the unit's F16/BF16 K and V rows into its staging block and points the unit at them.</summary>
+    private readonly void Widen(ref Unit u)
+    {
+        int d = P.D, nk = u.Count;
+        for (int j = 0; j < nk; j++)
+        {
+            float* k = u.Stage + (long)j * d, v = k + (long)KeyBlock * d;
+            AttentionHalf.Widen((ushort*)u.K[j], k, d, P.HalfType);
+            AttentionHalf.Widen((ushort*)u.V[j], v, d, P.HalfType);
+            u.K[j] = k;
+            u.V[j] = v;
+        }
+        for (int j = nk; j < ((nk + 3) & ~3); j++) u.K[j] = u.K[nk - 1];
     }
 
     /// <summary>
