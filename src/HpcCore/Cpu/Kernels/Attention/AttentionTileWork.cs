@@ -7,6 +7,11 @@
 // GQA"). Decode (Tq of 1..8) runs AttentionDecodeWork instead, unless it asks for exports or a head dim that is not
 // a multiple of 16.
 //
+// Per key block, without logit transforms (no soft-cap, bias, mask or window edge in the block), the score kernel
+// folds its rows into the block's row max while they are in registers, so the pass is scores -> exp -> values;
+// with any, one pass applies them and takes the max. The query rows are packed into Qt and O^T is written back
+// with 8x8 register transposes (AttentionTranspose), not a strided scalar load or store per float.
+//
 // Score exports (per-key totals, chosen probability rows) need the final m and l of each row, known only after
 // the pass. Instead of a second QK^T pass, the tile keeps its P^T blocks (exp(s - m_block) for every visible key
 // of its rows: Tk x 2W floats per worker, never Tq x Tk) and the m of each block; at the end
