@@ -114,11 +114,7 @@ public static class QuickAttention
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"op\":\"attention-blockmask\",\"shape\":\"{shape}\",\"kept\":{keep.Count(x => x) / (double)keep.Length:F3},\"ms_masked\":{withMask * 1e3:F2},\"ms_dense\":{without * 1e3:F2},\"speedup\":{without / withMask:F2}}}"));
 
-        using var qh = Cast.To(q, DType.BF16);
-        using var kh = Cast.To(k, DType.BF16);
-        using var vh = Cast.To(v, DType.BF16);
-        using var oh = Tensor.Empty(o.Shape, DType.BF16, backend);
-        var (half, single) = Interleaved.Median(() => Attention.Forward(qh, kh, vh, oh, plain), dense, rounds: 11);
+        var (half, single) = Bf16AgainstF32(backend, q, k, v, o, plain);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"op\":\"attention-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"overhead\":{half / single - 1:F3}}}"));
     }
@@ -154,13 +150,19 @@ public static class QuickAttention
             $"{{\"op\":\"attention-decode-exports\",\"shape\":\"{shape}\",\"ms_with\":{withExports * 1e3:F2},\"ms_without\":{without * 1e3:F2},\"overhead\":{withExports / without - 1:F3}}}"));
 
         // A BF16 cache (K/V widened per key block inside the kernel) against F32: half the bytes to read.
+        var (half, single) = Bf16AgainstF32(backend, q, k, v, o, default);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"op\":\"attention-decode-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"kv_gbps_bf16\":{bytes / 2 / half / 1e9:F1},\"kv_gbps_f32\":{bytes / single / 1e9:F1},\"speedup\":{single / half:F2}}}"));
+    }
+
+    /// <summary>Median seconds per call on BF16 copies of q, k, v (BF16 output) and on the F32 operands, interleaved.</summary>
+    private static (double Half, double Single) Bf16AgainstF32(CpuBackend backend, Tensor q, Tensor k, Tensor v, Tensor o, AttentionOptions options)
+    {
         using var qh = Cast.To(q, DType.BF16);
         using var kh = Cast.To(k, DType.BF16);
         using var vh = Cast.To(v, DType.BF16);
         using var oh = Tensor.Empty(o.Shape, DType.BF16, backend);
-        var (half, single) = Interleaved.Median(() => Attention.Forward(qh, kh, vh, oh), () => Attention.Forward(q, k, v, o), rounds: 11);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"attention-decode-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"kv_gbps_bf16\":{bytes / 2 / half / 1e9:F1},\"kv_gbps_f32\":{bytes / single / 1e9:F1},\"speedup\":{single / half:F2}}}"));
+        return Interleaved.Median(() => Attention.Forward(qh, kh, vh, oh, options), () => Attention.Forward(q, k, v, o, options), rounds: 11);
     }
 
     private static void Line(string op, string shape, double ours, string peer, double theirs) =>
