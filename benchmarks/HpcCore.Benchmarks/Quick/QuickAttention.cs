@@ -3,9 +3,10 @@
 // once over pinned arrays), same process, interleaved. Each shape is first cross-checked against ORT (max abs
 // error); then one JSON line per shape (FLOPs = 4*B*H*T^2*D, halved for causal, the FlashAttention convention),
 // one line for the cost of the score exports (per-key totals + the [CLS] row) and, for the first shape, the
-// unfused variant, a banded BlockMask against the dense call and BF16 operands against F32; finally decode (Tq = 1 over a long KV cache) in GB/s of K/V read against a measured memcpy.
+// unfused variant, a banded BlockMask against the dense call and BF16 operands against F32; finally decode (Tq = 1 over a long KV cache) in GB/s of K/V read against a measured memcpy, with score exports, and on a BF16 cache.
 // HPCCORE_QUICK_ATTENTION_EXTRAS=0 keeps only the dense shapes and their export lines (for repeated runs on a
-// loaded machine); HPCCORE_QUICK_THREADS=1 gives both sides one thread (ORT: one intra-op thread).
+// loaded machine); HPCCORE_QUICK_ATTENTION_SHAPES=0,2 keeps only those shapes (indices into Shapes);
+// HPCCORE_QUICK_THREADS=1 gives both sides one thread (ORT: one intra-op thread).
 using System.Globalization;
 using HpcCore.Cpu;
 using HpcCore.Kernels;
@@ -33,8 +34,11 @@ public static class QuickAttention
         string peer = "onnxruntime-" + OrtEnv.Instance().GetVersionString() + "-MultiHeadAttention";
         bool first = Environment.GetEnvironmentVariable("HPCCORE_QUICK_ATTENTION_EXTRAS") != "0";
         bool decode = first;
-        foreach (var (b, h, t, d, causal) in Shapes)
+        string? only = Environment.GetEnvironmentVariable("HPCCORE_QUICK_ATTENTION_SHAPES");
+        for (int si = 0; si < Shapes.Length; si++)
         {
+            if (only != null && !only.Split(',').Contains(si.ToString(CultureInfo.InvariantCulture))) continue;
+            var (b, h, t, d, causal) = Shapes[si];
             int n = b * t * h * d;
             float[] q = Infrastructure.BenchBackends.Uniform(n, 1), k = Infrastructure.BenchBackends.Uniform(n, 2);
             float[] v = Infrastructure.BenchBackends.Uniform(n, 3), theirs = new float[n];
@@ -110,16 +114,15 @@ public static class QuickAttention
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"op\":\"attention-blockmask\",\"shape\":\"{shape}\",\"kept\":{keep.Count(x => x) / (double)keep.Length:F3},\"ms_masked\":{withMask * 1e3:F2},\"ms_dense\":{without * 1e3:F2},\"speedup\":{without / withMask:F2}}}"));
 
-        using var qh = Cast.To(q, DType.BF16);
-        using var kh = Cast.To(k, DType.BF16);
-        using var vh = Cast.To(v, DType.BF16);
-        using var oh = Tensor.Empty(o.Shape, DType.BF16, backend);
-        var (half, single) = Interleaved.Median(() => Attention.Forward(qh, kh, vh, oh, plain), dense, rounds: 11);
+        var (half, single) = Bf16AgainstF32(backend, q, k, v, o, plain);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"op\":\"attention-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"overhead\":{half / single - 1:F3}}}"));
     }
 
-    /// <summary>Decode: B1, H32 over Hkv8, Tq 1, D128, Tk 16384 (64 MB of K/V); GB/s of K/V read vs memcpy.</summary>
+    /// <summary>
+    /// Decode: B1, H32 over Hkv8, Tq 1, D128, Tk 16384 (64 MB of K/V); GB/s of K/V read vs memcpy, the cost of the
+    /// score exports, and a BF16 cache against F32.
+    /// </summary>
     private static unsafe void Decode(CpuBackend backend)
     {
         const int h = 32, hkv = 8, d = 128, tk = 16384;
@@ -132,9 +135,34 @@ public static class QuickAttention
         var (attn, memcpy) = Interleaved.Median(
             () => Attention.Forward(q, k, v, o),
             () => k.CopyTo(copy));
+        string shape = $"B1xH{h}xHkv{hkv}xTq1xTk{tk}xD{d}";
         // memcpy moves bytes/2 in and bytes/2 out: its traffic equals the bytes decode reads.
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"attention-decode\",\"shape\":\"B1xH{h}xHkv{hkv}xTq1xTk{tk}xD{d}\",\"kv_gbps\":{bytes / attn / 1e9:F1},\"copy_gbps\":{bytes / memcpy / 1e9:F1},\"ratio\":{memcpy / attn:F3}}}"));
+            $"{{\"op\":\"attention-decode\",\"shape\":\"{shape}\",\"kv_gbps\":{bytes / attn / 1e9:F1},\"copy_gbps\":{bytes / memcpy / 1e9:F1},\"ratio\":{memcpy / attn:F3}}}"));
+
+        // Score exports during decode (H2O's per-key totals and the query's probability row) against the plain call.
+        using var totals = Tensor.Empty(new Shape(1, h, tk), DType.F32, backend);
+        using var rows = Tensor.From<int>([0], new Shape(1), backend);
+        using var probs = Tensor.Empty(new Shape(1, h, 1, tk), DType.F32, backend);
+        var exports = new AttentionOptions(KeyTotals: totals, RowIndices: rows, RowProbabilities: probs);
+        var (withExports, without) = Interleaved.Median(() => Attention.Forward(q, k, v, o, exports), () => Attention.Forward(q, k, v, o), rounds: 11);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"op\":\"attention-decode-exports\",\"shape\":\"{shape}\",\"ms_with\":{withExports * 1e3:F2},\"ms_without\":{without * 1e3:F2},\"overhead\":{withExports / without - 1:F3}}}"));
+
+        // A BF16 cache (K/V widened per key block inside the kernel) against F32: half the bytes to read.
+        var (half, single) = Bf16AgainstF32(backend, q, k, v, o, default);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"op\":\"attention-decode-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"kv_gbps_bf16\":{bytes / 2 / half / 1e9:F1},\"kv_gbps_f32\":{bytes / single / 1e9:F1},\"speedup\":{single / half:F2}}}"));
+    }
+
+    /// <summary>Median seconds per call on BF16 copies of q, k, v (BF16 output) and on the F32 operands, interleaved.</summary>
+    private static (double Half, double Single) Bf16AgainstF32(CpuBackend backend, Tensor q, Tensor k, Tensor v, Tensor o, AttentionOptions options)
+    {
+        using var qh = Cast.To(q, DType.BF16);
+        using var kh = Cast.To(k, DType.BF16);
+        using var vh = Cast.To(v, DType.BF16);
+        using var oh = Tensor.Empty(o.Shape, DType.BF16, backend);
+        return Interleaved.Median(() => Attention.Forward(qh, kh, vh, oh, options), () => Attention.Forward(q, k, v, o, options), rounds: 11);
     }
 
     private static void Line(string op, string shape, double ours, string peer, double theirs) =>

@@ -1,7 +1,8 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// The decode kernel (Tq <= 8, head dim a multiple of 16, no exports: rows vectorised over D, keys split across
-// the pool and merged by log-sum-exp) against the double reference: odd key counts, grouped and multi-query
-// heads, every mask and logit option, and key splits whose keys are all masked.
+// The decode kernel (Tq <= 8, head dim a multiple of 16: rows vectorised over D, keys split across the pool and
+// merged by log-sum-exp) against the double reference: odd key counts, grouped and multi-query heads, every mask
+// and logit option, key splits whose keys are all masked, and the score exports (KeyTotals, RowProbabilities)
+// from the kept logits and the combined softmax normaliser, with and without key splits.
 namespace HpcCore.Tests.Ops;
 
 using HpcCore.Tensors;
@@ -63,4 +64,29 @@ public sealed class AttentionDecodeTests : CpuAttentionTestBase
 
     [Fact]
     public void PackedQkvViews_AndStridedDestination() => Check(new AttentionCase(2, 6, 6, 3, 3, 32) { Packed = true, Causal = true });
+
+    // 4099 keys at B1 are split across the pool: the exports need the normaliser of every split combined.
+    [Theory]
+    [InlineData(1, 8, 2)]
+    [InlineData(3, 4, 4)]
+    [InlineData(8, 4, 1)]
+    public void Exports_AcrossKeySplits(int tq, int h, int hkv) =>
+        Check(new AttentionCase(1, tq, 4099, h, hkv, 64) { Totals = true, Rows = [0, tq - 1] });
+
+    // Four batches keep the keys of each in one item (no split): the item's own (m, l) normalise its logits.
+    [Fact]
+    public void Exports_WithoutSplits_CausalLengthsAndEmptyBatch() =>
+        Check(new AttentionCase(4, 5, 300, 4, 2, 32) { Causal = true, Lengths = [300, 0, 117, 1], Pad = DType.Bool, Totals = true, Rows = [4, 0] });
+
+    [Fact]
+    public void Exports_WithEveryLogitOption() =>
+        Check(new AttentionCase(2, 4, 1100, 4, 2, 64) { Totals = true, Rows = [1], Bias = 3, SoftCap = 5f, Rel = true, Left = 300, Right = 2, Magnitude = 4f });
+
+    [Fact]
+    public void Exports_BlockMaskAndWindow_LeaveUnseenSlotsAtZero() =>
+        Check(new AttentionCase(1, 2, 3000, 4, 2, 64) { Block = 64, Causal = true, Left = 900, Lengths = [2500], Totals = true, Rows = [0, 1] });
+
+    [Fact]
+    public void Exports_SelectedKeys_WithFullyMaskedSplits() =>
+        Check(new AttentionCase(1, 1, 5000, 4, 1, 64) { Selected = 4099, Lengths = [4], Totals = true, Rows = [0] });
 }

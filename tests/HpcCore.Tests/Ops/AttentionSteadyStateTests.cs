@@ -1,7 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Steady-state attention allocates nothing: no managed garbage and no fresh native buffers, on the plain path,
-// with exports (chunked totals), on the decode kernel (with and without key splits), and with BF16 operands, a
-// block mask and KeyMeans.
+// with exports (chunked totals), on the decode kernel (with and without key splits, with exports, and on a BF16
+// cache widened per key block), and with BF16 operands, a block mask and KeyMeans.
 namespace HpcCore.Tests.Ops;
 
 using HpcCore.Cpu;
@@ -31,6 +31,12 @@ public sealed class AttentionSteadyStateTests
         using var od = Tensor.Empty(qd.Shape, DType.F32, cpu);
         using var lengths = Tensor.From<int>([4000], new Shape(1), cpu);
         var decode = new AttentionOptions(Causal: true, KeyLengths: lengths, SoftCap: 30f);
+        using var totalsd = Tensor.Empty(new Shape(1, 8, 4099), DType.F32, cpu);
+        using var probsd = Tensor.Empty(new Shape(1, 8, 1, 4099), DType.F32, cpu);
+        var decodeExports = decode with { KeyTotals = totalsd, RowIndices = rows, RowProbabilities = probsd };
+        using var qdh = Cast.To(qd, DType.BF16);
+        using var kdh = Cast.To(kd, DType.BF16);
+        using var odh = Tensor.Empty(qd.Shape, DType.BF16, cpu);
         // BF16 operands (pooled F32 staging), a block mask with exports (compacted keys) and the KeyMeans pass.
         using var qh = Cast.To(q, DType.BF16);
         using var kh = Cast.To(k, DType.BF16);
@@ -45,6 +51,8 @@ public sealed class AttentionSteadyStateTests
             Attention.Forward(q, k, k, o, exports);
             Attention.Forward(q1, k, k, o1);
             Attention.Forward(qd, kd, kd, od, decode);
+            Attention.Forward(qd, kd, kd, od, decodeExports);
+            Attention.Forward(qdh, kdh, kdh, odh, decodeExports);
             Attention.Forward(qh, kh, kh, oh, masked);
         }
 

@@ -2,7 +2,7 @@
 // A conformance subset of the attention tests that ./build.sh test runs a second time with DOTNET_EnableAVX512=0
 // (the trait below selects it), so the Vector256 tile and decode kernels (AttentionIsa256) are checked against the
 // double reference on this AVX-512 machine: odd sizes, causal and windows, GQA, every logit option, exports, block
-// masks, selected keys, key splits, decode shapes and half-precision operands.
+// masks, selected keys, key splits, decode shapes (with exports, split and not) and half-precision operands.
 namespace HpcCore.Tests.Ops;
 
 using System.Runtime.Intrinsics;
@@ -32,6 +32,8 @@ public sealed class AttentionVector256Tests : IDisposable
         new AttentionCase(2, 40, 300, 4, 2, 32) { Block = 16, Selected = 90, Totals = true, Rows = [3], Lengths = [300, 200] },
         new AttentionCase(1, 3, 1500, 8, 2, 64) { Causal = true, Lengths = [1400], Block = 64 },
         new AttentionCase(1, 1, 5000, 4, 1, 64) { Selected = 4099, Lengths = [4] },
+        new AttentionCase(1, 3, 4099, 4, 2, 64) { Totals = true, Rows = [0, 2], Causal = true, Lengths = [4000] },
+        new AttentionCase(3, 2, 300, 4, 2, 32) { Totals = true, Rows = [1], Block = 64, Bias = 3, Lengths = [300, 0, 77] },
         new AttentionCase(2, 8, 700, 12, 3, 16) { Causal = true, Left = 200, Lengths = [700, 333], Rel = true, SoftCap = 5f },
         new AttentionCase(1, 5, 1031, 4, 4, 128) { Bias = 3, Pad = DType.Bool },
         new AttentionCase(2, 45, 45, 3, 3, 32) { Packed = true, Causal = true },

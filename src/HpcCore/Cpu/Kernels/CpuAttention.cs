@@ -2,7 +2,8 @@
 // Fused attention on the CPU backend: work decomposition of the tile kernel (Cpu/Kernels/Attention/*), the
 // key-split combine, and the decode kernel for Tq <= 8 (AttentionDecodeWork). See
 // AttentionTileWork and AttentionDecodeWork for the algorithms. F16/BF16 operands are widened into pooled F32
-// copies and the KeyMeans export is a pass of its own (AttentionStaging).
+// copies (the decode kernel widens K/V per key block instead) and the KeyMeans export is a pass of its own
+// (AttentionStaging).
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
@@ -40,21 +41,31 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
 
     /// <summary>
     /// Points p at pooled contiguous F32 copies of F16/BF16 q, k, v (converted here) and an F32 output buffer
-    /// (narrowed into the destination by the caller); returns the rented block.
+    /// (narrowed into the destination by the caller); returns the rented block. The decode kernel widens k and v
+    /// itself, per key block (AttentionHalf), so for it only q is copied.
     /// </summary>
     private byte* Widen(in AttentionArgs a, ref AttentionProblem p, out long capacity)
     {
-        long qn = (long)p.Batch * p.Tq * p.Heads * p.D, kn = (long)p.Batch * p.Tk * p.KvHeads * p.D;
+        bool perBlock = p.Variant != AttentionVariant.Unfused && AttentionDecode.Supports(p) && a.KeyMeans == null;
+        long qn = (long)p.Batch * p.Tq * p.Heads * p.D, kn = perBlock ? 0 : (long)p.Batch * p.Tk * p.KvHeads * p.D;
         byte* block = _backend.Memory.Rent(Math.Max(1, (2 * qn + 2 * kn) * sizeof(float)), out capacity);
         float* q = (float*)block, k = q + qn, v = k + kn, o = v + kn;
         Cast(a.Q, q, narrow: false);
-        Cast(a.K, k, narrow: false);
-        Cast(a.V, v, narrow: false);
         p.Q = q;
-        p.K = k;
-        p.V = v;
         p.O = o;
         p.Qs = p.Os = new HeadStrides((long)p.Tq * p.Heads * p.D, (long)p.Heads * p.D, p.D);
+        if (perBlock)
+        {
+            p.KHalf = Ptr<ushort>(a.K);
+            p.VHalf = Ptr<ushort>(a.V);
+            p.HalfType = a.K.DType;
+            p.K = p.V = null;
+            return block;
+        }
+        Cast(a.K, k, narrow: false);
+        Cast(a.V, v, narrow: false);
+        p.K = k;
+        p.V = v;
         p.Ks = p.Vs = new HeadStrides((long)p.Tk * p.KvHeads * p.D, (long)p.KvHeads * p.D, p.D);
         return block;
     }
@@ -157,7 +168,10 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         }
     }
 
-    /// <summary>Decode (Tq &lt;= 8, no exports): rows vectorised over D, keys split across cores when units are few.</summary>
+    /// <summary>
+    /// Decode (Tq &lt;= 8): rows vectorised over D, keys split across cores when units are few; score exports from
+    /// the kept logits once every split is combined.
+    /// </summary>
     private void Decode<TV, TIsa>(in AttentionProblem p, int rows, int threads, int kvUnits)
         where TV : struct
         where TIsa : struct, IAttentionIsa<TV>
@@ -174,12 +188,19 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             int chunks = Math.Min(p.KvHeads, (target + p.Batch * work.Splits - 1) / (p.Batch * work.Splits));
             work.HeadsPerChunk = (p.KvHeads + chunks - 1) / chunks;
         }
+        long partialFloats = work.Splits > 1 ? kvUnits * work.Splits * work.PartialFloats : 0;
+        long logitFloats = p.Exports ? (long)kvUnits * rows * (p.Slots + 2) : 0;
         byte* rented = null;
         long capacity = 0;
-        if (work.Splits > 1)
+        if (partialFloats + logitFloats > 0)
         {
-            rented = _backend.Memory.Rent(kvUnits * work.Splits * work.PartialFloats * sizeof(float), out capacity);
-            work.Partials = (float*)rented;
+            rented = _backend.Memory.Rent((partialFloats + logitFloats) * sizeof(float), out capacity);
+            if (work.Splits > 1) work.Partials = (float*)rented;
+            if (p.Exports)
+            {
+                work.Logits = (float*)rented + partialFloats;
+                work.Stats = work.Logits + (long)kvUnits * rows * p.Slots;
+            }
         }
         try
         {
@@ -188,9 +209,10 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
             {
                 Pool.For(kvUnits, new AttentionDecodeCombineWork
                 {
-                    P = p, Rows = rows, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats,
+                    P = p, Rows = rows, Splits = work.Splits, Partials = work.Partials, PartialFloats = work.PartialFloats, Stats = work.Stats,
                 });
             }
+            if (p.Exports) Pool.For(kvUnits, new AttentionDecodeExportWork { P = p, Rows = rows, Logits = work.Logits, Stats = work.Stats });
         }
         finally
         {

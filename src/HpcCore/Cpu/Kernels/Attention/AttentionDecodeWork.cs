@@ -14,6 +14,15 @@
 // Keys are split across the worker pool (flash-decoding) when there are too few batches to keep the cores busy;
 // each split leaves an unnormalised (O, m, l) partial per (batch, kv head) and AttentionDecodeCombineWork merges
 // them by log-sum-exp (splits whose keys are all masked have l = 0 and are skipped).
+// Score exports (KeyTotals, RowProbabilities; H2O scores its cache with them during decode) need each row's final
+// softmax normaliser, known only after every split: the kernel keeps the final logits of its rows (Group * Tq x
+// Slots floats per kv head, -inf where masked: a few percent of the K/V bytes it reads), the final (m, l) of each
+// row come from the item (no split) or the combine, and AttentionDecodeExportWork turns the logits into
+// probabilities in one pass.
+// F16/BF16 caches (P.KHalf, P.VHalf) are widened per unit into a per-thread F32 staging block (the unit's K and V
+// rows, 2 x KeyBlock x D floats) just before its scores, after the unit before it prefetched the half rows, not as
+// a whole cache per call: decode reads each K/V row once, so the call reads half the bytes of an F32 cache instead
+// of reading them, writing F32 copies and reading those again.
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -34,7 +43,7 @@ internal static class AttentionDecode
 
     /// <summary>True when the decode kernel serves this problem (else the tile kernel runs).</summary>
     public static bool Supports(in AttentionProblem p) =>
-        p.Tq <= MaxQueries && !p.Exports && p.D % 16 == 0 && Vector256.IsHardwareAccelerated;
+        p.Tq <= MaxQueries && p.D % 16 == 0 && Vector256.IsHardwareAccelerated;
 }
 
 /// <summary>The decode attention kernel (rows vectorised over D) as a zero-allocation parallel body, for one ISA.</summary>
@@ -55,6 +64,12 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
     /// <summary>Kv heads per head chunk (items are (batch, head chunk, key split)).</summary>
     public int HeadsPerChunk;
 
+    /// <summary>
+    /// With exports: final logits [B, Hkv, Rows, Slots] (-inf where masked) and, without splits, the final (m, l) of
+    /// each row [B, Hkv, Rows, 2] (the combine writes them with splits); else null.
+    /// </summary>
+    public float* Logits, Stats;
+
     /// <summary>Head chunks per batch.</summary>
     public readonly int HeadChunks => (P.KvHeads + HeadsPerChunk - 1) / HeadsPerChunk;
 
@@ -62,7 +77,10 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
     public readonly long PartialFloats => (long)Rows * (P.D + 2);
 
     /// <summary>Floats of per-thread scratch one item needs: Q, O, m and l per kv head, one block of scores.</summary>
-    public readonly long ScratchFloats => HeadsPerChunk * (2L * Rows * P.D + 2L * Rows) + (long)Rows * KeyBlock;
+    public readonly long ScratchFloats => HeadsPerChunk * (2L * Rows * P.D + 2L * Rows) + (long)Rows * KeyBlock + StageFloats;
+
+    /// <summary>Floats of the F16/BF16 staging: K and V rows of one unit (0 for an F32 cache).</summary>
+    private readonly long StageFloats => P.KHalf != null ? 2L * KeyBlock * P.D : 0;
 
     /// <summary>Row pointers, positions and additive terms of the keys of one (key block, kv head) unit.</summary>
     private struct Unit
@@ -70,7 +88,11 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         public float** K, V;
         public int* Pos;
         public float* Add;
+        public int* Slot;
         public int Count;
+
+        /// <summary>F16/BF16 caches: where the unit's K rows, then its V rows, are widened to F32 (KeyBlock x D each).</summary>
+        public float* Stage;
 
         /// <summary>True when some row drops some of the unit's keys by the block mask.</summary>
         public bool Partial;
@@ -117,10 +139,12 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         // Units run block-major, kv-head-minor, so that a block's keys of all heads (adjacent rows of a
         // [B, T, Hkv, D] cache) are read together; the next unit's rows are prefetched while this one computes.
         float** k0 = stackalloc float*[KeyBlock], v0 = stackalloc float*[KeyBlock], k1 = stackalloc float*[KeyBlock], v1 = stackalloc float*[KeyBlock];
-        int* pos0 = stackalloc int[KeyBlock], pos1 = stackalloc int[KeyBlock];
+        int* pos0 = stackalloc int[KeyBlock], pos1 = stackalloc int[KeyBlock], slot0 = stackalloc int[KeyBlock], slot1 = stackalloc int[KeyBlock];
         float* add0 = stackalloc float[KeyBlock], add1 = stackalloc float[KeyBlock];
-        var cur = new Unit { K = k0, V = v0, Pos = pos0, Add = add0 };
-        var next = new Unit { K = k1, V = v1, Pos = pos1, Add = add1 };
+        float* stage = sc + (long)rows * KeyBlock;
+        var cur = new Unit { K = k0, V = v0, Pos = pos0, Add = add0, Slot = slot0, Stage = stage };
+        var next = new Unit { K = k1, V = v1, Pos = pos1, Add = add1, Slot = slot1, Stage = stage };
+        if (Logits != null) ClearLogits(b, h0, h1, split, jStart, jEnd);
         bool softCap = P.SoftCap > 0f, rel = P.PositionBias != null;
         var cap = TIsa.Create(P.SoftCap);
         var invCap = TIsa.Create(softCap ? 1f / P.SoftCap : 0f);
@@ -148,6 +172,7 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
                     cur.Add[j] = float.NegativeInfinity;
                 }
                 float* qs = scratch + (hkv - h0) * headFloats, o = qs + (long)rows * d, mRef = o + (long)rows * d, lSum = mRef + rows;
+                if (P.KHalf != null) Widen(ref cur);
                 TIsa.DecodeScores(cur.K, nk, next.K, next.V, next.Count, qs, rows, d, sc);
 
                 for (int r = 0; r < rows; r++)
@@ -178,6 +203,11 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
                         if (windowed) x = TIsa.DropKeysOutside(x, cur.Pos + j, lo[r], hi[r]);
                         TIsa.Store(x, s + j);
                         bmax = TIsa.Max(bmax, x);
+                    }
+                    if (Logits != null)
+                    {
+                        float* row = Logits + ((long)(b * P.KvHeads + hkv) * rows + r) * P.Slots;
+                        for (int j = 0; j < nk; j++) row[cur.Slot[j]] = s[j];
                     }
                     float m = Math.Max(mRef[r], TIsa.MaxAcross(bmax));
                     if (m == float.NegativeInfinity)
@@ -215,6 +245,15 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
                 Buffer.MemoryCopy(mRef, part + (long)rows * d, 2L * rows * sizeof(float), 2L * rows * sizeof(float));
                 continue;
             }
+            if (Stats != null)
+            {
+                float* stats = Stats + (long)(b * P.KvHeads + hkv) * rows * 2;
+                for (int r = 0; r < rows; r++)
+                {
+                    stats[2 * r] = mRef[r];
+                    stats[2 * r + 1] = lSum[r];
+                }
+            }
             for (int r = 0; r < rows; r++)
             {
                 int g = r / P.Tq, t = r - g * P.Tq, h = hkv * P.Group + g;
@@ -251,8 +290,19 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
                 u.Partial |= !all;
             }
             u.Pos[nk] = pos;
-            u.K[nk] = kBase + pos * P.Ks.Token;
-            u.V[nk] = vBase + pos * P.Vs.Token;
+            u.Slot[nk] = jb + j;
+            if (P.KHalf != null)
+            {
+                // The F16/BF16 rows themselves, widened by Stage when the unit's turn comes (meanwhile the unit
+                // before it prefetches them).
+                u.K[nk] = (float*)(P.KHalf + b * P.Ks.Batch + hkv * P.Ks.Head + pos * P.Ks.Token);
+                u.V[nk] = (float*)(P.VHalf + b * P.Vs.Batch + hkv * P.Vs.Head + pos * P.Vs.Token);
+            }
+            else
+            {
+                u.K[nk] = kBase + pos * P.Ks.Token;
+                u.V[nk] = vBase + pos * P.Vs.Token;
+            }
             u.Add[nk] = hasKeyAdd ? P.KeyAdd(b, hkv, pos, keyLength) : 0f;
             nk++;
         }
@@ -260,6 +310,33 @@ internal unsafe struct AttentionDecodeWork<TV, TIsa> : IParallelBody
         if (nk > 0)
             for (int j = nk; j < ((nk + 3) & ~3); j++) u.K[j] = u.K[nk - 1];
         u.Count = nk;
+    }
+
+    /// <summary>Widens the unit's F16/BF16 K and V rows into its staging block and points the unit at them.</summary>
+    private readonly void Widen(ref Unit u)
+    {
+        int d = P.D, nk = u.Count;
+        for (int j = 0; j < nk; j++)
+        {
+            float* k = u.Stage + (long)j * d, v = k + (long)KeyBlock * d;
+            AttentionHalf.Widen((ushort*)u.K[j], k, d, P.HalfType);
+            AttentionHalf.Widen((ushort*)u.V[j], v, d, P.HalfType);
+            u.K[j] = k;
+            u.V[j] = v;
+        }
+        for (int j = nk; j < ((nk + 3) & ~3); j++) u.K[j] = u.K[nk - 1];
+    }
+
+    /// <summary>
+    /// Sets to -inf the logits this item owns for kv heads [h0, h1): its key range, widened to slot 0 (first split)
+    /// and to the last slot (last split), so that the slots no split scans (no row sees them) read -inf too.
+    /// </summary>
+    private readonly void ClearLogits(int b, int h0, int h1, int split, int jStart, int jEnd)
+    {
+        int from = split == 0 ? 0 : jStart, to = split == Splits - 1 ? P.Slots : jEnd;
+        for (int hkv = h0; hkv < h1; hkv++)
+            for (int r = 0; r < Rows; r++)
+                new Span<float>(Logits + ((long)(b * P.KvHeads + hkv) * Rows + r) * P.Slots + from, to - from).Fill(float.NegativeInfinity);
     }
 
     /// <summary>Whether any and whether all rows of kv head hkv keep key block <paramref name="block"/>.</summary>
@@ -288,6 +365,9 @@ internal unsafe struct AttentionDecodeCombineWork : IParallelBody
     /// <summary>The decode work's split partials and the floats of one.</summary>
     public float* Partials;
     public long PartialFloats;
+
+    /// <summary>With exports: the final (m, l) of each row [B, Hkv, Rows, 2], written here; else null.</summary>
+    public float* Stats;
 
     /// <inheritdoc/>
     public readonly void Invoke(int bh)
@@ -318,6 +398,11 @@ internal unsafe struct AttentionDecodeCombineWork : IParallelBody
                 TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(part + (long)r * d, d), w, o, o);
             }
             if (l > 0f) TensorPrimitives.Multiply(o, 1f / l, o);
+            if (Stats != null)
+            {
+                Stats[((long)bh * rows + r) * 2] = mMax;
+                Stats[((long)bh * rows + r) * 2 + 1] = l;
+            }
         }
     }
 }

@@ -112,9 +112,12 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
     private static Vector256<float> Weighted(float* pt, Vector256<float> f0, Vector256<float> f1, int k) =>
         Vector256.FusedMultiplyAdd(Vector256.Load(pt + k * L + 8), f1, Vector256.Load(pt + k * L) * f0);
 
-    /// <summary>Writes S^T rows 0..3 at <paramref name="st"/> for the 4 keys at <paramref name="k"/>[0..3], over <paramref name="d"/> dims.</summary>
+    /// <summary>
+    /// Writes S^T rows 0..3 at <paramref name="st"/> for the 4 keys at <paramref name="k"/>[0..3], over <paramref name="d"/>
+    /// dims, and folds them into the running lane maxima at <paramref name="max"/> (16 floats).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scores(float** k, float* qt, int d, float* st)
+    public static void Scores(float** k, float* qt, int d, float* st, float* max)
     {
         float* k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3];
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -141,6 +144,8 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
         c10.Store(st + 16); c11.Store(st + 24);
         c20.Store(st + 32); c21.Store(st + 40);
         c30.Store(st + 48); c31.Store(st + 56);
+        Vector256.Max(Vector256.Max(Vector256.Max(c00, c10), Vector256.Max(c20, c30)), Vector256.Load(max)).Store(max);
+        Vector256.Max(Vector256.Max(Vector256.Max(c01, c11), Vector256.Max(c21, c31)), Vector256.Load(max + 8)).Store(max + 8);
     }
 
     /// <summary>O^T rows d0..d0+3 = alpha * O^T + sum over <paramref name="nk"/> keys of V[j, d0..d0+3] * P^T[j, :].</summary>

@@ -94,9 +94,12 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     private static Vector512<float> Weighted(float* pt, Vector512<float> f0, Vector512<float> f1, int k) =>
         Vector512.FusedMultiplyAdd(Vector512.Load(pt + k * L + 16), f1, Vector512.Load(pt + k * L) * f0);
 
-    /// <summary>Writes S^T rows 0..7 at <paramref name="st"/> for the 8 keys at <paramref name="k"/>[0..7], over <paramref name="d"/> dims.</summary>
+    /// <summary>
+    /// Writes S^T rows 0..7 at <paramref name="st"/> for the 8 keys at <paramref name="k"/>[0..7], over <paramref name="d"/>
+    /// dims, and folds them into the running lane maxima at <paramref name="max"/> (32 floats) while they are in registers.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scores(float** k, float* qt, int d, float* st)
+    public static void Scores(float** k, float* qt, int d, float* st, float* max)
     {
         float* k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7];
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -141,6 +144,10 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
         c50.Store(st + 160); c51.Store(st + 176);
         c60.Store(st + 192); c61.Store(st + 208);
         c70.Store(st + 224); c71.Store(st + 240);
+        var m0 = Avx512F.Max(Avx512F.Max(Avx512F.Max(c00, c10), Avx512F.Max(c20, c30)), Avx512F.Max(Avx512F.Max(c40, c50), Avx512F.Max(c60, c70)));
+        var m1 = Avx512F.Max(Avx512F.Max(Avx512F.Max(c01, c11), Avx512F.Max(c21, c31)), Avx512F.Max(Avx512F.Max(c41, c51), Avx512F.Max(c61, c71)));
+        Avx512F.Max(m0, Vector512.Load(max)).Store(max);
+        Avx512F.Max(m1, Vector512.Load(max + 16)).Store(max + 16);
     }
 
     /// <summary>

@@ -10,6 +10,12 @@ namespace HpcCore.Cpu;
 internal unsafe struct AttentionProblem
 {
     public float* Q, K, V, O;
+
+    /// <summary>
+    /// An F16/BF16 KV cache the decode kernel widens per key block (K and V then null), with its dtype; else null.
+    /// </summary>
+    public ushort* KHalf, VHalf;
+    public HpcCore.Tensors.DType HalfType;
     public HeadStrides Qs, Ks, Vs, Os;
     public int Batch, Tq, Tk, Heads, KvHeads, D, Group, Slots;
     public float Scale, SoftCap;

@@ -1,9 +1,10 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Passes around the attention kernels: F16/BF16 operands are widened once into pooled contiguous F32 copies (the
-// kernels accumulate in F32 and read every K/V row Tq/32 times, so converting per tile would redo the widening
-// per query tile), the F32 result is rounded to nearest even into the destination; and the KeyMeans export
+// tile kernel reads every K/V row Tq/32 times, so converting per tile would redo the widening per query tile; the
+// decode kernel reads each row once and widens its K/V per key block instead: AttentionHalf), the F32 result is rounded to nearest even into the destination; and the KeyMeans export
 // (ToMe's merge metric, Bolya et al. 2023, Sec. 3: keys averaged over heads) is one pass over (batch, token).
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
 
@@ -73,6 +74,26 @@ internal unsafe struct AttentionKeyMeansWork : IParallelBody
             new ReadOnlySpan<float>(k, d).CopyTo(mean);
             for (int h = 1; h < P.KvHeads; h++) TensorPrimitives.Add(mean, new ReadOnlySpan<float>(k + h * P.Ks.Head, d), mean);
             TensorPrimitives.Multiply(mean, inv, mean);
+        }
+    }
+}
+
+/// <summary>Row widening for the decode kernel's per-key-block staging of an F16/BF16 KV cache.</summary>
+internal static unsafe class AttentionHalf
+{
+    /// <summary>dst[0..n) = the F16/BF16 row at src in F32 (n a multiple of 16; BF16 is the upper half of F32).</summary>
+    public static void Widen(ushort* src, float* dst, int n, DType type)
+    {
+        if (type == DType.F16)
+        {
+            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<System.Half>(src, n), new Span<float>(dst, n));
+            return;
+        }
+        for (int i = 0; i < n; i += 16)
+        {
+            var (lo, hi) = Vector256.Widen(Vector256.Load(src + i));
+            Vector256.ShiftLeft(lo, 16).AsSingle().Store(dst + i);
+            Vector256.ShiftLeft(hi, 16).AsSingle().Store(dst + i + 8);
         }
     }
 }

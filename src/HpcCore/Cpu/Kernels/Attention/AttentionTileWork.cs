@@ -7,6 +7,11 @@
 // GQA"). Decode (Tq of 1..8) runs AttentionDecodeWork instead, unless it asks for exports or a head dim that is not
 // a multiple of 16.
 //
+// Per key block, without logit transforms (no soft-cap, bias, mask or window edge in the block), the score kernel
+// folds its rows into the block's row max while they are in registers, so the pass is scores -> exp -> values;
+// with any, one pass applies them and takes the max. The query rows are packed into Qt and O^T is written back
+// with 8x8 register transposes (AttentionTranspose), not a strided scalar load or store per float.
+//
 // Score exports (per-key totals, chosen probability rows) need the final m and l of each row, known only after
 // the pass. Instead of a second QK^T pass, the tile keeps its P^T blocks (exp(s - m_block) for every visible key
 // of its rows: Tk x 2W floats per worker, never Tq x Tk) and the m of each block; at the end
@@ -125,6 +130,7 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
 
         // Lanes: row r0 + i is (head-in-group g, query t); lanes past the last row repeat it (their results are dropped).
         int* laneT = stackalloc int[MaxLanes], laneG = stackalloc int[MaxLanes], lo = stackalloc int[MaxLanes], hi = stackalloc int[MaxLanes];
+        float** rowPtr = stackalloc float*[MaxLanes];
         int keyLength = P.KeyLength(b), off = keyLength - P.Tq;
         int minLo = int.MaxValue, maxLo = int.MinValue, minHi = int.MaxValue, maxHi = int.MinValue;
         for (int i = 0; i < L; i++)
@@ -138,9 +144,9 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
             maxLo = Math.Max(maxLo, lo[i]);
             minHi = Math.Min(minHi, hi[i]);
             maxHi = Math.Max(maxHi, hi[i]);
-            float* q = P.Q + b * P.Qs.Batch + t * P.Qs.Token + h * P.Qs.Head;
-            for (int k = 0; k < d; k++) qt[k * L + i] = q[k] * P.Scale;
+            rowPtr[i] = P.Q + b * P.Qs.Batch + t * P.Qs.Token + h * P.Qs.Head;
         }
+        AttentionTranspose.PackQueries(rowPtr, L, d, P.Scale, qt);
         bool selected = P.Selected != null, windowed = P.Left >= 0 || P.Right >= 0;
         var (jStart, jEnd) = P.KeySlots(minLo, maxHi, keyLength, Splits, split);
         var blocks = new AttentionBlockLanes();
@@ -158,6 +164,8 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         float* keyAdd = stackalloc float[KeyBlock];
         long* relBase = stackalloc long[MaxLanes];
         bool hasKeyAdd = P.HasKeyAdd, softCap = P.SoftCap > 0f, rel = P.PositionBias != null;
+        bool plainKeys = !blocked && !selected && !hasKeyAdd;
+        float* blockMax = stackalloc float[MaxLanes];
         if (rel)
             for (int i = 0; i < L; i++) relBase[i] = ((long)(hkv * P.Group + laneG[i]) * P.Tq + laneT[i]) * P.Tk;
         var cap = I.Create(P.SoftCap);
@@ -171,6 +179,18 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         {
             int nk = 0;
             float* sb = exports ? st + (long)kept * L : st;
+            if (plainKeys)
+            {
+                // Slots are positions and no key adds a term: the common case gathers without per-key branches.
+                nk = Math.Min(KeyBlock, jEnd - jNext);
+                for (int j = 0; j < nk; j++)
+                {
+                    keyPos[j] = jNext + j;
+                    kRows[j] = kBase + (jNext + j) * P.Ks.Token;
+                    vRows[j] = vBase + (jNext + j) * P.Vs.Token;
+                }
+                jNext += nk;
+            }
             while (nk < KeyBlock && jNext < jEnd)
             {
                 int j = jNext++, pos = P.Position(b, hkv, j);
@@ -195,13 +215,17 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
             if (nk == 0) break;
             kept += nk;
             for (int j = nk; j < nk + I.Rows; j++) kRows[j] = kRows[nk - 1];
+            I.Store(negInf, blockMax);
+            I.Store(negInf, blockMax + w);
             for (int j = 0; j < nk; j += I.Rows)
-                I.Scores(kRows + j, qt, d, sb + j * L);
+                I.Scores(kRows + j, qt, d, sb + j * L, blockMax);
 
-            // Logit transforms in flash-attn's order (softcap, then biases, then masks) fused with the block row max.
+            // Logit transforms in flash-attn's order (softcap, then biases, then masks) fused with the block row max;
+            // without any, the max the score kernel folded (the key rows past nk repeat the last key) is the block's.
             bool mask = windowed && (selected || keyPos[0] < maxLo || keyPos[nk - 1] > minHi);
-            V x0 = negInf, x1 = negInf;
-            for (int j = 0; j < nk; j++)
+            bool transform = softCap || rel || hasKeyAdd || mask || blocked;
+            V x0 = transform ? negInf : I.Load(blockMax), x1 = transform ? negInf : I.Load(blockMax + w);
+            for (int j = 0; transform && j < nk; j++)
             {
                 float* row = sb + j * L;
                 var s0 = I.Load(row);
@@ -291,12 +315,8 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         I.Store(I.ReciprocalOrZero(l0), inv);
         I.Store(I.ReciprocalOrZero(l1), inv + w);
         for (int i = 0; i < nl; i++)
-        {
-            int h = hkv * P.Group + laneG[i];
-            float* o = P.O + b * P.Os.Batch + laneT[i] * P.Os.Token + h * P.Os.Head;
-            float f = inv[i];
-            for (int k = 0; k < d; k++) o[k] = ot[k * L + i] * f;
-        }
+            rowPtr[i] = P.O + b * P.Os.Batch + laneT[i] * P.Os.Token + (hkv * P.Group + laneG[i]) * P.Os.Head;
+        AttentionTranspose.StoreOutputs(ot, L, nl, d, inv, rowPtr);
         if (exports)
         {
             for (int i = nl; i < L; i++) inv[i] = 0f;

@@ -39,8 +39,11 @@ internal unsafe interface IAttentionIsa<TV> where TV : struct
     /// <summary>-inf in the lanes i whose bit <c>shift + i</c> of <paramref name="lanes"/> is clear.</summary>
     static abstract TV DropLanes(TV s, uint lanes, int shift);
 
-    /// <summary>S^T rows 0..Rows-1 at st for the keys k[0..Rows-1] over d dims (Qt packed [d, 2W], pre-scaled).</summary>
-    static abstract void Scores(float** k, float* qt, int d, float* st);
+    /// <summary>
+    /// S^T rows 0..Rows-1 at st for the keys k[0..Rows-1] over d dims (Qt packed [d, 2W], pre-scaled), folded into
+    /// the lane maxima at max (2W floats): with no logit transform, that is the block's row max without another pass.
+    /// </summary>
+    static abstract void Scores(float** k, float* qt, int d, float* st, float* max);
 
     /// <summary>O^T rows d0..d0+Rows-1 = alpha * O^T + sum over nk keys of V[j, d0..] * P^T[j, :].</summary>
     static abstract void Values(float** v, int nk, int d0, float* pt, float* ot, TV alpha0, TV alpha1);
