@@ -5,9 +5,7 @@
 // and 5% of a T1024 one (a strided scalar store or load per float); 8x8 blocks transposed in registers (3 rounds of
 // 8 shuffles, the usual unpack / shuffle / permute2f128 sequence) move 8 floats per instruction instead.
 // Both ISAs of the tile use these: AVX2 is present wherever the fused tile runs (Vector256 accelerated).
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace HpcCore.Cpu;
 
@@ -26,7 +24,7 @@ internal static unsafe class AttentionTranspose
             float** r = rows + i;
             for (int k = 0; k < d8; k += 8)
             {
-                Transpose(
+                RegisterTranspose.Store8x8(
                     Vector256.Load(r[0] + k) * s, Vector256.Load(r[1] + k) * s, Vector256.Load(r[2] + k) * s, Vector256.Load(r[3] + k) * s,
                     Vector256.Load(r[4] + k) * s, Vector256.Load(r[5] + k) * s, Vector256.Load(r[6] + k) * s, Vector256.Load(r[7] + k) * s,
                     qt + (long)k * lanes + i, lanes);
@@ -50,7 +48,7 @@ internal static unsafe class AttentionTranspose
             for (int k = 0; k < d8; k += 8)
             {
                 float* src = ot + (long)k * lanes + i;
-                Transpose(
+                RegisterTranspose.Store8x8(
                     Vector256.Load(src), Vector256.Load(src + lanes), Vector256.Load(src + 2 * lanes), Vector256.Load(src + 3 * lanes),
                     Vector256.Load(src + 4 * lanes), Vector256.Load(src + 5 * lanes), Vector256.Load(src + 6 * lanes), Vector256.Load(src + 7 * lanes),
                     block, 8);
@@ -59,37 +57,5 @@ internal static unsafe class AttentionTranspose
             for (int c = 0; c < n; c++)
                 for (int k = d8; k < d; k++) rows[i + c][k] = ot[(long)k * lanes + i + c] * inv[i + c];
         }
-    }
-
-    /// <summary>Stores the transpose of the 8x8 block whose rows are r0..r7: row c of the result at dst + c * stride.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(
-        Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
-        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long stride)
-    {
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44);
-        var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44);
-        var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44);
-        var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44);
-        var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(u0, u4, 0x20).Store(dst);
-        Avx.Permute2x128(u1, u5, 0x20).Store(dst + stride);
-        Avx.Permute2x128(u2, u6, 0x20).Store(dst + 2 * stride);
-        Avx.Permute2x128(u3, u7, 0x20).Store(dst + 3 * stride);
-        Avx.Permute2x128(u0, u4, 0x31).Store(dst + 4 * stride);
-        Avx.Permute2x128(u1, u5, 0x31).Store(dst + 5 * stride);
-        Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6 * stride);
-        Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7 * stride);
     }
 }
