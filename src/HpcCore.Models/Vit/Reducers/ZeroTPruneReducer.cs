@@ -33,7 +33,8 @@ public sealed class ZeroTPruneReducer(double keep, int pruneLayer, int iteration
     }
 
     /// <inheritdoc />
-    public VitScoreExports Exports(int layer) => VitScoreExports.AllRows | VitScoreExports.KeyMeans;
+    public VitScoreExports Exports(int layer) =>
+        layer == pruneLayer ? VitScoreExports.AllRows | VitScoreExports.KeyMeans : VitScoreExports.None;
 
     /// <inheritdoc />
     public void Reduce(in VitReductionStep step)
