@@ -32,9 +32,12 @@ p.add_argument("--heads", type=int, default=4)
 p.add_argument("--mlp-ratio", type=float, default=2.0)
 p.add_argument("--out", default="/tmp/vit-train")
 p.add_argument("--seed", type=int, default=0)
+p.add_argument("--threads", type=int, default=2,
+               help="1 is faster on a loaded machine: a 2-thread step stalls whenever one thread is descheduled")
+p.add_argument("--init", help="checkpoint whose weights start this run (a continuation with a fresh schedule)")
 a = p.parse_args()
 
-torch.set_num_threads(2)
+torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
 os.makedirs(a.out, exist_ok=True)
 xtr, ytr = load("train")
@@ -43,6 +46,8 @@ xtr, xte = normalise(xtr), normalise(xte)
 ytr, yte = torch.from_numpy(ytr.astype("int64")), torch.from_numpy(yte.astype("int64"))
 cfg = dict(img=28, patch=2, chans=1, classes=10, dim=a.dim, depth=a.depth, heads=a.heads, mlp_ratio=a.mlp_ratio)
 model = VisionTransformer(**cfg)
+if a.init:
+    model.load_state_dict(torch.load(a.init)["state"])
 decay = [p_ for n, p_ in model.named_parameters() if p_.ndim >= 2 and "pos_embed" not in n]
 no_decay = [p_ for n, p_ in model.named_parameters() if not (p_.ndim >= 2 and "pos_embed" not in n)]
 opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
