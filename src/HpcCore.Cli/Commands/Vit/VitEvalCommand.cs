@@ -4,7 +4,6 @@ namespace HpcCore.Cli.Commands.Vit;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using HpcCore.Cpu;
 using HpcCore.Models.Images;
 using HpcCore.Models.Vit;
 using Spectre.Console;
@@ -24,7 +23,7 @@ internal static class VitEvalCommand
         var methods = new Option<string>("--methods") { Description = "Comma-separated methods, e.g. baseline,tome:r=8,evit:keep=0.7.", DefaultValueFactory = _ => "baseline" };
         var limit = new Option<int>("--limit") { Description = "Score at most this many images.", DefaultValueFactory = _ => int.MaxValue };
         var batch = new Option<int>("--batch") { Description = "Large batch size for accuracy and throughput.", DefaultValueFactory = _ => 64 };
-        var threads = new Option<int>("--threads") { Description = "CPU worker threads (0: all cores).", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "CPU worker threads when the device is the CPU (0: all cores).", DefaultValueFactory = _ => 0 };
         var plot = new Option<FileInfo?>("--plot") { Description = "Write an accuracy-vs-throughput PNG here." };
         var visualize = new Option<FileInfo?>("--visualize") { Description = "Write merge maps of sample images (PNG) here." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
@@ -41,15 +40,15 @@ internal static class VitEvalCommand
         FileInfo? plot, FileInfo? visualize, bool json)
     {
         var specs = VitMethodSpec.ParseList(methodList);
-        using var cpu = new CpuBackend(threads);
-        using var weights = VitWeightsLoader.Load(modelFile.FullName, cpu);
+        using var backend = VitDevice.OpenBest(Math.Max(0, threads));
+        using var weights = VitWeightsLoader.Load(modelFile.FullName, backend);
         var images = ImageSet.LoadIdx(dataDir.FullName);
         var evaluator = new VitEvaluator(weights, images, Math.Max(1, limit), batch);
         var c = weights.Config;
         if (!json)
             AnsiConsole.MarkupLine($"model: [bold]{Markup.Escape(modelFile.Name)}[/] ({c.ImageSize}px, patch {c.PatchSize}, " +
                 $"{c.Tokens} tokens, D {c.Dim}, {c.Depth} blocks, {c.Heads} heads); {evaluator.Count} images; device: " +
-                $"{Markup.Escape(cpu.Device.ToString())}, {cpu.Pool.Threads} threads");
+                $"[bold]{Markup.Escape(VitDevice.Describe(backend))}[/]");
         var results = new List<VitEvalResult>();
         if (json)
         {

@@ -10,6 +10,7 @@ namespace HpcCore.Cli.Commands.Vit;
 /// <param name="LargeBatch">The large batch size.</param>
 /// <param name="GflopsPerImage">Model GFLOPs per image under the method's token schedule.</param>
 /// <param name="TokensPerLayer">Tokens in each block's MLP (after that block's reduction).</param>
+/// <param name="Device">The device it ran on and what chose it (<see cref="HpcCore.Models.Vit.VitDevice.Describe"/>).</param>
 internal sealed record VitEvalResult(
     string Method, int Images, double Top1, double ImagesPerSecondBatch1, double ImagesPerSecondBatchN, int LargeBatch,
-    double GflopsPerImage, int[] TokensPerLayer);
+    double GflopsPerImage, int[] TokensPerLayer, string Device);

@@ -49,7 +49,7 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
             one = new VitSession(weights, 1, reducerOne);
             double oneRate = Throughput(one, _inputs.AsSpan(0, px).ToArray(), 1);
             return new VitEvalResult(spec.Text, Count, (double)correct / Count, oneRate, bigRate, largeBatch,
-                big.FlopsPerImage / 1e9, big.TokensAfterReduction);
+                big.FlopsPerImage / 1e9, big.TokensAfterReduction, VitDevice.Describe(weights.PatchWeight.Backend));
         }
         finally
         {
