@@ -32,7 +32,7 @@ public static class VitDevice
         string how = Environment.GetEnvironmentVariable("HPCCORE_DEVICE") is { Length: > 0 } env
             ? $"HPCCORE_DEVICE={env}" : "best device found";
         string what = backend is CpuBackend cpu
-            ? $"{backend.Device} ({cpu.Pool.Threads} threads, {CpuBackend.SimdWidthBits}-bit SIMD)"
+            ? $"{backend.Device} ({cpu.Pool.Threads} threads)"
             : backend.Device.ToString();
         return $"{what}; {how}";
     }
