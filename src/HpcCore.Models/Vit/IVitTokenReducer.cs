@@ -15,7 +15,11 @@ public interface IVitTokenReducer
     /// (equal: the block does not reduce and <see cref="Reduce"/> is not called).</summary>
     int TokensAfter(int layer, int tokens);
 
-    /// <summary>Attention statistics block <paramref name="layer"/> must export for <see cref="Reduce"/>.</summary>
+    /// <summary>
+    /// Attention statistics block <paramref name="layer"/> must export: for <see cref="Reduce"/> at a reducing block,
+    /// for <see cref="Observe"/> at a block that only records them (VTC-CLS's ensemble, HiPrune's object layer).
+    /// Return <see cref="VitScoreExports.None"/> elsewhere: every export costs a pass over the block's keys.
+    /// </summary>
     VitScoreExports Exports(int layer);
 
     /// <summary>Whether tokens carry sizes (ToMe): the session then passes log(size) to later blocks' attention as
@@ -24,4 +28,13 @@ public interface IVitTokenReducer
 
     /// <summary>Reduces <see cref="VitReductionStep.Input"/> into <see cref="VitReductionStep.Output"/>.</summary>
     void Reduce(in VitReductionStep step);
+
+    /// <summary>
+    /// Called instead of <see cref="Reduce"/> at a block that requests exports but keeps its tokens
+    /// (<see cref="VitReductionStep.Output"/> is then the input itself and must not be written): the reducer copies
+    /// what it needs from the exports, which the next block overwrites. Default: nothing.
+    /// </summary>
+    void Observe(in VitReductionStep step)
+    {
+    }
 }

@@ -2,22 +2,31 @@
 namespace HpcCore.Models.Vit;
 
 using HpcCore.Models.Vit.Reducers;
+using HpcCore.TokenReduction;
 
 /// <summary>
-/// Builds the <see cref="IVitTokenReducer"/> a <see cref="VitMethodSpec"/> names (null for the baseline):
+/// Builds the <see cref="IVitTokenReducer"/> a <see cref="VitMethodSpec"/> names (null for the baseline). Blocks are
+/// 0-based; <c>layers=a,b</c> lists blocks, <c>layer=L</c> is one block; keep is the kept fraction of the patches:
 /// <list type="bullet">
 /// <item><c>baseline</c>: the plain model.</item>
-/// <item><c>tome:r=R</c>: ToMe merging R tokens in every block, proportional attention, sizes tracked.</item>
-/// <item><c>evit:keep=RHO[;layers=L,..]</c>: EViT at its drop blocks (default depth/4, depth/2, 3 depth/4).</item>
-/// <item><c>vtc:keep=RHO[;layer=L]</c>: VTC-CLS-style [CLS]-attention pruning at one block (default depth/2).</item>
+/// <item><c>tome:r=R[;layers=..]</c>: ToMe merging R tokens per block (default every block), proportional attention.</item>
+/// <item><c>evit:keep=RHO[;layers=..]</c>: EViT at its drop blocks (default depth/4, depth/2, 3 depth/4).</item>
+/// <item><c>vtc:keep=RHO[;layers=..][;from=L0]</c>: VTC-CLS, [CLS] rows summed over blocks L0..L (default L = depth/2, L0 = 0).</item>
 /// <item><c>ztp:keep=RHO[;layer=L;iters=N]</c>: Zero-TPrune (PageRank importance + similarity) at one block (default 1).</item>
+/// <item><c>hiprune:keep=RHO[;layer=L;object=Lo;alpha=A]</c>: HiPrune anchors (block Lo, default L/2), buffers, registers (block L, default depth/2).</item>
+/// <item><c>fopru:keep=RHO[;layer=L;strategy=rank|row]</c>: FoPru on the [CLS] attention of block L (default depth/2).</item>
+/// <item><c>todre:keep=RHO[;layers=..]</c>: ToDRE's diverse k-center selection seeded at the most-attended patch (default depth/2).</item>
+/// <item><c>mmtok:keep=RHO[;layers=..;lambda=W]</c>: MMTok maximum coverage of [CLS] and the patches (default depth/2).</item>
+/// <item><c>aim[:from=L1;to=L2;tau=T]</c>: AIM's PageRank pruning, all patches up to L1, none from L2 (default depth/2, depth).</item>
+/// <item><c>expedit:size=S[;layer=L]</c>: Expedit clustering into S x S super-tokens at block L (default depth/2).</item>
 /// </list>
-/// Reducers that cache plans are <see cref="IDisposable"/>.
+/// Reducers that cache plans or scores are <see cref="IDisposable"/>.
 /// </summary>
 public static class VitReducers
 {
     /// <summary>Method names this build knows.</summary>
-    public static IReadOnlyList<string> Known { get; } = ["baseline", "tome", "evit", "vtc", "ztp"];
+    public static IReadOnlyList<string> Known { get; } =
+        ["baseline", "tome", "evit", "vtc", "ztp", "hiprune", "fopru", "todre", "mmtok", "aim", "expedit"];
 
     /// <summary>The reducer for <paramref name="spec"/> on a model of shape <paramref name="config"/>.</summary>
     /// <exception cref="ArgumentException">Unknown method or bad argument.</exception>
@@ -25,19 +34,53 @@ public static class VitReducers
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(config);
-        int depth = config.Depth;
-        return spec.Name switch
+        int depth = config.Depth, middle = depth / 2;
+        try
         {
-            "baseline" or "none" => null,
-            "tome" => new ToMeReducer(spec.Int("r", 8), depth),
-            "evit" => new EvitReducer(spec.Double("keep", 0.7), spec.Layers("layers", EvitReducer.DefaultLayers(depth)), depth),
-            "vtc" => new ClassPruneReducer(spec.Double("keep", 0.5), Layer(spec, "layer", depth / 2, depth)),
-            "ztp" => new ZeroTPruneReducer(spec.Double("keep", 0.5), Layer(spec, "layer", Math.Min(1, depth - 1), depth),
-                spec.Int("iters", HpcCore.TokenReduction.ZeroTPrune.DefaultIterations)),
-            _ => throw new ArgumentException(
-                $"VitReducers.Create: unknown method '{spec.Text}' (known: {string.Join(", ", Known)})", nameof(spec)),
-        };
+            return spec.Name switch
+            {
+                "baseline" or "none" => null,
+                "tome" => new ToMeReducer(spec.Int("r", 8), depth, spec.Arguments.ContainsKey("layers") ? spec.Layers("layers", []) : null),
+                "evit" => new EvitReducer(spec.Double("keep", 0.7), spec.Layers("layers", EvitReducer.DefaultLayers(depth)), depth),
+                "vtc" => new VtcClsReducer(spec.Double("keep", 0.5), Blocks(spec, middle), spec.Int("from", 0), depth),
+                "ztp" => new ZeroTPruneReducer(spec.Double("keep", 0.5), Layer(spec, "layer", Math.Min(1, depth - 1), depth),
+                    spec.Int("iters", ZeroTPrune.DefaultIterations)),
+                "hiprune" => HiPrune(spec, middle, depth),
+                "fopru" => new FoPruReducer(spec.Double("keep", 0.5), Layer(spec, "layer", middle, depth), depth, Strategy(spec)),
+                "todre" => new ToDreReducer(spec.Double("keep", 0.5), Blocks(spec, middle), depth),
+                "mmtok" => new MmTokReducer(spec.Double("keep", 0.5), Blocks(spec, middle), depth, (float)spec.Double("lambda", 1)),
+                "aim" => new AimReducer(spec.Int("from", middle), spec.Int("to", depth), config, (float)spec.Double("tau", Aim.DefaultTemperature)),
+                "expedit" => new ExpeditReducer(Layer(spec, "layer", middle, depth), spec.Int("size", config.Grid / 2), depth),
+                _ => throw new ArgumentException(
+                    $"VitReducers.Create: unknown method '{spec.Text}' (known: {string.Join(", ", Known)})", nameof(spec)),
+            };
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException($"VitReducers.Create: '{spec.Text}' has a malformed value: {ex.Message}", nameof(spec), ex);
+        }
     }
+
+    private static HiPruneReducer HiPrune(VitMethodSpec spec, int middle, int depth)
+    {
+        int layer = Layer(spec, "layer", middle, depth);
+        return new HiPruneReducer(spec.Double("keep", 0.5), layer, spec.Int("object", layer / 2), depth,
+            new HiPruneOptions(AnchorRatio: spec.Double("alpha", 0)));
+    }
+
+    private static FoPruStrategy Strategy(VitMethodSpec spec) =>
+        spec.Arguments.TryGetValue("strategy", out var s)
+            ? s.ToLowerInvariant() switch
+            {
+                "rank" => FoPruStrategy.Rank,
+                "row" => FoPruStrategy.Row,
+                _ => throw new ArgumentException($"VitReducers.Create: strategy={s} in '{spec.Text}' is not rank or row", nameof(spec)),
+            }
+            : FoPruStrategy.Rank;
+
+    // layers=a,b or layer=L (the single-block spelling), else the default block.
+    private static int[] Blocks(VitMethodSpec spec, int fallback) =>
+        spec.Arguments.ContainsKey("layers") ? spec.Layers("layers", []) : [spec.Int("layer", fallback)];
 
     private static int Layer(VitMethodSpec spec, string key, int fallback, int depth)
     {

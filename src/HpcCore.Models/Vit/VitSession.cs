@@ -96,11 +96,11 @@ public sealed class VitSession : IDisposable
                 var q3 = View(qkv, batch, tl, 3 * h, dh);
                 var sizesIn = sizes ? View(sizeBuf![sizeCur], batch, tl) : null;
                 Tensor? bias = sizes && reducedBefore ? View(keyBias!, batch, tl) : null;
-                var km = reduces && ex.HasFlag(VitScoreExports.KeyMeans) ? View(keyMeans, batch, tl, dh) : null;
+                var km = ex.HasFlag(VitScoreExports.KeyMeans) ? View(keyMeans, batch, tl, dh) : null;
                 bool all = ex.HasFlag(VitScoreExports.AllRows);
-                var cr = reduces && (all || ex.HasFlag(VitScoreExports.ClassRow)) ? View(classRow, batch, h, all ? tl : 1, tl) : null;
+                var cr = (all || ex.HasFlag(VitScoreExports.ClassRow)) ? View(classRow, batch, h, all ? tl : 1, tl) : null;
                 var rows = cr is null ? null : all ? Own(rowIota!.Narrow(0, 0, tl)) : _rowIndex;
-                var kt = reduces && ex.HasFlag(VitScoreExports.KeyTotals) ? View(keyTotals, batch, h, tl) : null;
+                var kt = ex.HasFlag(VitScoreExports.KeyTotals) ? View(keyTotals, batch, h, tl) : null;
                 var y = reduces ? View(other, batch, ta, d) : x;
                 VitReductionStep? step = null;
                 if (reduces)
@@ -108,6 +108,10 @@ public sealed class VitSession : IDisposable
                     var sizesOut = sizes ? View(sizeBuf![1 - sizeCur], batch, ta) : null;
                     _maps[l] = trackSources ? Own(Tensor.Empty(new Shape(batch, tl), DType.I32, backend)) : null;
                     step = new VitReductionStep(l, x, y, sizesIn, sizesOut, km, cr, kt, _maps[l]);
+                }
+                else if (ex != VitScoreExports.None)
+                {
+                    step = new VitReductionStep(l, x, x, sizesIn, null, km, cr, kt, null);
                 }
                 _layers[l] = new VitLayerPlan
                 {
@@ -229,8 +233,15 @@ public sealed class VitSession : IDisposable
         Gemm.Multiply(p.AttendedRows, w.ProjWeight, p.XRows, new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.ProjBias));
         if (p.Step is { } step)
         {
-            _reducer!.Reduce(step);
-            if (Sources is not null && step.TokenMap is { } map) ChainSources(map, p.Tokens);
+            if (p.TokensAfter == p.Tokens)
+            {
+                _reducer!.Observe(step);
+            }
+            else
+            {
+                _reducer!.Reduce(step);
+                if (Sources is not null && step.TokenMap is { } map) ChainSources(map, p.Tokens);
+            }
         }
         Norms.LayerNorm(p.YRows, w.Norm2Weight, w.Norm2Bias, p.Normed2, eps);
         Gemm.Multiply(p.Normed2, w.Fc1Weight, p.Hidden, new GemmOptions(TransposeB: true, Bias: w.Fc1Bias));

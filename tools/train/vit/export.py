@@ -22,6 +22,10 @@ p.add_argument("--out", default="assets/vit")
 p.add_argument("--data-out", default="assets/data/fashion-mnist")
 p.add_argument("--subset", type=int, default=1000)
 p.add_argument("--golden", type=int, default=8)
+p.add_argument("--note", default="", help="free text for training.json: total training time, machine, load")
+p.add_argument("--logs", nargs="*", default=[],
+               help="log.jsonl of each run (a continuation with --init is a second run), in order; they are "
+                    "concatenated into training-log.jsonl with a run number")
 a = p.parse_args()
 torch.set_num_threads(2)
 
@@ -87,7 +91,13 @@ golden = dict(images="assets/data/fashion-mnist/t10k-images-idx3-ubyte.gz", firs
 with open(os.path.join(a.out, "golden.json"), "w") as f:
     json.dump(golden, f, indent=1)
 note = dict(config=cfg, record=ck["rec"], subset_accuracy=subset_acc,
-            params=sum(p_.numel() for p_ in model.parameters()))
+            params=sum(p_.numel() for p_ in model.parameters()), note=a.note)
+if a.logs:
+    with open(os.path.join(a.out, "training-log.jsonl"), "w") as f:
+        for run, path in enumerate(a.logs, 1):
+            for line in open(path):
+                if line.strip():
+                    f.write(json.dumps(dict(run=run, **json.loads(line))) + "\n")
 with open(os.path.join(a.out, "training.json"), "w") as f:
     json.dump(note, f, indent=1)
 print(json.dumps(note))

@@ -5,11 +5,15 @@ namespace HpcCore.Cli.Commands.Vit;
 /// <param name="Method">The method spec as written.</param>
 /// <param name="Images">Images scored.</param>
 /// <param name="Top1">Top-1 accuracy in [0, 1].</param>
-/// <param name="ImagesPerSecondBatch1">Throughput at batch 1.</param>
-/// <param name="ImagesPerSecondBatchN">Throughput at the large batch.</param>
+/// <param name="ImagesPerSecondBatch1">Throughput at batch 1 (median over the rounds).</param>
+/// <param name="ImagesPerSecondBatchN">Throughput at the large batch (median over the rounds).</param>
 /// <param name="LargeBatch">The large batch size.</param>
 /// <param name="GflopsPerImage">Model GFLOPs per image under the method's token schedule.</param>
 /// <param name="TokensPerLayer">Tokens in each block's MLP (after that block's reduction).</param>
+/// <param name="Device">The device it ran on and what chose it (<see cref="HpcCore.Models.Vit.VitDevice.Describe"/>).</param>
+/// <param name="SpeedupBatch1">Median ratio of its images/s to the plain model's at batch 1, rounds interleaved.</param>
+/// <param name="SpeedupBatchN">The same at the large batch.</param>
+/// <param name="Rounds">Interleaved throughput rounds per batch size.</param>
 internal sealed record VitEvalResult(
     string Method, int Images, double Top1, double ImagesPerSecondBatch1, double ImagesPerSecondBatchN, int LargeBatch,
-    double GflopsPerImage, int[] TokensPerLayer);
+    double GflopsPerImage, int[] TokensPerLayer, string Device, double SpeedupBatch1, double SpeedupBatchN, int Rounds);

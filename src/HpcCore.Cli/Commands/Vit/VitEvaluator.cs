@@ -5,10 +5,16 @@ using System.Diagnostics;
 using HpcCore.Models.Images;
 using HpcCore.Models.Vit;
 
-/// <summary>Accuracy and throughput of one method over a labelled image set.</summary>
-internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limit, int largeBatch)
+/// <summary>
+/// Accuracy and throughput of one method over a labelled image set. Throughput is measured in rounds that alternate
+/// the method's session with the plain model's (same batch size, same input), so that the speed-up of a method is the
+/// median of ratios taken under the same machine load, not two numbers taken minutes apart.
+/// </summary>
+internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limit, int largeBatch, int rounds) : IDisposable
 {
+    private const double RoundSeconds = 0.25;
     private readonly float[] _inputs = Prepare(weights.Config, images, limit);
+    private VitSession? _plainOne, _plainBig;
 
     public int Count { get; } = Math.Min(limit, images.Count);
 
@@ -44,12 +50,15 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
                     if (Argmax(logits.AsSpan(i * config.Classes, config.Classes)) == images.Label(start + i)) correct++;
                 progress(start + n);
             }
-            double bigRate = Throughput(big, batch, largeBatch);
             reducerOne = VitReducers.Create(spec, config);
             one = new VitSession(weights, 1, reducerOne);
-            double oneRate = Throughput(one, _inputs.AsSpan(0, px).ToArray(), 1);
+            _plainBig ??= new VitSession(weights, largeBatch);
+            _plainOne ??= new VitSession(weights, 1);
+            var (bigRate, bigGain) = Interleaved(big, _plainBig, batch, largeBatch);
+            var (oneRate, oneGain) = Interleaved(one, _plainOne, _inputs.AsSpan(0, px).ToArray(), 1);
             return new VitEvalResult(spec.Text, Count, (double)correct / Count, oneRate, bigRate, largeBatch,
-                big.FlopsPerImage / 1e9, big.TokensAfterReduction);
+                big.FlopsPerImage / 1e9, big.TokensAfterReduction, VitDevice.Describe(weights.PatchWeight.Backend),
+                oneGain, bigGain, rounds);
         }
         finally
         {
@@ -60,19 +69,53 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
         }
     }
 
-    // Images per second over at least 1 s and 3 calls, after two warm-up calls.
-    private static double Throughput(VitSession session, float[] input, int batch)
+    // Median images/s of the method and median per-round ratio to the plain model: rounds of about RoundSeconds per
+    // side, the order flipped every round, after two warm-up calls of each.
+    private (double Rate, double Gain) Interleaved(VitSession method, VitSession plain, float[] input, int batch)
     {
-        session.Forward(input);
-        session.Forward(input);
+        for (int i = 0; i < 2; i++)
+        {
+            method.Forward(input);
+            plain.Forward(input);
+        }
+        var rates = new double[rounds];
+        var gains = new double[rounds];
+        for (int r = 0; r < rounds; r++)
+        {
+            double m, p;
+            if ((r & 1) == 0)
+            {
+                m = Rate(method, input, batch);
+                p = Rate(plain, input, batch);
+            }
+            else
+            {
+                p = Rate(plain, input, batch);
+                m = Rate(method, input, batch);
+            }
+            rates[r] = m;
+            gains[r] = m / p;
+        }
+        return (Median(rates), Median(gains));
+    }
+
+    // Images per second over at least RoundSeconds and 2 calls.
+    private static double Rate(VitSession session, float[] input, int batch)
+    {
         var sw = Stopwatch.StartNew();
         int calls = 0;
-        while (calls < 3 || sw.Elapsed.TotalSeconds < 1)
+        while (calls < 2 || sw.Elapsed.TotalSeconds < RoundSeconds)
         {
             session.Forward(input);
             calls++;
         }
         return calls * batch / sw.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(double[] xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
 
     private static int Argmax(ReadOnlySpan<float> row)
@@ -81,5 +124,12 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
         for (int i = 1; i < row.Length; i++)
             if (row[i] > row[best]) best = i;
         return best;
+    }
+
+    /// <summary>Releases the plain model's sessions.</summary>
+    public void Dispose()
+    {
+        _plainOne?.Dispose();
+        _plainBig?.Dispose();
     }
 }

@@ -19,7 +19,7 @@ internal static class VitMergeMaps
     {
         var c = weights.Config;
         int n = Math.Min(Samples, images.Count), px = c.Channels * c.ImageSize * c.ImageSize, cell = c.ImageSize * Scale;
-        var rows = specs.Where(s => VitReducers.Create(s, c) is not null).ToList();
+        var rows = specs.Where(s => s.Name is not ("baseline" or "none")).ToList();
         using var surface = SKSurface.Create(new SKImageInfo(n * (cell + 4) + 4, Math.Max(1, rows.Count) * (cell + Label + 4) + 4));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);

@@ -47,7 +47,7 @@ public sealed class EvitReducer : IVitTokenReducer, IDisposable
     }
 
     /// <inheritdoc />
-    public VitScoreExports Exports(int layer) => VitScoreExports.ClassRow;
+    public VitScoreExports Exports(int layer) => _layers.Contains(layer) ? VitScoreExports.ClassRow : VitScoreExports.None;
 
     /// <inheritdoc />
     public void Reduce(in VitReductionStep step)

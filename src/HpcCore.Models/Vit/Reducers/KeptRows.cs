@@ -1,16 +1,18 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Vit.Reducers;
 
-using HpcCore.Ops;
 using HpcCore.Tensors;
 
-// Shared tail of the pruning reducers: [CLS] plus kept patch indices (I32 [B, k], patch j = token j + 1) gathered into
-// the step's output, and the token map written for source tracking.
+// Shared tail of the pruning reducers: kept token positions gathered into the step's output, and the token map written
+// for source tracking. Either [CLS] plus patch indices (I32 [B, k], patch j = token j + 1) or token positions that
+// already include [CLS] at 0.
 internal static class KeptRows
 {
-    public static void Gather(in VitReductionStep step, Tensor patchIndices, int batch, int tokens, int k, bool tokenPositions = false)
+    public static void Gather(in VitReductionStep step, Tensor patchIndices, int batch, int tokens, int k, bool tokenPositions = false) =>
+        Gather(step, patchIndices.ToArray<int>(), batch, tokens, k, tokenPositions);
+
+    public static void Gather(in VitReductionStep step, ReadOnlySpan<int> idx, int batch, int tokens, int k, bool tokenPositions = false)
     {
-        var idx = patchIndices.ToArray<int>();
         int width = tokenPositions ? k : k + 1;
         var rows = new int[batch * width];
         var map = new int[batch * tokens];

@@ -16,11 +16,12 @@ public sealed class ZeroTPruneReducer(double keep, int pruneLayer, int iteration
     /// <inheritdoc />
     public bool TracksSizes => false;
 
-    // Pruned tokens split evenly between the I-stage and the S-stage (S is capped at half of what I leaves).
+    // Pruned tokens split evenly between the I-stage and the S-stage. The S-stage can prune at most half of what the
+    // I-stage leaves: s <= (tokens - (prune - s)) / 2, i.e. s <= tokens - prune.
     private (int ByImportance, int BySimilarity) Split(int tokens)
     {
         int prune = tokens - 1 - Math.Max(1, (int)Math.Ceiling(keep * (tokens - 1)));
-        int s = Math.Min(prune / 2, (tokens - (prune - prune / 2)) / 2);
+        int s = Math.Min(prune / 2, tokens - prune);
         return (prune - s, s);
     }
 
@@ -33,7 +34,8 @@ public sealed class ZeroTPruneReducer(double keep, int pruneLayer, int iteration
     }
 
     /// <inheritdoc />
-    public VitScoreExports Exports(int layer) => VitScoreExports.AllRows | VitScoreExports.KeyMeans;
+    public VitScoreExports Exports(int layer) =>
+        layer == pruneLayer ? VitScoreExports.AllRows | VitScoreExports.KeyMeans : VitScoreExports.None;
 
     /// <inheritdoc />
     public void Reduce(in VitReductionStep step)

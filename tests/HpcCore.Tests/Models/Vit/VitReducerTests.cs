@@ -18,6 +18,14 @@ public sealed class VitReducerTests
     [InlineData("evit:keep=0.5;layers=0", new[] { 100, 100, 100, 100 })]
     [InlineData("vtc:keep=0.5;layer=2", new[] { 197, 197, 99, 99 })]
     [InlineData("ztp:keep=0.5;layer=1", new[] { 197, 99, 99, 99 })]
+    [InlineData("ztp:keep=0.3;layer=0", new[] { 60, 60, 60, 60 })]  // S-stage capped at half of what the I-stage leaves
+    [InlineData("tome:r=16;layers=1,3", new[] { 197, 181, 181, 165 })]
+    [InlineData("hiprune:keep=0.5", new[] { 197, 197, 99, 99 })]
+    [InlineData("fopru:keep=0.25;layer=1;strategy=row", new[] { 197, 50, 50, 50 })]
+    [InlineData("todre:keep=0.5;layers=1,2", new[] { 197, 99, 50, 50 })]
+    [InlineData("mmtok:keep=0.3", new[] { 197, 197, 60, 60 })]
+    [InlineData("aim", new[] { 197, 197, 131, 66 })]
+    [InlineData("expedit:size=7", new[] { 197, 197, 50, 50 })]
     public void Schedule_MatchesTheMethodsFormula(string method, int[] expected)
     {
         using var cpu = new CpuBackend(threads: 1);
@@ -40,6 +48,14 @@ public sealed class VitReducerTests
     [InlineData("evit:keep=0.6")]
     [InlineData("vtc:keep=0.3;layer=1")]
     [InlineData("ztp:keep=0.5;layer=1")]
+    [InlineData("ztp:keep=0.25;layer=0")]
+    [InlineData("vtc:keep=0.4;layers=1,3;from=0")]
+    [InlineData("hiprune:keep=0.5;layer=2;object=1")]
+    [InlineData("fopru:keep=0.3;strategy=row")]
+    [InlineData("todre:keep=0.4;layers=1")]
+    [InlineData("mmtok:keep=0.3;layers=2")]
+    [InlineData("aim:from=1;to=3")]
+    [InlineData("expedit:size=5;layer=1")]
     public void Batch_EachImageIndependent(string method)
     {
         using var cpu = new CpuBackend(threads: 2);

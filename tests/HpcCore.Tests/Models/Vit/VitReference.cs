@@ -1,14 +1,19 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Plain-loop double-precision ViT written from the definition (timm's VisionTransformer.forward), the slow twin of
 // VitSession. keepAfter[l] (optional) keeps the first keepAfter[l] tokens after block l's attention residual: the
-// TruncatingReducer's semantics, to test the session's reduction plumbing.
+// TruncatingReducer's semantics, to test the session's reduction plumbing. select (optional) is a restated method:
+// given block l's tokens after the attention residual and its attention probabilities, it returns the token rows to
+// continue with (null: keep them all).
 namespace HpcCore.Tests.Models.Vit;
 
 using HpcCore.Models.Vit;
 
+/// <summary>Block l's tokens after the attention residual ([T][D]) and probabilities ([H][T][T]) -> the next tokens.</summary>
+internal delegate List<double[]>? ReferenceSelect(int image, int layer, List<double[]> x, double[][][] probabilities);
+
 internal static class VitReference
 {
-    public static double[][] Logits(VitWeights w, float[] pixels, int batch, int[]? keepAfter = null)
+    public static double[][] Logits(VitWeights w, float[] pixels, int batch, int[]? keepAfter = null, ReferenceSelect? select = null)
     {
         var c = w.Config;
         int d = c.Dim, n = c.Patches, p = c.PatchSize, s = c.ImageSize, g = c.Grid, h = c.Heads, dh = c.HeadDim;
@@ -47,6 +52,8 @@ internal static class VitReference
                 var qkv = x.Select(r => Linear(LayerNorm(r, F(bw.Norm1Weight), F(bw.Norm1Bias), c.LayerNormEpsilon), F(bw.QkvWeight), F(bw.QkvBias))).ToArray();
                 var att = new double[t][];
                 for (int i = 0; i < t; i++) att[i] = new double[d];
+                var probs = new double[h][][];
+                for (int head = 0; head < h; head++) probs[head] = new double[t][];
                 for (int head = 0; head < h; head++)
                     for (int i = 0; i < t; i++)
                     {
@@ -61,6 +68,7 @@ internal static class VitReference
                         }
                         double sum = 0;
                         for (int j = 0; j < t; j++) sum += logits[j] = Math.Exp(logits[j] - max);
+                        probs[head][i] = logits.Select(v => v / sum).ToArray();
                         for (int j = 0; j < t; j++)
                             for (int e = 0; e < dh; e++) att[i][head * dh + e] += logits[j] / sum * qkv[j][2 * d + head * dh + e];
                     }
@@ -70,6 +78,7 @@ internal static class VitReference
                     for (int e = 0; e < d; e++) x[i][e] += proj[e];
                 }
                 if (keepAfter is not null) x = x.Take(keepAfter[l]).ToList();
+                if (select?.Invoke(b, l, x, probs) is { } next) x = next;
                 foreach (var r in x)
                 {
                     var hid = Linear(LayerNorm(r, F(bw.Norm2Weight), F(bw.Norm2Bias), c.LayerNormEpsilon), F(bw.Fc1Weight), F(bw.Fc1Bias));

@@ -10,7 +10,7 @@ using Xunit;
 
 public sealed class VitSessionTests
 {
-    private static VitConfig Small(int image, int patch, int channels, int dim, int depth, int heads, int hidden, int classes) =>
+    internal static VitConfig Small(int image, int patch, int channels, int dim, int depth, int heads, int hidden, int classes) =>
         new(image, patch, channels, dim, depth, heads, hidden, classes, 1e-6f,
             Enumerable.Repeat(0.5f, channels).ToArray(), Enumerable.Repeat(0.25f, channels).ToArray());
 
@@ -101,7 +101,7 @@ public sealed class VitSessionTests
     }
 
     // Random weights at a scale that makes attention non-uniform (timm's 0.02 init would leave it almost flat).
-    private static VitWeights ScaledRandom(VitConfig config, CpuBackend cpu, int seed)
+    internal static VitWeights ScaledRandom(VitConfig config, CpuBackend cpu, int seed)
     {
         var w = VitWeightsLoader.Random(config, cpu, seed);
         int k = 0;

@@ -1,0 +1,39 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Models.Vit;
+
+using HpcCore.Cpu;
+using HpcCore.Devices;
+
+/// <summary>
+/// The device a ViT evaluation runs on: the best one <see cref="HpcRuntime"/> finds (a CUDA GPU, then an OpenCL GPU
+/// through the ILGPU backend when its assembly is deployed, else the SIMD CPU backend; never the ILGPU CPU
+/// emulator unless asked), with <c>HPCCORE_DEVICE</c> (cpu, cuda, opencl, ilgpu-cpu) overriding the choice.
+/// </summary>
+public static class VitDevice
+{
+    /// <summary>
+    /// Opens the best device with <paramref name="cpuThreads"/> worker threads should it be the CPU (0: every core).
+    /// <paramref name="configure"/> (optional) adds providers or preferences before the environment override applies.
+    /// </summary>
+    public static IBackend OpenBest(int cpuThreads = 0, Action<HpcRuntimeBuilder>? configure = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cpuThreads);
+        return HpcRuntime.Create(b =>
+        {
+            b.CpuThreads = cpuThreads;
+            configure?.Invoke(b);
+        });
+    }
+
+    /// <summary>One line for logs: the device, how many CPU threads, and what chose it.</summary>
+    public static string Describe(IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        string how = Environment.GetEnvironmentVariable("HPCCORE_DEVICE") is { Length: > 0 } env
+            ? $"HPCCORE_DEVICE={env}" : "best device found";
+        string what = backend is CpuBackend cpu
+            ? $"{backend.Device} ({cpu.Pool.Threads} threads)"
+            : backend.Device.ToString();
+        return $"{what}; {how}";
+    }
+}
