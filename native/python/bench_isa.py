@@ -11,7 +11,7 @@ import ctypes as C
 
 import numpy as np
 
-ROUNDS, WARMUP, CALLS = 4, 3, 15
+ROUNDS, WARMUP, CALLS = 6, 3, 15
 
 
 def measure(path, repo):
