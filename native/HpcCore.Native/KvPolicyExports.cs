@@ -55,8 +55,8 @@ internal static unsafe class KvPolicyExports
 
     /// <summary>
     /// hpc_kv_policy_apply: keys, values F32 [B, T, Hkv, D]; scores F32 [B, H, T] (H2O, SnapKV) or [B, 2, H, T] (EMS),
-    /// else ignored; query F32 [B, 1, H, D] (TokenSelect, Recycled; else ignored) -> kept_indices I32 [B, Hkv, K] ascending and, when asked for,
-    /// kept_keys / kept_values F32 [B, K, Hkv, D].
+    /// else ignored; query F32 [B, 1, H, D] (TokenSelect, Recycled; else ignored) -> kept_indices I32 [B, Hkv, K]
+    /// ascending and, when asked for, kept_keys / kept_values F32 [B, K, Hkv, D].
     /// </summary>
     [UnmanagedCallersOnly(EntryPoint = "hpc_kv_policy_apply")]
     public static int Apply(nint policy, nint keys, nint values, nint scores, nint query, nint* keptIndices, nint* keptKeys, nint* keptValues)
