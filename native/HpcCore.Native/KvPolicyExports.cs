@@ -76,20 +76,15 @@ internal static unsafe class KvPolicyExports
             Arg.Require(batch >= 1 && tokens >= 1 && kvHeads >= 1 && headDim >= 1, Fn, $"keys {k.Shape} [B, T, Hkv, D] has an empty dim.");
             int heads = kvHeads;
             float[] s = [], q = [];
-            if (p.NeedsScores)
+            if (p.NeedsScores || p.NeedsTwoScores)
             {
-                var t = Arg.F32(Fn, "scores", scores, 3, $"[B, H, T] ({p.Policy.Name} needs attention scores)");
-                heads = t.Shape[1];
-                Arg.Require(t.Shape[0] == batch && t.Shape[2] == tokens && heads % kvHeads == 0, Fn,
-                    $"scores {t.Shape} must be [B={batch}, H, T={tokens}] with H a multiple of Hkv={kvHeads} (keys {k.Shape}).");
-                s = t.ToArray<float>();
-            }
-            if (p.NeedsTwoScores)
-            {
-                var t = Arg.F32(Fn, "scores", scores, 4, $"[B, 2, H, T] ({p.Policy.Name} needs the attention totals and the window's)");
-                heads = t.Shape[2];
-                Arg.Require(t.Shape[0] == batch && t.Shape[1] == 2 && t.Shape[3] == tokens && heads % kvHeads == 0, Fn,
-                    $"scores {t.Shape} must be [B={batch}, 2, H, T={tokens}] with H a multiple of Hkv={kvHeads} (keys {k.Shape}).");
+                // EMS takes two score sets, [B, 2, H, T]: the attention totals and the observation window's.
+                bool two = p.NeedsTwoScores;
+                string layout = two ? "[B, 2, H, T]" : "[B, H, T]", set = two ? $"B={batch}, 2" : $"B={batch}";
+                var t = Arg.F32(Fn, "scores", scores, two ? 4 : 3, $"{layout} ({p.Policy.Name} needs attention scores)");
+                heads = t.Shape[-2];
+                Arg.Require(t.Shape[0] == batch && (!two || t.Shape[1] == 2) && t.Shape[-1] == tokens && heads % kvHeads == 0, Fn,
+                    $"scores {t.Shape} must be [{set}, H, T={tokens}] with H a multiple of Hkv={kvHeads} (keys {k.Shape}).");
                 s = t.ToArray<float>();
             }
             if (p.NeedsQuery)

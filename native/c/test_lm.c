@@ -72,6 +72,13 @@ static void test_streaming_bounded(hpc_lm* lm) {
     }
 }
 
+/* hpc_lm_generate with bad parameters: `status`, and a message naming the function and `field`. */
+static void bad_params(hpc_lm* lm, const hpc_lm_generate_params* p, hpc_status status, const char* field, const char* what) {
+    char text[256];
+    size_t length = 0;
+    expect_error(hpc_lm_generate(lm, PROMPT, 4, p, text, sizeof text, &length), status, "hpc_lm_generate", field, what);
+}
+
 static void test_bad_arguments(hpc_lm* lm, const char* tokenizer, size_t length, const char* full) {
     char text[4096], small[8];
     size_t needed = 0;
@@ -84,25 +91,20 @@ static void test_bad_arguments(hpc_lm* lm, const char* tokenizer, size_t length,
                  "hpc_lm_generate", "capacity", "short buffer");
     CHECK(needed == length, "short buffer: needed %zu, expected %zu", needed, length);
     p.kv_policy.kind = 42;
-    expect_error(hpc_lm_generate(lm, PROMPT, 4, &p, text, sizeof text, &needed), HPC_ERR_INVALID_ARGUMENT,
-                 "hpc_lm_generate", "kind", "unknown policy kind");
+    bad_params(lm, &p, HPC_ERR_INVALID_ARGUMENT, "kind", "unknown policy kind");
     p = hpc_lm_generate_default_params();
     p.kv_policy.kind = HPC_KV_STREAMING_LLM;
     p.kv_policy.budget = 0;
-    expect_error(hpc_lm_generate(lm, PROMPT, 4, &p, text, sizeof text, &needed), HPC_ERR_OUT_OF_RANGE,
-                 "hpc_lm_generate", "budget", "budget 0");
+    bad_params(lm, &p, HPC_ERR_OUT_OF_RANGE, "budget", "budget 0");
     p.kv_policy.budget = 4; /* StreamingLLM: budget must exceed sinks (4) */
-    expect_error(hpc_lm_generate(lm, PROMPT, 4, &p, text, sizeof text, &needed), HPC_ERR_OUT_OF_RANGE,
-                 "hpc_lm_generate", "sinks", "budget <= sinks");
+    bad_params(lm, &p, HPC_ERR_OUT_OF_RANGE, "sinks", "budget <= sinks");
     p = hpc_lm_generate_default_params();
     p.kv_policy.kind = HPC_KV_RAZOR_ATTENTION;
     p.kv_policy.ratio = 0.5f;
-    expect_error(hpc_lm_generate(lm, PROMPT, 4, &p, text, sizeof text, &needed), HPC_ERR_OUT_OF_RANGE,
-                 "hpc_lm_generate", "ratio", "razor ratio < 1");
+    bad_params(lm, &p, HPC_ERR_OUT_OF_RANGE, "ratio", "razor ratio < 1");
     p = hpc_lm_generate_default_params();
     p.sampler.reserved = 1;
-    expect_error(hpc_lm_generate(lm, PROMPT, 4, &p, text, sizeof text, &needed), HPC_ERR_INVALID_ARGUMENT,
-                 "hpc_lm_generate", "reserved", "sampler.reserved");
+    bad_params(lm, &p, HPC_ERR_INVALID_ARGUMENT, "reserved", "sampler.reserved");
     expect_error(hpc_lm_generate(lm, PROMPT, -1, NULL, text, sizeof text, &needed), HPC_ERR_OUT_OF_RANGE,
                  "hpc_lm_generate", "max_new_tokens", "max_new_tokens -1");
     expect_error(hpc_lm_get_kv_stats(lm, NULL), HPC_ERR_NULL_POINTER, "hpc_lm_get_kv_stats", "stats", "NULL stats");
