@@ -1,6 +1,7 @@
 /* hpccore from C: attention over a small random input with the attention each key received exported, one ToMe step
  * (plan on the keys' metric, merge, proportional attention with log(size) as key bias), H2O on the same keys and
- * values, and, given the repository root as argument, the committed ViT classifier with and without ToMe.
+ * values, and, given the repository root as argument, the committed ViT classifier with and without ToMe and, where
+ * llama2.c's stories260K is found (../shared/models next to the repository), generation with StreamingLLM.
  * The regions between doctest markers are the C blocks of docs/C_ABI.md (DocsSyncTests keeps them equal). */
 #include "hpccore.h"
 
@@ -100,6 +101,25 @@ static int vit(const char* model_path) {
     return 0;
 }
 
+static int lm_streaming(const char* model_path, const char* tokenizer_path) {
+    hpc_lm* lm = NULL;
+    char text[4096];
+    size_t length = 0;
+    TRY(hpc_lm_load(model_path, tokenizer_path, &lm));
+    /* doctest: c-lm-streaming */
+    hpc_lm_generate_params gen = hpc_lm_generate_default_params(); /* greedy, full cache */
+    gen.kv_policy.kind = HPC_KV_STREAMING_LLM;
+    gen.kv_policy.budget = 64; /* 4 sinks + the 60 newest tokens per (layer, kv head) */
+    TRY(hpc_lm_generate(lm, "Once upon a time", 200, &gen, text, sizeof text, &length));
+    hpc_lm_kv_stats kv;
+    TRY(hpc_lm_get_kv_stats(lm, &kv)); /* at most 64 tokens per head, however long the text */
+    printf("StreamingLLM: %d tokens processed, at most %d cached per head (%lld bytes)\n", kv.position,
+           kv.max_head_tokens, (long long)kv.bytes_held);
+    /* end doctest */
+    TRY(hpc_lm_free(lm));
+    return 0;
+}
+
 int main(int argc, char** argv) {
     /* doctest: c-getting-started */
     int64_t shape[2] = {2, 3};
@@ -116,6 +136,16 @@ int main(int argc, char** argv) {
         char path[4096];
         snprintf(path, sizeof path, "%s/assets/vit/vit-fmnist.safetensors", argv[1]);
         if (vit(path) != 0) return 1;
+        char model[4096], tokenizer[4096];
+        snprintf(model, sizeof model, "%s/../shared/models/stories260K/stories260K.bin", argv[1]);
+        snprintf(tokenizer, sizeof tokenizer, "%s/../shared/models/stories260K/tok512.bin", argv[1]);
+        FILE* f = fopen(model, "rb");
+        if (f) {
+            fclose(f);
+            if (lm_streaming(model, tokenizer) != 0) return 1;
+        } else {
+            printf("stories260K not found next to the repository: LM block skipped\n");
+        }
     }
     printf("sample: ok\n");
     return 0;

@@ -1,5 +1,5 @@
-/* C test of the KV-cache policies of libhpccore (hpc_kv_policy_*): the kept positions of StreamingLLM, H2O, SnapKV and
- * TokenSelect against the rules restated here as plain loops (exact, ties to the lower position), the compacted K/V
+/* C test of the KV-cache policies of libhpccore (hpc_kv_policy_*): the kept positions of StreamingLLM, H2O, SnapKV, full
+ * and TokenSelect against the rules restated here as plain loops (exact, ties to the lower position), the compacted K/V
  * against a gather of the caller's K/V (exact), and bad arguments. Exit code 0 = pass. */
 #include "test_util.h"
 
@@ -26,7 +26,7 @@ static void naive_top(const float* score, int lo, int hi, int k, char* keep) {
  * query heads' scores summed, in head order, in float as the policy accumulates them). */
 static void naive_policy(const hpc_kv_policy_params* p, int T, const float* agg, char* keep) {
     memset(keep, 0, (size_t)T);
-    if (T <= p->budget) { memset(keep, 1, (size_t)T); return; }
+    if (T <= p->budget || p->kind == HPC_KV_FULL) { memset(keep, 1, (size_t)T); return; }
     if (p->kind == HPC_KV_STREAMING_LLM) {
         for (int i = 0; i < p->sinks; i++) keep[i] = 1;
         for (int i = T - (p->budget - p->sinks); i < T; i++) keep[i] = 1;
@@ -61,7 +61,7 @@ static void test_evicting(hpc_kv_policy_params p, int B, int T, int H, int Hkv, 
     int64_t shape[8];
     int32_t rank = 0;
     OK(hpc_tensor_info(ti, NULL, &rank, shape, 8));
-    int K = T < p.budget ? T : p.budget;
+    int K = T < p.budget || p.kind == HPC_KV_FULL ? T : p.budget;
     CHECK(rank == 3 && shape[0] == B && shape[1] == Hkv && shape[2] == K, "kind %d T=%d: kept_indices shape", p.kind, T);
     int* idx = malloc((size_t)B * Hkv * K * sizeof(int));
     float *gk = malloc((size_t)B * K * Hkv * D * sizeof(float)), *gv = malloc((size_t)B * K * Hkv * D * sizeof(float));
@@ -173,7 +173,7 @@ static void test_bad_arguments(void) {
 
     hpc_kv_policy_params p = hpc_kv_policy_default_params();
     CHECK(p.kind == HPC_KV_STREAMING_LLM && p.budget == 256 && p.sinks == 4 && p.recent == -1 && p.window == 32 &&
-              p.kernel == 5 && p.local == 32 && p.reserved == 0, "default params");
+              p.kernel == 5 && p.local == 32 && p.stride == 8 && p.ratio == 4.0f && p.reserved == 0, "default params");
     p.budget = 4;
     expect_error(hpc_kv_policy_create(&p, &policy), HPC_ERR_OUT_OF_RANGE, "hpc_kv_policy_create", "sinks",
                  "StreamingLLM budget <= sinks");
@@ -186,6 +186,18 @@ static void test_bad_arguments(void) {
     p.kernel = 4;
     expect_error(hpc_kv_policy_create(&p, &policy), HPC_ERR_OUT_OF_RANGE, "hpc_kv_policy_create", "kernel", "even kernel");
     p.kernel = 5;
+    p.kind = HPC_KV_RAZOR_ATTENTION;
+    expect_error(hpc_kv_policy_create(&p, &policy), HPC_ERR_UNSUPPORTED, "hpc_kv_policy_create", "decoder state",
+                 "RazorAttention on caller K/V");
+    p.kind = HPC_KV_RECYCLED;
+    p.stride = 0;
+    expect_error(hpc_kv_policy_create(&p, &policy), HPC_ERR_OUT_OF_RANGE, "hpc_kv_policy_create", "stride", "stride 0");
+    p = hpc_kv_policy_default_params();
+    p.kind = HPC_KV_EMS;
+    p.budget = 20;
+    p.recent = 16;
+    expect_error(hpc_kv_policy_create(&p, &policy), HPC_ERR_OUT_OF_RANGE, "hpc_kv_policy_create", "sinks + recent",
+                 "EMS budget <= sinks + recent");
     p.kind = 9;
     expect_error(hpc_kv_policy_create(&p, &policy), HPC_ERR_INVALID_ARGUMENT, "hpc_kv_policy_create", "kind", "bad kind");
     p = hpc_kv_policy_default_params();
@@ -228,6 +240,19 @@ static void test_bad_arguments(void) {
                  "hpc_kv_policy_apply", "query", "query of the wrong shape");
     OK(hpc_kv_policy_apply(ts, k, k, NULL, q, &idx, NULL, NULL));
     hpc_tensor_free(idx);
+    expect_error(hpc_kv_policy_reset(NULL), HPC_ERR_NULL_POINTER, "hpc_kv_policy_reset", "policy", "reset NULL");
+    expect_error(hpc_kv_policy_reset((hpc_kv_policy*)k), HPC_ERR_INVALID_HANDLE, "hpc_kv_policy_reset", "policy",
+                 "reset a tensor");
+
+    hpc_kv_policy* ems = NULL;
+    p = hpc_kv_policy_default_params();
+    p.kind = HPC_KV_EMS;
+    OK(hpc_kv_policy_create(&p, &ems));
+    expect_error(hpc_kv_policy_apply(ems, k, k, s3, NULL, &idx, NULL, NULL), HPC_ERR_INVALID_ARGUMENT,
+                 "hpc_kv_policy_apply", "[B, 2, H, T]", "EMS with rank-3 scores");
+    expect_error(hpc_kv_policy_apply(ems, k, k, q, NULL, &idx, NULL, NULL), HPC_ERR_INVALID_ARGUMENT,
+                 "hpc_kv_policy_apply", "scores", "EMS scores of the wrong shape");
+    hpc_kv_policy_free(ems);
 
     OK(hpc_kv_policy_free(h2o));
     expect_error(hpc_kv_policy_free(h2o), HPC_ERR_INVALID_HANDLE, "hpc_kv_policy_free", "policy", "double free");
@@ -248,6 +273,8 @@ int main(void) {
         test_evicting(p, 2, T, 4, 2, 8); /* recent = budget / 2 */
         p.recent = 3;
         test_evicting(p, 1, T, 6, 3, 5);
+        p.kind = HPC_KV_FULL;
+        test_evicting(p, 2, T, 4, 2, 8);
         p.kind = HPC_KV_SNAPKV;
         p.window = 4;
         p.kernel = 3;

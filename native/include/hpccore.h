@@ -159,14 +159,21 @@ HPC_API hpc_status hpc_tome_log_size(const hpc_tensor* size, hpc_tensor** out);
 
 /* ---- KV-cache policies on caller-provided K/V -------------------------------------------------------------------
  * The decoder's policies (src/HpcCore.Models/KvCache), run on K/V the caller holds: each batch row's tokens are put in
- * a one-layer paged cache (token t at position t) and the policy decides through the same code the decoder runs.
+ * a paged cache (token t at position t) and the policy decides through the same code the decoder runs.
  * Conventions (docs/KV_POLICIES.md explains why):
  *   - Kept tokens come back in ascending position order (never in score order): positions were baked into the keys
  *     by RoPE, and causal masks and "recent window" rules read the order.
- *   - Every kv head keeps the same number K of tokens (the budget), but each head chooses its own (H2O, SnapKV).
+ *   - Every kv head keeps the same number K of tokens (the budget), but each head chooses its own (H2O, SnapKV, EMS,
+ *     Recycled).
  *   - Grouped-query attention: scores come per query head [B, H, T]; kv head g serves query heads h with
  *     h / (H / Hkv) == g (as hpc_attention_forward maps them) and its score is theirs summed. TokenSelect sums the
- *     per-head softmax votes over all H heads, so its selection is shared by every kv head (as the released code). */
+ *     per-head softmax votes over all H heads, so its selection is shared by every kv head (as the released code).
+ *   - A decode query (TokenSelect, Recycled) is the last token's: its own K/V are the last of the T tokens, as the
+ *     decoder appends a token before attending.
+ *   - State: the policies that decide per decode step keep, per batch row, what the decoder keeps per layer from one
+ *     call to the next (TokenSelect: the selection cache; Recycled: the step count and the recycled tokens), while
+ *     B, H, Hkv and D stay the same (a change, or T outgrowing the policy's cache, starts over; so does
+ *     hpc_kv_policy_reset). The others are stateless: each call decides from its inputs alone. */
 
 typedef struct hpc_kv_policy hpc_kv_policy;
 
@@ -176,39 +183,70 @@ typedef enum hpc_kv_policy_kind {
                                  hitters among the rest, by accumulated attention (scores) */
     HPC_KV_SNAPKV = 2,        /* Li et al. 2024: the last min(window, budget) prompt tokens and the top prefix tokens by
                                  the window queries' votes (scores) max-pooled over `kernel` neighbours */
-    HPC_KV_TOKENSELECT = 3    /* Wu et al. 2024: for one decode query, the first `sinks`, the newest `local` and the
+    HPC_KV_TOKENSELECT = 3,   /* Wu et al. 2024: for one decode query, the first `sinks`, the newest `local` and the
                                  `budget` candidates in between with the highest summed per-head softmax(q.k) votes;
-                                 nothing is evicted: the result is what attention reads this step */
+                                 nothing is evicted: the result is what attention reads this step. Stateful: while the
+                                 query's cosine to the query that voted stays >= 0.9 the vote is reused (Selection
+                                 Cache), as in the decoder */
+    HPC_KV_FULL = 4,          /* keep everything (the baseline): K = T */
+    HPC_KV_RECYCLED = 5,      /* Xu et al. 2024: every `stride`-th decode step (and the first) reads every token and
+                                 records per kv head the `budget` tokens with the most attention from the query (summed
+                                 over the head's query heads, the query's own token excluded); the steps in between
+                                 read those plus the tokens that arrived since. Stateful (a step per call); nothing is
+                                 evicted: the result is what attention reads this step */
+    HPC_KV_RAZOR_ATTENTION = 6, /* Tang et al. 2024: retrieval heads keep everything, the others the first `sinks` and
+                                 the last max(budget, seen / ratio) tokens plus one compensation token. hpc_lm_generate
+                                 only: it needs decoder state (the retrieval heads probed on the model, and the
+                                 compensation token its attention reads), so hpc_kv_policy_create gives
+                                 HPC_ERR_UNSUPPORTED */
+    HPC_KV_EMS = 7            /* evict-then-merge with a global-local score (methods.md 3.15): score = G / max G +
+                                 L / max L with G = totals / queries that saw the token (a causal prefill: (T - t) per
+                                 query head), L = the window's attention; keeps `sinks`, the newest `recent` and the
+                                 top-scored middle tokens; half of the rest, best first, are merged into their most
+                                 similar kept middle token (cosine of keys; score-weighted mean of K and V), so the
+                                 compacted K/V are not a plain gather */
 } hpc_kv_policy_kind;
 
 typedef struct hpc_kv_policy_params {
     int32_t kind;     /* an hpc_kv_policy_kind */
-    int32_t budget;   /* tokens kept per kv head (TokenSelect: voted candidates read per step); >= 1 */
-    int32_t sinks;    /* StreamingLLM, TokenSelect: leading tokens always kept (StreamingLLM: < budget) */
-    int32_t recent;   /* H2O: newest tokens always kept, <= budget; -1 means budget / 2 (the paper's split) */
-    int32_t window;   /* SnapKV: observation window, the last prompt queries whose votes are the scores; >= 1 */
+    int32_t budget;   /* tokens kept per kv head (TokenSelect: voted candidates read per step; Recycled: tokens
+                         recycled; RazorAttention: the recent buffer's floor); >= 1 */
+    int32_t sinks;    /* StreamingLLM, TokenSelect, RazorAttention, EMS: leading tokens always kept (StreamingLLM:
+                         < budget) */
+    int32_t recent;   /* H2O: newest tokens always kept, <= budget, -1 means budget / 2 (the paper's split); EMS: -1
+                         means min(16, budget / 4); EMS needs budget > sinks + recent */
+    int32_t window;   /* SnapKV, EMS: observation window, the last prompt queries whose votes are the scores; >= 1 */
     int32_t kernel;   /* SnapKV: max-pool width over neighbouring votes; odd, >= 1 */
     int32_t local;    /* TokenSelect: newest tokens always read */
+    int32_t stride;   /* Recycled: a full step every `stride` decode steps; >= 1 */
+    float ratio;      /* RazorAttention: compression ratio of non-retrieval heads; >= 1 */
     int32_t reserved; /* must be 0 */
 } hpc_kv_policy_params;
 
-/* StreamingLLM, budget 256, sinks 4, recent -1, window 32, kernel 5, local 32 (the papers' defaults). */
+/* StreamingLLM, budget 256, sinks 4, recent -1, window 32, kernel 5, local 32, stride 8, ratio 4 (the papers'
+ * defaults). */
 HPC_API hpc_kv_policy_params hpc_kv_policy_default_params(void);
 
 /* A policy from its parameters (NULL: the defaults). A value out of its range gives HPC_ERR_OUT_OF_RANGE, an unknown
- * kind or a nonzero reserved HPC_ERR_INVALID_ARGUMENT; the message names the field. */
+ * kind or a nonzero reserved HPC_ERR_INVALID_ARGUMENT, RazorAttention HPC_ERR_UNSUPPORTED; the message names the
+ * field. */
 HPC_API hpc_status hpc_kv_policy_create(const hpc_kv_policy_params* params, hpc_kv_policy** out);
 /* Frees a policy; NULL is a no-op. */
 HPC_API hpc_status hpc_kv_policy_free(hpc_kv_policy* policy);
+/* Forgets the state a policy carries between calls (TokenSelect, Recycled): the next call starts a new sequence. */
+HPC_API hpc_status hpc_kv_policy_reset(hpc_kv_policy* policy);
 /* Applies the policy to keys and values F32 [B, T, Hkv, D]:
  *   scores F32 [B, H, T], H a multiple of Hkv: required by H2O (attention each key received, summed over queries:
  *     hpc_attention_params.key_totals of the attention calls so far) and SnapKV (the same for the last `window`
- *     queries only); ignored (may be NULL) otherwise.
- *   query F32 [B, 1, H, D], H a multiple of Hkv: required by TokenSelect (the decode step's query); ignored otherwise.
+ *     queries only); F32 [B, 2, H, T] for EMS ([:, 0] the totals, [:, 1] the last `window` queries'); ignored (may be
+ *     NULL) otherwise.
+ *   query F32 [B, 1, H, D], H a multiple of Hkv: required by TokenSelect and Recycled (the decode step's query, whose
+ *     own K/V are the last token); ignored otherwise.
  * Outputs: kept_indices I32 [B, Hkv, K], the kept positions ascending (required); kept_keys and kept_values F32
  * [B, K, Hkv, D], the compacted K/V in the same order (each may be NULL: not produced). K = min(T, budget) for
- * StreamingLLM, H2O and SnapKV; for TokenSelect K = T when T - sinks - local <= budget, else sinks + budget + local.
- * Calls on one policy are serialised; each call is independent (TokenSelect's selection cache is not carried over). */
+ * StreamingLLM, H2O, SnapKV and EMS; T for full; for TokenSelect K = T when T - sinks - local <= budget, else
+ * sinks + budget + local; for Recycled K = T at a full step, else min(budget, T0 - 1) + (T - T0 + 1) with T0 the T of
+ * the last full step. Calls on one policy are serialised. */
 HPC_API hpc_status hpc_kv_policy_apply(hpc_kv_policy* policy, const hpc_tensor* keys, const hpc_tensor* values,
                                        const hpc_tensor* scores, const hpc_tensor* query, hpc_tensor** kept_indices,
                                        hpc_tensor** kept_keys, hpc_tensor** kept_values);
@@ -271,6 +309,16 @@ typedef struct hpc_sampler_params {
 /* All zero: greedy. */
 HPC_API hpc_sampler_params hpc_sampler_default_params(void);
 
+typedef struct hpc_lm_generate_params {
+    hpc_sampler_params sampler;     /* how the next token is picked */
+    hpc_kv_policy_params kv_policy; /* the decoder's KV policy (any kind; RazorAttention probes the model's retrieval
+                                       heads at the first use, once per model) */
+} hpc_lm_generate_params;
+
+/* Greedy and the full cache: sampler all zero, kv_policy = hpc_kv_policy_default_params() with kind HPC_KV_FULL (so
+ * that setting only kind and budget selects a policy with the papers' other defaults). */
+HPC_API hpc_lm_generate_params hpc_lm_generate_default_params(void);
+
 /* Loads a model (a llama2.c .bin checkpoint, or HF .safetensors) and its llama2.c tokenizer file (UTF-8 paths).
  * A missing or malformed file gives HPC_ERR_IO. */
 HPC_API hpc_status hpc_lm_load(const char* model_path, const char* tokenizer_path, hpc_lm** out);
@@ -279,9 +327,22 @@ HPC_API hpc_status hpc_lm_free(hpc_lm* lm);
 /* Generates up to max_new_tokens after the UTF-8 prompt (BOS + prompt, stops at BOS/EOS, like llama2.c's run.c) and
  * writes the prompt and the continuation, NUL-terminated UTF-8, into text. *length receives the byte count without
  * the NUL, also when capacity is too small (HPC_ERR_BUFFER_TOO_SMALL: call again with length + 1). One generation at a
- * time per model (calls on one hpc_lm are serialised). params NULL means greedy. */
+ * time per model (calls on one hpc_lm are serialised). params NULL means the defaults (greedy, full cache). The KV
+ * policy's parameters are checked as hpc_kv_policy_create checks them; a model keeps the decoder of its last policy,
+ * so changing the policy between calls builds a new one. */
 HPC_API hpc_status hpc_lm_generate(hpc_lm* lm, const char* prompt, int32_t max_new_tokens,
-                                   const hpc_sampler_params* params, char* text, size_t capacity, size_t* length);
+                                   const hpc_lm_generate_params* params, char* text, size_t capacity, size_t* length);
+
+typedef struct hpc_lm_kv_stats {
+    int64_t bytes_held;      /* bytes of the KV pages in use after the last generation */
+    int64_t peak_bytes_held; /* the most bytes held since the model's decoder for this policy was built */
+    int64_t tokens_held;     /* tokens cached, summed over every (layer, kv head) */
+    int32_t max_head_tokens; /* the most tokens one (layer, kv head) holds */
+    int32_t position;        /* tokens processed in the last generation (the next token's position) */
+} hpc_lm_kv_stats;
+
+/* What the KV cache holds after the model's last generation (a bounded policy holds a bounded number of tokens). */
+HPC_API hpc_status hpc_lm_get_kv_stats(const hpc_lm* lm, hpc_lm_kv_stats* stats);
 
 #ifdef __cplusplus
 }
