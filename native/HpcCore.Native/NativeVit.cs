@@ -51,9 +51,10 @@ internal sealed class NativeVit : IDisposable
                 {
                     reducer = VitReducers.Create(VitMethodSpec.Parse(method), Weights.Config);
                 }
-                catch (FormatException e)
+                catch (Exception e) when (e is FormatException or ArgumentException)
                 {
                     // Not a malformed file (what FormatException means elsewhere in the ABI): a malformed argument.
+                    // The spec parser reports a bad value as ArgumentException, an unreadable one as FormatException.
                     throw new NativeException(HpcStatus.InvalidArgument, $"hpc_vit_forward: params.method '{method}': {e.Message}");
                 }
                 try
