@@ -79,7 +79,7 @@ public static class QuickDecodeLm
             var q = new float[heads * d];
             for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 2 - 1);
             var o = new float[heads * d];
-            var scratch = new float[context + 2];
+            var scratch = new float[PagedAttention.ScratchLength(heads, context + 1)];
             var selectPolicy = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16);
             selectPolicy.Begin(cache, heads);
             var rescoring = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16) { ForceRescore = true };
