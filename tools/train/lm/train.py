@@ -53,17 +53,25 @@ train = torch.tensor(enc("\n".join(load(n) for n in ["ss.txt", "pp.txt", "mp.txt
 heldout = torch.tensor(enc(load("persuasion.txt")), dtype=torch.long)
 
 def recall_sequence(n, text):
-    """BOS, filler with a pass key (or key-value pairs) planted at random depths, the question, the answer.
-    Pieces carry the leading space that a llama2.c tokenizer's dummy prefix gives them in LmEvaluator."""
-    if random.random() < 0.7:
+    """BOS, filler with a pass key, key-value pairs or a repeated random string planted at random depths, then the
+    question and answer (or the string's second copy). Pieces carry the leading space that a llama2.c tokenizer's
+    dummy prefix gives them in LmEvaluator. Returns tokens and per-target loss weights."""
+    kind = random.random()
+    if kind < 0.5:
         key = str(random.randint(10000, 99999))
         needles = [enc(f" The pass key is {key}. Remember it. {key} is the pass key.")]
         question, answer = enc(" What is the pass key? The pass key is"), enc(f" {key}.")
-    else:
+    elif kind < 0.75:
         pairs = [(f"{random.randint(100, 999)}", f"{random.randint(10000, 99999)}") for _ in range(random.randint(2, 4 if n > 256 else 2))]
         needles = [enc(f" Key {k} holds value {v}.") for k, v in pairs]
         k, v = random.choice(pairs)
         question, answer = enc(f" What value does key {k} hold? Key {k} holds value"), enc(f" {v}.")
+    else:
+        # A random string seen once and repeated later: every byte of the repeat is predictable only by looking
+        # back (the induction-head pattern), which gives retrieval many more training targets than a 5-digit answer.
+        word = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(random.randint(12, 40)))
+        needles = [enc(f" [{word}]")]
+        question, answer = enc(" ["), enc(f"{word}]")
     body = max(0, n - 1 - len(question) - len(answer) - sum(len(x) for x in needles))
     start = random.randint(0, len(text) - body - 1)
     filler = text[start:start + body].tolist()
@@ -72,14 +80,14 @@ def recall_sequence(n, text):
         filler[at:at] = x
     seq = ([1] + filler + question + answer)[:n]
     w = [1.0] * n
-    for i in range(max(0, n - len(answer) + 1), n - 1):  # the digits (targets are shifted by one)
+    for i in range(max(1, n - len(answer) + 1), n - 1):  # the answer's characters after its first (targets shift by one)
         w[i - 1] = a.answer_weight
     return seq, w
 
-def batch(length, count):
+def batch(length, count, share):
     xs, ws = [], []
     for _ in range(count):
-        if random.random() < a.recall_share:
+        if random.random() < share:
             s, w = recall_sequence(length + 1, train)
         else:
             i = random.randint(0, len(train) - length - 1)
@@ -194,7 +202,9 @@ while time.time() - start < budget:
         print(f"curriculum: length {length} from {time.time() - start:.0f}s", flush=True); last_length = length
     lr = a.lr * min(1.0, (step + 1) / 30) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
     for gr in opt.param_groups: gr["lr"] = lr
-    x, y, w = batch(length, max(1, a.step_tokens // length))
+    # More recall while sequences are short, so the retrieval circuit forms before the long, expensive steps.
+    share = a.recall_share if length == a.ctx else min(0.9, a.recall_share + 0.25)
+    x, y, w = batch(length, max(1, a.step_tokens // length), share)
     loss = (F.cross_entropy(m(x).reshape(-1, VOCAB), y.reshape(-1), reduction="none") * w.reshape(-1)).sum() / w.sum()
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()
     seen += x.numel()
