@@ -108,39 +108,55 @@ internal static class PagedKernels
     }
 
     // Up to four 8-float accumulators per key parity live in registers across all keys (two independent add chains
-    // hide the add latency); one pass over the values.
+    // hide the add latency); one pass over the values, page by page (no division per key) unless selected.
     private static void SmallHeadValues(KvHeadCache head, ReadOnlySpan<float> probs, ReadOnlySpan<int> sel, bool selected, Span<float> o)
     {
-        int d = head.HeadDim, chunks = d / 8;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-        int j = 0;
-        for (; j + 2 <= probs.Length; j += 2)
+        int d = head.HeadDim, p = head.PageTokens, chunks = d / 8;
+        Accumulators a = default, b = default;
+        if (selected)
         {
-            ref float v = ref ValueOf(head, selected ? sel[j] : j);
-            ref float u = ref ValueOf(head, selected ? sel[j + 1] : j + 1);
-            var w = Vector256.Create(probs[j]);
-            var x = Vector256.Create(probs[j + 1]);
-            a0 += w * Vector256.LoadUnsafe(ref v);
-            b0 += x * Vector256.LoadUnsafe(ref u);
-            if (chunks > 1) { a1 += w * Vector256.LoadUnsafe(ref v, 8); b1 += x * Vector256.LoadUnsafe(ref u, 8); }
-            if (chunks > 2) { a2 += w * Vector256.LoadUnsafe(ref v, 16); b2 += x * Vector256.LoadUnsafe(ref u, 16); }
-            if (chunks > 3) { a3 += w * Vector256.LoadUnsafe(ref v, 24); b3 += x * Vector256.LoadUnsafe(ref u, 24); }
+            int j = 0;
+            for (; j + 2 <= probs.Length; j += 2)
+            {
+                a.Add(ref ValueOf(head, sel[j]), probs[j], chunks);
+                b.Add(ref ValueOf(head, sel[j + 1]), probs[j + 1], chunks);
+            }
+            if (j < probs.Length) a.Add(ref ValueOf(head, sel[j]), probs[j], chunks);
         }
-        if (j < probs.Length)
+        else
         {
-            ref float v = ref ValueOf(head, selected ? sel[j] : j);
-            var w = Vector256.Create(probs[j]);
-            a0 += w * Vector256.LoadUnsafe(ref v);
-            if (chunks > 1) a1 += w * Vector256.LoadUnsafe(ref v, 8);
-            if (chunks > 2) a2 += w * Vector256.LoadUnsafe(ref v, 16);
-            if (chunks > 3) a3 += w * Vector256.LoadUnsafe(ref v, 24);
+            for (int page = 0, start = 0; start < probs.Length; page++, start += p)
+            {
+                ref float values = ref MemoryMarshal.GetArrayDataReference(head.Page(page).Values);
+                int m = Math.Min(p, probs.Length - start), j = 0;
+                for (; j + 2 <= m; j += 2)
+                {
+                    a.Add(ref Unsafe.Add(ref values, j * d), probs[start + j], chunks);
+                    b.Add(ref Unsafe.Add(ref values, (j + 1) * d), probs[start + j + 1], chunks);
+                }
+                if (j < m) a.Add(ref Unsafe.Add(ref values, j * d), probs[start + j], chunks);
+            }
         }
         ref float dst = ref MemoryMarshal.GetReference(o);
-        (a0 + b0).StoreUnsafe(ref dst);
-        if (chunks > 1) (a1 + b1).StoreUnsafe(ref dst, 8);
-        if (chunks > 2) (a2 + b2).StoreUnsafe(ref dst, 16);
-        if (chunks > 3) (a3 + b3).StoreUnsafe(ref dst, 24);
+        (a.C0 + b.C0).StoreUnsafe(ref dst);
+        if (chunks > 1) (a.C1 + b.C1).StoreUnsafe(ref dst, 8);
+        if (chunks > 2) (a.C2 + b.C2).StoreUnsafe(ref dst, 16);
+        if (chunks > 3) (a.C3 + b.C3).StoreUnsafe(ref dst, 24);
+    }
+
+    private struct Accumulators
+    {
+        public Vector256<float> C0, C1, C2, C3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(ref float v, float weight, int chunks)
+        {
+            var w = Vector256.Create(weight);
+            C0 += w * Vector256.LoadUnsafe(ref v);
+            if (chunks > 1) C1 += w * Vector256.LoadUnsafe(ref v, 8);
+            if (chunks > 2) C2 += w * Vector256.LoadUnsafe(ref v, 16);
+            if (chunks > 3) C3 += w * Vector256.LoadUnsafe(ref v, 24);
+        }
     }
 
     private static ref float ValueOf(KvHeadCache head, int i) =>

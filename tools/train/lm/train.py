@@ -21,6 +21,8 @@ p.add_argument("--data", required=True, help="folder with ss.txt pp.txt mp.txt e
 p.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
 p.add_argument("--minutes", type=float, default=30)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--threads-later", type=int, default=0, help="switch to this many threads at --later-at (a shared machine frees up)")
+p.add_argument("--later-at", default="", help="UTC time HH:MM of the switch")
 p.add_argument("--layers", type=int, default=4)
 p.add_argument("--dim", type=int, default=128)
 p.add_argument("--heads", type=int, default=4)
@@ -195,7 +197,15 @@ opt = torch.optim.AdamW(m.parameters(), lr=a.lr, weight_decay=0.1, betas=(0.9, 0
 print(f"params {sum(x.numel() for x in m.parameters())} args {vars(a)}", flush=True)
 start, step, seen, last_length = time.time(), 0, 0, None
 budget = a.minutes * 60
+later = None
+if a.threads_later and a.later_at:
+    hh, mm = (int(x) for x in a.later_at.split(":"))
+    now = time.gmtime()
+    later = time.time() + ((hh * 60 + mm) - (now.tm_hour * 60 + now.tm_min)) * 60 - now.tm_sec
 while time.time() - start < budget:
+    if later is not None and time.time() >= later:
+        torch.set_num_threads(a.threads_later); later = None
+        print(f"threads: {a.threads_later} from {time.time() - start:.0f}s", flush=True)
     frac = (time.time() - start) / budget
     length = max(l for l, f in CURRICULUM if f <= frac)
     if length != last_length:
