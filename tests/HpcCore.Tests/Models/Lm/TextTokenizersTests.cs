@@ -15,7 +15,7 @@ public sealed class TextTokenizersTests
     {
         var bytes = new List<byte>();
         var buf = new byte[tok.MaxTokenBytes];
-        int previous = -1;
+        int previous = -2;
         foreach (int id in ids)
         {
             int n = tok.DecodeBytes(previous, id, buf);
@@ -122,6 +122,23 @@ public sealed class TextTokenizersTests
         Assert.InRange(partial, 1, 200);
         Assert.Equal(0, tok.DecodeBytes(-1, 50256, buf)); // <|endoftext|>
         Assert.Throws<ArgumentOutOfRangeException>(() => tok.DecodeBytes(-1, 50257, buf));
+    }
+
+    [Fact]
+    public void SentencePieceModel_MatchesTheReferenceEncoder_AndRoundTrips()
+    {
+        // Golden/austen400.model: spm_train --input=<first 60,000 bytes of persuasion-heldout.txt> --vocab_size=400
+        // --model_type=bpe --byte_fallback=true --character_coverage=1.0 --normalization_rule_name=identity
+        // (Debian sentencepiece 0.1.97); the ids below are `spm_encode --output_format=id` of the same text.
+        const string Text = "Anne Elliot was persuaded. Caf\u00e9 \u65e5\u672c";
+        var tok = TextTokenizers.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "austen400.model"), 400);
+        int[] expected = [327, 355, 331, 331, 328, 327, 362, 284, 333, 305, 322, 295, 264, 336, 339, 330, 337, 277, 350, 327, 367, 330, 340, 198, 172, 327, 233, 154, 168, 233, 159, 175];
+        Assert.Equal(expected, tok.Encode(Text, addBos: false));
+        int[] withBos = tok.Encode(Text, addBos: true);
+        Assert.Equal(tok.BosId, withBos[0]);
+        // After BOS the word-start space of the first piece is dropped, as run.c does.
+        Assert.Equal(Text, Decode(tok, withBos));
+        Assert.Equal(" " + Text, Decode(tok, expected));
     }
 
     [Fact]
