@@ -73,7 +73,7 @@ internal static class PagedKernels
         if (Vectorised(d))
         {
             var acc = Vector256.LoadUnsafe(ref a) * Vector256.LoadUnsafe(ref b);
-            for (int i = 8; i < d; i += 8) acc += Vector256.LoadUnsafe(ref a, (nuint)i) * Vector256.LoadUnsafe(ref b, (nuint)i);
+            for (int i = 8; i < d; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i), acc);
             return Vector256.Sum(acc);
         }
         float r = 0;
@@ -103,7 +103,7 @@ internal static class PagedKernels
     private static Vector256<float> Fold(ref float q, ref float k, int d)
     {
         var acc = Vector256.LoadUnsafe(ref q) * Vector256.LoadUnsafe(ref k);
-        for (int i = 8; i < d; i += 8) acc += Vector256.LoadUnsafe(ref q, (nuint)i) * Vector256.LoadUnsafe(ref k, (nuint)i);
+        for (int i = 8; i < d; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref q, (nuint)i), Vector256.LoadUnsafe(ref k, (nuint)i), acc);
         return acc;
     }
 
@@ -152,10 +152,10 @@ internal static class PagedKernels
         public void Add(ref float v, float weight, int chunks)
         {
             var w = Vector256.Create(weight);
-            C0 += w * Vector256.LoadUnsafe(ref v);
-            if (chunks > 1) C1 += w * Vector256.LoadUnsafe(ref v, 8);
-            if (chunks > 2) C2 += w * Vector256.LoadUnsafe(ref v, 16);
-            if (chunks > 3) C3 += w * Vector256.LoadUnsafe(ref v, 24);
+            C0 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v), C0);
+            if (chunks > 1) C1 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, 8), C1);
+            if (chunks > 2) C2 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, 16), C2);
+            if (chunks > 3) C3 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, 24), C3);
         }
     }
 

@@ -65,10 +65,10 @@ internal static class LmGemv
         for (; i + 8 <= n; i += 8)
         {
             var xv = Vector256.LoadUnsafe(ref xs, (nuint)i);
-            a0 += xv * Vector256.LoadUnsafe(ref w0, (nuint)i);
-            a1 += xv * Vector256.LoadUnsafe(ref w1, (nuint)i);
-            a2 += xv * Vector256.LoadUnsafe(ref w2, (nuint)i);
-            a3 += xv * Vector256.LoadUnsafe(ref w3, (nuint)i);
+            a0 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref w0, (nuint)i), a0);
+            a1 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref w1, (nuint)i), a1);
+            a2 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref w2, (nuint)i), a2);
+            a3 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref w3, (nuint)i), a3);
         }
         float r0 = Vector256.Sum(a0), r1 = Vector256.Sum(a1), r2 = Vector256.Sum(a2), r3 = Vector256.Sum(a3);
         for (; i < n; i++)
