@@ -37,6 +37,8 @@ p.add_argument("--answer-weight", type=float, default=4.0, help="loss weight of 
 p.add_argument("--eval-trials", type=int, default=40)
 p.add_argument("--eval-every", type=int, default=200, help="steps between checkpoints with a quick pass-key check")
 p.add_argument("--seed", type=int, default=1)
+p.add_argument("--init", default="", help="start from this checkpoint (written by this script with the same shape)")
+p.add_argument("--repeat-share", type=float, default=0.25, help="share of the recall sequences that repeat a random string")
 a = p.parse_args()
 os.makedirs(a.out, exist_ok=True)
 torch.manual_seed(a.seed)
@@ -59,11 +61,12 @@ def recall_sequence(n, text):
     question and answer (or the string's second copy). Pieces carry the leading space that a llama2.c tokenizer's
     dummy prefix gives them in LmEvaluator. Returns tokens and per-target loss weights."""
     kind = random.random()
-    if kind < 0.5:
+    passkey = 0.5 * (1 - a.repeat_share) / 0.75
+    if kind < passkey:
         key = str(random.randint(10000, 99999))
         needles = [enc(f" The pass key is {key}. Remember it. {key} is the pass key.")]
         question, answer = enc(" What is the pass key? The pass key is"), enc(f" {key}.")
-    elif kind < 0.75:
+    elif kind < 1 - a.repeat_share:
         pairs = [(f"{random.randint(100, 999)}", f"{random.randint(10000, 99999)}") for _ in range(random.randint(2, 4 if n > 256 else 2))]
         needles = [enc(f" Key {k} holds value {v}.") for k, v in pairs]
         k, v = random.choice(pairs)
@@ -71,7 +74,7 @@ def recall_sequence(n, text):
     else:
         # A random string seen once and repeated later: every byte of the repeat is predictable only by looking
         # back (the induction-head pattern), which gives retrieval many more training targets than a 5-digit answer.
-        word = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(random.randint(12, 40)))
+        word = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(random.randint(12, 40 if n <= 256 else 100)))
         needles = [enc(f" [{word}]")]
         question, answer = enc(" ["), enc(f"{word}]")
     body = max(0, n - 1 - len(question) - len(answer) - sum(len(x) for x in needles))
@@ -145,6 +148,21 @@ class Model(nn.Module):
             h = h + b.w2(F.silu(b.w1(y)) * b.w3(y))
         return rms(h, s.norm) @ s.emb.weight.T
 
+def load_checkpoint(m, path):
+    """Reads a checkpoint written by export() back into the model (same shape), to continue training."""
+    with open(path, "rb") as f:
+        header = struct.unpack("7i", f.read(28))
+        if header != (a.dim, a.hidden, a.layers, a.heads, a.kv_heads, VOCAB, a.ctx):
+            raise SystemExit(f"--init {path}: shape {header} is not this run's")
+        def get(t):
+            t.data.copy_(torch.frombuffer(bytearray(f.read(4 * t.numel())), dtype=torch.float32).view_as(t))
+        get(m.emb.weight)
+        for name in ["an", "wq", "wk", "wv", "wo", "fn", "w1", "w2", "w3"]:
+            for b in m.blocks:
+                x = getattr(b, name)
+                get(x if isinstance(x, nn.Parameter) else x.weight)
+        get(m.norm)
+
 def export(m, path):
     hd = a.dim // a.heads
     with open(path + ".tmp", "wb") as f:
@@ -193,6 +211,9 @@ def evaluate(m, length, trials):
     return ppl, hits
 
 m = Model()
+if a.init:
+    load_checkpoint(m, a.init)
+    print(f"init: {a.init}", flush=True)
 opt = torch.optim.AdamW(m.parameters(), lr=a.lr, weight_decay=0.1, betas=(0.9, 0.95))
 print(f"params {sum(x.numel() for x in m.parameters())} args {vars(a)}", flush=True)
 start, step, seen, last_length = time.time(), 0, 0, None
