@@ -79,7 +79,7 @@ public static class QuickDecodeLm
             var q = new float[heads * d];
             for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 2 - 1);
             var o = new float[heads * d];
-            var scratch = new float[context + 2];
+            var scratch = new float[PagedAttention.ScratchLength(heads, context + 1)];
             var selectPolicy = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16);
             selectPolicy.Begin(cache, heads);
             var rescoring = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16) { ForceRescore = true };
@@ -89,9 +89,16 @@ public static class QuickDecodeLm
                 () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch),
                 () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch, selectPolicy.Options(cache, 0, q, 1, context - 1, 0)),
                 () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch, rescoring.Options(cache, 0, q, 1, context - 1, 0)));
+            // Full attention with the kv heads spread over a two-thread pool (same result bit for bit).
+            using var pool = new CpuWorkerPool(2);
+            var (one, two, _) = Interleaved(
+                () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch),
+                () => PagedAttention.Forward(pool, cache, 0, q, o, 1, heads, context - 1, scratch),
+                () => { });
             Console.WriteLine($"{{\"bench\":\"decode-attention\",\"heads\":{heads},\"kv_heads\":{kvHeads},\"d\":{d},\"context\":{context}," +
                               $"\"full_us\":{full:F1},\"tokenselect10_cached_us\":{select:F1},\"tokenselect10_rescored_us\":{rescored:F1}," +
-                              $"\"speedup_cached\":{full / select:F2},\"speedup_rescored\":{full / rescored:F2}}}");
+                              $"\"speedup_cached\":{full / select:F2},\"speedup_rescored\":{full / rescored:F2}," +
+                              $"\"full_1thread_us\":{one:F1},\"full_2threads_us\":{two:F1},\"speedup_2threads\":{one / two:F2}}}");
         }
     }
 

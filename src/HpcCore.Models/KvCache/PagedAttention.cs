@@ -2,6 +2,7 @@
 namespace HpcCore.Models.KvCache;
 
 using System.Numerics.Tensors;
+using HpcCore.Cpu;
 
 /// <summary>
 /// Causal attention of a chunk of queries over a <see cref="PagedKvCache"/> layer whose heads may hold different
@@ -9,93 +10,133 @@ using System.Numerics.Tensors;
 /// query row t sees a head's tokens up to index Count - rows + t. Exports the statistics eviction policies use
 /// (see <see cref="PagedAttentionOptions"/>).
 /// </summary>
+/// <remarks>
+/// Work is split by kv head: one kv head's query heads (its GQA group) are scored together, so each key is read once
+/// per group, and every statistic a policy reads (accumulated or window scores) belongs to one kv head, so kv heads
+/// run in parallel without sharing a write and the result does not depend on the thread count.
+/// </remarks>
 public static class PagedAttention
 {
+    /// <summary>Floats of scratch that <see cref="Forward(CpuWorkerPool, PagedKvCache, int, ReadOnlySpan{float}, Span{float}, int, int, int, float[], in PagedAttentionOptions)"/> needs for heads of up to <paramref name="maxTokens"/> tokens.</summary>
+    public static int ScratchLength(int heads, int maxTokens) => checked(heads * (maxTokens + 1));
+
     /// <summary>
-    /// Attention for q [rows, H, D] into <paramref name="output"/> [rows, H, D]; <paramref name="firstPosition"/> is the
-    /// position of row 0; <paramref name="scratch"/> needs at least max head tokens + 1 floats.
+    /// Attention for q [rows, H, D] into <paramref name="output"/> [rows, H, D] on the calling thread;
+    /// <paramref name="firstPosition"/> is the position of row 0; <paramref name="scratch"/> needs at least
+    /// (H / Hkv) x (max head tokens + 1) floats.
     /// </summary>
     public static void Forward(PagedKvCache cache, int layer, ReadOnlySpan<float> q, Span<float> output, int rows, int heads,
         int firstPosition, Span<float> scratch, in PagedAttentionOptions options = default)
     {
-        int d = cache.HeadDim, group = heads / cache.KvHeads;
+        int stride = Stride(cache, layer);
+        CheckArguments(cache, q, output, rows, heads, scratch.Length, heads / cache.KvHeads * stride);
+        for (int kvh = 0; kvh < cache.KvHeads; kvh++)
+            KvHead(cache, layer, kvh, q, output, rows, heads, firstPosition, scratch, stride, options);
+    }
+
+    /// <summary>
+    /// As the single-thread overload, with the kv heads spread over <paramref name="pool"/>'s threads (small calls stay
+    /// on the calling thread); <paramref name="scratch"/> needs <see cref="ScratchLength"/>(H, max head tokens) floats.
+    /// Same result as the single-thread overload, bit for bit; allocates nothing.
+    /// </summary>
+    public static unsafe void Forward(CpuWorkerPool pool, PagedKvCache cache, int layer, ReadOnlySpan<float> q, Span<float> output, int rows,
+        int heads, int firstPosition, float[] scratch, in PagedAttentionOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(scratch);
+        int stride = Stride(cache, layer);
+        CheckArguments(cache, q, output, rows, heads, scratch.Length, heads * stride);
+        // Below ~32k multiply-adds a wake-up of the other threads costs more than it saves.
+        if (pool.Threads == 1 || cache.KvHeads == 1 || (long)rows * heads * stride * cache.HeadDim < 32_768)
+        {
+            Forward(cache, layer, q, output, rows, heads, firstPosition, scratch, options);
+            return;
+        }
+        fixed (float* qp = q, op = output)
+        {
+            pool.For(cache.KvHeads, new KvHeadBody
+            {
+                Cache = cache, Layer = layer, Q = qp, QLength = q.Length, Output = op, OutputLength = output.Length, Rows = rows,
+                Heads = heads, FirstPosition = firstPosition, Scratch = scratch, Stride = stride, Options = options,
+            });
+        }
+    }
+
+    private unsafe struct KvHeadBody : IParallelBody
+    {
+        public PagedKvCache Cache;
+        public float* Q, Output;
+        public int Layer, QLength, OutputLength, Rows, Heads, FirstPosition, Stride;
+        public float[] Scratch;
+        public PagedAttentionOptions Options;
+
+        public readonly void Invoke(int kvh)
+        {
+            int slice = Heads / Cache.KvHeads * Stride;
+            KvHead(Cache, Layer, kvh, new ReadOnlySpan<float>(Q, QLength), new Span<float>(Output, OutputLength), Rows, Heads, FirstPosition,
+                Scratch.AsSpan(kvh * slice, slice), Stride, Options);
+        }
+    }
+
+    // Scores of one query head sit at s[g * stride ..]: room for every token of the head plus the compensation token.
+    private static int Stride(PagedKvCache cache, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        if ((uint)layer >= (uint)cache.Layers)
+            throw new ArgumentOutOfRangeException(nameof(layer), $"PagedAttention.Forward: layer {layer} is outside 0..{cache.Layers - 1}.");
+        int most = 0;
+        for (int h = 0; h < cache.KvHeads; h++) most = Math.Max(most, cache.Head(layer, h).Count);
+        return most + 1;
+    }
+
+    private static void CheckArguments(PagedKvCache cache, ReadOnlySpan<float> q, Span<float> output, int rows, int heads, int scratch, int needed)
+    {
+        if (heads <= 0 || heads % cache.KvHeads != 0)
+            throw new ArgumentException($"PagedAttention.Forward: heads = {heads} is not a positive multiple of the cache's {cache.KvHeads} kv heads.", nameof(heads));
+        long size = (long)rows * heads * cache.HeadDim;
+        if (rows <= 0 || q.Length < size || output.Length < size)
+            throw new ArgumentException($"PagedAttention.Forward: q ({q.Length} floats) and output ({output.Length}) must hold rows x heads x D = " +
+                                        $"{rows} x {heads} x {cache.HeadDim}.", nameof(q));
+        if (scratch < needed)
+            throw new ArgumentException($"PagedAttention.Forward: scratch has {scratch} floats, needs {needed}.", nameof(scratch));
+    }
+
+    private static void KvHead(PagedKvCache cache, int layer, int kvh, ReadOnlySpan<float> q, Span<float> output, int rows, int heads,
+        int firstPosition, Span<float> scratch, int stride, in PagedAttentionOptions options)
+    {
+        int d = cache.HeadDim, group = heads / cache.KvHeads, h0 = kvh * group;
         float scale = 1f / MathF.Sqrt(d);
+        var head = cache.Head(layer, kvh);
+        bool selected = options.Selection is not null;
+        var sel = selected ? options.Selection!.Indices(kvh) : default;
+        bool comp = options.UseCompensation && head.CompensationCount > 0;
         for (int t = 0; t < rows; t++)
-        for (int h = 0; h < heads; h++)
         {
-            int kvh = h / group;
-            var head = cache.Head(layer, kvh);
             int visible = head.Count - rows + t + 1;
-            var qh = q.Slice((t * heads + h) * d, d);
-            var oh = output.Slice((t * heads + h) * d, d);
-            var sel = options.Selection is null ? default : options.Selection.Indices(kvh);
-            int n = options.Selection is null ? visible : CountBelow(sel, visible);
-            var s = scratch[..(n + 1)];
-            Scores(head, qh, sel, options.Selection is not null, n, scale, s);
-            bool comp = options.UseCompensation && head.CompensationCount > 0;
-            if (comp)
-                s[n] = TensorPrimitives.Dot(qh, head.CompensationKeySum) * scale / head.CompensationCount + MathF.Log(head.CompensationCount);
-            var probs = comp ? s : s[..n];
-            float max = TensorPrimitives.Max(probs);
-            TensorPrimitives.Subtract(probs, max, probs);
-            TensorPrimitives.Exp(probs, probs);
-            TensorPrimitives.Divide(probs, TensorPrimitives.Sum(probs), probs);
-            oh.Clear();
-            if (options.Selection is null) WeightedValues(head, s, n, oh);
-            else
-                for (int j = 0; j < n; j++) Axpy(head.Value(sel[j]), s[j], oh);
-            if (comp)
-                TensorPrimitives.MultiplyAdd(head.CompensationValueSum, s[n] / head.CompensationCount, oh, oh);
-            Export(head, s, sel, options, n, firstPosition + t, t, h, heads);
+            int n = selected ? CountBelow(sel, visible) : visible;
+            var qg = q.Slice((t * heads + h0) * d, group * d);
+            var og = output.Slice((t * heads + h0) * d, group * d);
+            PagedKernels.Scores(head, qg, group, sel, selected, n, scale, scratch, stride);
+            for (int g = 0; g < group; g++)
+            {
+                var s = scratch.Slice(g * stride, n + 1);
+                if (comp)
+                    s[n] = TensorPrimitives.Dot(qg.Slice(g * d, d), head.CompensationKeySum) * scale / head.CompensationCount + MathF.Log(head.CompensationCount);
+                var probs = comp ? s : s[..n];
+                float max = TensorPrimitives.Max(probs);
+                TensorPrimitives.Subtract(probs, max, probs);
+                TensorPrimitives.Exp(probs, probs);
+                TensorPrimitives.Divide(probs, TensorPrimitives.Sum(probs), probs);
+            }
+            PagedKernels.WeightedValues(head, scratch, stride, group, sel, selected, n, og);
+            for (int g = 0; g < group; g++)
+            {
+                var s = scratch.Slice(g * stride, n + 1);
+                if (comp)
+                    TensorPrimitives.MultiplyAdd(head.CompensationValueSum, s[n] / head.CompensationCount, og.Slice(g * d, d), og.Slice(g * d, d));
+                Export(head, s, sel, options, n, firstPosition + t, t, h0 + g, heads);
+            }
         }
-    }
-
-    private static void Scores(KvHeadCache head, ReadOnlySpan<float> qh, ReadOnlySpan<int> sel, bool selected, int n, float scale, Span<float> s)
-    {
-        int d = head.HeadDim, p = head.PageTokens;
-        if (selected)
-        {
-            for (int j = 0; j < n; j++) s[j] = Dot(qh, head.Key(sel[j])) * scale;
-            return;
-        }
-        for (int page = 0, j = 0; j < n; page++)
-        {
-            var keys = head.Page(page).Keys;
-            int m = Math.Min(p, n - j);
-            for (int i = 0; i < m; i++, j++) s[j] = Dot(qh, keys.AsSpan(i * d, d)) * scale;
-        }
-    }
-
-    private static void WeightedValues(KvHeadCache head, ReadOnlySpan<float> p, int n, Span<float> o)
-    {
-        int d = head.HeadDim, pt = head.PageTokens;
-        for (int page = 0, j = 0; j < n; page++)
-        {
-            var values = head.Page(page).Values;
-            int m = Math.Min(pt, n - j);
-            for (int i = 0; i < m; i++, j++) Axpy(values.AsSpan(i * d, d), p[j], o);
-        }
-    }
-
-    // Heads of 8-16 dims (stories260K, small decoders) lose more to the library call than they compute: plain loops there.
-    private const int SmallHead = 16;
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        if (a.Length > SmallHead) return TensorPrimitives.Dot(a, b);
-        float acc = 0;
-        for (int i = 0; i < a.Length; i++) acc += a[i] * b[i];
-        return acc;
-    }
-
-    private static void Axpy(ReadOnlySpan<float> x, float alpha, Span<float> y)
-    {
-        if (x.Length > SmallHead)
-        {
-            TensorPrimitives.MultiplyAdd(x, alpha, y, y);
-            return;
-        }
-        for (int i = 0; i < x.Length; i++) y[i] += alpha * x[i];
     }
 
     private static void Export(KvHeadCache head, ReadOnlySpan<float> s, ReadOnlySpan<int> sel, in PagedAttentionOptions o, int n,

@@ -2,7 +2,7 @@
 namespace HpcCore.Models.KvCache;
 
 /// <summary>
-/// What <see cref="PagedAttention.Forward"/> reads besides the cache and what it exports for eviction policies.
+/// What <see cref="PagedAttention"/> reads besides the cache and what it exports for eviction policies.
 /// <c>default</c> is plain causal attention over every cached token with nothing exported.
 /// </summary>
 /// <param name="Selection">Attend only over these tokens of each kv head (TokenSelect, Recycled Attention).</param>

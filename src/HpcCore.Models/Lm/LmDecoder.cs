@@ -2,6 +2,7 @@
 namespace HpcCore.Models.Lm;
 
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using HpcCore.Cpu;
 using HpcCore.Models.KvCache;
 using HpcCore.Ops;
 using HpcCore.Devices;
@@ -20,6 +21,7 @@ public sealed class LmDecoder : IDisposable
     private readonly LmRows _chunk;
     private readonly LmRows _one;
     private readonly RopeOptions _rope;
+    private readonly CpuWorkerPool? _pool;
     private int _promptLength;
 
     /// <summary>Creates a decoder over <paramref name="weights"/> (which it does not own) on <paramref name="backend"/>.</summary>
@@ -38,6 +40,7 @@ public sealed class LmDecoder : IDisposable
         _chunk = new LmRows(_ws, config, chunk);
         _one = chunk == 1 ? _chunk : new LmRows(_ws, config, 1);
         _rope = new RopeOptions(Theta: config.RopeTheta, Layout: config.RopeLayout);
+        _pool = (backend as CpuBackend)?.Pool;
         Policy.Begin(Cache, config.Heads);
     }
 
@@ -135,7 +138,8 @@ public sealed class LmDecoder : IDisposable
             Append(l, v, rows);
             var q = v.Q.AsSpan<float>();
             var options = Policy.Options(Cache, l, q, rows, Position, _promptLength);
-            PagedAttention.Forward(Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
+            if (_pool is null) PagedAttention.Forward(Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
+            else PagedAttention.Forward(_pool, Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
             Policy.AfterAttention(Cache, l, rows);
             LmGemv.Linear(v.Att, lw.Wo, lw.Bo, v.X, accumulate: true);
             Norm(v.X, lw.FfnNorm, lw.FfnNormBias, v.H);

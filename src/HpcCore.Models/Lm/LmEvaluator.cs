@@ -15,24 +15,35 @@ using HpcCore.Models.Lm.Sampling;
 /// <param name="PasskeyTrials">Pass-key trials run.</param>
 /// <param name="MeanKvBytes">KV bytes held, averaged over the decode steps of the perplexity run.</param>
 /// <param name="DecodeTokensPerSecond">Teacher-forced decode speed.</param>
+/// <param name="Passkey">Pass-key results by prompt length and needle depth.</param>
 public sealed record LmEvalResult(string Policy, double Budget, double Perplexity, int PasskeyCorrect, int PasskeyTrials, long MeanKvBytes,
-    double DecodeTokensPerSecond)
+    double DecodeTokensPerSecond, IReadOnlyList<PasskeyCell> Passkey)
 {
     /// <summary>Fraction of pass-key trials answered exactly.</summary>
     public double PasskeyAccuracy => PasskeyTrials > 0 ? (double)PasskeyCorrect / PasskeyTrials : 0;
 }
 
+/// <summary>Pass-key trials at one prompt length and needle depth.</summary>
+/// <param name="Length">Prompt length in tokens.</param>
+/// <param name="Depth">Fraction of the filler before the needle.</param>
+/// <param name="Correct">Trials answered exactly.</param>
+/// <param name="Trials">Trials run.</param>
+public readonly record struct PasskeyCell(int Length, double Depth, int Correct, int Trials);
+
 /// <summary>Settings of <see cref="LmEvaluator.Run"/>; <c>default</c> picks sizes from the model's context.</summary>
 /// <param name="Windows">Perplexity windows (0: 4).</param>
 /// <param name="Context">Tokens per window and longest pass-key prompt (0: the model's MaxSeqLen).</param>
 /// <param name="Seed">Seed of window offsets and pass keys.</param>
-public readonly record struct LmEvalOptions(int Windows = 0, int Context = 0, int Seed = 0);
+/// <param name="PasskeyTrials">Pass-key trials per (length, depth) cell (0: 2); lengths are context/4, /2 and 1.</param>
+public readonly record struct LmEvalOptions(int Windows = 0, int Context = 0, int Seed = 0, int PasskeyTrials = 0);
 
 /// <summary>
 /// Long-context evaluation of a KV policy: (1) perplexity of held-out text where the first half of each window is
 /// prefilled (the policy then compresses the cache to its budget) and the second half is decoded teacher-forced;
-/// (2) pass-key retrieval: a 5-digit key planted at several depths of filler text of several lengths, asked for at
-/// the end, answered by greedy decoding. No benchmark suite like LongBench is reachable here; this is the
+/// (2) pass-key retrieval: a 5-digit key planted at five depths of filler text of three lengths, asked for at the
+/// end, answered by greedy decoding. The whole prompt (question included) is prefilled with full attention, then the
+/// policy compresses the cache to its budget, so the key's first digit comes from the prefill and the other four
+/// from decode steps over the compressed cache: a policy passes only if it kept the needle. No benchmark suite like LongBench is reachable here; this is the
 /// needle-in-a-haystack proxy from data-and-oracles.md.
 /// </summary>
 public static class LmEvaluator
@@ -80,18 +91,19 @@ public static class LmEvaluator
                 clock.Stop();
             }
         }
-        int correct = 0, trials = 0;
-        foreach (int length in new[] { context / 2, context })
+        int correct = 0, trials = 0, perCell = options.PasskeyTrials > 0 ? options.PasskeyTrials : 2;
+        var cells = new List<PasskeyCell>();
+        foreach (int length in new[] { context / 4, context / 2, context })
         {
             // Prompts first: at short lengths the needle and question alone can exceed the nominal length.
-            var prompts = Depths.Select(depth =>
+            var prompts = Depths.SelectMany(depth => Enumerable.Range(0, perCell).Select(_ =>
             {
                 string key = rng.Next(10000, 100000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return (Key: key, Prompt: PasskeyPrompt(tokenizer, text, key, length, depth, rng));
-            }).ToArray();
+                return (Depth: depth, Key: key, Prompt: PasskeyPrompt(tokenizer, text, key, length, depth, rng));
+            })).ToArray();
             int longest = prompts.Max(p => p.Prompt.Length);
             using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: longest + 16, Policy: Policy(longest)));
-            foreach (var (key, prompt) in prompts)
+            foreach (var (depth, key, prompt) in prompts)
             {
                 decoder.Reset();
                 var logits = decoder.Prefill(prompt);
@@ -103,12 +115,16 @@ public static class LmEvaluator
                     if (Decode(tokenizer, prompt[^1], answer).Length >= key.Length) break;
                     logits = decoder.Decode(next);
                 }
+                bool hit = Decode(tokenizer, prompt[^1], answer).TrimStart().StartsWith(key, StringComparison.Ordinal);
                 trials++;
-                if (Decode(tokenizer, prompt[^1], answer).TrimStart().StartsWith(key, StringComparison.Ordinal)) correct++;
+                if (hit) correct++;
+                int cell = cells.FindIndex(c => c.Length == length && c.Depth == depth);
+                if (cell < 0) cells.Add(new PasskeyCell(length, depth, hit ? 1 : 0, 1));
+                else cells[cell] = cells[cell] with { Correct = cells[cell].Correct + (hit ? 1 : 0), Trials = cells[cell].Trials + 1 };
             }
         }
         return new LmEvalResult(policyName, budget, Math.Exp(nll / Math.Max(1, scored)), correct, trials, bytes / Math.Max(1, steps),
-            steps / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+            steps / Math.Max(1e-9, clock.Elapsed.TotalSeconds), cells);
     }
 
     /// <summary>

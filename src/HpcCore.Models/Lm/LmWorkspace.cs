@@ -21,7 +21,7 @@ internal sealed class LmWorkspace : IDisposable
         Gate = Tensor.Zeros(new Shape(maxRows, c.HiddenDim), DType.F32, backend);
         Normed = Tensor.Zeros(new Shape(1, c.Dim), DType.F32, backend);
         Logits = Tensor.Zeros(new Shape(1, c.VocabSize), DType.F32, backend);
-        Scratch = new float[maxTokens + 1];
+        Scratch = new float[KvCache.PagedAttention.ScratchLength(c.Heads, maxTokens)];
     }
 
     public int MaxRows { get; }

@@ -14,7 +14,7 @@ internal static class LmGenerateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin) or safetensors file.", Required = true };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "llama2.c tokenizer (.bin) or a GPT-2 encoder.json / vocab.bpe folder.", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer, by file type: llama2.c .bin, SentencePiece .model, GPT-2 BPE vocab.json (merges.txt beside) or .tiktoken, or gpt2 (built-in GPT-2 BPE).", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text.", DefaultValueFactory = _ => "Once upon a time" };
         var policy = new Option<string>("--kv-policy") { Description = $"KV policy: {KvPolicies.Names}.", DefaultValueFactory = _ => "full" };
         var budget = new Option<int>("--kv-budget") { Description = "Tokens each head keeps under an evicting or selecting policy.", DefaultValueFactory = _ => 64 };

@@ -5,7 +5,8 @@ using HpcCore.Devices;
 
 /// <summary>
 /// Opens a model and its tokenizer by file type: llama2.c checkpoints (.bin) or Hugging Face-named safetensors
-/// (.safetensors, head count and context from its metadata), each with a llama2.c-format tokenizer.
+/// (.safetensors, head count and context from its metadata), with a tokenizer opened by
+/// <see cref="Tokenization.TextTokenizers"/> (llama2.c .bin, SentencePiece .model, GPT-2 BPE files or <c>gpt2</c>).
 /// </summary>
 public static class LmModelFiles
 {
@@ -15,7 +16,8 @@ public static class LmModelFiles
         ArgumentNullException.ThrowIfNull(modelPath);
         ArgumentNullException.ThrowIfNull(tokenizerPath);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"LmModelFiles.Load: model file '{modelPath}' does not exist.", modelPath);
-        if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"LmModelFiles.Load: tokenizer file '{tokenizerPath}' does not exist.", tokenizerPath);
+        if (tokenizerPath != Tokenization.TextTokenizers.Gpt2 && !File.Exists(tokenizerPath))
+            throw new FileNotFoundException($"LmModelFiles.Load: tokenizer file '{tokenizerPath}' does not exist.", tokenizerPath);
         LmConfig config;
         LmWeights weights;
         if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
@@ -29,7 +31,7 @@ public static class LmModelFiles
         }
         try
         {
-            return (config, weights, LlamaCTokenizer.Load(tokenizerPath, config.VocabSize));
+            return (config, weights, Tokenization.TextTokenizers.Load(tokenizerPath, config.VocabSize));
         }
         catch
         {

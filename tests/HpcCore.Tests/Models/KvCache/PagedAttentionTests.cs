@@ -40,6 +40,11 @@ public sealed class PagedAttentionTests
     [InlineData(1, 7, 1)]
     [InlineData(4, 31, 3)]
     [InlineData(8, 33, 5)]
+    [InlineData(8, 129, 16)]
+    [InlineData(16, 197, 16)]
+    [InlineData(24, 31, 8)]
+    [InlineData(32, 127, 32)]
+    [InlineData(40, 33, 16)]
     public void RaggedHeads_WithSelectionAndCompensation_MatchReference(int d, int tokens, int pageTokens)
     {
         const int heads = 6, kvHeads = 3;
@@ -70,7 +75,7 @@ public sealed class PagedAttentionTests
         }
         var q = TestData.Uniform(heads * d, 77);
         var o = new float[heads * d];
-        var scratch = new float[tokens + 1];
+        var scratch = new float[PagedAttention.ScratchLength(heads, tokens)];
         var capture = new float[heads * tokens];
         var selection = new KvSelection(kvHeads, tokens);
         int[] sel0 = Enumerable.Range(0, cache.Head(0, 0).Count).Where(i => i % 3 != 1).ToArray();
@@ -109,15 +114,74 @@ public sealed class PagedAttentionTests
                 vs.AddRange(values[kvh]);
             }
             var (expected, p) = Reference(q[(h * d)..((h + 1) * d)], ks, vs, ek, ev, bias);
-            for (int i = 0; i < d; i++) Assert.Equal(expected[i], o[h * d + i], 5);
+            for (int i = 0; i < d; i++) Assert.Equal(expected[i], o[h * d + i], 1e-5);
             if (kvh == 0)
-                for (int j = 0; j < sel0.Length; j++) Assert.Equal(p[j], capture[h * tokens + sel0[j]], 5);
+                for (int j = 0; j < sel0.Length; j++) Assert.Equal(p[j], capture[h * tokens + sel0[j]], 1e-5);
         }
         // Accumulated scores: each kv head's two query heads each add a distribution over its tokens.
         var head1 = cache.Head(0, 1);
         double total = Enumerable.Range(0, head1.Count).Sum(i => head1.Score(i));
         Assert.Equal(2.0, total, 4);
         Assert.Equal(2, head1.Seen(0));
+    }
+
+    [Theory]
+    [InlineData(8, 2, 129, 1)]
+    [InlineData(8, 4, 197, 7)]
+    [InlineData(32, 2, 127, 3)]
+    [InlineData(64, 4, 300, 1)]
+    public void WorkerPool_GivesTheSingleThreadResult_BitForBit(int d, int kvHeads, int tokens, int rows)
+    {
+        int heads = 2 * kvHeads;
+        PagedKvCache Cache()
+        {
+            var c = new PagedKvCache(1, kvHeads, d, tokens, 16);
+            for (int h = 0; h < kvHeads; h++)
+            for (int t = 0; t < tokens - 3 * h; t++)
+                c.Head(0, h).Append(TestData.Uniform(d, 1000 * h + t), TestData.Uniform(d, 7000 * h + t), t);
+            return c;
+        }
+        var q = TestData.Uniform(rows * heads * d, 11);
+        var options = (float[] capture) => new PagedAttentionOptions(AccumulateScores: true, WindowFromPosition: tokens - 2, Capture: capture, CaptureStride: tokens);
+        var (serialCache, parallelCache) = (Cache(), Cache());
+        var (serialOut, parallelOut) = (new float[q.Length], new float[q.Length]);
+        var (serialCapture, parallelCapture) = (new float[rows * heads * tokens], new float[rows * heads * tokens]);
+        PagedAttention.Forward(serialCache, 0, q, serialOut, rows, heads, tokens - rows, new float[PagedAttention.ScratchLength(heads, tokens)], options(serialCapture));
+        using var pool = new HpcCore.Cpu.CpuWorkerPool(3);
+        PagedAttention.Forward(pool, parallelCache, 0, q, parallelOut, rows, heads, tokens - rows, new float[PagedAttention.ScratchLength(heads, tokens)], options(parallelCapture));
+        Assert.Equal(serialOut, parallelOut);
+        Assert.Equal(serialCapture, parallelCapture);
+        for (int h = 0; h < kvHeads; h++)
+        for (int i = 0; i < serialCache.Head(0, h).Count; i++)
+        {
+            Assert.Equal(serialCache.Head(0, h).Score(i), parallelCache.Head(0, h).Score(i));
+            Assert.Equal(serialCache.Head(0, h).WindowScore(i), parallelCache.Head(0, h).WindowScore(i));
+            Assert.Equal(serialCache.Head(0, h).Seen(i), parallelCache.Head(0, h).Seen(i));
+        }
+        // And both are attention: the last row of head 0 against the reference.
+        var head0 = serialCache.Head(0, 0);
+        var keys = Enumerable.Range(0, head0.Count).Select(i => head0.Key(i).ToArray()).ToList();
+        var values = Enumerable.Range(0, head0.Count).Select(i => head0.Value(i).ToArray()).ToList();
+        int last = (rows - 1) * heads * d;
+        var (expected, _) = Reference(q[last..(last + d)], keys, values);
+        for (int i = 0; i < d; i++) Assert.Equal(expected[i], parallelOut[last + i], 1e-5);
+    }
+
+    [Fact]
+    public void BadArguments_NameTheOpAndSizes()
+    {
+        var cache = new PagedKvCache(1, 2, 8, 10, 4);
+        for (int t = 0; t < 5; t++)
+        for (int h = 0; h < 2; h++) cache.Head(0, h).Append(new float[8], new float[8], t);
+        var q = new float[4 * 8];
+        using var pool = new HpcCore.Cpu.CpuWorkerPool(2);
+        var small = Assert.Throws<ArgumentException>(() => PagedAttention.Forward(pool, cache, 0, q, new float[q.Length], 1, 4, 4, new float[10]));
+        Assert.Contains("PagedAttention.Forward: scratch has 10 floats, needs 24", small.Message);
+        var heads = Assert.Throws<ArgumentException>(() => PagedAttention.Forward(cache, 0, q, new float[q.Length], 1, 3, 4, new float[100]));
+        Assert.Contains("heads = 3", heads.Message);
+        var shape = Assert.Throws<ArgumentException>(() => PagedAttention.Forward(cache, 0, q, new float[8], 1, 4, 4, new float[100]));
+        Assert.Contains("rows x heads x D = 1 x 4 x 8", shape.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => PagedAttention.Forward(cache, 1, q, new float[q.Length], 1, 4, 4, new float[100]));
     }
 
     [Fact]
@@ -136,13 +200,13 @@ public sealed class PagedAttentionTests
         const int rows = 4;
         var q = TestData.Uniform(rows * heads * d, 5);
         var o = new float[rows * heads * d];
-        PagedAttention.Forward(cache, 0, q, o, rows, heads, tokens - rows, new float[tokens + 1]);
+        PagedAttention.Forward(cache, 0, q, o, rows, heads, tokens - rows, new float[PagedAttention.ScratchLength(heads, tokens)]);
         for (int t = 0; t < rows; t++)
         for (int h = 0; h < heads; h++)
         {
             int visible = tokens - rows + t + 1;
             var (e, _) = Reference(q[((t * heads + h) * d)..((t * heads + h + 1) * d)], keys.Take(visible).ToList(), values.Take(visible).ToList());
-            for (int i = 0; i < d; i++) Assert.Equal(e[i], o[(t * heads + h) * d + i], 5);
+            for (int i = 0; i < d; i++) Assert.Equal(e[i], o[(t * heads + h) * d + i], 1e-5);
         }
     }
 }
