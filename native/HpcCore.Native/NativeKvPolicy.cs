@@ -176,7 +176,8 @@ internal sealed class NativeKvPolicy
             _cache = new PagedKvCache(batch, kvHeads, headDim, capacity);
             _heads = heads;
             _attention = new float[heads * headDim];
-            _scratch = new float[_cache.Head(0, 0).MaxTokens + 1];
+            // A group of H / Hkv query heads is scored together: scratch for each of them (ScratchLength covers all H).
+            _scratch = new float[PagedAttention.ScratchLength(heads, _cache.Head(0, 0).MaxTokens)];
             Policy.Begin(_cache, heads);
         }
         return _cache;
