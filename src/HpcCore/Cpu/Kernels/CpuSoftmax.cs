@@ -37,8 +37,8 @@ internal sealed unsafe partial class CpuKernels
         TensorPrimitives.Multiply(d, 1f / sum, d);
     }
 
-    // d = e^(x - max); returns the sum of d.
-    private static float ExpAndSum(ReadOnlySpan<float> x, float max, Span<float> d)
+    /// <summary>d = e^(x - max) with SimdMath's exp (may alias x); returns the sum of d.</summary>
+    internal static float ExpAndSum(ReadOnlySpan<float> x, float max, Span<float> d)
     {
         int i = 0, n = x.Length;
         float sum = 0f;

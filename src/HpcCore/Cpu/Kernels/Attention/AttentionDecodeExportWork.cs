@@ -30,8 +30,8 @@ internal unsafe struct AttentionDecodeExportWork : IParallelBody
             float m = Stats[((long)bh * Rows + r) * 2], l = Stats[((long)bh * Rows + r) * 2 + 1];
             if (l > 0f)
             {
-                TensorPrimitives.Subtract(new ReadOnlySpan<float>(Logits + ((long)bh * Rows + r) * n, n), m, p);
-                TensorPrimitives.Exp(p, p);
+                // SimdMath's exp, as the softmax kernel: the BCL's float exp widens to double (~25x slower).
+                CpuKernels.ExpAndSum(new ReadOnlySpan<float>(Logits + ((long)bh * Rows + r) * n, n), m, p);
                 TensorPrimitives.Multiply(p, 1f / l, p);
             }
             else
