@@ -3,6 +3,7 @@ namespace HpcCore.Models.KvCache;
 
 using System.Numerics.Tensors;
 using HpcCore.Cpu;
+using HpcCore.Ops;
 
 /// <summary>
 /// Causal attention of a chunk of queries over a <see cref="PagedKvCache"/> layer whose heads may hold different
@@ -123,10 +124,7 @@ public static class PagedAttention
                 if (comp)
                     s[n] = TensorPrimitives.Dot(qg.Slice(g * d, d), head.CompensationKeySum) * scale / head.CompensationCount + MathF.Log(head.CompensationCount);
                 var probs = comp ? s : s[..n];
-                float max = TensorPrimitives.Max(probs);
-                TensorPrimitives.Subtract(probs, max, probs);
-                TensorPrimitives.Exp(probs, probs);
-                TensorPrimitives.Divide(probs, TensorPrimitives.Sum(probs), probs);
+                Softmax.Row(probs, probs);
             }
             PagedKernels.WeightedValues(head, scratch, stride, group, sel, selected, n, og);
             for (int g = 0; g < group; g++)

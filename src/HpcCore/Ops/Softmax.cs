@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Ops;
 
+using HpcCore.Cpu;
 using HpcCore.Diagnostics;
 using HpcCore.Kernels;
 using HpcCore.Tensors;
@@ -25,5 +26,20 @@ public static class Softmax
         Check.Operand(Op, "destination", destination, x, "x", DType.F32);
         Check.Shape(Op, "destination", destination, x.Shape, "same as x");
         x.Backend.Kernels.Softmax(new SoftmaxArgs(x, destination, x.Shape.RowCount, x.Shape.Last));
+    }
+
+    /// <summary>
+    /// Softmax of one host row <paramref name="x"/> [N] into <paramref name="destination"/> [N] (may be x), on the
+    /// calling thread with the CPU kernel's exp: for callers that hold scores in spans (paged KV attention, policy
+    /// votes) rather than tensors. An all -inf row gives zeros.
+    /// </summary>
+    public static void Row(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        const string op = "Softmax.Row";
+        if (x.IsEmpty)
+            throw new ArgumentException($"{op}: x is empty; a softmax needs at least one logit.", nameof(x));
+        if (destination.Length != x.Length)
+            throw new ArgumentException($"{op}: destination has {destination.Length} floats, x has {x.Length}; they must match.", nameof(destination));
+        CpuKernels.SoftmaxRow(x, destination);
     }
 }

@@ -2,6 +2,7 @@
 namespace HpcCore.Models.KvCache;
 
 using System.Numerics.Tensors;
+using HpcCore.Ops;
 
 /// <summary>
 /// TokenSelect (Wu et al. 2024; methods.md 3.12): at each decode step and layer, per-head dot products q_h . k_j
@@ -51,10 +52,7 @@ public sealed class TokenSelectKvPolicy(int budget, int sinks = 4, int local = 3
         for (int h = 0; h < heads; h++)
         {
             var row = dots.Slice(h * n, n);
-            float max = TensorPrimitives.Max(row);
-            TensorPrimitives.Subtract(row, max, row);
-            TensorPrimitives.Exp(row, row);
-            TensorPrimitives.Divide(row, TensorPrimitives.Sum(row), row);
+            Softmax.Row(row, row);
             TensorPrimitives.Add(votes[..n], row, votes[..n]);
         }
     }
