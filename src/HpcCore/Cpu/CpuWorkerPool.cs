@@ -47,6 +47,7 @@ public sealed class CpuWorkerPool : IDisposable
         Threads = Math.Max(1, threads);
         _spinTicks = Stopwatch.Frequency * Math.Max(0, spinMicroseconds) / 1_000_000;
         _workers = new Worker[Threads - 1];
+        if (_workers.Length > 0) RunStartupClassConstructors();
         for (int i = 0; i < _workers.Length; i++)
         {
             var w = new Worker();
@@ -55,6 +56,13 @@ public sealed class CpuWorkerPool : IDisposable
             w.Thread.Start();
         }
     }
+
+    // NativeAOT (the C library, issue #7): a starting thread encodes its name through UTF8Encoding. When the caller runs
+    // UTF8Encoding's class constructor at that moment, the two contend for it, the runtime's lazy Lock set-up reads an
+    // environment variable through the same half-built encoding and dereferences null: the process aborted in about
+    // one first call in twenty (native/c/test_startup.c, run 300 times by CTest). Running the class constructor here,
+    // before any worker exists, closes the window; under the JIT this is a no-op.
+    private static void RunStartupClassConstructors() => _ = System.Text.Encoding.UTF8.GetByteCount("hpccore");
 
     /// <summary>Threads that execute work, the caller included.</summary>
     public int Threads { get; }
