@@ -15,9 +15,9 @@ the argmax of ToMe's source matrix); x_out [B, N - r, C], size_out [B, N - r]; u
 import sys
 
 import torch
-import torch.nn.functional as F
 
 import golden_writer
+from tome_match import match, merge
 
 torch.manual_seed(20261129)
 tensors = {}
@@ -27,51 +27,18 @@ def put(name, t):
     tensors[name] = t.detach().contiguous()
 
 
-def match(metric, r, class_token, distill_token):
-    """Bipartite soft matching (methods.md 3.1 steps 1-5); returns r and the index tensors."""
-    protected = int(class_token) + int(distill_token)
-    n = metric.shape[1]
-    r = min(r, (n - protected) // 2)
-    m = F.normalize(metric.double(), dim=-1)
-    a, b = m[:, 0::2], m[:, 1::2]
-    scores = a @ b.transpose(-1, -2)
-    if class_token:
-        scores[:, 0, :] = float("-inf")
-    if distill_token:
-        scores[:, :, 0] = float("-inf")
-    node_max, node_idx = scores.max(dim=-1)
-    edge = torch.argsort(node_max, dim=-1, descending=True, stable=True)
-    unm, src = edge[:, r:], edge[:, :r]
-    dst = torch.gather(node_idx, 1, src)
-    if class_token:
-        unm = unm.sort(dim=1).values
-    return r, unm, src, dst
-
-
-def merge(x, r, unm, src, dst, distill_token, mode):
-    """Step 6: gather the kept A tokens, scatter-reduce the merged A tokens into their B partners, concatenate."""
-    xa, xb = x[:, 0::2], x[:, 1::2]
-    c = x.shape[-1]
-    kept = torch.gather(xa, 1, unm[..., None].expand(-1, -1, c))
-    moved = torch.gather(xa, 1, src[..., None].expand(-1, -1, c))
-    xb = xb.scatter_reduce(1, dst[..., None].expand(-1, -1, c), moved, reduce=mode)
-    if distill_token:
-        return torch.cat([kept[:, :1], xb[:, :1], kept[:, 1:], xb[:, 1:]], dim=1)
-    return torch.cat([kept, xb], dim=1)
-
-
 def case(name, bsz, n, d, c, r, class_token=False, distill_token=False, integer_sizes=True):
     metric = torch.randn(bsz, n, d).float()
     x = torch.randn(bsz, n, c).float()
     size = torch.randint(1, 5, (bsz, n)).float() if integer_sizes else torch.ones(bsz, n)
     r_eff, unm, src, dst = match(metric, r, class_token, distill_token)
     xs = x.double() * size.double()[..., None]
-    x_out = merge(xs, r_eff, unm, src, dst, distill_token, "sum")
-    size_out = merge(size.double()[..., None], r_eff, unm, src, dst, distill_token, "sum")
+    x_out = merge(xs, unm, src, dst, distill_token, "sum")
+    size_out = merge(size.double()[..., None], unm, src, dst, distill_token, "sum")
     x_out = x_out / size_out
     # Source tracking: merge the identity with amax; each input token's output is the row holding its 1.
     eye = torch.eye(n, dtype=torch.float64)[None].expand(bsz, n, n)
-    source = merge(eye, r_eff, unm, src, dst, distill_token, "amax")       # [B, N - r, N]
+    source = merge(eye, unm, src, dst, distill_token, "amax")       # [B, N - r, N]
     token_map = source.argmax(dim=1)                                       # [B, N]
     unmerged = torch.gather(x_out, 1, token_map[..., None].expand(-1, -1, c))
     put(f"{name}.metric", metric); put(f"{name}.x", x); put(f"{name}.size", size)

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 from data import load, normalise  # noqa: E402
 from model import VisionTransformer  # noqa: E402
+import tome_forward  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--minutes", type=float, default=55)
@@ -35,6 +36,10 @@ p.add_argument("--seed", type=int, default=0)
 p.add_argument("--threads", type=int, default=2,
                help="1 is faster on a loaded machine: a 2-thread step stalls whenever one thread is descheduled")
 p.add_argument("--init", help="checkpoint whose weights start this run (a continuation with a fresh schedule)")
+p.add_argument("--tome-r", default="",
+               help="comma-separated ToMe r values: each all-token step merges with one of them, drawn at random "
+                    "(tome_forward.py; 0 = no merging), to fine-tune the model for the C# ToMe pipeline")
+p.add_argument("--warmup", type=int, default=150, help="linear learning-rate warm-up steps")
 a = p.parse_args()
 
 torch.set_num_threads(a.threads)
@@ -78,6 +83,7 @@ def evaluate(n):
     return correct / n
 
 
+tome_rs = [int(v) for v in a.tome_r.split(",") if v.strip()]
 budget = a.minutes * 60
 start = time.time()
 step, epoch, best = 0, 0, 0.0
@@ -89,14 +95,19 @@ while True:
         frac = (time.time() - start) / budget
         if frac >= 1:
             break
-        warm = min(1.0, (step + 1) / 150)
+        warm = min(1.0, (step + 1) / a.warmup)
         lr = a.lr * warm * 0.5 * (1 + math.cos(math.pi * frac))
         for g in opt.param_groups:
             g["lr"] = lr
         j = perm[i:i + a.batch]
         x, y = xtr[j], ytr[j]
         full = frac >= 1 - a.full_fraction
-        logits = model(x) if full else forward_masked(x, a.keep)
+        if not full:
+            logits = forward_masked(x, a.keep)
+        elif tome_rs:
+            logits = tome_forward.forward(model, x, tome_rs[torch.randint(len(tome_rs), (1,)).item()])
+        else:
+            logits = model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=0.1)
         opt.zero_grad(set_to_none=True)
         loss.backward()
