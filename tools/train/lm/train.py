@@ -178,33 +178,30 @@ class Model(nn.Module):
             h = h + b.w2(F.silu(b.w1(y)) * b.w3(y))
         return rms(h, s.norm) @ s.emb.weight.T
 
+def checkpoint_tensors(m):
+    """The model's tensors in llama2.c's checkpoint order (embedding, each kind over all layers, final norm)."""
+    yield m.emb.weight
+    for name in ["an", "wq", "wk", "wv", "wo", "fn", "w1", "w2", "w3"]:
+        for b in m.blocks:
+            x = getattr(b, name)
+            yield x if isinstance(x, nn.Parameter) else x.weight
+    yield m.norm
+
 def load_checkpoint(m, path):
     """Reads a checkpoint written by export() back into the model (same shape), to continue training."""
     with open(path, "rb") as f:
         header = struct.unpack("7i", f.read(28))
         if header != (a.dim, a.hidden, a.layers, a.heads, a.kv_heads, VOCAB, a.ctx):
             raise SystemExit(f"--init {path}: shape {header} is not this run's")
-        def get(t):
+        for t in checkpoint_tensors(m):
             t.data.copy_(torch.frombuffer(bytearray(f.read(4 * t.numel())), dtype=torch.float32).view_as(t))
-        get(m.emb.weight)
-        for name in ["an", "wq", "wk", "wv", "wo", "fn", "w1", "w2", "w3"]:
-            for b in m.blocks:
-                x = getattr(b, name)
-                get(x if isinstance(x, nn.Parameter) else x.weight)
-        get(m.norm)
 
 def export(m, path):
     hd = a.dim // a.heads
     with open(path + ".tmp", "wb") as f:
         f.write(struct.pack("7i", a.dim, a.hidden, a.layers, a.heads, a.kv_heads, VOCAB, a.ctx))
-        def put(t): f.write(t.detach().float().contiguous().numpy().tobytes())
-        put(m.emb.weight)
-        for name in ["an", "wq", "wk", "wv", "wo", "fn", "w1", "w2", "w3"]:
-            for b in m.blocks:
-                x = getattr(b, name)
-                put(x if isinstance(x, nn.Parameter) else x.weight)
-        put(m.norm)
-        put(m.cos[:, :hd // 2]); put(m.sin[:, :hd // 2])
+        for t in [*checkpoint_tensors(m), m.cos[:, :hd // 2], m.sin[:, :hd // 2]]:
+            f.write(t.detach().float().contiguous().numpy().tobytes())
     os.replace(path + ".tmp", path)
 
 def export_tokenizer(path):
