@@ -42,7 +42,7 @@ public readonly record struct LmEvalOptions(int Windows = 0, int Context = 0, in
 /// prefilled (the policy then compresses the cache to its budget) and the second half is decoded teacher-forced;
 /// (2) pass-key retrieval: a 5-digit key planted at five depths of filler text of three lengths, asked for at the
 /// end, answered by greedy decoding. The whole prompt (question included) is prefilled with full attention, then the
-/// policy compresses the cache to its budget, so the key's first digit comes from the prefill and the other four
+/// policy compresses the cache to its budget, so the answer's first token comes from the prefill and the rest
 /// from decode steps over the compressed cache: a policy passes only if it kept the needle. No benchmark suite like LongBench is reachable here; this is the
 /// needle-in-a-haystack proxy from data-and-oracles.md.
 /// </summary>
@@ -112,10 +112,10 @@ public static class LmEvaluator
                 {
                     int next = TokenSampler.Argmax(logits);
                     answer.Add(next);
-                    if (Decode(tokenizer, prompt[^1], answer).Length >= key.Length) break;
+                    if (AnswerComplete(Decode(tokenizer, prompt[^1], answer), key)) break;
                     logits = decoder.Decode(next);
                 }
-                bool hit = Decode(tokenizer, prompt[^1], answer).TrimStart().StartsWith(key, StringComparison.Ordinal);
+                bool hit = AnswerMatches(Decode(tokenizer, prompt[^1], answer), key);
                 trials++;
                 if (hit) correct++;
                 int cell = cells.FindIndex(c => c.Length == length && c.Depth == depth);
@@ -149,6 +149,15 @@ public static class LmEvaluator
         tokens.AddRange(question);
         return [.. tokens];
     }
+
+    /// <summary>
+    /// Whether greedy decoding has produced as many answer characters as the key has. Leading white space does not
+    /// count: a byte-level model answers " 12345", and counting the space stopped it one digit short.
+    /// </summary>
+    internal static bool AnswerComplete(string decoded, string key) => decoded.TrimStart().Length >= key.Length;
+
+    /// <summary>Whether the decoded answer, after leading white space, starts with the key.</summary>
+    internal static bool AnswerMatches(string decoded, string key) => decoded.TrimStart().StartsWith(key, StringComparison.Ordinal);
 
     private static double LogSoftmax(ReadOnlySpan<float> logits, int target)
     {

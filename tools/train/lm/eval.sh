@@ -7,5 +7,5 @@ cd "$(dirname "$0")/../../.."
 dir=tools/train/lm
 dotnet build src/HpcCore.Cli -c Release -nologo -clp:ErrorsOnly >/dev/null
 dotnet src/HpcCore.Cli/bin/Release/net10.0/HpcCore.Cli.dll lm eval --model $dir/austen.bin --tokenizer $dir/bytes259.bin \
-  --text $dir/persuasion-heldout.txt --kv-policy "${1:-all}" --windows 4 --passkey-trials 2 --passkey-detail \
+  --text $dir/persuasion-heldout.txt --kv-policy "${1:-all}" --windows 4 --passkey-trials 4 --passkey-detail \
   --threads 2 --plot $dir/eval-quality.png

@@ -11,10 +11,12 @@
 # al. 2022 "In-context learning and induction heads"), half of the sequences synthetic recall in exactly the
 # prompt format of LmEvaluator.PasskeyPrompt, the key digits of the answer up-weighted in the loss, and a
 # time-based schedule (curriculum and learning rate follow wall-clock, so a run ends on time on a shared machine).
-import argparse, math, os, random, struct, time
+import argparse, math, os, random, sys, time
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import VOCAB, Config, Model, encode, export, export_tokenizer, load_checkpoint  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--data", required=True, help="folder with ss.txt pp.txt mp.txt emma.txt na.txt persuasion.txt")
@@ -39,22 +41,21 @@ p.add_argument("--eval-every", type=int, default=200, help="steps between checkp
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--init", default="", help="start from this checkpoint (written by this script with the same shape)")
 p.add_argument("--repeat-share", type=float, default=0.25, help="share of the recall sequences that repeat a random string")
-p.add_argument("--dense-minutes", type=float, default=0.0,
-               help="first phase: rows packed with short induction and recall sequences (little filler), so that "
-                    "copying is a large share of the loss and the induction circuit forms (see the README)")
+p.add_argument("--toy-minutes", type=float, default=0.0,
+               help="first phase: only toy copy rows (toy_row), where the induction circuit forms (see the README)")
+p.add_argument("--toy-share", type=float, default=0.0,
+               help="share of the later rows packed with toy copy rows, so that the circuit is kept")
 a = p.parse_args()
 os.makedirs(a.out, exist_ok=True)
 torch.manual_seed(a.seed)
 random.seed(a.seed)
 torch.set_num_threads(a.threads)
-VOCAB = 259  # <unk>, <s>, </s>, then bytes 0..255 as ids 3..258 (llama2.c's byte fallback numbering)
 CURRICULUM = [(int(l), float(f)) for l, f in (x.split(":") for x in a.lengths.split(","))]
 
 def load(name):
     return open(os.path.join(a.data, name), encoding="utf-8").read()
 
-def enc(s):
-    return [b + 3 for b in s.encode("utf-8")]
+enc = encode
 
 train = torch.tensor(enc("\n".join(load(n) for n in ["ss.txt", "pp.txt", "mp.txt", "emma.txt", "na.txt"])), dtype=torch.long)
 heldout = torch.tensor(enc(load("persuasion.txt")), dtype=torch.long)
@@ -92,37 +93,49 @@ def recall_sequence(n, text):
         w[i - 1] = a.answer_weight
     return seq, w
 
-def induction_chunk():
-    """A random string in brackets, random filler, and the string again: the second copy is predictable only by
-    finding the first (an induction head). The filler is random on purpose: with Austen text there, learning the
-    text's statistics dominated the loss and no copying appeared in 30 minutes (README)."""
-    word = enc("".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(random.randint(8, 24))))
-    def filler(most):
-        return enc("".join(random.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(random.randint(0, most))))
-    first, second = enc(" [") + word + enc("]"), enc(" [") + word + enc("]")
-    seq = [1] + filler(24) + first + filler(40) + second
-    w = [1.0] * len(seq)
-    for i in range(len(seq) - len(word) - 1, len(seq) - 1):  # targets i + 1: the copy after its first character
-        w[i] = a.answer_weight
-    return seq, w
+# Toy copy rows (induction_toy.py's task, generalised): the retrieval circuit forms on these within ~1,000 steps,
+# where mixed Austen data never formed it (README, "Retrieval"). The word's alphabet varies per row (digits, lower or
+# upper case) and the filler is drawn from another one: a first version with letter words and digit filler taught
+# the model to copy letters and never digits, so its pass-key answers stayed at chance.
+ALPHABETS = ["0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
 
-def dense_row(length):
-    """One row of the dense phase: induction chunks (70%) and short recall sequences (110-170 bytes, little filler)
-    back to back, each from BOS, up to length + 1 tokens."""
-    seq, w = [], []
-    while len(seq) < length + 1:
-        s_, w_ = induction_chunk() if random.random() < 0.7 else recall_sequence(random.randint(110, 170), train)
-        seq += s_; w += w_
-    return seq[:length + 1], w[:length + 1]
 
-def batch(length, count, share, dense=False):
-    if dense:
-        rows = [dense_row(length) for _ in range(count)]
-        x = torch.tensor([r for r, _ in rows], dtype=torch.long)
-        return x[:, :-1], x[:, 1:], torch.tensor([w[:length] for _, w in rows])
+def toy_row():
+    """BOS, filler, a word in brackets (or after " is "), filler, the same again; at most 65 tokens."""
+    word_abc = random.randrange(3)
+    filler_abc = ALPHABETS[random.choice([i for i in range(3) if i != word_abc])] + " "
+    word = "".join(random.choice(ALPHABETS[word_abc]) for _ in range(random.randint(5, 12)))
+    opening, closing = random.choice([("[", "]"), (" is ", ".")])
+    def filler():
+        return "".join(random.choice(filler_abc) for _ in range(random.randint(0, 13)))
+    return [1] + enc(filler() + opening + word + closing + filler() + opening + word + closing)
+
+
+def toy_batch(count):
+    """count rows of one toy sequence each, padded to 65 tokens with weight 0."""
     xs, ws = [], []
     for _ in range(count):
-        if random.random() < share:
+        r = toy_row()
+        xs.append(r + [0] * (65 - len(r))); ws.append([1.0] * (len(r) - 1) + [0.0] * (65 - len(r)))
+    x = torch.tensor(xs, dtype=torch.long)
+    return x[:, :-1], x[:, 1:], torch.tensor(ws)
+
+
+def packed_toy_row(length):
+    """length + 1 tokens of toy sequences back to back (each from its BOS), for the mixture."""
+    seq = []
+    while len(seq) < length + 1:
+        seq += toy_row()
+    return seq[:length + 1], [1.0] * length
+
+def batch(length, count, share):
+    """count rows of length + 1 tokens: toy copy rows (--toy-share), recall sequences (share) or Austen text."""
+    xs, ws = [], []
+    for _ in range(count):
+        u = random.random()
+        if u < a.toy_share:
+            s, w = packed_toy_row(length)
+        elif u < a.toy_share + share:
             s, w = recall_sequence(length + 1, train)
         else:
             i = random.randint(0, len(train) - length - 1)
@@ -131,85 +144,6 @@ def batch(length, count, share, dense=False):
     x = torch.tensor(xs, dtype=torch.long)
     return x[:, :-1], x[:, 1:], torch.tensor(ws)
 
-class Block(nn.Module):
-    def __init__(s):
-        super().__init__()
-        d, hd = a.dim, a.dim // a.heads
-        s.an = nn.Parameter(torch.ones(d)); s.fn = nn.Parameter(torch.ones(d))
-        s.wq = nn.Linear(d, d, bias=False); s.wk = nn.Linear(d, a.kv_heads * hd, bias=False)
-        s.wv = nn.Linear(d, a.kv_heads * hd, bias=False); s.wo = nn.Linear(d, d, bias=False)
-        s.w1 = nn.Linear(d, a.hidden, bias=False); s.w2 = nn.Linear(a.hidden, d, bias=False); s.w3 = nn.Linear(d, a.hidden, bias=False)
-
-def rms(x, w):
-    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * w
-
-def rope(x, cos, sin):  # interleaved pairs (2i, 2i+1), as llama2.c
-    x0, x1 = x[..., 0::2], x[..., 1::2]
-    return torch.stack([x0 * cos - x1 * sin, x0 * sin + x1 * cos], -1).flatten(-2)
-
-class Model(nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.emb = nn.Embedding(VOCAB, a.dim)
-        s.blocks = nn.ModuleList([Block() for _ in range(a.layers)])
-        s.norm = nn.Parameter(torch.ones(a.dim))
-        hd = a.dim // a.heads
-        inv = 10000.0 ** (-torch.arange(0, hd, 2).float() / hd)
-        ang = torch.arange(a.ctx).float()[:, None] * inv[None]
-        s.register_buffer("cos", ang.cos()); s.register_buffer("sin", ang.sin())
-        for n, prm in s.named_parameters():
-            if prm.dim() == 2: nn.init.normal_(prm, std=0.02 if "wo" not in n and "w2" not in n else 0.02 / math.sqrt(2 * a.layers))
-
-    def forward(s, x):
-        B, T = x.shape
-        hd, g = a.dim // a.heads, a.heads // a.kv_heads
-        h = s.emb(x)
-        cos, sin = s.cos[:T][None, :, None], s.sin[:T][None, :, None]
-        mask = torch.full((T, T), float("-inf")).triu(1)
-        for b in s.blocks:
-            y = rms(h, b.an)
-            q = rope(b.wq(y).view(B, T, a.heads, hd), cos, sin).transpose(1, 2)
-            k = rope(b.wk(y).view(B, T, a.kv_heads, hd), cos, sin).transpose(1, 2).repeat_interleave(g, 1)
-            v = b.wv(y).view(B, T, a.kv_heads, hd).transpose(1, 2).repeat_interleave(g, 1)
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(hd) + mask
-            o = (att.softmax(-1) @ v).transpose(1, 2).reshape(B, T, a.dim)
-            h = h + b.wo(o)
-            y = rms(h, b.fn)
-            h = h + b.w2(F.silu(b.w1(y)) * b.w3(y))
-        return rms(h, s.norm) @ s.emb.weight.T
-
-def checkpoint_tensors(m):
-    """The model's tensors in llama2.c's checkpoint order (embedding, each kind over all layers, final norm)."""
-    yield m.emb.weight
-    for name in ["an", "wq", "wk", "wv", "wo", "fn", "w1", "w2", "w3"]:
-        for b in m.blocks:
-            x = getattr(b, name)
-            yield x if isinstance(x, nn.Parameter) else x.weight
-    yield m.norm
-
-def load_checkpoint(m, path):
-    """Reads a checkpoint written by export() back into the model (same shape), to continue training."""
-    with open(path, "rb") as f:
-        header = struct.unpack("7i", f.read(28))
-        if header != (a.dim, a.hidden, a.layers, a.heads, a.kv_heads, VOCAB, a.ctx):
-            raise SystemExit(f"--init {path}: shape {header} is not this run's")
-        for t in checkpoint_tensors(m):
-            t.data.copy_(torch.frombuffer(bytearray(f.read(4 * t.numel())), dtype=torch.float32).view_as(t))
-
-def export(m, path):
-    hd = a.dim // a.heads
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("7i", a.dim, a.hidden, a.layers, a.heads, a.kv_heads, VOCAB, a.ctx))
-        for t in [*checkpoint_tensors(m), m.cos[:, :hd // 2], m.sin[:, :hd // 2]]:
-            f.write(t.detach().float().contiguous().numpy().tobytes())
-    os.replace(path + ".tmp", path)
-
-def export_tokenizer(path):
-    pieces = [b"<unk>", b"<s>", b"</s>"] + [bytes([i]) for i in range(256)]
-    with open(path, "wb") as f:
-        f.write(struct.pack("i", max(len(x) for x in pieces)))
-        for x in pieces:
-            f.write(struct.pack("fi", 0.0, len(x))); f.write(x)
 
 @torch.no_grad()
 def evaluate(m, length, trials):
@@ -237,9 +171,9 @@ def evaluate(m, length, trials):
     random.setstate(state); m.train()
     return ppl, hits
 
-m = Model()
+m = Model(Config(a.dim, a.hidden, a.layers, a.heads, a.kv_heads, VOCAB, a.ctx))
 if a.init:
-    load_checkpoint(m, a.init)
+    load_checkpoint(a.init, into=m)
     print(f"init: {a.init}", flush=True)
 opt = torch.optim.AdamW(m.parameters(), lr=a.lr, weight_decay=0.1, betas=(0.9, 0.95))
 print(f"params {sum(x.numel() for x in m.parameters())} args {vars(a)}", flush=True)
@@ -262,8 +196,10 @@ while time.time() - start < budget:
     for gr in opt.param_groups: gr["lr"] = lr
     # More recall while sequences are short, so the retrieval circuit forms before the long, expensive steps.
     share = a.recall_share if length == a.ctx else min(0.9, a.recall_share + 0.25)
-    dense = time.time() - start < a.dense_minutes * 60
-    x, y, w = batch(length, max(1, a.step_tokens // length), share, dense)
+    if time.time() - start < a.toy_minutes * 60:
+        x, y, w = toy_batch(a.step_tokens // 64)
+    else:
+        x, y, w = batch(length, max(1, a.step_tokens // length), share)
     loss = (F.cross_entropy(m(x).reshape(-1, VOCAB), y.reshape(-1), reduction="none") * w.reshape(-1)).sum() / w.sum()
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()
     seen += x.numel()

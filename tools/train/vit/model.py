@@ -24,15 +24,19 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x):
+    def forward(self, x, bias=None, keys=False):
+        """x [B, T, D] -> [B, T, D]. bias [B, T]: added to every query's logit for that key (ToMe's log size);
+        keys: also return the keys averaged over heads [B, T, D / heads] (ToMe's matching metric)."""
         b, t, d = x.shape
         h = self.heads
         qkv = self.qkv(x).reshape(b, t, 3, h, d // h).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         a = (q @ k.transpose(-2, -1)) * (d // h) ** -0.5
+        if bias is not None:
+            a = a + bias[:, None, None, :]
         a = a.softmax(dim=-1)
-        y = (a @ v).transpose(1, 2).reshape(b, t, d)
-        return self.proj(y)
+        y = self.proj((a @ v).transpose(1, 2).reshape(b, t, d))
+        return (y, k.mean(dim=1)) if keys else y
 
 
 class Mlp(nn.Module):

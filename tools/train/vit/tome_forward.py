@@ -14,26 +14,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "golden")
 from tome_match import match, merge  # noqa: E402
 
 
-def _attention(attn, x, log_size):
-    """The model's Attention with an additive per-key bias; also returns the keys averaged over heads [B, T, dh]."""
-    b, t, d = x.shape
-    h = attn.heads
-    qkv = attn.qkv(x).reshape(b, t, 3, h, d // h).permute(2, 0, 3, 1, 4)
-    q, k, v = qkv[0], qkv[1], qkv[2]
-    a = (q @ k.transpose(-2, -1)) * (d // h) ** -0.5
-    if log_size is not None:
-        a = a + log_size[:, None, None, :]
-    y = (a.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, t, d)
-    return attn.proj(y), k.mean(dim=1)
-
-
 def forward(model, x, r):
     """Logits of `model` (tools/train/vit/model.py) on images x [B, 1, 28, 28] with ToMe r in every block."""
     h = model.patch_embed(x)
     h = torch.cat([model.cls_token.expand(h.shape[0], -1, -1), h], dim=1) + model.pos_embed
     size = None  # [B, T, 1]; None while every token has size 1
     for blk in model.blocks:
-        y, key_means = _attention(blk.attn, blk.norm1(h), None if size is None else size[..., 0].log())
+        y, key_means = blk.attn(blk.norm1(h), None if size is None else size[..., 0].log(), keys=True)
         h = h + y
         if r > 0:
             _, unm, src, dst = match(key_means.detach(), r, class_token=True)

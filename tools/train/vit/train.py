@@ -74,11 +74,13 @@ def forward_masked(x, keep):
 
 
 @torch.no_grad()
-def evaluate(n):
+def evaluate(n, r=0):
+    """Top-1 accuracy on the first n test images, with ToMe r in every block when r > 0."""
     model.eval()
     correct = 0
     for i in range(0, n, 500):
-        correct += (model(xte[i:i + 500]).argmax(1) == yte[i:i + 500]).sum().item()
+        logits = tome_forward.forward(model, xte[i:i + 500], r) if r else model(xte[i:i + 500])
+        correct += (logits.argmax(1) == yte[i:i + 500]).sum().item()
     model.train()
     return correct / n
 
@@ -132,7 +134,8 @@ while True:
 
 train_seconds = time.time() - start
 acc = evaluate(len(xte))
-rec = dict(step=step, epoch=epoch, test_acc=acc, train_seconds=train_seconds, args=vars(a))
+rec = dict(step=step, epoch=epoch, test_acc=acc, train_seconds=train_seconds, args=vars(a),
+           tome_test_acc={r: evaluate(len(xte), r) for r in sorted(set(tome_rs) - {0})})
 print(json.dumps(rec), flush=True)
 log.write(json.dumps(rec) + "\n")
 torch.save({"cfg": cfg, "state": model.state_dict(), "rec": rec}, os.path.join(a.out, "final.pt"))

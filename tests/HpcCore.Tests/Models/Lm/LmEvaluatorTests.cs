@@ -48,4 +48,22 @@ public sealed class LmEvaluatorTests
         Assert.Equal(body / 2, at); // this vocabulary has no " " piece, so no dummy prefix
         Assert.EndsWith("What is the pass key? The pass key is", s, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(" 1234", false)] // a byte-level answer's leading space is not a digit: one more step is needed
+    [InlineData(" 12345", true)]
+    [InlineData("12345", true)]
+    [InlineData("\n\t 123", false)]
+    [InlineData("123456", true)]
+    public void AnswerComplete_IgnoresLeadingWhiteSpace(string decoded, bool complete) =>
+        Assert.Equal(complete, LmEvaluator.AnswerComplete(decoded, "12345"));
+
+    [Theory]
+    [InlineData(" 12345.", true)]
+    [InlineData("12345", true)]
+    [InlineData(" 1234", false)]
+    [InlineData(" 12346", false)]
+    [InlineData("x12345", false)]
+    public void AnswerMatches_NeedsTheWholeKeyFirst(string decoded, bool hit) =>
+        Assert.Equal(hit, LmEvaluator.AnswerMatches(decoded, "12345"));
 }
