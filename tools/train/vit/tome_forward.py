@@ -15,11 +15,13 @@ from tome_match import match, merge  # noqa: E402
 
 
 def forward(model, x, r):
-    """Logits of `model` (tools/train/vit/model.py) on images x [B, 1, 28, 28] with ToMe r in every block."""
+    """Logits of `model` (tools/train/vit/model.py) on images x [B, 1, 28, 28] with ToMe r in every block, or r[i]
+    in block i when r is a sequence (a schedule)."""
+    rs = [r] * len(model.blocks) if isinstance(r, int) else list(r)
     h = model.patch_embed(x)
     h = torch.cat([model.cls_token.expand(h.shape[0], -1, -1), h], dim=1) + model.pos_embed
     size = None  # [B, T, 1]; None while every token has size 1
-    for blk in model.blocks:
+    for blk, r in zip(model.blocks, rs):
         y, key_means = blk.attn(blk.norm1(h), None if size is None else size[..., 0].log(), keys=True)
         h = h + y
         if r > 0:
