@@ -55,9 +55,12 @@ public sealed record VitMethodSpec(string Text, string Name, IReadOnlyDictionary
     public double Double(string key, double fallback) =>
         Arguments.TryGetValue(key, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
-    /// <summary>A comma-separated list of layer indices, or <paramref name="fallback"/> when absent.</summary>
-    public int[] Layers(string key, int[] fallback) =>
+    /// <summary>A comma-separated list of integers, or <paramref name="fallback"/> when absent.</summary>
+    public int[] Ints(string key, int[] fallback) =>
         Arguments.TryGetValue(key, out var v)
             ? v.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
             : fallback;
+
+    /// <summary>A comma-separated list of layer indices, or <paramref name="fallback"/> when absent.</summary>
+    public int[] Layers(string key, int[] fallback) => Ints(key, fallback);
 }

@@ -40,7 +40,7 @@ public static class VitReducers
             return spec.Name switch
             {
                 "baseline" or "none" => null,
-                "tome" => new ToMeReducer(spec.Int("r", 8), depth, spec.Arguments.ContainsKey("layers") ? spec.Layers("layers", []) : null),
+                "tome" => ToMeFrom(spec, depth),
                 "evit" => new EvitReducer(spec.Double("keep", 0.7), spec.Layers("layers", EvitReducer.DefaultLayers(depth)), depth),
                 "vtc" => new VtcClsReducer(spec.Double("keep", 0.5), Blocks(spec, middle), spec.Int("from", 0), depth),
                 "ztp" => new ZeroTPruneReducer(spec.Double("keep", 0.5), Layer(spec, "layer", Math.Min(1, depth - 1), depth),
@@ -59,6 +59,19 @@ public static class VitReducers
         {
             throw new ArgumentException($"VitReducers.Create: '{spec.Text}' has a malformed value: {ex.Message}", nameof(spec), ex);
         }
+    }
+
+    /// <summary><c>tome:r=R[;layers=...]</c>, or a schedule <c>tome:r=R0,R1,...</c> with one r per block.</summary>
+    private static ToMeReducer ToMeFrom(VitMethodSpec spec, int depth)
+    {
+        if (!spec.Arguments.TryGetValue("r", out var r) || !r.Contains(',', StringComparison.Ordinal))
+            return new ToMeReducer(spec.Int("r", 8), depth, spec.Arguments.ContainsKey("layers") ? spec.Layers("layers", []) : null);
+        int[] schedule = spec.Ints("r", []);
+        if (schedule.Length != depth || spec.Arguments.ContainsKey("layers"))
+            throw new ArgumentException(
+                $"VitReducers.Create: '{spec.Text}' gives {schedule.Length} r values for a {depth}-block model (a schedule needs one per block and no layers=)",
+                nameof(spec));
+        return new ToMeReducer(schedule);
     }
 
     private static HiPruneReducer HiPrune(VitMethodSpec spec, int middle, int depth)

@@ -20,6 +20,8 @@ public sealed class VitReducerTests
     [InlineData("ztp:keep=0.5;layer=1", new[] { 197, 99, 99, 99 })]
     [InlineData("ztp:keep=0.3;layer=0", new[] { 60, 60, 60, 60 })]  // S-stage capped at half of what the I-stage leaves
     [InlineData("tome:r=16;layers=1,3", new[] { 197, 181, 181, 165 })]
+    [InlineData("tome:r=80,32,0,0", new[] { 117, 85, 85, 85 })]
+    [InlineData("tome:r=98,98,98,98", new[] { 99, 50, 26, 14 })] // each capped at half of the patches
     [InlineData("hiprune:keep=0.5", new[] { 197, 197, 99, 99 })]
     [InlineData("fopru:keep=0.25;layer=1;strategy=row", new[] { 197, 50, 50, 50 })]
     [InlineData("todre:keep=0.5;layers=1,2", new[] { 197, 99, 50, 50 })]
@@ -45,6 +47,7 @@ public sealed class VitReducerTests
     [Theory]
     [InlineData("tome:r=16")]
     [InlineData("tome:r=48")]
+    [InlineData("tome:r=48,32,16,0")]
     [InlineData("evit:keep=0.6")]
     [InlineData("vtc:keep=0.3;layer=1")]
     [InlineData("ztp:keep=0.5;layer=1")]
@@ -89,6 +92,32 @@ public sealed class VitReducerTests
             // Every output token but [CLS] holds at least one patch: merging never loses a token.
             Assert.Equal(final - 1, groups.Distinct().Count());
         }
+    }
+
+    [Fact]
+    public void ToMeSchedule_EqualsTheSameMergesGivenAsLayers()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        using var w = VitWeightsLoader.Random(Config, cpu, seed: 6);
+        var pixels = TestData.Uniform(2 * 784, seed: 4);
+        var layers = Run(w, VitMethodSpec.Parse("tome:r=16;layers=1,3"), 2, pixels);
+        var schedule = Run(w, VitMethodSpec.Parse("tome:r=0,16,0,16"), 2, pixels);
+        Assert.Equal(layers, schedule); // the same blocks run the same merges: bit for bit
+        Assert.NotEqual(layers, Run(w, VitMethodSpec.Parse("tome:r=16,0,16,0"), 2, pixels));
+        using var named = (IDisposable)VitReducers.Create(VitMethodSpec.Parse("tome:r=0,16,0,16"), Config)!;
+        Assert.Equal("tome:r=16;layers=1,3", ((IVitTokenReducer)named).Name);
+        using var listed = (IDisposable)VitReducers.Create(VitMethodSpec.Parse("tome:r=80,32,0,0"), Config)!;
+        Assert.Equal("tome:r=80,32,0,0", ((IVitTokenReducer)listed).Name);
+    }
+
+    [Theory]
+    [InlineData("tome:r=8,8", "2 r values for a 4-block model")]
+    [InlineData("tome:r=8,8,8,8;layers=1", "no layers=")]
+    [InlineData("tome:r=8,-1,0,0", "r per block must be >= 0")]
+    public void ToMeSchedule_Bad_ThrowsNamingIt(string method, string message)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => VitReducers.Create(VitMethodSpec.Parse(method), Config));
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
 
     private static float[] Run(VitWeights w, VitMethodSpec? spec, int batch, float[] pixels)
