@@ -11,6 +11,8 @@
 # al. 2022 "In-context learning and induction heads"), half of the sequences synthetic recall in exactly the
 # prompt format of LmEvaluator.PasskeyPrompt, the key digits of the answer up-weighted in the loss, and a
 # time-based schedule (curriculum and learning rate follow wall-clock, so a run ends on time on a shared machine).
+# What finally formed the retrieval circuit was none of these but a first phase of toy copy rows (--toy-minutes) and a
+# share of them kept in the mixture (--toy-share); README.md, "Retrieval".
 import argparse, math, os, random, sys, time
 import torch
 import torch.nn.functional as F
