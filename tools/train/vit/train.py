@@ -37,8 +37,12 @@ p.add_argument("--threads", type=int, default=2,
                help="1 is faster on a loaded machine: a 2-thread step stalls whenever one thread is descheduled")
 p.add_argument("--init", help="checkpoint whose weights start this run (a continuation with a fresh schedule)")
 p.add_argument("--tome-r", default="",
-               help="comma-separated ToMe r values: each all-token step merges with one of them, drawn at random "
-                    "(tome_forward.py; 0 = no merging), to fine-tune the model for the C# ToMe pipeline")
+               help="comma-separated ToMe r values, or schedules of r per block joined by ':' (72:48:0:0): each "
+                    "all-token step merges with one of them, drawn at random (tome_forward.py; 0 = no merging), to "
+                    "fine-tune the model for the C# ToMe pipeline")
+p.add_argument("--distill", type=float, default=0.0,
+               help="weight W of self-distillation on merging steps: loss = (1 - W) CE + W KL(teacher || student), "
+                    "the teacher being the --init model on all tokens (frozen), as DynamicViT distils its pruned model")
 p.add_argument("--warmup", type=int, default=150, help="linear learning-rate warm-up steps")
 a = p.parse_args()
 
@@ -85,7 +89,12 @@ def evaluate(n, r=0):
     return correct / n
 
 
-tome_rs = [int(v) for v in a.tome_r.split(",") if v.strip()]
+tome_rs = [int(v) if ":" not in v else tuple(int(u) for u in v.split(":")) for v in a.tome_r.split(",") if v.strip()]
+teacher = None
+if a.distill > 0:
+    teacher = VisionTransformer(**cfg)
+    teacher.load_state_dict(model.state_dict())
+    teacher.eval()
 budget = a.minutes * 60
 start = time.time()
 step, epoch, best = 0, 0, 0.0
@@ -106,11 +115,15 @@ while True:
         full = frac >= 1 - a.full_fraction
         if not full:
             logits = forward_masked(x, a.keep)
-        elif tome_rs:
-            logits = tome_forward.forward(model, x, tome_rs[torch.randint(len(tome_rs), (1,)).item()])
         else:
-            logits = model(x)
+            r = tome_rs[torch.randint(len(tome_rs), (1,)).item()] if tome_rs else 0
+            logits = tome_forward.forward(model, x, r) if r else model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=0.1)
+        if teacher is not None and full and r:
+            with torch.no_grad():
+                target = F.log_softmax(teacher(x), dim=-1)
+            kl = F.kl_div(F.log_softmax(logits, dim=-1), target, log_target=True, reduction="batchmean")
+            loss = (1 - a.distill) * loss + a.distill * kl
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -135,7 +148,7 @@ while True:
 train_seconds = time.time() - start
 acc = evaluate(len(xte))
 rec = dict(step=step, epoch=epoch, test_acc=acc, train_seconds=train_seconds, args=vars(a),
-           tome_test_acc={r: evaluate(len(xte), r) for r in sorted(set(tome_rs) - {0})})
+           tome_test_acc={str(r): evaluate(len(xte), r) for r in dict.fromkeys(tome_rs) if r})
 print(json.dumps(rec), flush=True)
 log.write(json.dumps(rec) + "\n")
 torch.save({"cfg": cfg, "state": model.state_dict(), "rec": rec}, os.path.join(a.out, "final.pt"))
