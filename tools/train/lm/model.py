@@ -1,5 +1,5 @@
-"""The evaluation decoder's PyTorch model and its llama2.c checkpoint I/O, shared by train.py, copy_probe.py,
-induction_toy.py and passkey_probe.py.
+"""The evaluation decoder's PyTorch model, its llama2.c checkpoint I/O and the pass-key prompt, shared by train.py,
+copy_probe.py, induction_toy.py and passkey_probe.py.
 
 A Llama-style decoder over bytes: RMSNorm, interleaved RoPE (llama2.c's pairs 2i, 2i+1), grouped-query attention,
 SwiGLU, classifier tied to the embedding. The checkpoint is llama2.c's legacy run.c format, which HpcCore reads with
@@ -8,6 +8,7 @@ LlamaCCheckpoint: a header of seven int32 (dim, hidden, layers, heads, kv heads,
 """
 import math
 import os
+import random
 import struct
 from dataclasses import dataclass
 
@@ -39,6 +40,25 @@ def encode(text):
 
 def decode(ids):
     return bytes(i - 3 for i in ids if i >= 3).decode("utf-8", "replace")
+
+
+# LmEvaluator.PasskeyPrompt's needle and question, with the leading space a llama2.c tokenizer's dummy prefix gives them.
+PASSKEY_QUESTION = " What is the pass key? The pass key is"
+
+
+def passkey_needle(key):
+    return f" The pass key is {key}. Remember it. {key} is the pass key."
+
+
+def passkey_prompt(filler, key, length, depth):
+    """BOS, a window of filler token ids (its offset drawn with `random`) with the needle at fraction depth of it,
+    then the question: `length` tokens, as LmEvaluator.PasskeyPrompt builds them."""
+    needle, question = encode(passkey_needle(key)), encode(PASSKEY_QUESTION)
+    body = max(0, length - 1 - len(needle) - len(question))
+    start = random.randint(0, len(filler) - body - 1)
+    window = [int(t) for t in filler[start:start + body]]
+    split = int(body * depth)
+    return [1] + window[:split] + needle + window[split:] + question
 
 
 class Block(nn.Module):

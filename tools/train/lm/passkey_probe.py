@@ -16,23 +16,12 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import decode, encode, load_checkpoint  # noqa: E402
+from model import decode, encode, load_checkpoint, passkey_prompt  # noqa: E402
 
 torch.set_num_threads(1)
 m = load_checkpoint(sys.argv[1]).eval()
 trials = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 text = encode(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "persuasion-heldout.txt"), encoding="utf-8").read())
-
-
-def prompt(key, length, depth):
-    needle = encode(f" The pass key is {key}. Remember it. {key} is the pass key.")
-    question = encode(" What is the pass key? The pass key is")
-    body = max(0, length - 8 - len(needle) - len(question))  # room for the 7 answer tokens
-    start = random.randint(0, len(text) - body - 1)
-    filler = text[start:start + body]
-    split = int(body * depth)
-    return [1] + filler[:split] + needle + filler[split:] + question
-
 
 random.seed(1234)
 with torch.no_grad():
@@ -42,7 +31,7 @@ with torch.no_grad():
         hits, digit_nll, first_nll, samples = 0, [], [], []
         for t in range(trials):
             key = str(random.randint(10000, 99999))
-            p = prompt(key, length, (t % 5) * 0.2 + 0.1)
+            p = passkey_prompt(text, key, length - 7, (t % 5) * 0.2 + 0.1)  # room for the 7 answer tokens
             answer = encode(f" {key}")
             lp = F.log_softmax(m(torch.tensor([p + answer]))[0], -1)
             nll = [-lp[len(p) - 1 + i, answer[i]].item() for i in range(1, len(answer))]

@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VOCAB, Config, Model, encode, export, export_tokenizer, load_checkpoint  # noqa: E402
+from model import (VOCAB, PASSKEY_QUESTION, Config, Model, encode as enc, export, export_tokenizer,  # noqa: E402
+                   load_checkpoint, passkey_needle, passkey_prompt)
 
 p = argparse.ArgumentParser()
 p.add_argument("--data", required=True, help="folder with ss.txt pp.txt mp.txt emma.txt na.txt persuasion.txt")
@@ -57,7 +58,6 @@ CURRICULUM = [(int(l), float(f)) for l, f in (x.split(":") for x in a.lengths.sp
 def load(name):
     return open(os.path.join(a.data, name), encoding="utf-8").read()
 
-enc = encode
 
 train = torch.tensor(enc("\n".join(load(n) for n in ["ss.txt", "pp.txt", "mp.txt", "emma.txt", "na.txt"])), dtype=torch.long)
 heldout = torch.tensor(enc(load("persuasion.txt")), dtype=torch.long)
@@ -70,8 +70,8 @@ def recall_sequence(n, text):
     passkey = 0.5 * (1 - a.repeat_share) / 0.75
     if kind < passkey:
         key = str(random.randint(10000, 99999))
-        needles = [enc(f" The pass key is {key}. Remember it. {key} is the pass key.")]
-        question, answer = enc(" What is the pass key? The pass key is"), enc(f" {key}.")
+        needles = [enc(passkey_needle(key))]
+        question, answer = enc(PASSKEY_QUESTION), enc(f" {key}.")
     elif kind < 1 - a.repeat_share:
         pairs = [(f"{random.randint(100, 999)}", f"{random.randint(10000, 99999)}") for _ in range(random.randint(2, 4 if n > 256 else 2))]
         needles = [enc(f" Key {k} holds value {v}.") for k, v in pairs]
@@ -159,13 +159,7 @@ def evaluate(m, length, trials):
     keys, seqs = [], []
     for t in range(trials):
         key = str(random.randint(10000, 99999))
-        needle = enc(f" The pass key is {key}. Remember it. {key} is the pass key.")
-        question = enc(" What is the pass key? The pass key is")
-        body = length - 1 - len(needle) - len(question)
-        start = random.randint(0, len(heldout) - body - 1)
-        filler = heldout[start:start + body].tolist()
-        split = int(body * ((t % 5) * 0.2 + 0.1))
-        keys.append(key); seqs.append([1] + filler[:split] + needle + filler[split:] + question)
+        keys.append(key); seqs.append(passkey_prompt(heldout, key, length, (t % 5) * 0.2 + 0.1))
     s = torch.tensor(seqs)
     for _ in range(6):
         s = torch.cat([s, m(s[:, -a.ctx:])[:, -1].argmax(-1, keepdim=True)], 1)

@@ -32,9 +32,6 @@ public sealed class ToMeReducer : IVitTokenReducer, IDisposable
         _plans = new MergePlan?[schedule.Length];
     }
 
-    /// <summary>r at each block: <see cref="TokensAfter"/> merges min(r, half the patches) of them.</summary>
-    public IReadOnlyList<int> RPerBlock => _schedule;
-
     /// <inheritdoc />
     public string Name
     {
