@@ -1,5 +1,5 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// The trained Fashion-MNIST ViT (assets/vit: 197 tokens, D 64, 4 blocks) through our VitSession against ONNX Runtime
+// The trained Fashion-MNIST ViT (assets/vit: 197 tokens, D 64, 8 blocks) through our VitSession against ONNX Runtime
 // running the ONNX export of the same weights (tools/train/vit/export.py), same process, interleaved, at batch 1
 // and 64. Inputs and outputs are bound once over pinned arrays so ORT allocates nothing per run.
 using System.Globalization;
@@ -14,7 +14,7 @@ public static class QuickVit
 {
     private static readonly int[] Batches = [1, 64];
 
-    // Relative to the largest logit: two F32 implementations of 4 blocks differ by ~1e-6 of it.
+    // Relative to the largest logit: two F32 implementations of 8 blocks differ by ~1e-6 of it.
     private const double MaxRelativeError = 1e-3;
 
     /// <summary>Runs both batch sizes and prints one JSON line each; returns 1 if ours and ORT disagree.</summary>

@@ -232,7 +232,7 @@ public abstract class SelectionConformance : ConformanceBase
         int skipped = 0, checkedRows = 0;
         // (n, m, c): odd sizes, plus one that spans several row blocks and L2 chunks of packed columns.
         var cases = counts.SelectMany(n => channels.Select(c => (n, m: n + 3, c))).ToList();
-        if (!IsEmulator) cases.Add((70, 1100, 64));
+        if (!IsEmulator) cases.Add((70, 1100, 160)); // C = 160: 25 panels (800 columns) per chunk, so two chunks
         foreach (var (n, m, c) in cases)
         {
             var a = TestData.Normal(batch * n * c, n * 31 + c);

@@ -15,6 +15,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from data import MEAN, STD, load, normalise  # noqa: E402
 from model import VisionTransformer  # noqa: E402
+import tome_forward  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--ckpt", default="/tmp/vit-train/final.pt")
@@ -22,6 +23,8 @@ p.add_argument("--out", default="assets/vit")
 p.add_argument("--data-out", default="assets/data/fashion-mnist")
 p.add_argument("--subset", type=int, default=1000)
 p.add_argument("--golden", type=int, default=8)
+p.add_argument("--golden-tome", default="26",
+               help="ToMe schedule of the golden ToMe logits: one r for every block, or r per block joined by ':'")
 p.add_argument("--note", default="", help="free text for training.json: total training time, machine, load")
 p.add_argument("--logs", nargs="*", default=[],
                help="log.jsonl of each run (a continuation with --init is a second run), in order; they are "
@@ -83,10 +86,13 @@ write_idx(os.path.join(a.data_out, "t10k-labels-idx1-ubyte.gz"), yte[:a.subset])
 with torch.no_grad():
     x = normalise(xte[:a.subset])
     logits = torch.cat([model(x[i:i + 250]) for i in range(0, len(x), 250)])
+    rs = [int(v) for v in a.golden_tome.split(":")] if ":" in a.golden_tome else [int(a.golden_tome)] * cfg["depth"]
+    tome_logits = tome_forward.forward(model, x[:a.golden], rs)
 subset_acc = (logits.argmax(1).numpy() == yte[:a.subset]).mean().item()
 golden = dict(images="assets/data/fashion-mnist/t10k-images-idx3-ubyte.gz", first=0, count=a.golden,
               mean=MEAN, std=STD, labels=yte[:a.golden].tolist(),
               logits=[[round(float(v), 7) for v in row] for row in logits[:a.golden]],
+              tome=dict(schedule=rs, logits=[[round(float(v), 7) for v in row] for row in tome_logits]),
               subset_accuracy=subset_acc, torch=torch.__version__)
 with open(os.path.join(a.out, "golden.json"), "w") as f:
     json.dump(golden, f, indent=1)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from data import load, normalise  # noqa: E402
+from grow import grow  # noqa: E402
 from model import VisionTransformer  # noqa: E402
 import tome_forward  # noqa: E402
 
@@ -28,7 +29,9 @@ p.add_argument("--keep", type=float, default=0.25, help="patch-token keep ratio 
 p.add_argument("--batch", type=int, default=128)
 p.add_argument("--lr", type=float, default=2e-3)
 p.add_argument("--dim", type=int, default=64)
-p.add_argument("--depth", type=int, default=4)
+p.add_argument("--depth", type=int, default=4,
+               help="with --init from a shallower model: grow it to this depth (grow.py: a new block, output "
+                    "projections zero, after each trained one, so training starts from the same function)")
 p.add_argument("--heads", type=int, default=4)
 p.add_argument("--mlp-ratio", type=float, default=2.0)
 p.add_argument("--out", default="/tmp/vit-train")
@@ -56,7 +59,10 @@ ytr, yte = torch.from_numpy(ytr.astype("int64")), torch.from_numpy(yte.astype("i
 cfg = dict(img=28, patch=2, chans=1, classes=10, dim=a.dim, depth=a.depth, heads=a.heads, mlp_ratio=a.mlp_ratio)
 model = VisionTransformer(**cfg)
 if a.init:
-    model.load_state_dict(torch.load(a.init)["state"])
+    init = torch.load(a.init)
+    start_model = VisionTransformer(**init["cfg"])
+    start_model.load_state_dict(init["state"])
+    model.load_state_dict(grow(start_model, init["cfg"], a.depth).state_dict() if init["cfg"]["depth"] != a.depth else init["state"])
 decay = [p_ for n, p_ in model.named_parameters() if p_.ndim >= 2 and "pos_embed" not in n]
 no_decay = [p_ for n, p_ in model.named_parameters() if not (p_.ndim >= 2 and "pos_embed" not in n)]
 opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
@@ -90,11 +96,12 @@ def evaluate(n, r=0):
 
 
 tome_rs = [int(v) if ":" not in v else tuple(int(u) for u in v.split(":")) for v in a.tome_r.split(",") if v.strip()]
-teacher = None
+teacher_logp = None
 if a.distill > 0:
-    teacher = VisionTransformer(**cfg)
-    teacher.load_state_dict(model.state_dict())
-    teacher.eval()
+    # No augmentation, so the frozen teacher's output per training image never changes: computed once.
+    start_model.eval()
+    with torch.no_grad():
+        teacher_logp = torch.cat([F.log_softmax(start_model(xtr[i:i + 500]), dim=-1) for i in range(0, len(xtr), 500)])
 budget = a.minutes * 60
 start = time.time()
 step, epoch, best = 0, 0, 0.0
@@ -119,10 +126,8 @@ while True:
             r = tome_rs[torch.randint(len(tome_rs), (1,)).item()] if tome_rs else 0
             logits = tome_forward.forward(model, x, r) if r else model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=0.1)
-        if teacher is not None and full and r:
-            with torch.no_grad():
-                target = F.log_softmax(teacher(x), dim=-1)
-            kl = F.kl_div(F.log_softmax(logits, dim=-1), target, log_target=True, reduction="batchmean")
+        if teacher_logp is not None and full and r:
+            kl = F.kl_div(F.log_softmax(logits, dim=-1), teacher_logp[j], log_target=True, reduction="batchmean")
             loss = (1 - a.distill) * loss + a.distill * kl
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -1,12 +1,13 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // The committed Fashion-MNIST ViT (assets/vit, trained by tools/train/vit) against PyTorch's logits for the first
-// test images (golden.json, written by tools/train/vit/export.py from the same weights).
+// test images (golden.json, written by tools/train/vit/export.py from the same weights), plain and with ToMe.
 namespace HpcCore.Tests.Models.Vit;
 
 using System.Text.Json;
 using HpcCore.Cpu;
 using HpcCore.Models.Images;
 using HpcCore.Models.Vit;
+using HpcCore.Models.Vit.Reducers;
 using HpcCore.Models.Weights;
 using HpcCore.Testing;
 using Xunit;
@@ -44,6 +45,19 @@ public sealed class VitGoldenTests
         using var session = new VitSession(w, count);
         var actual = session.Forward(pixels).ToArray<float>();
         TensorAssert.Close(expected, actual, VitTolerances.GoldenLogits, "ViT logits vs PyTorch");
+
+        // The same images with ToMe merging in every block (export.py runs tools/train/vit/tome_forward.py): the merge
+        // plans must agree exactly, or the logits drift far outside the tolerance.
+        var tome = root.GetProperty("tome");
+        int[] schedule = [.. tome.GetProperty("schedule").EnumerateArray().Select(v => v.GetInt32())];
+        var expectedTome = tome.GetProperty("logits").EnumerateArray()
+            .SelectMany(r => r.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+        using var reducer = new ToMeReducer(schedule);
+        using var merging = new VitSession(w, count, reducer);
+        int left = w.Config.Tokens;
+        foreach (int r in schedule) left -= Math.Min(r, (left - 1) / 2); // [CLS] is an A token that never merges
+        Assert.Equal(left, merging.TokensAfterReduction[^1]);
+        TensorAssert.Close(expectedTome, merging.Forward(pixels).ToArray<float>(), VitTolerances.GoldenLogits, "ViT ToMe logits vs PyTorch");
     }
 
     [Fact]

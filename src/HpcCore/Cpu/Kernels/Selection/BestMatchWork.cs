@@ -46,12 +46,15 @@ internal unsafe struct BestMatchWork : IParallelBody
         bool use512 = Vector512.IsHardwareAccelerated;
         int nr = use512 ? GemmMicroKernel512.NR : GemmMicroKernel256.NR;
         int kc = GemmBlocking.Kc(a.C);
+        int panels = (a.M + nr - 1) / nr, firstPanel = a.ExcludeLeadingColumns / nr;
+        // A chunk is at most the panels there are: with small C, ChunkBytes alone would size every item's tile for
+        // thousands of columns (1.5 MB per 48 rows at C = 16), most of it never touched.
+        int chunkPanels = Math.Clamp(ChunkBytes / (nr * kc * sizeof(float)), 1, Math.Max(1, panels - firstPanel));
         return new BestMatchWork
         {
             Batch = a.Batch, N = a.N, M = a.M, C = a.C, Exclude = a.ExcludeLeadingColumns, Nr = nr,
             Mr = use512 ? GemmMicroKernel512.MR : GemmMicroKernel256.MR, Kc = kc, Use512 = use512,
-            Panels = (a.M + nr - 1) / nr, FirstPanel = a.ExcludeLeadingColumns / nr,
-            ChunkPanels = Math.Max(1, ChunkBytes / (nr * kc * sizeof(float))),
+            Panels = panels, FirstPanel = firstPanel, ChunkPanels = chunkPanels,
             RowBlocks = (a.N + RowBlock - 1) / RowBlock,
         };
     }
