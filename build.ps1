@@ -10,7 +10,7 @@ Set-Location $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:DOTNET_NOLOGO = '1'
 $Config = 'Release'
 # The methods `./build.ps1 demo` compares (see docs/VIT.md).
-$DemoMethods = 'baseline,tome:r=16,tome:r=48,tome:r=90,evit:keep=0.7,vtc:keep=0.5,vtc:keep=0.5;from=2,ztp:keep=0.5,hiprune:keep=0.3;layer=1;object=0,fopru:keep=0.3;layer=1,todre:keep=0.3;layers=1,mmtok:keep=0.3;layers=1,aim:from=1;to=3,expedit:size=7;layer=1'
+$DemoMethods = 'baseline,tome:r=8,tome:r=16,tome:r=24,tome:r=26,tome:r=32,28,28,24,24,20,16,16,tome:r=32,evit:keep=0.7,vtc:keep=0.5,vtc:keep=0.5;from=4,ztp:keep=0.5,hiprune:keep=0.3;layer=2;object=1,fopru:keep=0.3;layer=2,todre:keep=0.3;layers=2,mmtok:keep=0.3;layers=2,aim:from=2;to=6,expedit:size=7;layer=2'
 
 function Invoke-Checked([string]$exe, [string[]]$argv) {
     & $exe @argv

@@ -91,7 +91,7 @@ bench() {
 }
 
 # The methods `./build.sh demo` compares (see docs/VIT.md for the syntax).
-DEMO_METHODS="baseline,tome:r=16,tome:r=48,tome:r=90,evit:keep=0.7,vtc:keep=0.5,vtc:keep=0.5;from=2,ztp:keep=0.5,hiprune:keep=0.3;layer=1;object=0,fopru:keep=0.3;layer=1,todre:keep=0.3;layers=1,mmtok:keep=0.3;layers=1,aim:from=1;to=3,expedit:size=7;layer=1"
+DEMO_METHODS="baseline,tome:r=8,tome:r=16,tome:r=24,tome:r=26,tome:r=32,28,28,24,24,20,16,16,tome:r=32,evit:keep=0.7,vtc:keep=0.5,vtc:keep=0.5;from=4,ztp:keep=0.5,hiprune:keep=0.3;layer=2;object=1,fopru:keep=0.3;layer=2,todre:keep=0.3;layers=2,mmtok:keep=0.3;layers=2,aim:from=2;to=6,expedit:size=7;layer=2"
 
 demo() {
   mkdir -p artifacts/demo
