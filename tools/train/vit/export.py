@@ -86,7 +86,7 @@ write_idx(os.path.join(a.data_out, "t10k-labels-idx1-ubyte.gz"), yte[:a.subset])
 with torch.no_grad():
     x = normalise(xte[:a.subset])
     logits = torch.cat([model(x[i:i + 250]) for i in range(0, len(x), 250)])
-    rs = [int(v) for v in a.golden_tome.split(":")] if ":" in a.golden_tome else [int(a.golden_tome)] * cfg["depth"]
+    rs = tome_forward.schedule(a.golden_tome, cfg["depth"])
     tome_logits = tome_forward.forward(model, x[:a.golden], rs)
 subset_acc = (logits.argmax(1).numpy() == yte[:a.subset]).mean().item()
 golden = dict(images="assets/data/fashion-mnist/t10k-images-idx3-ubyte.gz", first=0, count=a.golden,

@@ -14,6 +14,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "golden")
 from tome_match import match, merge  # noqa: E402
 
 
+def schedule(text, depth):
+    """r per block from the command line: one r for every block ("26"), or one per block joined by ':' ("72:48:0:0")."""
+    return [int(v) for v in text.split(":")] if ":" in text else [int(text)] * depth
+
+
 def forward(model, x, r):
     """Logits of `model` (tools/train/vit/model.py) on images x [B, 1, 28, 28] with ToMe r in every block, or r[i]
     in block i when r is a sequence (a schedule)."""

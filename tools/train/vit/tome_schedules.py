@@ -46,7 +46,7 @@ for path in a.ckpts:
     model.eval()
     depth = len(model.blocks)
     for text in a.schedules:
-        rs = [int(v) for v in text.split(":")] if ":" in text else [int(text)] * depth
+        rs = tome_forward.schedule(text, depth)
         with torch.no_grad():
             correct = sum((tome_forward.forward(model, x[i:i + 1000], rs).argmax(1) == y[i:i + 1000]).sum().item()
                           for i in range(0, len(y), 1000))

@@ -48,6 +48,8 @@ p.add_argument("--distill", type=float, default=0.0,
                     "the teacher being the --init model on all tokens (frozen), as DynamicViT distils its pruned model")
 p.add_argument("--warmup", type=int, default=150, help="linear learning-rate warm-up steps")
 a = p.parse_args()
+if a.distill > 0 and not a.init:
+    p.error("--distill needs --init: the teacher is the model it starts from")
 
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
@@ -89,7 +91,7 @@ def evaluate(n, r=0):
     model.eval()
     correct = 0
     for i in range(0, n, 500):
-        logits = tome_forward.forward(model, xte[i:i + 500], r) if r else model(xte[i:i + 500])
+        logits = tome_forward.forward(model, xte[i:i + 500], r)
         correct += (logits.argmax(1) == yte[i:i + 500]).sum().item()
     model.train()
     return correct / n
@@ -124,7 +126,7 @@ while True:
             logits = forward_masked(x, a.keep)
         else:
             r = tome_rs[torch.randint(len(tome_rs), (1,)).item()] if tome_rs else 0
-            logits = tome_forward.forward(model, x, r) if r else model(x)
+            logits = tome_forward.forward(model, x, r)
         loss = F.cross_entropy(logits, y, label_smoothing=0.1)
         if teacher_logp is not None and full and r:
             kl = F.kl_div(F.log_softmax(logits, dim=-1), teacher_logp[j], log_target=True, reduction="batchmean")
