@@ -2,67 +2,48 @@
 namespace HpcCore.Models.KvCache;
 
 /// <summary>
-/// Fixed-size KV pages shared by every (layer, kv head) of a cache. A page freed by eviction goes back on the free
-/// list and is the next one handed out, so a policy that keeps fewer tokens really holds fewer bytes and the
-/// sequence can grow further within the same capacity. Pages are created on first need (fresh memory costs page
-/// faults), then recycled forever.
+/// The free list of a cache's page ids. Pages live in the cache's backend tensors; this only hands out ids. A page
+/// freed by eviction is the next one handed out, so a policy that keeps fewer tokens really holds fewer pages and
+/// recycled pages are already touched memory.
 /// </summary>
 public sealed class KvPagePool
 {
-    private readonly Stack<KvPage> _free;
+    private readonly int[] _free;
+    private int _freeCount;
 
-    /// <summary>Creates a pool of at most <paramref name="maxPages"/> pages of <paramref name="pageTokens"/> tokens.</summary>
-    public KvPagePool(int pageTokens, int headDim, int maxPages)
+    internal KvPagePool(int maxPages, long bytesPerPage)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pageTokens);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDim);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPages);
-        PageTokens = pageTokens;
-        HeadDim = headDim;
         MaxPages = maxPages;
-        _free = new Stack<KvPage>(maxPages);
+        BytesPerPage = bytesPerPage;
+        _free = new int[maxPages];
+        // Lowest ids first, so a short sequence touches the start of the pool only.
+        for (int i = 0; i < maxPages; i++) _free[i] = maxPages - 1 - i;
+        _freeCount = maxPages;
     }
 
-    /// <summary>Tokens per page P.</summary>
-    public int PageTokens { get; }
-    /// <summary>Head dim D.</summary>
-    public int HeadDim { get; }
     /// <summary>Capacity in pages.</summary>
     public int MaxPages { get; }
+    /// <summary>Bytes of one page: keys and values of P tokens in the cache's dtype.</summary>
+    public long BytesPerPage { get; }
     /// <summary>Pages handed out and not yet returned.</summary>
-    public int PagesInUse { get; private set; }
-    /// <summary>Pages ever created (in use or on the free list).</summary>
-    public int PagesCreated { get; private set; }
-    /// <summary>Bytes of one page.</summary>
-    public long BytesPerPage => KvPage.BytesFor(PageTokens, HeadDim);
-    /// <summary>Bytes held by pages in use: what the sequence's cache costs now.</summary>
+    public int PagesInUse => MaxPages - _freeCount;
+    /// <summary>Bytes held by pages in use.</summary>
     public long BytesHeld => PagesInUse * BytesPerPage;
-    /// <summary>Highest <see cref="BytesHeld"/> seen.</summary>
+    /// <summary>Highest <see cref="BytesHeld"/> seen since creation or <see cref="ResetPeak"/>.</summary>
     public long PeakBytesHeld { get; private set; }
 
-    /// <summary>A page for one more block of tokens; throws <see cref="KvCapacityException"/> when all are in use.</summary>
-    public KvPage Rent()
+    /// <summary>Forgets the peak (a new measurement).</summary>
+    public void ResetPeak() => PeakBytesHeld = BytesHeld;
+
+    internal int Rent()
     {
-        if (PagesInUse == MaxPages)
-            throw new KvCapacityException($"KvPagePool.Rent: all {MaxPages} pages of {PageTokens} tokens are in use " +
-                                          $"({BytesHeld} bytes); create the cache with a larger capacity or use an evicting policy.");
-        var page = _free.Count > 0 ? _free.Pop() : Create();
-        PagesInUse++;
+        if (_freeCount == 0)
+            throw new KvCapacityException($"KvPagePool.Rent: all {MaxPages} pages are in use ({BytesHeld} bytes); " +
+                                          "create the cache with more pages or use an evicting policy.");
+        int page = _free[--_freeCount];
         PeakBytesHeld = Math.Max(PeakBytesHeld, BytesHeld);
         return page;
     }
 
-    /// <summary>Returns a page to the free list.</summary>
-    public void Return(KvPage page)
-    {
-        ArgumentNullException.ThrowIfNull(page);
-        _free.Push(page);
-        PagesInUse--;
-    }
-
-    private KvPage Create()
-    {
-        PagesCreated++;
-        return new KvPage(PageTokens, HeadDim);
-    }
+    internal void Return(int page) => _free[_freeCount++] = page;
 }

@@ -1,18 +1,19 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Lm;
 
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-using HpcCore.Cpu;
+using HpcCore.Devices;
 using HpcCore.Models.KvCache;
 using HpcCore.Ops;
-using HpcCore.Devices;
 using HpcCore.Tensors;
 
 /// <summary>
-/// A decoder-only transformer (Llama or GPT-2 blocks, from <see cref="LmConfig"/>) with a paged KV cache and a
-/// pluggable <see cref="KvPolicy"/>. The prompt is run in chunks (<see cref="Prefill"/>), then one token at a time
-/// (<see cref="Decode"/>); a decode step allocates nothing once warm. Keys enter the cache already rotated at their
-/// own positions, so evicting tokens never renumbers the survivors. CPU backend only (the cache lives in host pages).
+/// A decoder-only transformer (Llama or GPT-2 blocks, from <see cref="LmConfig"/>) over a paged KV cache in backend
+/// memory, with a pluggable <see cref="KvPolicy"/>. Every step runs through the core ops on the weights' backend
+/// (CPU or ILGPU): GEMM (one-row GEMV inside), norms, RoPE, SwiGLU/GELU, embedding and paged attention. The prompt
+/// runs in chunks (<see cref="Prefill"/>), then one token at a time (<see cref="Decode"/>); a decode step allocates
+/// nothing once warm. Keys carry their original RoPE positions (<see cref="KvPositionMode.Original"/>, the default) or
+/// are cached unrotated and renumbered at read (<see cref="KvPositionMode.Renumbered"/>, StreamingLLM's way past the
+/// trained context).
 /// </summary>
 public sealed class LmDecoder : IDisposable
 {
@@ -21,7 +22,10 @@ public sealed class LmDecoder : IDisposable
     private readonly LmRows _chunk;
     private readonly LmRows _one;
     private readonly RopeOptions _rope;
-    private readonly CpuWorkerPool? _pool;
+    private readonly KvLayerAttention _attention;
+    private readonly KvDecisions _decisions;
+    private readonly bool _ownsCache;
+    private readonly int _sequence;
     private int _promptLength;
 
     /// <summary>Creates a decoder over <paramref name="weights"/> (which it does not own) on <paramref name="backend"/>.</summary>
@@ -29,76 +33,117 @@ public sealed class LmDecoder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(backend);
         config.Validate();
         Config = config;
         _w = weights;
-        int maxTokens = options.MaxTokens > 0 ? options.MaxTokens : config.MaxSeqLen;
-        int chunk = options.PrefillChunk > 0 ? options.PrefillChunk : 64;
-        Cache = new PagedKvCache(config.Layers, config.KvHeads, config.HeadDim, maxTokens, options.PageTokens > 0 ? options.PageTokens : 16);
         Policy = options.Policy ?? new FullKvPolicy();
-        _ws = new LmWorkspace(config, backend, chunk, maxTokens);
+        PositionMode = options.Positions ?? Policy.Positions;
+        if (PositionMode == KvPositionMode.Renumbered && config.Architecture != LmArchitecture.Llama)
+            throw new ArgumentException($"LmDecoder: positions 'renumbered' re-rotate cached keys and need RoPE; a {config.Architecture} model has learned positions. Use 'original'.", nameof(options));
+        int maxTokens = options.MaxTokens > 0 ? options.MaxTokens : config.MaxSeqLen;
+        if (PositionMode == KvPositionMode.Renumbered && maxTokens > config.MaxSeqLen)
+            throw new ArgumentException($"LmDecoder: MaxTokens = {maxTokens} with positions 'renumbered' would number cached keys past the {config.MaxSeqLen} trained positions; keep it at or below MaxSeqLen.", nameof(options));
+        int chunk = options.PrefillChunk > 0 ? options.PrefillChunk : Policy.PrefillChunk > 0 ? Policy.PrefillChunk : 64;
+        if (options.Cache is { } shared)
+        {
+            if (shared.Layers != config.Layers || shared.KvHeads != config.KvHeads || shared.HeadDim != config.HeadDim)
+                throw new ArgumentException($"LmDecoder: the shared cache is [{shared.Layers} layers, {shared.KvHeads} kv heads, D {shared.HeadDim}], the model [{config.Layers}, {config.KvHeads}, {config.HeadDim}].", nameof(options));
+            Cache = shared;
+            _sequence = options.Sequence;
+            Cache.Sequence(_sequence);
+        }
+        else
+        {
+            Cache = new PagedKvCache(backend, new KvCacheLayout(config.Layers, config.KvHeads, config.HeadDim, maxTokens, options.PageTokens, options.CacheDType));
+            _ownsCache = true;
+        }
+        _ws = new LmWorkspace(config, backend, chunk);
         _chunk = new LmRows(_ws, config, chunk);
         _one = chunk == 1 ? _chunk : new LmRows(_ws, config, 1);
         _rope = new RopeOptions(Theta: config.RopeTheta, Layout: config.RopeLayout);
-        _pool = (backend as CpuBackend)?.Pool;
-        Policy.Begin(Cache, config.Heads);
+        _attention = new KvLayerAttention(Cache, config.Heads, chunk);
+        _decisions = new KvDecisions(config.Layers, config.KvHeads, Cache.Layout.BlocksPerHead * Cache.Layout.Page);
+        Cache.Clear(_sequence);
+        Policy.Begin(Cache.Sequence(_sequence), config.Heads);
     }
 
     /// <summary>The model's shape.</summary>
     public LmConfig Config { get; }
     /// <summary>The KV cache (inspect <see cref="PagedKvCache.BytesHeld"/> for memory).</summary>
     public PagedKvCache Cache { get; }
+    /// <summary>This decoder's sequence in <see cref="Cache"/>.</summary>
+    public int SequenceIndex => _sequence;
     /// <summary>The KV policy in use.</summary>
     public KvPolicy Policy { get; }
+    /// <summary>The RoPE positions cached keys carry.</summary>
+    public KvPositionMode PositionMode { get; }
     /// <summary>Tokens processed so far in this sequence (the position of the next token).</summary>
     public int Position { get; private set; }
     /// <summary>Logits [V] of the last processed token (valid until the next call).</summary>
-    public ReadOnlySpan<float> Logits => _ws.Logits.AsSpan<float>();
+    public ReadOnlySpan<float> Logits => _ws.LogitsHost;
 
-    /// <summary>Starts a new sequence: empties the cache and resets the policy.</summary>
+    /// <summary>Starts a new sequence: empties this sequence's cache and resets the policy.</summary>
     public void Reset()
     {
-        Cache.Clear();
+        Cache.Clear(_sequence);
         Position = 0;
         _promptLength = 0;
-        Policy.Begin(Cache, Config.Heads);
+        Policy.Begin(Cache.Sequence(_sequence), Config.Heads);
     }
 
     /// <summary>Runs the prompt <paramref name="tokens"/> in chunks; returns the logits [V] after its last token.</summary>
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
         if (tokens.IsEmpty) throw new ArgumentException("LmDecoder.Prefill: tokens is empty.", nameof(tokens));
+        CheckTokens(tokens);
+        CheckContext(tokens.Length);
         _promptLength = Position + tokens.Length;
         for (int start = 0; start < tokens.Length; start += _ws.MaxRows)
             Forward(tokens.Slice(start, Math.Min(_ws.MaxRows, tokens.Length - start)));
-        Policy.AfterPrefill(Cache, Position);
+        Policy.AfterPrefill(Cache.Sequence(_sequence), Position, _decisions);
+        Cache.Apply(_sequence, _decisions);
         return Logits;
     }
 
     /// <summary>Runs one token; returns the logits [V] for the next one.</summary>
     public ReadOnlySpan<float> Decode(int token)
     {
-        Forward([token]);
-        Policy.AfterDecodeStep(Cache);
+        ReadOnlySpan<int> one = [token];
+        CheckTokens(one);
+        CheckContext(1);
+        Forward(one);
+        Policy.AfterDecodeStep(Cache.Sequence(_sequence), _decisions);
+        Cache.Apply(_sequence, _decisions);
         return Logits;
+    }
+
+    private void CheckTokens(ReadOnlySpan<int> tokens)
+    {
+        foreach (int t in tokens)
+            if ((uint)t >= (uint)Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"LmDecoder: token {t} is outside the vocabulary 0..{Config.VocabSize - 1}.");
+    }
+
+    // Original positions past the trained context are positions the model never saw (RoPE) or has no row for (GPT-2).
+    private void CheckContext(int rows)
+    {
+        if (PositionMode == KvPositionMode.Renumbered || Position + rows <= Config.MaxSeqLen) return;
+        string fix = Config.Architecture == LmArchitecture.Gpt2
+            ? "GPT-2's learned position table has no row for it"
+            : "with positions 'original' the model would see RoPE positions it was never trained on; decode with an evicting policy and " +
+              "positions 'renumbered' (--kv-positions renumbered, e.g. --kv-policy streaming)";
+        throw new InvalidOperationException($"LmDecoder: position {Position + rows - 1} is past the {Config.MaxSeqLen} trained positions of this model: {fix}.");
     }
 
     private void Forward(ReadOnlySpan<int> tokens)
     {
         int rows = tokens.Length;
-        var c = Config;
-        if (c.Architecture == LmArchitecture.Gpt2 && Position + rows > c.MaxSeqLen)
-            throw new InvalidOperationException($"LmDecoder: position {Position + rows - 1} is past the {c.MaxSeqLen} learned positions of this GPT-2 model.");
-        var ids = _ws.Ids.AsSpan<int>();
-        for (int t = 0; t < rows; t++)
-        {
-            if ((uint)tokens[t] >= (uint)c.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"LmDecoder: token {tokens[t]} is outside the vocabulary 0..{c.VocabSize - 1}.");
-            ids[t] = tokens[t];
-        }
-        var v = rows == _chunk.Rows ? _chunk : rows == 1 ? _one : new LmRows(_ws, c, rows);
+        tokens.CopyTo(_ws.IdsHost);
+        var v = rows == _chunk.Rows ? _chunk : rows == 1 ? _one : new LmRows(_ws, Config, rows);
         try
         {
+            v.Ids.CopyFrom<int>(_ws.IdsHost.AsSpan(0, rows));
             Run(v, rows);
         }
         finally
@@ -114,41 +159,35 @@ public sealed class LmDecoder : IDisposable
         Embedding.Gather(_w.TokenEmbedding, v.Ids, v.X);
         if (_w.PositionEmbedding is not null)
         {
-            var x = v.X.AsSpan<float>();
-            var wpe = _w.PositionEmbedding.AsSpan<float>();
-            for (int t = 0; t < rows; t++)
-            {
-                var row = x.Slice(t * c.Dim, c.Dim);
-                TensorPrimitives.Add(row, wpe.Slice((Position + t) * c.Dim, c.Dim), row);
-            }
+            for (int t = 0; t < rows; t++) _ws.IdsHost[t] = Position + t;
+            v.PositionIds.CopyFrom<int>(_ws.IdsHost.AsSpan(0, rows));
+            Embedding.Gather(_w.PositionEmbedding, v.PositionIds, v.H);
+            Elementwise.Add(v.X, v.H, v.X);
         }
+        bool rotateNow = c.Architecture == LmArchitecture.Llama && PositionMode == KvPositionMode.Original;
+        var rope = _rope with { PositionOffset = Position };
         for (int l = 0; l < c.Layers; l++)
         {
             var lw = _w.Layers[l];
             Norm(v.X, lw.AttnNorm, lw.AttnNormBias, v.H);
-            LmGemv.Linear(v.H, lw.Wq, lw.Bq, v.Q, accumulate: false);
-            LmGemv.Linear(v.H, lw.Wk, lw.Bk, v.K, accumulate: false);
-            LmGemv.Linear(v.H, lw.Wv, lw.Bv, v.Vv, accumulate: false);
-            if (c.Architecture == LmArchitecture.Llama)
+            Linear(v.H, lw.Wq, lw.Bq, v.Q, accumulate: false);
+            Linear(v.H, lw.Wk, lw.Bk, v.K, accumulate: false);
+            Linear(v.H, lw.Wv, lw.Bv, v.Vv, accumulate: false);
+            if (rotateNow)
             {
-                var rope = _rope with { PositionOffset = Position };
                 Rope.Apply(v.Q4, v.Q4, rope);
                 Rope.Apply(v.K4, v.K4, rope);
             }
-            Append(l, v, rows);
-            var q = v.Q.AsSpan<float>();
-            var options = Policy.Options(Cache, l, q, rows, Position, _promptLength);
-            if (_pool is null) PagedAttention.Forward(Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
-            else PagedAttention.Forward(_pool, Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
-            Policy.AfterAttention(Cache, l, rows);
-            LmGemv.Linear(v.Att, lw.Wo, lw.Bo, v.X, accumulate: true);
+            Cache.Append(_sequence, l, v.KRows, v.VRows, rows, Position);
+            _attention.Run(_sequence, l, v.Q4, v.Att4, Policy, Position, _promptLength, PositionMode, _rope);
+            Linear(v.Att, lw.Wo, lw.Bo, v.X, accumulate: true);
             Norm(v.X, lw.FfnNorm, lw.FfnNormBias, v.H);
-            LmGemv.Linear(v.H, lw.Up, lw.UpBias, v.Up, accumulate: false);
+            Linear(v.H, lw.Up, lw.UpBias, v.Up, accumulate: false);
             var ffn = v.Up;
             if (lw.Gate is not null)
             {
                 // Into the gate buffer: the CPU SwiGLU kernel writes silu(gate) before reading up, so up must not alias the destination.
-                LmGemv.Linear(v.H, lw.Gate, null, v.Gate, accumulate: false);
+                Linear(v.H, lw.Gate, null, v.Gate, accumulate: false);
                 Activations.SwiGlu(v.Gate, v.Up, v.Gate);
                 ffn = v.Gate;
             }
@@ -156,24 +195,16 @@ public sealed class LmDecoder : IDisposable
             {
                 Activations.GeluTanh(v.Up, v.Up);
             }
-            LmGemv.Linear(ffn, lw.Down, lw.DownBias, v.X, accumulate: true);
+            Linear(ffn, lw.Down, lw.DownBias, v.X, accumulate: true);
         }
         Norm(v.Last, _w.FinalNorm, _w.FinalNormBias, _ws.Normed);
-        LmGemv.Linear(_ws.Normed, _w.Classifier, null, _ws.Logits, accumulate: false);
+        Linear(_ws.Normed, _w.Classifier, null, _ws.Logits, accumulate: false);
+        _ws.Logits.CopyTo<float>(_ws.LogitsHost);
     }
 
-    private void Append(int layer, LmRows v, int rows)
-    {
-        var c = Config;
-        var k = v.K.AsSpan<float>();
-        var vv = v.Vv.AsSpan<float>();
-        for (int t = 0; t < rows; t++)
-        for (int h = 0; h < c.KvHeads; h++)
-        {
-            int o = t * c.KvDim + h * c.HeadDim;
-            Cache.Head(layer, h).Append(k.Slice(o, c.HeadDim), vv.Slice(o, c.HeadDim), Position + t);
-        }
-    }
+    // x [rows, in] W^T (+ bias) (+ destination): nn.Linear weights [out, in]; one row runs the core's GEMV path.
+    private static void Linear(Tensor x, Tensor w, Tensor? bias, Tensor destination, bool accumulate) =>
+        Gemm.Multiply(x, w, destination, new GemmOptions(TransposeB: true, Beta: accumulate ? 1f : 0f, Bias: bias));
 
     private void Norm(Tensor x, Tensor gamma, Tensor? beta, Tensor destination)
     {
@@ -184,8 +215,10 @@ public sealed class LmDecoder : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _attention.Dispose();
         if (_one != _chunk) _one.Dispose();
         _chunk.Dispose();
         _ws.Dispose();
+        if (_ownsCache) Cache.Dispose();
     }
 }

@@ -6,6 +6,7 @@ using System.Text;
 using HpcCore.Devices;
 using HpcCore.Models.KvCache;
 using HpcCore.Models.Lm.Sampling;
+using HpcCore.Tensors;
 
 /// <summary>One policy at one budget: long-context quality and cost.</summary>
 /// <param name="Policy">Policy name.</param>
@@ -34,8 +35,9 @@ public readonly record struct PasskeyCell(int Length, double Depth, int Correct,
 /// <param name="Windows">Perplexity windows (0: 4).</param>
 /// <param name="Context">Tokens per window and longest pass-key prompt (0: the model's MaxSeqLen).</param>
 /// <param name="Seed">Seed of window offsets and pass keys.</param>
-/// <param name="PasskeyTrials">Pass-key trials per (length, depth) cell (0: 2); lengths are context/4, /2 and 1.</param>
-public readonly record struct LmEvalOptions(int Windows = 0, int Context = 0, int Seed = 0, int PasskeyTrials = 0);
+/// <param name="PasskeyTrials">Pass-key trials per (length, depth) cell (0: 2); lengths are context/4, /2 and context - 8.</param>
+/// <param name="CacheDType">Cached key/value type (F32, F16 or BF16).</param>
+public readonly record struct LmEvalOptions(int Windows = 0, int Context = 0, int Seed = 0, int PasskeyTrials = 0, DType CacheDType = DType.F32);
 
 /// <summary>
 /// Long-context evaluation of a KV policy: (1) perplexity of held-out text where the first half of each window is
@@ -51,17 +53,23 @@ public static class LmEvaluator
     /// <summary>Depths (fraction of the filler before the key) of the pass-key trials.</summary>
     public static readonly double[] Depths = [0.1, 0.3, 0.5, 0.7, 0.9];
 
-    /// <summary>Evaluates <paramref name="policyName"/> at <paramref name="budget"/> (fraction of the context).</summary>
+    /// <summary>
+    /// Evaluates <paramref name="policySpec"/> (a <see cref="KvPolicyRegistry"/> name, optionally with settings:
+    /// <c>snapkv:pool=max</c>) at <paramref name="budget"/> (fraction of the context).
+    /// </summary>
     public static LmEvalResult Run(LmConfig config, LmWeights weights, IBackend backend, ITextTokenizer tokenizer, string heldOut,
-        string policyName, double budget, in LmEvalOptions options = default)
+        string policySpec, double budget, in LmEvalOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(heldOut);
         if (!(budget > 0 && budget <= 1)) throw new ArgumentOutOfRangeException(nameof(budget), $"LmEvaluator: budget {budget} must be in (0, 1].");
         int context = options.Context > 0 ? Math.Min(options.Context, config.MaxSeqLen) : config.MaxSeqLen;
-        bool[,]? retrieval = policyName == "razor" ? LmRetrievalHeads.Detect(config, weights, backend, period: Math.Max(2, context / 4)) : null;
-        KvPolicy Policy(int length) => KvPolicies.Create(policyName, Math.Max(4, (int)Math.Round(budget * length)), retrieval, length);
+        var (entry, parsed) = KvPolicyRegistry.Parse(policySpec, new KvPolicySettings());
+        bool[,]? retrieval = entry.Name == "razor" ? LmRetrievalHeads.Detect(config, weights, backend, period: Math.Max(2, context / 4)) : null;
+        KvPolicy Policy(int length) => KvPolicyRegistry.Create(entry.Name,
+            parsed with { Budget = Math.Max(4, (int)Math.Round(budget * length)), RetrievalHeads = retrieval, ContextHint = length });
+        var cacheType = options.CacheDType;
 
         int[] text = tokenizer.Encode(heldOut, addBos: false);
         var rng = new Random(options.Seed);
@@ -69,7 +77,7 @@ public static class LmEvaluator
         double nll = 0;
         long scored = 0, bytes = 0, steps = 0;
         var clock = new Stopwatch();
-        using (var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: context, Policy: Policy(prefix))))
+        using (var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: context, Policy: Policy(prefix), CacheDType: cacheType)))
         {
             var window = new int[context];
             for (int w = 0; w < windows; w++)
@@ -93,7 +101,8 @@ public static class LmEvaluator
         }
         int correct = 0, trials = 0, perCell = options.PasskeyTrials > 0 ? options.PasskeyTrials : 2;
         var cells = new List<PasskeyCell>();
-        foreach (int length in new[] { context / 4, context / 2, context })
+        // The longest prompt leaves room for the 8 answer tokens inside the trained context (original positions refuse past it).
+        foreach (int length in new[] { context / 4, context / 2, context - 8 })
         {
             // Prompts first: at short lengths the needle and question alone can exceed the nominal length.
             var prompts = Depths.SelectMany(depth => Enumerable.Range(0, perCell).Select(_ =>
@@ -102,7 +111,7 @@ public static class LmEvaluator
                 return (Depth: depth, Key: key, Prompt: PasskeyPrompt(tokenizer, text, key, length, depth, rng));
             })).ToArray();
             int longest = prompts.Max(p => p.Prompt.Length);
-            using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: longest + 16, Policy: Policy(longest)));
+            using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(MaxTokens: Math.Min(longest + 16, config.MaxSeqLen), Policy: Policy(longest), CacheDType: cacheType));
             foreach (var (depth, key, prompt) in prompts)
             {
                 decoder.Reset();
@@ -123,7 +132,7 @@ public static class LmEvaluator
                 else cells[cell] = cells[cell] with { Correct = cells[cell].Correct + (hit ? 1 : 0), Trials = cells[cell].Trials + 1 };
             }
         }
-        return new LmEvalResult(policyName, budget, Math.Exp(nll / Math.Max(1, scored)), correct, trials, bytes / Math.Max(1, steps),
+        return new LmEvalResult(policySpec, budget, Math.Exp(nll / Math.Max(1, scored)), correct, trials, bytes / Math.Max(1, steps),
             steps / Math.Max(1e-9, clock.Elapsed.TotalSeconds), cells);
     }
 

@@ -14,6 +14,7 @@ internal sealed class LmRows : IDisposable
         Tensor V(Tensor t) { var v = t.Narrow(0, 0, rows); _views.Add(v); return v; }
         Tensor R(Tensor t, params int[] dims) { var v = t.Reshape(dims); _views.Add(v); return v; }
         Ids = V(w.Ids);
+        PositionIds = V(w.PositionIds);
         X = V(w.X);
         H = V(w.H);
         Q = V(w.Q);
@@ -24,12 +25,16 @@ internal sealed class LmRows : IDisposable
         Gate = V(w.Gate);
         Q4 = R(Q, 1, rows, c.Heads, c.HeadDim);
         K4 = R(K, 1, rows, c.KvHeads, c.HeadDim);
+        KRows = R(K, rows * c.KvHeads, c.HeadDim);
+        VRows = R(Vv, rows * c.KvHeads, c.HeadDim);
+        Att4 = R(Att, 1, rows, c.Heads, c.HeadDim);
         Last = X.Narrow(0, rows - 1, 1);
         _views.Add(Last);
     }
 
     public int Rows { get; }
     public Tensor Ids { get; }
+    public Tensor PositionIds { get; }
     public Tensor X { get; }
     public Tensor H { get; }
     public Tensor Q { get; }
@@ -38,12 +43,20 @@ internal sealed class LmRows : IDisposable
     public Tensor Att { get; }
     public Tensor Up { get; }
     public Tensor Gate { get; }
+    /// <summary>Queries [1, rows, H, D].</summary>
     public Tensor Q4 { get; }
+    /// <summary>Keys [1, rows, Hkv, D].</summary>
     public Tensor K4 { get; }
+    /// <summary>Keys [rows x Hkv, D], the cache's append layout.</summary>
+    public Tensor KRows { get; }
+    /// <summary>Values [rows x Hkv, D].</summary>
+    public Tensor VRows { get; }
+    /// <summary>Attention output [1, rows, H, D].</summary>
+    public Tensor Att4 { get; }
     public Tensor Last { get; }
 
     public void Dispose()
     {
-        foreach (var v in _views) v.Dispose();
+        for (int i = _views.Count - 1; i >= 0; i--) _views[i].Dispose();
     }
 }

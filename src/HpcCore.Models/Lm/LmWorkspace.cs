@@ -7,10 +7,11 @@ using HpcCore.Tensors;
 /// <summary>The decoder's activation buffers for up to <see cref="MaxRows"/> tokens, allocated (and touched) once.</summary>
 internal sealed class LmWorkspace : IDisposable
 {
-    public LmWorkspace(LmConfig c, IBackend backend, int maxRows, int maxTokens)
+    public LmWorkspace(LmConfig c, IBackend backend, int maxRows)
     {
         MaxRows = maxRows;
         Ids = Tensor.Zeros(new Shape(maxRows), DType.I32, backend);
+        PositionIds = Tensor.Zeros(new Shape(maxRows), DType.I32, backend);
         X = Tensor.Zeros(new Shape(maxRows, c.Dim), DType.F32, backend);
         H = Tensor.Zeros(new Shape(maxRows, c.Dim), DType.F32, backend);
         Q = Tensor.Zeros(new Shape(maxRows, c.Dim), DType.F32, backend);
@@ -21,11 +22,13 @@ internal sealed class LmWorkspace : IDisposable
         Gate = Tensor.Zeros(new Shape(maxRows, c.HiddenDim), DType.F32, backend);
         Normed = Tensor.Zeros(new Shape(1, c.Dim), DType.F32, backend);
         Logits = Tensor.Zeros(new Shape(1, c.VocabSize), DType.F32, backend);
-        Scratch = new float[KvCache.PagedAttention.ScratchLength(c.Heads, maxTokens)];
+        LogitsHost = new float[c.VocabSize];
+        IdsHost = new int[maxRows];
     }
 
     public int MaxRows { get; }
     public Tensor Ids { get; }
+    public Tensor PositionIds { get; }
     public Tensor X { get; }
     public Tensor H { get; }
     public Tensor Q { get; }
@@ -36,10 +39,11 @@ internal sealed class LmWorkspace : IDisposable
     public Tensor Gate { get; }
     public Tensor Normed { get; }
     public Tensor Logits { get; }
-    public float[] Scratch { get; }
+    public float[] LogitsHost { get; }
+    public int[] IdsHost { get; }
 
     public void Dispose()
     {
-        foreach (var t in new[] { Ids, X, H, Q, K, V, Att, Up, Gate, Normed, Logits }) t.Dispose();
+        foreach (var t in new[] { Ids, PositionIds, X, H, Q, K, V, Att, Up, Gate, Normed, Logits }) t.Dispose();
     }
 }

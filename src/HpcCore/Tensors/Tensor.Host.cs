@@ -23,8 +23,14 @@ public sealed partial class Tensor
         CheckHostType<T>("Tensor.CopyTo");
         if (destination.Length < ElementCount)
             ThrowHelper.Argument("Tensor.CopyTo", nameof(destination), $"holds {destination.Length} elements but {Shape} has {ElementCount}");
-        using var source = Contiguous();
         var bytes = MemoryMarshal.AsBytes(destination[..(int)ElementCount]);
+        if (IsContiguous)
+        {
+            // No view object: steady-state callers (a decoder reading logits or policy exports) allocate nothing.
+            Backend.CopyToHost(Storage, ByteOffset, bytes);
+            return;
+        }
+        using var source = Contiguous();
         source.Backend.CopyToHost(source.Storage, source.ByteOffset, bytes);
     }
 

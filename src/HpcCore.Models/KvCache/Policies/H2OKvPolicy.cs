@@ -3,13 +3,13 @@ namespace HpcCore.Models.KvCache;
 
 /// <summary>
 /// H2O (Zhang et al. 2023, "Heavy-Hitter Oracle"): every query's attention probabilities are summed per token
-/// (over queries and the kv head's query heads; exported by the attention kernel); a head over budget keeps the
-/// <see cref="Recent"/> newest tokens plus the heaviest hitters among the rest.
+/// (over queries and the kv head's query heads; the op's KeyTotals export, kept in the policy's own statistics); a
+/// head over budget keeps the <see cref="Recent"/> newest tokens plus the heaviest hitters among the rest.
 /// </summary>
 public sealed class H2OKvPolicy : KvPolicy
 {
-    private int[] _keep = [];
-    private float[] _scores = [];
+    private KvTokenStatistics _received = null!;
+    private int[] _counts = [];
 
     /// <summary>Creates the policy; <paramref name="recent"/> defaults to half the budget (the paper's split).</summary>
     public H2OKvPolicy(int budget, int recent = -1)
@@ -43,31 +43,39 @@ public sealed class H2OKvPolicy : KvPolicy
     }
 
     /// <inheritdoc />
-    public override void Begin(PagedKvCache cache, int heads)
+    public override void Begin(KvSequenceView cache, int heads)
     {
-        _keep = new int[cache.Head(0, 0).MaxTokens];
-        _scores = new float[cache.Head(0, 0).MaxTokens];
+        _received = new KvTokenStatistics(cache.Layers, cache.KvHeads, cache.MaxTokensPerHead);
+        _counts = new int[cache.KvHeads];
     }
 
     /// <inheritdoc />
-    public override PagedAttentionOptions Options(PagedKvCache cache, int layer, ReadOnlySpan<float> q, int rows, int firstPosition, int promptLength) =>
-        new(AccumulateScores: true);
+    public override KvRequest Request(KvSequenceView cache, in KvStep step, KvSelection selection) => new(KeyTotals: true);
 
     /// <inheritdoc />
-    public override void AfterPrefill(PagedKvCache cache, int promptLength) => Evict(cache);
+    public override void Observe(KvSequenceView cache, in KvStep step, in KvExports exports)
+    {
+        for (int h = 0; h < cache.KvHeads; h++) _counts[h] = cache.Count(step.Layer, h);
+        _received.AddExport(step.Layer, exports.KeyTotals, exports.Width, step.Heads, _counts);
+    }
 
     /// <inheritdoc />
-    public override void AfterDecodeStep(PagedKvCache cache) => Evict(cache);
+    public override void AfterPrefill(KvSequenceView cache, int promptLength, KvDecisions decisions) => Evict(cache, decisions);
 
-    private void Evict(PagedKvCache cache)
+    /// <inheritdoc />
+    public override void AfterDecodeStep(KvSequenceView cache, KvDecisions decisions) => Evict(cache, decisions);
+
+    private void Evict(KvSequenceView cache, KvDecisions decisions)
     {
         for (int l = 0; l < cache.Layers; l++)
         for (int h = 0; h < cache.KvHeads; h++)
         {
-            var head = cache.Head(l, h);
-            if (head.Count <= Budget) continue;
-            for (int i = 0; i < head.Count; i++) _scores[i] = head.Score(i);
-            head.Keep(_keep.AsSpan(0, Decide(_scores.AsSpan(0, head.Count), Budget, Recent, _keep)));
+            int count = cache.Count(l, h);
+            if (count <= Budget) continue;
+            var keep = decisions.KeepBuffer(l, h);
+            int n = Decide(_received.Row(l, h)[..count], Budget, Recent, keep);
+            decisions.Keep(l, h, n);
+            _received.Compact(l, h, keep[..n], count);
         }
     }
 }

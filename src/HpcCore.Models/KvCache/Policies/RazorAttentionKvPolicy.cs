@@ -6,18 +6,19 @@ namespace HpcCore.Models.KvCache;
 /// <see cref="RetrievalHeadProbe"/>) keep the full cache; every other kv head keeps the first <see cref="Sinks"/>
 /// tokens and the last L = max(<see cref="BufferFloor"/>, N / <see cref="Ratio"/>) tokens (N = tokens the head has
 /// seen), and the dropped middle is summarised by one compensation token: the mean dropped key and value with
-/// logit bias log(n_dropped), read by the attention kernel. Needs no attention scores at run time.
+/// logit bias log(n_dropped), which the cache keeps and the attention op reads. Needs no attention scores.
 /// </summary>
 public sealed class RazorAttentionKvPolicy : KvPolicy
 {
     private readonly bool[,] _retrieval;
-    private int[] _keep = [];
 
     /// <summary>Creates the policy for <paramref name="retrievalHeads"/> [layers, kvHeads] (true: keep the full cache).</summary>
     public RazorAttentionKvPolicy(bool[,] retrievalHeads, float ratio, int bufferFloor = 16, int sinks = 4)
     {
         ArgumentNullException.ThrowIfNull(retrievalHeads);
         if (!(ratio >= 1f)) throw new ArgumentOutOfRangeException(nameof(ratio), $"RazorAttention: compression ratio {ratio} must be >= 1.");
+        if (bufferFloor < 1) throw new ArgumentOutOfRangeException(nameof(bufferFloor), $"RazorAttention: buffer floor {bufferFloor} must be at least 1.");
+        if (sinks < 0) throw new ArgumentOutOfRangeException(nameof(sinks), $"RazorAttention: sinks {sinks} must be >= 0.");
         _retrieval = retrievalHeads;
         Ratio = ratio;
         BufferFloor = bufferFloor;
@@ -53,35 +54,30 @@ public sealed class RazorAttentionKvPolicy : KvPolicy
     }
 
     /// <inheritdoc />
-    public override void Begin(PagedKvCache cache, int heads)
+    public override void Begin(KvSequenceView cache, int heads)
     {
         if (_retrieval.GetLength(0) != cache.Layers || _retrieval.GetLength(1) != cache.KvHeads)
             throw new ArgumentException($"RazorAttention: retrieval-head map is [{_retrieval.GetLength(0)}, {_retrieval.GetLength(1)}] " +
                                         $"but the cache has [{cache.Layers}, {cache.KvHeads}] (layers, kv heads).");
-        _keep = new int[cache.Head(0, 0).MaxTokens];
     }
 
     /// <inheritdoc />
-    public override PagedAttentionOptions Options(PagedKvCache cache, int layer, ReadOnlySpan<float> q, int rows, int firstPosition, int promptLength) =>
-        new(UseCompensation: true);
+    public override void AfterPrefill(KvSequenceView cache, int promptLength, KvDecisions decisions) => Compress(cache, decisions);
 
     /// <inheritdoc />
-    public override void AfterPrefill(PagedKvCache cache, int promptLength) => Compress(cache);
+    public override void AfterDecodeStep(KvSequenceView cache, KvDecisions decisions) => Compress(cache, decisions);
 
-    /// <inheritdoc />
-    public override void AfterDecodeStep(PagedKvCache cache) => Compress(cache);
-
-    private void Compress(PagedKvCache cache)
+    private void Compress(KvSequenceView cache, KvDecisions decisions)
     {
         for (int l = 0; l < cache.Layers; l++)
         for (int h = 0; h < cache.KvHeads; h++)
         {
             if (_retrieval[l, h]) continue;
             var head = cache.Head(l, h);
-            int n = Decide(head.Count, head.Count + head.CompensationCount, Ratio, BufferFloor, Sinks, _keep);
+            int n = Decide(head.Count, head.Count + head.CompensationCount, Ratio, BufferFloor, Sinks, decisions.KeepBuffer(l, h));
             if (n == head.Count) continue;
-            for (int i = Sinks; i < head.Count - (n - Sinks); i++) head.AddToCompensation(i);
-            head.Keep(_keep.AsSpan(0, n));
+            decisions.Keep(l, h, n);
+            decisions.Compensate(l, h);
         }
     }
 }

@@ -5,16 +5,11 @@ namespace HpcCore.Models.KvCache;
 /// RazorAttention's offline head classification as a policy that only observes: run a prompt of random tokens
 /// repeated several times (period <see cref="Period"/>); for every query in a later repetition, the attention mass
 /// on the earlier copies of its own token is the echo score and the mass on the tokens right after those copies is
-/// the induction score, averaged per kv head over its query heads and the queries. Retrieval heads are the top
-/// induction fraction plus the top echo fraction (methods.md 3.14: about 14% and 1%).
+/// the induction score, averaged per kv head over its query heads and the queries (from the op's probability
+/// export). Retrieval heads are the top induction fraction plus the top echo fraction (methods.md 3.14: about 14% and 1%).
 /// </summary>
 public sealed class RetrievalHeadProbe(int period) : KvPolicy
 {
-    private float[] _capture = [];
-    private int _stride;
-    private int _heads;
-    private int _firstPosition;
-
     /// <summary>Length of the repeated random block.</summary>
     public int Period { get; } = period > 1 ? period : throw new ArgumentOutOfRangeException(nameof(period), $"RetrievalHeadProbe: period {period} must be > 1.");
     /// <summary>Summed induction mass [layers, kvHeads].</summary>
@@ -26,40 +21,33 @@ public sealed class RetrievalHeadProbe(int period) : KvPolicy
     public override string Name => "probe";
 
     /// <inheritdoc />
-    public override void Begin(PagedKvCache cache, int heads)
+    public override void Begin(KvSequenceView cache, int heads)
     {
-        _heads = heads;
-        _stride = cache.Head(0, 0).MaxTokens;
         Induction = new double[cache.Layers, cache.KvHeads];
         Echo = new double[cache.Layers, cache.KvHeads];
     }
 
     /// <inheritdoc />
-    public override PagedAttentionOptions Options(PagedKvCache cache, int layer, ReadOnlySpan<float> q, int rows, int firstPosition, int promptLength)
-    {
-        if (_capture.Length < rows * _heads * _stride) _capture = new float[rows * _heads * _stride];
-        _firstPosition = firstPosition;
-        return new PagedAttentionOptions(Capture: _capture, CaptureStride: _stride);
-    }
+    public override KvRequest Request(KvSequenceView cache, in KvStep step, KvSelection selection) => new(Probabilities: true);
 
     /// <inheritdoc />
-    public override void AfterAttention(PagedKvCache cache, int layer, int rows)
+    public override void Observe(KvSequenceView cache, in KvStep step, in KvExports exports)
     {
-        int group = _heads / cache.KvHeads;
-        for (int t = 0; t < rows; t++)
+        int heads = step.Heads, group = heads / cache.KvHeads, width = exports.Width;
+        for (int t = 0; t < step.Rows; t++)
         {
-            int pos = _firstPosition + t;
-            for (int h = 0; h < _heads; h++)
+            int pos = step.FirstPosition + t;
+            for (int h = 0; h < heads; h++)
             {
-                var p = _capture.AsSpan((t * _heads + h) * _stride, _stride);
+                var p = exports.Probabilities.Slice((t * heads + h) * width, width);
                 double echo = 0, induction = 0;
                 for (int copy = pos - Period; copy >= 0; copy -= Period)
                 {
                     echo += p[copy];
                     if (copy + 1 < pos) induction += p[copy + 1];
                 }
-                Echo[layer, h / group] += echo;
-                Induction[layer, h / group] += induction;
+                Echo[step.Layer, h / group] += echo;
+                Induction[step.Layer, h / group] += induction;
             }
         }
     }

@@ -4,15 +4,14 @@ namespace HpcCore.Models.KvCache;
 /// <summary>
 /// StreamingLLM (Xiao et al. 2024, "Efficient Streaming Language Models with Attention Sinks"): keep the first
 /// <see cref="Sinks"/> tokens (attention sinks) and the most recent ones, <see cref="Budget"/> in all, per head.
-/// Positions stay the tokens' original ones (keys are cached rotated), as in kvpress rather than the paper's
-/// in-cache renumbering.
+/// Under <see cref="KvPositionMode.Renumbered"/> keys are cached unrotated and positions are assigned by index within
+/// the cache (the paper's section 3.2), which is what lets it generate far past the trained context; under
+/// <see cref="KvPositionMode.Original"/> (the default, as kvpress) survivors keep their original positions.
 /// </summary>
 public sealed class StreamingLlmKvPolicy(int budget, int sinks = 4) : KvPolicy
 {
-    private int[] _keep = [];
-
     /// <summary>Tokens kept per head.</summary>
-    public int Budget { get; } = budget > sinks ? budget : throw new ArgumentOutOfRangeException(nameof(budget), $"StreamingLLM: budget {budget} must exceed sinks {sinks}.");
+    public int Budget { get; } = budget > sinks && sinks >= 0 ? budget : throw new ArgumentOutOfRangeException(nameof(budget), $"StreamingLLM: budget {budget} must exceed sinks {sinks} (>= 0).");
     /// <summary>Leading tokens always kept.</summary>
     public int Sinks { get; } = sinks;
 
@@ -34,22 +33,18 @@ public sealed class StreamingLlmKvPolicy(int budget, int sinks = 4) : KvPolicy
     }
 
     /// <inheritdoc />
-    public override void Begin(PagedKvCache cache, int heads) => _keep = new int[cache.Head(0, 0).MaxTokens];
+    public override void AfterPrefill(KvSequenceView cache, int promptLength, KvDecisions decisions) => Evict(cache, decisions);
 
     /// <inheritdoc />
-    public override void AfterPrefill(PagedKvCache cache, int promptLength) => Evict(cache);
+    public override void AfterDecodeStep(KvSequenceView cache, KvDecisions decisions) => Evict(cache, decisions);
 
-    /// <inheritdoc />
-    public override void AfterDecodeStep(PagedKvCache cache) => Evict(cache);
-
-    private void Evict(PagedKvCache cache)
+    private void Evict(KvSequenceView cache, KvDecisions decisions)
     {
         for (int l = 0; l < cache.Layers; l++)
         for (int h = 0; h < cache.KvHeads; h++)
         {
-            var head = cache.Head(l, h);
-            if (head.Count <= Budget) continue;
-            head.Keep(_keep.AsSpan(0, Decide(head.Count, Sinks, Budget, _keep)));
+            int count = cache.Count(l, h);
+            if (count > Budget) decisions.Keep(l, h, Decide(count, Sinks, Budget, decisions.KeepBuffer(l, h)));
         }
     }
 }

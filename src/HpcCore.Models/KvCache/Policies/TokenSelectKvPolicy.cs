@@ -5,32 +5,59 @@ using System.Numerics.Tensors;
 using HpcCore.Ops;
 
 /// <summary>
-/// TokenSelect (Wu et al. 2024; methods.md 3.12): at each decode step and layer, per-head dot products q_h . k_j
-/// (no 1/sqrt(d), as the released code) over the candidate tokens, softmax per head, summed over heads ("soft
-/// voting"); attention then reads only the first <see cref="Sinks"/> tokens, the top <see cref="Budget"/> voted
-/// candidates and the last <see cref="Local"/> tokens. The Selection Cache reuses a layer's last choice while the
-/// query's cosine similarity to the query that made it stays at or above <see cref="ReuseCosine"/>. Nothing is
-/// evicted (the cache stays full); attention work shrinks. Prefill chunks attend in full.
+/// TokenSelect (Wu et al. 2024; methods.md 3.12): per layer, per-head dot products q_h . k_j (no 1/sqrt(d), as the
+/// released code) over the candidate tokens, softmax per head, summed over heads ("soft voting"); attention then reads
+/// only the first <see cref="Sinks"/> tokens, the top <see cref="Budget"/> voted candidates and the last
+/// <see cref="Local"/> tokens. The Selection Cache reuses a layer's last choice while the scoring query's cosine
+/// similarity to the one that made it stays at or above <see cref="ReuseCosine"/>. Nothing is evicted (memory stays
+/// full); attention work shrinks.
+/// <para>
+/// With <see cref="KvPositionMode.Renumbered"/> positions (the default) it follows the released code (pzs19/TokenSelect,
+/// patcher/token_retrieval.py): keys are cached unrotated, the scoring query is rotated at the fixed position
+/// <see cref="Local"/> (plus its row in a chunk, then averaged over the chunk), attention applies RoPE by index within
+/// the selected list, and prefill selects once per chunk of <see cref="SelectionChunk"/> tokens (the chunk itself and
+/// the last <see cref="Local"/> tokens before it always attended). With <see cref="KvPositionMode.Original"/> it keeps
+/// this library's earlier behaviour: rotated keys, the query rotated at its true position, prefill in full.
+/// </para>
 /// </summary>
-public sealed class TokenSelectKvPolicy(int budget, int sinks = 4, int local = 32, float reuseCosine = 0.9f) : KvPolicy
+public sealed class TokenSelectKvPolicy : KvPolicy
 {
-    private KvSelection _selection = null!;
+    private KvSelection? _last;
+    private float[] _keys = [];
+    private float[] _query = [];
     private float[] _scores = [];
     private float[] _row = [];
-    private int[] _picked = [];
     private float[][] _cachedQuery = [];
     private int[][] _cachedPick = [];
     private int[] _cachedCount = [];
     private int _heads;
 
+    /// <summary>Creates the policy; <paramref name="positions"/> picks the released code's behaviour (renumbered) or the earlier one (original).</summary>
+    public TokenSelectKvPolicy(int budget, int sinks = 4, int local = 32, float reuseCosine = 0.9f,
+        KvPositionMode positions = KvPositionMode.Renumbered, int selectionChunk = 512)
+    {
+        if (budget <= 0) throw new ArgumentOutOfRangeException(nameof(budget), $"TokenSelect: budget {budget} must be positive.");
+        if (sinks < 0) throw new ArgumentOutOfRangeException(nameof(sinks), $"TokenSelect: sinks {sinks} must be >= 0.");
+        if (local < 0) throw new ArgumentOutOfRangeException(nameof(local), $"TokenSelect: local {local} must be >= 0.");
+        if (selectionChunk < 1) throw new ArgumentOutOfRangeException(nameof(selectionChunk), $"TokenSelect: selection chunk {selectionChunk} must be at least 1.");
+        Budget = budget;
+        Sinks = sinks;
+        Local = local;
+        ReuseCosine = reuseCosine;
+        SelectionChunk = selectionChunk;
+        Positions = positions;
+    }
+
     /// <summary>Voted candidates attended per step.</summary>
-    public int Budget { get; } = budget > 0 ? budget : throw new ArgumentOutOfRangeException(nameof(budget), $"TokenSelect: budget {budget} must be positive.");
+    public int Budget { get; }
     /// <summary>Leading tokens always attended (n_init).</summary>
-    public int Sinks { get; } = sinks;
+    public int Sinks { get; }
     /// <summary>Newest tokens always attended (n_local).</summary>
-    public int Local { get; } = local;
-    /// <summary>Selection Cache threshold on cos(q_t, q_cached).</summary>
-    public float ReuseCosine { get; } = reuseCosine;
+    public int Local { get; }
+    /// <summary>Selection Cache threshold on the scoring query's cosine similarity.</summary>
+    public float ReuseCosine { get; }
+    /// <summary>Prompt tokens per selection during prefill (released behaviour only; the released default is 512).</summary>
+    public int SelectionChunk { get; }
     /// <summary>Ignore the Selection Cache (re-vote every step); for measuring the voting cost.</summary>
     public bool ForceRescore { get; set; }
     /// <summary>Steps that re-voted / reused a cached selection (all layers).</summary>
@@ -39,8 +66,14 @@ public sealed class TokenSelectKvPolicy(int budget, int sinks = 4, int local = 3
     /// <inheritdoc />
     public override string Name => "tokenselect";
 
+    /// <inheritdoc />
+    public override bool ReadsQuery => true;
+
+    /// <inheritdoc />
+    public override int PrefillChunk => Positions == KvPositionMode.Renumbered ? SelectionChunk : 0;
+
     /// <summary>The tokens the last selecting call chose for <paramref name="kvHead"/> (sinks, voted, local; ascending).</summary>
-    public ReadOnlySpan<int> LastSelection(int kvHead) => _selection.Indices(kvHead);
+    public ReadOnlySpan<int> LastSelection(int kvHead) => _last is null ? default : _last.Indices(kvHead);
 
     /// <summary>
     /// The voting rule: <paramref name="dots"/> [H, n] per-head q.k over the n candidates; writes the softmax-per-head
@@ -58,20 +91,21 @@ public sealed class TokenSelectKvPolicy(int budget, int sinks = 4, int local = 3
     }
 
     /// <inheritdoc />
-    public override void Begin(PagedKvCache cache, int heads)
+    public override void Begin(KvSequenceView cache, int heads)
     {
-        int max = cache.Head(0, 0).MaxTokens;
+        int max = cache.MaxTokensPerHead, d = cache.HeadDim;
         _heads = heads;
-        _selection = new KvSelection(cache.KvHeads, max);
+        _last = null;
+        _keys = new float[cache.KvHeads * max * d];
+        _query = new float[heads * d];
         _scores = new float[max];
         _row = new float[heads * max];
-        _picked = new int[max];
         _cachedQuery = new float[cache.Layers][];
         _cachedPick = new int[cache.Layers][];
         _cachedCount = new int[cache.Layers];
         for (int l = 0; l < cache.Layers; l++)
         {
-            _cachedQuery[l] = new float[heads * cache.HeadDim];
+            _cachedQuery[l] = new float[heads * d];
             _cachedPick[l] = new int[Budget];
             _cachedCount[l] = -1;
         }
@@ -79,27 +113,22 @@ public sealed class TokenSelectKvPolicy(int budget, int sinks = 4, int local = 3
     }
 
     /// <inheritdoc />
-    public override PagedAttentionOptions Options(PagedKvCache cache, int layer, ReadOnlySpan<float> q, int rows, int firstPosition, int promptLength)
+    public override KvRequest Request(KvSequenceView cache, in KvStep step, KvSelection selection)
     {
-        var head0 = cache.Head(layer, 0);
-        int count = head0.Count, lo = Math.Min(Sinks, count), hi = Math.Max(lo, count - Local);
-        if (rows != 1 || hi - lo <= Budget) return default;
-        var cachedQ = _cachedQuery[layer];
-        if (ForceRescore || _cachedCount[layer] < 0 || TensorPrimitives.CosineSimilarity(q, cachedQ) < ReuseCosine)
+        int layer = step.Layer, count = cache.Count(layer, 0);
+        bool released = Positions == KvPositionMode.Renumbered;
+        if (step.IsPrefill && !released) return default;
+        // Decode: candidates exclude the newest Local tokens. Prefill (released): the tokens before this chunk's
+        // selection window, less the Local before it; the window itself always attends (causal).
+        int before = step.IsPrefill ? step.FirstPosition / SelectionChunk * SelectionChunk : count;
+        int lo = Math.Min(Sinks, before), hi = Math.Max(lo, before - Local);
+        if (hi - lo <= Budget) return default;
+        ScoringQuery(step, cache.HeadDim, released);
+        bool windowStart = !step.IsPrefill || step.FirstPosition == before;
+        if (ForceRescore || _cachedCount[layer] < 0 || (windowStart && (step.IsPrefill ||
+            TensorPrimitives.CosineSimilarity(_query, _cachedQuery[layer]) < ReuseCosine)))
         {
-            int n = hi - lo, d = cache.HeadDim, group = _heads / cache.KvHeads;
-            for (int h = 0; h < _heads; h++)
-            {
-                var kv = cache.Head(layer, h / group);
-                var qh = q.Slice(h * d, d);
-                var row = _row.AsSpan(h * n, n);
-                for (int j = 0; j < n; j++) row[j] = TensorPrimitives.Dot(qh, kv.Key(lo + j));
-            }
-            Vote(_row, _heads, n, _scores);
-            int picked = KvTopK.Select(_scores.AsSpan(0, n), 0, n, Budget, _cachedPick[layer]);
-            for (int i = 0; i < picked; i++) _cachedPick[layer][i] += lo;
-            _cachedCount[layer] = picked;
-            q.CopyTo(cachedQ);
+            VoteAndPick(cache, layer, lo, hi);
             Stats = (Stats.Voted + 1, Stats.Reused);
         }
         else
@@ -108,14 +137,55 @@ public sealed class TokenSelectKvPolicy(int budget, int sinks = 4, int local = 3
         }
         for (int kvh = 0; kvh < cache.KvHeads; kvh++)
         {
-            var buf = _selection.Buffer(kvh);
+            var buf = selection.Buffer(kvh);
             int m = 0;
             for (int i = 0; i < lo; i++) buf[m++] = i;
             foreach (int i in _cachedPick[layer].AsSpan(0, _cachedCount[layer]))
-                if (i < hi) buf[m++] = i;
+                if (i >= lo && i < hi) buf[m++] = i;
             for (int i = hi; i < count; i++) buf[m++] = i;
-            _selection.SetCount(kvh, m);
+            selection.SetCount(kvh, m);
         }
-        return new PagedAttentionOptions(Selection: _selection);
+        _last = selection;
+        return new KvRequest(Selected: true);
+    }
+
+    // The query that votes, into _query [H, D]: the step's own (original positions), or each row rotated at Local + row
+    // and averaged over the rows (the released code's QUERY_ROTATE with unrotated keys).
+    private void ScoringQuery(in KvStep step, int d, bool released)
+    {
+        int width = _heads * d;
+        if (!released)
+        {
+            step.Query[..width].CopyTo(_query);
+            return;
+        }
+        Array.Clear(_query);
+        for (int r = 0; r < step.Rows; r++)
+        {
+            var q = _row.AsSpan(0, width);
+            step.Query.Slice(r * width, width).CopyTo(q);
+            HostRope.Rotate(q, _heads, d, Local + r, step.Rope);
+            TensorPrimitives.Add(_query, q, _query);
+        }
+        TensorPrimitives.Multiply(_query, 1f / step.Rows, _query);
+    }
+
+    private void VoteAndPick(KvSequenceView cache, int layer, int lo, int hi)
+    {
+        int n = hi - lo, d = cache.HeadDim, max = cache.MaxTokensPerHead, group = _heads / cache.KvHeads;
+        for (int kvh = 0; kvh < cache.KvHeads; kvh++)
+            cache.ReadHead(layer, kvh, _keys.AsSpan(kvh * max * d, max * d), default);
+        for (int h = 0; h < _heads; h++)
+        {
+            var keys = _keys.AsSpan(h / group * max * d);
+            var qh = _query.AsSpan(h * d, d);
+            var row = _row.AsSpan(h * n, n);
+            for (int j = 0; j < n; j++) row[j] = TensorPrimitives.Dot(qh, keys.Slice((lo + j) * d, d));
+        }
+        Vote(_row, _heads, n, _scores);
+        int picked = KvTopK.Select(_scores.AsSpan(0, n), 0, n, Budget, _cachedPick[layer]);
+        for (int i = 0; i < picked; i++) _cachedPick[layer][i] += lo;
+        _cachedCount[layer] = picked;
+        _query.CopyTo(_cachedQuery[layer]);
     }
 }
