@@ -6,6 +6,8 @@ using HpcCore.Cpu;
 using HpcCore.Models.KvCache;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Lm.Loading;
+using HpcCore.Ops;
+using HpcCore.Tensors;
 
 namespace HpcCore.Benchmarks.Quick;
 
@@ -66,40 +68,51 @@ public static class QuickDecodeLm
         foreach (int context in new[] { 1024, 4096 })
         {
             const int heads = 32, kvHeads = 8, d = 128;
-            var cache = new PagedKvCache(1, kvHeads, d, context + 1, pageTokens: 64);
-            var rng = new Random(1);
-            var k = new float[d];
-            var v = new float[d];
-            for (int t = 0; t < context; t++)
-            for (int h = 0; h < kvHeads; h++)
-            {
-                for (int i = 0; i < d; i++) { k[i] = (float)(rng.NextDouble() * 2 - 1); v[i] = (float)(rng.NextDouble() * 2 - 1); }
-                cache.Head(0, h).Append(k, v, t);
-            }
-            var q = new float[heads * d];
-            for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 2 - 1);
-            var o = new float[heads * d];
-            var scratch = new float[PagedAttention.ScratchLength(heads, context + 1)];
-            var selectPolicy = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16);
-            selectPolicy.Begin(cache, heads);
-            var rescoring = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16) { ForceRescore = true };
-            rescoring.Begin(cache, heads);
+            using var one = new CpuBackend(threads: 1);
+            using var two = new CpuBackend(threads: 2);
+            using var cache1 = Filled(one, context, kvHeads, d);
+            using var cache2 = Filled(two, context, kvHeads, d);
+            var rng = new Random(2);
+            var qHost = new float[heads * d];
+            for (int i = 0; i < qHost.Length; i++) qHost[i] = (float)(rng.NextDouble() * 2 - 1);
+            using var q1 = Tensor.From<float>(qHost, new Shape(1, 1, heads, d), one);
+            using var o1 = Tensor.Zeros(new Shape(1, 1, heads, d), DType.F32, one);
+            using var q2 = Tensor.From<float>(qHost, new Shape(1, 1, heads, d), two);
+            using var o2 = Tensor.Zeros(new Shape(1, 1, heads, d), DType.F32, two);
+            using var run1 = new KvLayerAttention(cache1, heads, 1);
+            using var run2 = new KvLayerAttention(cache2, heads, 1);
+            var full = new FullKvPolicy();
+            var select = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16, positions: KvPositionMode.Original);
+            var rescoring = new TokenSelectKvPolicy(budget: context / 10, sinks: 4, local: 16, positions: KvPositionMode.Original) { ForceRescore = true };
+            foreach (var p in new KvPolicy[] { full, select, rescoring }) p.Begin(cache1.Sequence(0), heads);
+            full.Begin(cache2.Sequence(0), heads);
+            var rope = new RopeOptions();
+            void Run(KvLayerAttention r, Tensor q, Tensor o, KvPolicy p) =>
+                r.Run(0, 0, q, o, p, context - 1, 0, KvPositionMode.Original, rope);
             // Interleaved rounds (the machine is shared): each round times a block of every variant.
-            var (full, select, rescored) = Interleaved(
-                () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch),
-                () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch, selectPolicy.Options(cache, 0, q, 1, context - 1, 0)),
-                () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch, rescoring.Options(cache, 0, q, 1, context - 1, 0)));
+            var (fullUs, selectUs, rescoredUs) = Interleaved(
+                () => Run(run1, q1, o1, full), () => Run(run1, q1, o1, select), () => Run(run1, q1, o1, rescoring));
             // Full attention with the kv heads spread over a two-thread pool (same result bit for bit).
-            using var pool = new CpuWorkerPool(2);
-            var (one, two, _) = Interleaved(
-                () => PagedAttention.Forward(cache, 0, q, o, 1, heads, context - 1, scratch),
-                () => PagedAttention.Forward(pool, cache, 0, q, o, 1, heads, context - 1, scratch),
-                () => { });
+            var (oneUs, twoUs, _) = Interleaved(() => Run(run1, q1, o1, full), () => Run(run2, q2, o2, full), () => { });
             Console.WriteLine($"{{\"bench\":\"decode-attention\",\"heads\":{heads},\"kv_heads\":{kvHeads},\"d\":{d},\"context\":{context}," +
-                              $"\"full_us\":{full:F1},\"tokenselect10_cached_us\":{select:F1},\"tokenselect10_rescored_us\":{rescored:F1}," +
-                              $"\"speedup_cached\":{full / select:F2},\"speedup_rescored\":{full / rescored:F2}," +
-                              $"\"full_1thread_us\":{one:F1},\"full_2threads_us\":{two:F1},\"speedup_2threads\":{one / two:F2}}}");
+                              $"\"full_us\":{fullUs:F1},\"tokenselect10_cached_us\":{selectUs:F1},\"tokenselect10_rescored_us\":{rescoredUs:F1}," +
+                              $"\"speedup_cached\":{fullUs / selectUs:F2},\"speedup_rescored\":{fullUs / rescoredUs:F2}," +
+                              $"\"full_1thread_us\":{oneUs:F1},\"full_2threads_us\":{twoUs:F1},\"speedup_2threads\":{oneUs / twoUs:F2}}}");
         }
+    }
+
+    // A one-layer cache holding `context` random tokens per kv head (same seed on every backend).
+    private static PagedKvCache Filled(CpuBackend backend, int context, int kvHeads, int d)
+    {
+        var cache = new PagedKvCache(backend, new KvCacheLayout(1, kvHeads, d, context + 1, PageTokens: 64));
+        var rng = new Random(1);
+        var k = new float[context * kvHeads * d];
+        var v = new float[context * kvHeads * d];
+        for (int i = 0; i < k.Length; i++) { k[i] = (float)(rng.NextDouble() * 2 - 1); v[i] = (float)(rng.NextDouble() * 2 - 1); }
+        using var kt = Tensor.From<float>(k, new Shape(context * kvHeads, d), backend);
+        using var vt = Tensor.From<float>(v, new Shape(context * kvHeads, d), backend);
+        cache.Append(0, 0, kt, vt, context, 0);
+        return cache;
     }
 
     private static (double, double, double) Interleaved(Action a, Action b, Action c)

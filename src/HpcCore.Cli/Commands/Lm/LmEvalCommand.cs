@@ -1,7 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 using System.CommandLine;
 using System.Globalization;
-using HpcCore.Cpu;
+using HpcCore.Models;
 using HpcCore.Models.KvCache;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Lm.Loading;
@@ -18,7 +18,8 @@ internal static class LmEvalCommand
         var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin) or safetensors file.", Required = true };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer (see lm generate --tokenizer).", Required = true };
         var text = new Option<string>("--text") { Description = "Held-out text file (perplexity and pass-key filler).", Required = true };
-        var policy = new Option<string>("--kv-policy") { Description = $"KV policy: {KvPolicies.Names}, or all.", DefaultValueFactory = _ => "full" };
+        var kv = new LmKvOptions();
+        kv.Policy.Description += " Or all.";
         var budget = new Option<double>("--budget") { Description = "Cache budget as a fraction of the context (0, 1].", DefaultValueFactory = _ => 0.2 };
         var context = new Option<int>("--context") { Description = "Tokens per window (0: the model's max sequence length)." };
         var windows = new Option<int>("--windows") { Description = "Perplexity windows.", DefaultValueFactory = _ => 4 };
@@ -31,16 +32,20 @@ internal static class LmEvalCommand
         var detail = new Option<bool>("--passkey-detail") { Description = "Print pass-key accuracy by prompt length and needle depth." };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 };
         var command = new Command("eval", "Evaluate KV policies: held-out perplexity, pass-key accuracy, KV bytes held, decode tokens/s.")
-            { model, tokenizer, text, policy, budget, context, windows, trials, plot, detail, threads };
+            { model, tokenizer, text, budget, context, windows, trials, plot, detail, threads };
+        kv.AddTo(command);
         command.SetAction(r =>
         {
-            using var backend = new CpuBackend(r.GetValue(threads));
+            using var backend = ModelDevice.OpenBest(Math.Max(0, r.GetValue(threads)));
+            Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
             var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, r.GetValue(tokenizer)!, backend);
             using var _ = weights;
             string heldOut = File.ReadAllText(r.GetValue(text)!);
-            var options = new LmEvalOptions(r.GetValue(windows), r.GetValue(context), PasskeyTrials: r.GetValue(trials));
-            string name = r.GetValue(policy)!.ToLowerInvariant();
-            string[] policies = name == "all" ? KvPolicies.Names.Split(", ") : [name];
+            var options = new LmEvalOptions(r.GetValue(windows), r.GetValue(context), PasskeyTrials: r.GetValue(trials), CacheDType: kv.CacheDType(r));
+            string name = r.GetValue(kv.Policy)!;
+            string[] policies = name.Equals("all", StringComparison.OrdinalIgnoreCase) ? [.. KvPolicyRegistry.Entries.Select(e => e.Name)] : [name];
+            if (kv.PositionMode(r) is { } positions)
+                policies = [.. policies.Select(p => p + (p.Contains(':', StringComparison.Ordinal) ? ";" : ":") + "positions=" + positions.ToString().ToLowerInvariant())];
             bool plotting = r.GetResult(plot) is not null;
             var budgets = plotting ? PlotBudgets : [r.GetValue(budget)];
             Console.WriteLine("policy       budget  perplexity  passkey      kv_bytes  decode_tok_s");

@@ -1,6 +1,6 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 using System.CommandLine;
-using HpcCore.Cpu;
+using HpcCore.Models;
 using HpcCore.Models.KvCache;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Lm.Loading;
@@ -16,7 +16,7 @@ internal static class LmGenerateCommand
         var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin) or safetensors file.", Required = true };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer, by file type: llama2.c .bin, SentencePiece .model, GPT-2 BPE vocab.json (merges.txt beside) or .tiktoken, or gpt2 (built-in GPT-2 BPE).", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text.", DefaultValueFactory = _ => "Once upon a time" };
-        var policy = new Option<string>("--kv-policy") { Description = $"KV policy: {KvPolicies.Names}.", DefaultValueFactory = _ => "full" };
+        var kv = new LmKvOptions();
         var budget = new Option<int>("--kv-budget") { Description = "Tokens each head keeps under an evicting or selecting policy.", DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { Description = "0: greedy.", DefaultValueFactory = _ => 0f };
         var topK = new Option<int>("--top-k") { Description = "0: off." };
@@ -24,23 +24,26 @@ internal static class LmGenerateCommand
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 42UL };
         var steps = new Option<int>("--steps") { Description = "Most new tokens.", DefaultValueFactory = _ => 256 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 };
-        var command = new Command("generate", "Generate text from a prompt, streaming it to stdout.")
-            { model, tokenizer, prompt, policy, budget, temperature, topK, topP, seed, steps, threads };
+        var command = new Command("generate", "Generate text from a prompt, streaming it to stdout (device: the best found; HPCCORE_DEVICE=cpu|cuda|opencl|ilgpu-cpu overrides).")
+            { model, tokenizer, prompt, budget, temperature, topK, topP, seed, steps, threads };
+        kv.AddTo(command);
         command.SetAction(r =>
         {
-            using var backend = new CpuBackend(r.GetValue(threads));
+            using var backend = ModelDevice.OpenBest(Math.Max(0, r.GetValue(threads)));
             var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, r.GetValue(tokenizer)!, backend);
             using var _ = weights;
-            string name = r.GetValue(policy)!.ToLowerInvariant();
-            var retrieval = name == "razor" ? LmRetrievalHeads.Detect(config, weights, backend, period: Math.Max(2, config.MaxSeqLen / 4)) : null;
-            var kvPolicy = KvPolicies.Create(name, r.GetValue(budget), retrieval, config.MaxSeqLen);
-            using var decoder = new LmDecoder(config, weights, backend, new LmDecoderOptions(Policy: kvPolicy));
+            var (entry, settings) = KvPolicyRegistry.Parse(r.GetValue(kv.Policy)!, new KvPolicySettings { Budget = r.GetValue(budget) });
+            var retrieval = entry.Name == "razor" ? LmRetrievalHeads.Detect(config, weights, backend, period: Math.Max(2, config.MaxSeqLen / 4)) : null;
+            var kvPolicy = KvPolicyRegistry.Create(entry.Name, settings with { RetrievalHeads = retrieval, ContextHint = config.MaxSeqLen });
+            using var decoder = new LmDecoder(config, weights, backend,
+                new LmDecoderOptions(Policy: kvPolicy, Positions: kv.PositionMode(r), CacheDType: kv.CacheDType(r)));
+            Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
             var sampling = new SamplerOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed));
             var result = LmGenerator.Generate(decoder, tok, r.GetValue(prompt)!, r.GetValue(steps), sampling, Console.Write);
             Console.WriteLine();
             Console.Error.WriteLine($"[{result.PromptTokens.Length} prompt tokens, {result.GeneratedTokens.Length} generated, " +
                                     $"decode {result.DecodeTokensPerSecond:F0} tok/s, KV held {decoder.Cache.BytesHeld} bytes " +
-                                    $"(peak {decoder.Cache.Pool.PeakBytesHeld}), policy {kvPolicy.Name}]");
+                                    $"(peak {decoder.Cache.Pool.PeakBytesHeld}), policy {kvPolicy.Name}, positions {decoder.PositionMode.ToString().ToLowerInvariant()}]");
             return 0;
         });
         return command;

@@ -5,6 +5,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using HpcCore.Models.Images;
+using HpcCore.Models;
 using HpcCore.Models.Vit;
 using Spectre.Console;
 
@@ -46,7 +47,7 @@ internal static class VitEvalCommand
         FileInfo? plot, FileInfo? visualize, bool json, int rounds)
     {
         var specs = VitMethodSpec.ParseList(methodList);
-        using var backend = VitDevice.OpenBest(Math.Max(0, threads));
+        using var backend = ModelDevice.OpenBest(Math.Max(0, threads));
         using var weights = VitWeightsLoader.Load(modelFile.FullName, backend);
         var images = ImageSet.LoadIdx(dataDir.FullName);
         using var evaluator = new VitEvaluator(weights, images, Math.Max(1, limit), batch, rounds);
@@ -54,7 +55,7 @@ internal static class VitEvalCommand
         if (!json)
             AnsiConsole.MarkupLine($"model: [bold]{Markup.Escape(modelFile.Name)}[/] ({c.ImageSize}px, patch {c.PatchSize}, " +
                 $"{c.Tokens} tokens, D {c.Dim}, {c.Depth} blocks, {c.Heads} heads); {evaluator.Count} images; device: " +
-                $"[bold]{Markup.Escape(VitDevice.Describe(backend))}[/]");
+                $"[bold]{Markup.Escape(ModelDevice.Describe(backend))}[/]");
         var results = new List<VitEvalResult>();
         if (json)
         {

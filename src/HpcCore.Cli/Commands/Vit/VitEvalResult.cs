@@ -10,7 +10,7 @@ namespace HpcCore.Cli.Commands.Vit;
 /// <param name="LargeBatch">The large batch size.</param>
 /// <param name="GflopsPerImage">Model GFLOPs per image under the method's token schedule.</param>
 /// <param name="TokensPerLayer">Tokens in each block's MLP (after that block's reduction).</param>
-/// <param name="Device">The device it ran on and what chose it (<see cref="HpcCore.Models.Vit.VitDevice.Describe"/>).</param>
+/// <param name="Device">The device it ran on and what chose it (<see cref="HpcCore.Models.ModelDevice.Describe"/>).</param>
 /// <param name="SpeedupBatch1">Median ratio of its images/s to the plain model's at batch 1, rounds interleaved.</param>
 /// <param name="SpeedupBatchN">The same at the large batch.</param>
 /// <param name="Rounds">Interleaved throughput rounds per batch size.</param>

@@ -3,6 +3,7 @@ namespace HpcCore.Cli.Commands.Vit;
 
 using System.Diagnostics;
 using HpcCore.Models.Images;
+using HpcCore.Models;
 using HpcCore.Models.Vit;
 
 /// <summary>
@@ -57,7 +58,7 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
             var (bigRate, bigGain) = Interleaved(big, _plainBig, batch, largeBatch);
             var (oneRate, oneGain) = Interleaved(one, _plainOne, _inputs.AsSpan(0, px).ToArray(), 1);
             return new VitEvalResult(spec.Text, Count, (double)correct / Count, oneRate, bigRate, largeBatch,
-                big.FlopsPerImage / 1e9, big.TokensAfterReduction, VitDevice.Describe(weights.PatchWeight.Backend),
+                big.FlopsPerImage / 1e9, big.TokensAfterReduction, ModelDevice.Describe(weights.PatchWeight.Backend),
                 oneGain, bigGain, rounds);
         }
         finally

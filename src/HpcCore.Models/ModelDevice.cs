@@ -1,15 +1,14 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-namespace HpcCore.Models.Vit;
+namespace HpcCore.Models;
 
-using HpcCore.Cpu;
 using HpcCore.Devices;
 
 /// <summary>
-/// The device a ViT evaluation runs on: the best one <see cref="HpcRuntime"/> finds (a CUDA GPU, then an OpenCL GPU
+/// The device a model pipeline (ViT, decoder LM) runs on: the best one <see cref="HpcRuntime"/> finds (a CUDA GPU, then an OpenCL GPU
 /// through the ILGPU backend when its assembly is deployed, else the SIMD CPU backend; never the ILGPU CPU
 /// emulator unless asked), with <c>HPCCORE_DEVICE</c> (cpu, cuda, opencl, ilgpu-cpu) overriding the choice.
 /// </summary>
-public static class VitDevice
+public static class ModelDevice
 {
     /// <summary>
     /// Opens the best device with <paramref name="cpuThreads"/> worker threads should it be the CPU (0: every core).
@@ -31,8 +30,8 @@ public static class VitDevice
         ArgumentNullException.ThrowIfNull(backend);
         string how = Environment.GetEnvironmentVariable("HPCCORE_DEVICE") is { Length: > 0 } env
             ? $"HPCCORE_DEVICE={env}" : "best device found";
-        string what = backend is CpuBackend cpu
-            ? $"{backend.Device} ({cpu.Pool.Threads} threads)"
+        string what = backend.Capabilities.SimdWidthBits > 0
+            ? $"{backend.Device} ({backend.Capabilities.Cores} threads)"
             : backend.Device.ToString();
         return $"{what}; {how}";
     }

@@ -1,24 +1,25 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// `hpccore vit eval`'s device choice (VitDevice): a GPU when a provider finds one (CUDA before OpenCL), never the ILGPU
+// `hpccore vit eval`'s device choice (ModelDevice): a GPU when a provider finds one (CUDA before OpenCL), never the ILGPU
 // emulator unless asked, the CPU with the requested threads otherwise, and HPCCORE_DEVICE overriding all of it. No GPU
 // here, so a fake provider stands in for the ILGPU one; the backend it "opens" is a CPU backend it remembers.
-namespace HpcCore.Tests.Models.Vit;
+namespace HpcCore.Tests.Models;
 
 using HpcCore.Cpu;
 using HpcCore.Devices;
+using HpcCore.Models;
 using HpcCore.Models.Vit;
 using Xunit;
 
 [Collection(EnvironmentGroup.Name)]
-public sealed class VitDeviceTests
+public sealed class ModelDeviceTests
 {
     [Fact]
     public void NoGpu_OpensTheCpuWithTheRequestedThreads()
     {
-        using var backend = VitDevice.OpenBest(cpuThreads: 1);
+        using var backend = ModelDevice.OpenBest(cpuThreads: 1);
         var cpu = Assert.IsType<CpuBackend>(backend);
         Assert.Equal(1, cpu.Pool.Threads);
-        string line = VitDevice.Describe(backend);
+        string line = ModelDevice.Describe(backend);
         Assert.Contains("1 threads", line);
         Assert.Contains("best device found", line);
     }
@@ -30,7 +31,7 @@ public sealed class VitDeviceTests
     public void Gpu_IsPreferred_CudaFirst_NeverTheEmulator(DeviceKind[] found, DeviceKind expected)
     {
         var fake = new FakeProvider(found);
-        using var backend = VitDevice.OpenBest(cpuThreads: 1, b => b.AddProvider(fake));
+        using var backend = ModelDevice.OpenBest(cpuThreads: 1, b => b.AddProvider(fake));
         Assert.Equal(expected, fake.Opened?.Kind);
         Assert.Same(fake.Backend, backend);
     }
@@ -39,7 +40,7 @@ public sealed class VitDeviceTests
     public void EmulatorOnly_FallsBackToTheCpu()
     {
         var fake = new FakeProvider([DeviceKind.IlgpuCpu]);
-        using var backend = VitDevice.OpenBest(cpuThreads: 1, b => b.AddProvider(fake));
+        using var backend = ModelDevice.OpenBest(cpuThreads: 1, b => b.AddProvider(fake));
         Assert.IsType<CpuBackend>(backend);
         Assert.Null(fake.Opened);
     }
@@ -51,10 +52,10 @@ public sealed class VitDeviceTests
         Environment.SetEnvironmentVariable("HPCCORE_DEVICE", "cpu");
         try
         {
-            using var backend = VitDevice.OpenBest(cpuThreads: 1, b => b.AddProvider(fake));
+            using var backend = ModelDevice.OpenBest(cpuThreads: 1, b => b.AddProvider(fake));
             Assert.IsType<CpuBackend>(backend);
             Assert.Null(fake.Opened);
-            Assert.Contains("HPCCORE_DEVICE=cpu", VitDevice.Describe(backend));
+            Assert.Contains("HPCCORE_DEVICE=cpu", ModelDevice.Describe(backend));
         }
         finally
         {
