@@ -54,6 +54,37 @@ public abstract class OpsConformance : ConformanceBase
     }
 
     [Fact]
+    public void Gemm_MatrixVector_BiasAlphaBetaAndPoisonedDestination_MatchReference()
+    {
+        // One-row (and three-row) products against an nn.Linear weight [N, K], batched: the decoder's shapes.
+        int[] sizes = IsEmulator ? [1, 7, 33] : [1, 7, 31, 33, 127, 129, 197];
+        int[] rows = IsEmulator ? [1] : [1, 3];
+        const int batch = 2;
+        int seed = 0;
+        foreach (int m in rows)
+        foreach (int n in sizes)
+        foreach (int k in sizes)
+        {
+            seed++;
+            var x = TestData.Uniform(batch * m * k, seed);
+            var w = TestData.Uniform(n * k, seed + 1000);
+            var c0 = TestData.Uniform(batch * m * n, seed + 2000);
+            var bias = TestData.Uniform(n, seed + 3000);
+            using var tx = On(x, batch, m, k);
+            using var tw = On(w, n, k);
+            using var tbias = On(bias, n);
+            using var tc = On(c0, batch, m, n);
+            Gemm.Multiply(tx, tw, tc, new GemmOptions(TransposeB: true, Alpha: 0.5f, Beta: 1f, Bias: tbias));
+            var expected = ReferenceGemm.Multiply(x, w, c0, bias, batch, m, n, k, false, true, 0.5f, 1f, true);
+            TensorAssert.Close(expected, Read(tc), Adjust(Tolerance.F32Gemm.ForDot(k, 2)), $"gemv {batch}x{m}x{n}x{k} beta 1");
+            using var poisoned = Poisoned(batch, m, n);
+            Gemm.Multiply(tx, tw, poisoned, new GemmOptions(TransposeB: true, Bias: tbias));
+            expected = ReferenceGemm.Multiply(x, w, null, bias, batch, m, n, k, false, true, 1f, 0f, true);
+            TensorAssert.Close(expected, Read(poisoned), Adjust(Tolerance.F32Gemm.ForDot(k)), $"gemv {batch}x{m}x{n}x{k} beta 0 over NaN");
+        }
+    }
+
+    [Fact]
     public void Gemm_StridedAndTransposedViews_MatchDenseResult()
     {
         int m = 7, n = 9, k = IsEmulator ? 5 : 33;

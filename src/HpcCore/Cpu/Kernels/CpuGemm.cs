@@ -7,6 +7,8 @@
 // zero-padded B panels, clamped A rows and a scalar epilogue on edge tiles. Steady state allocates nothing: the
 // pack buffers are rented from the backend's memory pool and returned after each call; their size depends only
 // on KC, the tile width and the thread count, so any problem size runs without chunking.
+// A matrix-vector product against nn.Linear weights (M <= 4 per batch item, B transposed) skips all of that and
+// runs Gemm/GemvWork.cs: W read once in place, eight rows per kernel call, split by output rows when large.
 namespace HpcCore.Cpu;
 
 using System.Runtime.Intrinsics;
@@ -16,6 +18,12 @@ internal sealed unsafe partial class CpuKernels
 {
     private static readonly bool GemmUse512 = Vector512.IsHardwareAccelerated;
 
+    /// <summary>
+    /// Whether matrix-vector shapes take the GEMV path (true); tests and benchmarks turn it off on their own backend
+    /// to check or time the general path on the same shapes.
+    /// </summary>
+    internal bool GemvEnabled { get; set; } = true;
+
     public void Gemm(in GemmArgs a)
     {
         if (a.Batch == 0 || a.M == 0 || a.N == 0) return;
@@ -23,6 +31,11 @@ internal sealed unsafe partial class CpuKernels
         if (a.K == 0)
         {
             GemmScaleOnly(a, bias);
+            return;
+        }
+        if (a.TransB && a.M <= GemvWork.MaxRows && GemvEnabled)
+        {
+            Gemv(a, bias);
             return;
         }
         int mr = GemmUse512 ? GemmMicroKernel512.MR : GemmMicroKernel256.MR;
@@ -66,6 +79,59 @@ internal sealed unsafe partial class CpuKernels
         finally
         {
             memory.Return(buffer, capacity);
+        }
+    }
+
+    // x [M <= 4, K] times W^T per batch item (B transposed: unit stride along K). Small products run on the calling
+    // thread; from GemvWork.ParallelMinMacs multiply-adds the output rows are split across the pool.
+    private void Gemv(in GemmArgs a, float* bias)
+    {
+        float* x = Ptr<float>(a.A);
+        long ldx = a.Lda, batchStrideX = a.BatchStrideA;
+        // The kernels read x rows with unit stride. A transposed A has stride lda along K (a column of a wider
+        // matrix, or a strided view): gathered here, unless it is one row with lda 1, which already is contiguous.
+        bool gather = a.TransA && !(a.M == 1 && a.Lda == 1);
+        byte* gathered = null;
+        long capacity = 0;
+        if (gather)
+        {
+            gathered = _backend.Memory.Rent((long)a.Batch * a.M * a.K * sizeof(float), out capacity);
+            float* g = (float*)gathered;
+            for (int b = 0; b < a.Batch; b++)
+                for (int i = 0; i < a.M; i++)
+                {
+                    float* src = x + b * a.BatchStrideA + i;
+                    float* dst = g + ((long)b * a.M + i) * a.K;
+                    for (int k = 0; k < a.K; k++) dst[k] = src[k * a.Lda];
+                }
+            x = g;
+            ldx = a.K;
+            batchStrideX = (long)a.M * a.K;
+        }
+        try
+        {
+            long macs = (long)a.Batch * a.M * a.N * a.K;
+            int threads = macs >= GemvWork.ParallelMinMacs ? Pool.Threads : 1;
+            int groups = GemmBlocking.CeilDiv(a.N, GemvWork.GroupRows);
+            int chunks = threads == 1 ? 1 : (int)Math.Min(groups, GemmBlocking.CeilDiv((long)GemvWork.ItemsPerThread * threads, a.Batch));
+            int chunkGroups = GemmBlocking.CeilDiv(groups, chunks);
+            chunks = GemmBlocking.CeilDiv(groups, chunkGroups);
+            var w = new GemvWork
+            {
+                X = x, W = Ptr<float>(a.B), C = Ptr<float>(a.C), Bias = bias,
+                BatchStrideX = batchStrideX, Ldx = ldx, BatchStrideW = a.BatchStrideB, Ldw = a.Ldb,
+                BatchStrideC = a.BatchStrideC, Ldc = a.Ldc, M = a.M, N = a.N, K = a.K, Alpha = a.Alpha, Beta = a.Beta,
+                Kernel = GemmUse512 && a.K >= GemvKernel512.Width ? GemvKernel.Vector512
+                    : a.K >= GemvKernel256.Width ? GemvKernel.Vector256 : GemvKernel.Scalar,
+                Chunks = chunks, ChunkGroups = chunkGroups,
+            };
+            int items = a.Batch * chunks;
+            if (threads > 1 && items > 1) Pool.For(items, w);
+            else for (int i = 0; i < items; i++) w.Invoke(i);
+        }
+        finally
+        {
+            if (gathered != null) _backend.Memory.Return(gathered, capacity);
         }
     }
 

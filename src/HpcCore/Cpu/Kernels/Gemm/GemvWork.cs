@@ -1,0 +1,105 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// The matrix-vector GEMM (a decoder's one-row linear layers: x [M <= 4, K] times W^T, W [N, K] row-major) as a
+// worker-pool job. The general path's per-call set-up (tiling, renting and packing B, an 8-row register tile of
+// which 7 rows are padding) costs more than the product itself at M = 1; here W is read once, in place, eight rows
+// at a time (GemvKernel512/GemvKernel256), and each x row is multiplied by the eight rows while they are in L1.
+// Items are runs of whole 8-row groups of one batch item, so every output element is computed by one thread in
+// a fixed order whatever the thread count or the split: results are bitwise identical on 1 or N threads.
+namespace HpcCore.Cpu;
+
+using System.Runtime.Intrinsics;
+
+/// <summary>Which <c>Dot8</c> kernel a GEMV uses (by ISA and K: each needs K of at least its vector width).</summary>
+internal enum GemvKernel
+{
+    /// <summary>K below 8: <see cref="GemvKernel256.Dot8Scalar"/>.</summary>
+    Scalar,
+
+    /// <summary><see cref="GemvKernel256.Dot8"/>.</summary>
+    Vector256,
+
+    /// <summary><see cref="GemvKernel512.Dot8"/>.</summary>
+    Vector512,
+}
+
+/// <summary>One matrix-vector GEMM (all batches) as a zero-allocation parallel body over runs of output rows.</summary>
+internal unsafe struct GemvWork : IParallelBody
+{
+    /// <summary>Largest M (rows of x per batch item) the GEMV path takes; larger M goes to the general GEMM.</summary>
+    public const int MaxRows = 4;
+
+    /// <summary>Weight rows per kernel call.</summary>
+    public const int GroupRows = 8;
+
+    /// <summary>
+    /// Below this many multiply-adds a GEMV runs on the calling thread: waking a worker costs more than half of it.
+    /// Measured on 2 Zen 4 cores: at 64K multiply-adds (256x256) the split lost, at 256K it about broke even.
+    /// </summary>
+    public const long ParallelMinMacs = 1L << 18;
+
+    /// <summary>Work items per thread when the rows are split (a late or preempted worker then delays less).</summary>
+    public const int ItemsPerThread = 4;
+
+    /// <summary>x (unit stride along K), W ([N, K] per batch item, unit stride along K), C, and Bias (null when absent).</summary>
+    public float* X, W, C, Bias;
+
+    public long BatchStrideX, Ldx, BatchStrideW, Ldw, BatchStrideC, Ldc;
+    public int M, N, K;
+    public float Alpha, Beta;
+    public GemvKernel Kernel;
+
+    /// <summary>Items per batch item and the 8-row groups in each (the last item of a batch item may have fewer).</summary>
+    public int Chunks, ChunkGroups;
+
+    /// <inheritdoc/>
+    public readonly void Invoke(int index)
+    {
+        int b = index / Chunks, chunk = index % Chunks;
+        int j0 = chunk * ChunkGroups * GroupRows;
+        Rows(b, j0, Math.Min(N, j0 + ChunkGroups * GroupRows));
+    }
+
+    // Output columns [j0, j1) of every x row of batch item b.
+    private readonly void Rows(int b, int j0, int j1)
+    {
+        float* x = X + b * BatchStrideX;
+        float* w = W + b * BatchStrideW;
+        float* c = C + b * BatchStrideC;
+        for (int j = j0; j < j1; j += GroupRows)
+        {
+            int rows = Math.Min(GroupRows, j1 - j);
+            float* wj = w + j * Ldw;
+            float* bias = Bias == null ? null : Bias + j;
+            for (int i = 0; i < M; i++)
+            {
+                float* xi = x + i * Ldx;
+                var sums = Kernel switch
+                {
+                    GemvKernel.Vector512 => GemvKernel512.Dot8(xi, wj, Ldw, rows, K),
+                    GemvKernel.Vector256 => GemvKernel256.Dot8(xi, wj, Ldw, rows, K),
+                    _ => GemvKernel256.Dot8Scalar(xi, wj, Ldw, rows, K),
+                };
+                Store(sums, rows, c + i * Ldc + j, bias);
+            }
+        }
+    }
+
+    // The general path's epilogue, fused the same way (GemmMicroKernel512.Store): fma(sum, alpha, bias), then
+    // fma(C, beta, that) only when beta is not 0, so C is never read for beta = 0 (NaN there does not propagate).
+    private readonly void Store(Vector256<float> sums, int rows, float* c, float* bias)
+    {
+        if (rows == GroupRows)
+        {
+            var v = Vector256.FusedMultiplyAdd(sums, Vector256.Create(Alpha), bias == null ? default : Vector256.Load(bias));
+            if (Beta != 0) v = Vector256.FusedMultiplyAdd(Vector256.Load(c), Vector256.Create(Beta), v);
+            Vector256.Store(v, c);
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            float v = MathF.FusedMultiplyAdd(sums.GetElement(r), Alpha, bias == null ? 0f : bias[r]);
+            if (Beta != 0) v = MathF.FusedMultiplyAdd(c[r], Beta, v);
+            c[r] = v;
+        }
+    }
+}
