@@ -33,11 +33,13 @@ internal struct KvPolicyParams
     public int Local;
     public int Stride;
     public float Ratio;
+    public int Pool;
     public int Reserved;
 
     /// <summary>
     /// StreamingLLM keeping 256 tokens per head, 4 sinks; H2O recent = budget / 2; SnapKV window 32, kernel 5;
-    /// TokenSelect local 32; Recycled stride 8; RazorAttention ratio 4.
+    /// TokenSelect local 32; Recycled stride 8; RazorAttention ratio 4; SnapKV pool 0 (average): the registry's
+    /// defaults at budget 256.
     /// </summary>
     public static KvPolicyParams Default => new()
     {

@@ -129,7 +129,7 @@ internal struct LmKvStats
 {
     public long BytesHeld;
     public long PeakBytesHeld;
-    public long TokensHeld;
+    public long TokensHeld();
     public int MaxHeadTokens;
     public int Position;
 }
@@ -191,7 +191,7 @@ internal sealed class NativeLm : IDisposable
             for (int h = 0; h < cache.KvHeads; h++) most = Math.Max(most, cache.Head(l, h).Count);
             return new LmKvStats
             {
-                BytesHeld = cache.BytesHeld, PeakBytesHeld = cache.Pool.PeakBytesHeld, TokensHeld = cache.TokensHeld,
+                BytesHeld = cache.BytesHeld, PeakBytesHeld = cache.Pool.PeakBytesHeld, TokensHeld = cache.TokensHeld(),
                 MaxHeadTokens = most, Position = _decoder.Position,
             };
         }

@@ -2,26 +2,31 @@
 namespace HpcCore.Native;
 
 using HpcCore.Models.KvCache;
+using HpcCore.Tensors;
 
 /// <summary>
 /// A KV-cache policy behind an hpc_kv_policy handle, run on caller-provided K/V. Each call puts the caller's tokens
-/// into a <see cref="PagedKvCache"/> whose "layers" are the batch rows (row b's token t at position t in layer b) and
-/// the managed policy decides through the hooks the decoder calls: StreamingLLM, H2O, SnapKV and EMS evict in
-/// <see cref="KvPolicy.AfterPrefill"/>; TokenSelect and Recycled select per decode query in
-/// <see cref="KvPolicy.Options"/>, <see cref="PagedAttention.Forward"/> and <see cref="KvPolicy.AfterAttention"/>. So
-/// the C ABI runs exactly the decoder's code, not a restatement of it. Policy state that the decoder keeps per layer
-/// (TokenSelect's selection cache, Recycled's step counter and recycled set) is therefore kept per batch row from one
-/// call to the next, while B, H, Hkv and D stay the same and T fits the cache (grown by doubling; a growth, a shape
-/// change or <see cref="Reset"/> starts over).
+/// into a <see cref="PagedKvCache"/> whose "layers" are the batch rows (row b's token t at position t in layer b),
+/// hands the caller's scores to the policy as the attention op's exports (<see cref="KvPolicy.Observe"/>), and lets
+/// the managed policy decide through the hooks the decoder calls: StreamingLLM, H2O, SnapKV and EMS evict in
+/// <see cref="KvPolicy.AfterPrefill"/> (applied by <see cref="PagedKvCache.Apply"/>); TokenSelect and Recycled select
+/// per decode query through <see cref="KvLayerAttention"/>, the decoder's own attention runner. So the C ABI runs the
+/// decoder's code and the registry's policies, not a restatement. Policy state the decoder keeps per layer (TokenSelect's
+/// selection cache, Recycled's step counter and recycled set) is kept per batch row from one call to the next while B,
+/// H, Hkv and D stay the same and T fits the cache (grown by doubling; a growth, a shape change or <see cref="Reset"/>
+/// starts over). Caller keys carry whatever positions the caller gave them, so TokenSelect scores q.k as given
+/// (positions 'original').
 /// </summary>
-internal sealed class NativeKvPolicy
+internal sealed class NativeKvPolicy : IDisposable
 {
     private const string Fn = "hpc_kv_policy_apply";
     private readonly Lock _gate = new();
     private PagedKvCache? _cache;
+    private KvLayerAttention? _runner;
+    private KvDecisions? _decisions;
+    private Tensor? _query;
+    private Tensor? _output;
     private int _heads;
-    private float[] _attention = [];
-    private float[] _scratch = [];
 
     private NativeKvPolicy(KvPolicyKind kind, KvPolicy policy)
     {
@@ -48,7 +53,12 @@ internal sealed class NativeKvPolicy
     /// The policy <paramref name="p"/> describes, for caller-provided K/V. RazorAttention is refused: it needs decoder
     /// state (<see cref="Build"/>).
     /// </summary>
-    public static NativeKvPolicy Create(in KvPolicyParams p) => new((KvPolicyKind)p.Kind, Build(p, "hpc_kv_policy_create", retrievalHeads: null));
+    public static NativeKvPolicy Create(in KvPolicyParams p)
+    {
+        var policy = Build(p, "hpc_kv_policy_create", retrievalHeads: null);
+        policy.Positions = KvPositionMode.Original;
+        return new((KvPolicyKind)p.Kind, policy);
+    }
 
     /// <summary>
     /// Builds the managed policy <paramref name="p"/> describes (names the first bad field, as <paramref name="fn"/>).
@@ -59,27 +69,43 @@ internal sealed class NativeKvPolicy
     {
         Arg.Require(p.Reserved == 0, fn, $"params.reserved is {p.Reserved}; it must be 0.");
         if (p.Budget < 1) throw new NativeException(HpcStatus.OutOfRange, $"{fn}: params.budget is {p.Budget}; it must be at least 1.");
+        // The registry builds every policy (one set of defaults); the C struct's fields are explicit values, -1 where
+        // hpccore.h says "default".
+        string name = (KvPolicyKind)p.Kind switch
+        {
+            KvPolicyKind.StreamingLlm => "streaming",
+            KvPolicyKind.H2O => "h2o",
+            KvPolicyKind.SnapKv => "snapkv",
+            KvPolicyKind.TokenSelect => "tokenselect",
+            KvPolicyKind.Full => "full",
+            KvPolicyKind.Recycled => "recycled",
+            KvPolicyKind.RazorAttention => "razor",
+            KvPolicyKind.Ems => "ems",
+            _ => throw new NativeException(HpcStatus.InvalidArgument, $"{fn}: params.kind is {p.Kind}; expected an hpc_kv_policy_kind (0..7)."),
+        };
+        if ((KvPolicyKind)p.Kind == KvPolicyKind.RazorAttention && retrievalHeads is null)
+            throw new NativeException(HpcStatus.Unsupported, $"{fn}: RazorAttention (params.kind {p.Kind}) needs decoder state: the " +
+                "retrieval heads probed on the model and the compensation token its attention reads; use it in hpc_lm_generate.");
+        if (p.Recent < -1) throw OutOfRange("recent", p.Recent, "-1 (the default) or at least 0");
+        if (p.Pool is not (0 or 1)) throw OutOfRange("pool", p.Pool, "0 (average) or 1 (max)");
+        if (!(p.Ratio >= 1f)) throw new NativeException(HpcStatus.OutOfRange, $"{fn}: params.ratio is {p.Ratio}; it must be at least 1.");
+        var settings = new KvPolicySettings
+        {
+            Budget = p.Budget,
+            Sinks = NonNegative(p.Sinks, "sinks"),
+            Recent = p.Recent == -1 ? null : p.Recent,
+            Window = AtLeastOne(p.Window, "window"),
+            Kernel = p.Kernel >= 1 && p.Kernel % 2 == 1 ? p.Kernel : throw OutOfRange("kernel", p.Kernel, "odd and at least 1"),
+            Pooling = p.Pool == 1 ? SnapKvPooling.Max : SnapKvPooling.Average,
+            Local = NonNegative(p.Local, "local"),
+            Stride = AtLeastOne(p.Stride, "stride"),
+            Ratio = p.Ratio,
+            BufferFloor = p.Budget,
+            RetrievalHeads = retrievalHeads?.Invoke(),
+        };
         try
         {
-            return (KvPolicyKind)p.Kind switch
-            {
-                KvPolicyKind.StreamingLlm => new StreamingLlmKvPolicy(p.Budget, NonNegative(p.Sinks, "sinks")),
-                KvPolicyKind.H2O => new H2OKvPolicy(p.Budget, p.Recent < -1 ? throw OutOfRange("recent", p.Recent, "-1 (budget / 2) or at least 0") : p.Recent),
-                KvPolicyKind.SnapKv => new SnapKvPolicy(p.Budget, AtLeastOne(p.Window, "window"),
-                    p.Kernel >= 1 && p.Kernel % 2 == 1 ? p.Kernel : throw OutOfRange("kernel", p.Kernel, "odd and at least 1")),
-                KvPolicyKind.TokenSelect => new TokenSelectKvPolicy(p.Budget, NonNegative(p.Sinks, "sinks"), NonNegative(p.Local, "local")),
-                KvPolicyKind.Full => new FullKvPolicy(),
-                KvPolicyKind.Recycled => new RecycledKvPolicy(p.Budget, AtLeastOne(p.Stride, "stride")),
-                KvPolicyKind.RazorAttention => retrievalHeads is null
-                    ? throw new NativeException(HpcStatus.Unsupported, $"{fn}: RazorAttention (params.kind {p.Kind}) needs decoder state: the " +
-                        "retrieval heads probed on the model and the compensation token its attention reads; use it in hpc_lm_generate.")
-                    : new RazorAttentionKvPolicy(retrievalHeads(), p.Ratio >= 1f ? p.Ratio : throw new NativeException(HpcStatus.OutOfRange,
-                        $"{fn}: params.ratio is {p.Ratio}; it must be at least 1."), bufferFloor: p.Budget, NonNegative(p.Sinks, "sinks")),
-                // -1: the CLI's split (KvPolicies.Create), at most 16 newest tokens and a quarter of the budget.
-                KvPolicyKind.Ems => new EmsKvPolicy(p.Budget, AtLeastOne(p.Window, "window"), NonNegative(p.Sinks, "sinks"),
-                    p.Recent == -1 ? Math.Min(16, p.Budget / 4) : NonNegative(p.Recent, "recent")),
-                _ => throw new NativeException(HpcStatus.InvalidArgument, $"{fn}: params.kind is {p.Kind}; expected an hpc_kv_policy_kind (0..7)."),
-            };
+            return KvPolicyRegistry.Create(name, settings);
         }
         catch (ArgumentOutOfRangeException e)
         {
@@ -90,6 +116,19 @@ internal sealed class NativeKvPolicy
         int NonNegative(int value, string field) => value >= 0 ? value : throw OutOfRange(field, value, "at least 0");
         int AtLeastOne(int value, string field) => value >= 1 ? value : throw OutOfRange(field, value, "at least 1");
         NativeException OutOfRange(string field, int value, string rule) => new(HpcStatus.OutOfRange, $"{fn}: params.{field} is {value}; it must be {rule}.");
+    }
+
+    /// <summary>Frees the cache and its buffers (hpc_kv_policy_free).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _runner?.Dispose();
+            _cache?.Dispose();
+            _query?.Dispose();
+            _output?.Dispose();
+            _cache = null;
+        }
     }
 
     /// <summary>Forgets the state carried between calls (a new sequence).</summary>
@@ -110,57 +149,58 @@ internal sealed class NativeKvPolicy
         lock (_gate)
         {
             var cache = Cache(batch, kvHeads, headDim, heads, tokens);
+            var view = cache.Sequence(0);
             cache.Clear();
-            Fill(cache, keys, values, scores, batch, tokens, heads);
+            Fill(cache, keys, values, batch, tokens, heads);
             var result = new Output(batch, kvHeads, headDim);
             if (NeedsQuery)
             {
                 for (int b = 0; b < batch; b++)
                 {
                     // A decode step as the decoder runs it: the query's own K/V are the last token (appended before
-                    // attending), so it sees every token; Recycled reads the probabilities this attention captures.
-                    var q = query.Slice(b * heads * headDim, heads * headDim);
-                    var options = Policy.Options(cache, b, q, rows: 1, firstPosition: tokens - 1, promptLength: tokens);
-                    PagedAttention.Forward(cache, b, q, _attention, 1, heads, tokens - 1, _scratch, options);
-                    Policy.AfterAttention(cache, b, 1);
-                    result.Add(cache, b, options.Selection);
+                    // attending), so it sees every token; Recycled reads the probabilities this attention exports.
+                    _query!.CopyFrom(query.Slice(b * heads * headDim, heads * headDim));
+                    _runner!.Run(0, b, _query, _output!, Policy, firstPosition: tokens - 1, promptLength: tokens - 1, KvPositionMode.Original, default);
+                    result.Add(cache, b, _runner.LastSelection);
                 }
             }
             else
             {
-                Policy.AfterPrefill(cache, tokens);
+                for (int b = 0; b < batch; b++)
+                {
+                    // The caller's scores stand for the attention op's exports of a causal prefill of row b.
+                    var step = new KvStep(b, tokens, 0, tokens, heads, default);
+                    Policy.Observe(view, step, Scores(scores, b, heads, tokens));
+                }
+                Policy.AfterPrefill(view, tokens, _decisions!);
+                cache.Apply(0, _decisions!);
                 for (int b = 0; b < batch; b++) result.Add(cache, b, null);
             }
             return (Math.Max(result.Kept, 0), result.Indices, result.Keys, result.Values);
         }
     }
 
-    // Row b's tokens into layer b. GQA: kv head g serves query heads g * group .. g * group + group - 1 (h / group = g,
-    // as the attention kernel maps them), so its scores are theirs summed, as PagedAttention accumulates them; Seen
-    // counts the queries of a causal prefill that attended token t (T - t per query head), as EMS's global score wants.
-    private void Fill(PagedKvCache cache, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, ReadOnlySpan<float> scores,
-        int batch, int tokens, int heads)
+    // H2O's totals and SnapKV's window votes are the one score tensor [B, H, T]; EMS has both, [B, 2, H, T].
+    private KvExports Scores(ReadOnlySpan<float> scores, int b, int heads, int tokens)
     {
-        int kvHeads = cache.KvHeads, headDim = cache.HeadDim, group = heads / kvHeads;
-        bool two = NeedsTwoScores;
+        if (scores.IsEmpty) return new KvExports(default, default, default, tokens);
+        int n = heads * tokens;
+        return NeedsTwoScores
+            ? new KvExports(scores.Slice(2 * b * n, n), scores.Slice((2 * b + 1) * n, n), default, tokens)
+            : new KvExports(scores.Slice(b * n, n), scores.Slice(b * n, n), default, tokens);
+    }
+
+    // Row b's tokens into layer b: the caller's [B, T, Hkv, D] row b is [T x Hkv, D], the cache's append layout.
+    private static void Fill(PagedKvCache cache, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int batch, int tokens, int heads)
+    {
+        int n = tokens * cache.KvHeads * cache.HeadDim;
+        using var k = Tensor.Zeros(new Shape(tokens * cache.KvHeads, cache.HeadDim), DType.F32, cache.Backend);
+        using var v = Tensor.Zeros(new Shape(tokens * cache.KvHeads, cache.HeadDim), DType.F32, cache.Backend);
         for (int b = 0; b < batch; b++)
-        for (int g = 0; g < kvHeads; g++)
         {
-            var head = cache.Head(b, g);
-            for (int t = 0; t < tokens; t++)
-            {
-                int at = ((b * tokens + t) * kvHeads + g) * headDim;
-                head.Append(keys.Slice(at, headDim), values.Slice(at, headDim), t);
-                float total = 0f, window = 0f;
-                for (int h = g * group; h < (g + 1) * group && !scores.IsEmpty; h++)
-                {
-                    total += scores[((two ? 2 * b : b) * heads + h) * tokens + t];
-                    window += scores[((two ? 2 * b + 1 : b) * heads + h) * tokens + t];
-                }
-                head.Score(t) = total;
-                head.WindowScore(t) = window;
-                head.Seen(t) = group * (tokens - t);
-            }
+            k.CopyFrom(keys.Slice(b * n, n));
+            v.CopyFrom(values.Slice(b * n, n));
+            cache.Append(0, b, k, v, tokens, 0);
         }
     }
 
@@ -172,13 +212,18 @@ internal sealed class NativeKvPolicy
         if (_cache is null || _cache.Layers != batch || _cache.KvHeads != kvHeads || _cache.HeadDim != headDim || _heads != heads ||
             _cache.Head(0, 0).MaxTokens < tokens)
         {
+            _runner?.Dispose();
+            _cache?.Dispose();
+            _query?.Dispose();
+            _output?.Dispose();
             int capacity = Math.Max(2 * tokens, 64);
-            _cache = new PagedKvCache(batch, kvHeads, headDim, capacity);
+            _cache = new PagedKvCache(NativeRuntime.Backend, new KvCacheLayout(batch, kvHeads, headDim, capacity));
             _heads = heads;
-            _attention = new float[heads * headDim];
-            // A group of H / Hkv query heads is scored together: scratch for each of them (ScratchLength covers all H).
-            _scratch = new float[PagedAttention.ScratchLength(heads, _cache.Head(0, 0).MaxTokens)];
-            Policy.Begin(_cache, heads);
+            _runner = new KvLayerAttention(_cache, heads, 1);
+            _decisions = KvDecisions.For(_cache);
+            _query = Tensor.Zeros(new Shape(1, 1, heads, headDim), DType.F32, NativeRuntime.Backend);
+            _output = Tensor.Zeros(new Shape(1, 1, heads, headDim), DType.F32, NativeRuntime.Backend);
+            Policy.Begin(_cache.Sequence(0), heads);
         }
         return _cache;
     }
@@ -211,13 +256,16 @@ internal sealed class NativeKvPolicy
                 }
                 if (count != Kept)
                     throw new InvalidOperationException($"{Fn}: the policy kept {count} tokens in kv head {g} of row {b} but {Kept} elsewhere.");
+                var k = new float[head.Count * headDim];
+                var v = new float[head.Count * headDim];
+                cache.ReadHead(0, b, g, k, v);
                 for (int i = 0; i < Kept; i++)
                 {
                     int slot = selection is null ? i : selection.Indices(g)[i];
                     Indices[(b * kvHeads + g) * Kept + i] = head.Position(slot);
                     int at = ((b * Kept + i) * kvHeads + g) * headDim;
-                    head.Key(slot).CopyTo(Keys.AsSpan(at, headDim));
-                    head.Value(slot).CopyTo(Values.AsSpan(at, headDim));
+                    k.AsSpan(slot * headDim, headDim).CopyTo(Keys.AsSpan(at, headDim));
+                    v.AsSpan(slot * headDim, headDim).CopyTo(Values.AsSpan(at, headDim));
                 }
             }
         }

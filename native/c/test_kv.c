@@ -173,7 +173,7 @@ static void test_bad_arguments(void) {
 
     hpc_kv_policy_params p = hpc_kv_policy_default_params();
     CHECK(p.kind == HPC_KV_STREAMING_LLM && p.budget == 256 && p.sinks == 4 && p.recent == -1 && p.window == 32 &&
-              p.kernel == 5 && p.local == 32 && p.stride == 8 && p.ratio == 4.0f && p.reserved == 0, "default params");
+              p.kernel == 5 && p.local == 32 && p.stride == 8 && p.ratio == 4.0f && p.pool == 0 && p.reserved == 0, "default params");
     p.budget = 4;
     expect_error(hpc_kv_policy_create(&p, &policy), HPC_ERR_OUT_OF_RANGE, "hpc_kv_policy_create", "sinks",
                  "StreamingLLM budget <= sinks");
@@ -276,6 +276,7 @@ int main(void) {
         p.kind = HPC_KV_FULL;
         test_evicting(p, 2, T, 4, 2, 8);
         p.kind = HPC_KV_SNAPKV;
+        p.pool = 1; /* the reference below max-pools (PyramidKV's choice; the default 0 averages, as SnapKV's authors) */
         p.window = 4;
         p.kernel = 3;
         test_evicting(p, 2, T, 4, 1, 8);

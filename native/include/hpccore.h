@@ -216,15 +216,16 @@ typedef struct hpc_kv_policy_params {
     int32_t recent;   /* H2O: newest tokens always kept, <= budget, -1 means budget / 2 (the paper's split); EMS: -1
                          means min(16, budget / 4); EMS needs budget > sinks + recent */
     int32_t window;   /* SnapKV, EMS: observation window, the last prompt queries whose votes are the scores; >= 1 */
-    int32_t kernel;   /* SnapKV: max-pool width over neighbouring votes; odd, >= 1 */
+    int32_t kernel;   /* SnapKV: pool width over neighbouring votes; odd, >= 1 */
     int32_t local;    /* TokenSelect: newest tokens always read */
     int32_t stride;   /* Recycled: a full step every `stride` decode steps; >= 1 */
     float ratio;      /* RazorAttention: compression ratio of non-retrieval heads; >= 1 */
+    int32_t pool;     /* SnapKV: 0 average pooling (the authors' default), 1 max pooling (PyramidKV, AdaKV) */
     int32_t reserved; /* must be 0 */
 } hpc_kv_policy_params;
 
-/* StreamingLLM, budget 256, sinks 4, recent -1, window 32, kernel 5, local 32, stride 8, ratio 4 (the papers'
- * defaults). */
+/* StreamingLLM, budget 256, sinks 4, recent -1, window 32, kernel 5, local 32, stride 8, ratio 4, pool 0: the
+ * defaults of the one policy registry (KvPolicyRegistry) at budget 256, which hpccore lm uses too. */
 HPC_API hpc_kv_policy_params hpc_kv_policy_default_params(void);
 
 /* A policy from its parameters (NULL: the defaults). A value out of its range gives HPC_ERR_OUT_OF_RANGE, an unknown

@@ -32,7 +32,7 @@ class PruneParams(C.Structure):
 class KvPolicyParams(C.Structure):
     """hpc_kv_policy_params (hpccore.h): same field order."""
     _fields_ = [(name, C.c_int32) for name in ("kind", "budget", "sinks", "recent", "window", "kernel", "local", "stride")] + \
-        [("ratio", C.c_float), ("reserved", C.c_int32)]
+        [("ratio", C.c_float), ("pool", C.c_int32), ("reserved", C.c_int32)]
 
 
 class VitParams(C.Structure):

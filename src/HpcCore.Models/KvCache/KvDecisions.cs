@@ -26,6 +26,13 @@ public sealed class KvDecisions
         Clear();
     }
 
+    /// <summary>Empty decisions sized for <paramref name="cache"/> (one per decoder or caller; reused every step).</summary>
+    public static KvDecisions For(PagedKvCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        return new KvDecisions(cache.Layers, cache.KvHeads, cache.Layout.BlocksPerHead * cache.Layout.Page);
+    }
+
     /// <summary>Layers.</summary>
     public int Layers { get; }
     /// <summary>Kv heads per layer.</summary>

@@ -47,6 +47,8 @@ public sealed class KvLayerAttention : IDisposable
     public int Heads { get; }
     /// <summary>Most rows per call.</summary>
     public int MaxRows { get; }
+    /// <summary>The selection the last call attended over, or null when it attended every token.</summary>
+    public KvSelection? LastSelection { get; private set; }
 
     /// <summary>
     /// Attention of q [1, rows, H, D] (keys of these rows already appended to <paramref name="layer"/>) into
@@ -71,6 +73,7 @@ public sealed class KvLayerAttention : IDisposable
         }
         var step = new KvStep(layer, rows, firstPosition, promptLength, Heads, query, rope);
         var request = policy.Request(view, step, _selection);
+        LastSelection = request.Selected ? _selection : null;
         var options = new PagedAttentionOptions(RenumberPositions: positions == KvPositionMode.Renumbered, Rope: rope);
         if (request.Selected)
         {

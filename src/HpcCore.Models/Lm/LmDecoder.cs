@@ -63,7 +63,7 @@ public sealed class LmDecoder : IDisposable
         _one = chunk == 1 ? _chunk : new LmRows(_ws, config, 1);
         _rope = new RopeOptions(Theta: config.RopeTheta, Layout: config.RopeLayout);
         _attention = new KvLayerAttention(Cache, config.Heads, chunk);
-        _decisions = new KvDecisions(config.Layers, config.KvHeads, Cache.Layout.BlocksPerHead * Cache.Layout.Page);
+        _decisions = KvDecisions.For(Cache);
         Cache.Clear(_sequence);
         Policy.Begin(Cache.Sequence(_sequence), config.Heads);
     }
@@ -128,7 +128,17 @@ public sealed class LmDecoder : IDisposable
     // Original positions past the trained context are positions the model never saw (RoPE) or has no row for (GPT-2).
     private void CheckContext(int rows)
     {
-        if (PositionMode == KvPositionMode.Renumbered || Position + rows <= Config.MaxSeqLen) return;
+        if (PositionMode == KvPositionMode.Renumbered)
+        {
+            // Renumbered positions run to the longest head's count: that must stay within the trained positions.
+            for (int l = 0; l < Config.Layers; l++)
+            for (int h = 0; h < Config.KvHeads; h++)
+                if (Cache.Head(l, h, _sequence).Count + rows > Config.MaxSeqLen)
+                    throw new KvCapacityException($"LmDecoder: with positions 'renumbered', layer {l} kv head {h} would hold {Cache.Head(l, h, _sequence).Count + rows} tokens, " +
+                                                  $"past the {Config.MaxSeqLen} trained positions; use an evicting policy whose budget stays below them.");
+            return;
+        }
+        if (Position + rows <= Config.MaxSeqLen) return;
         string fix = Config.Architecture == LmArchitecture.Gpt2
             ? "GPT-2's learned position table has no row for it"
             : "with positions 'original' the model would see RoPE positions it was never trained on; decode with an evicting policy and " +

@@ -119,6 +119,7 @@ public static class LmEvaluator
                 var answer = new List<int>();
                 for (int i = 0; i < 8 && answer.Count < 8; i++)
                 {
+                    if (decoder.Position >= config.MaxSeqLen) break; // an answer that would run past the trained context is a miss
                     int next = TokenSampler.Argmax(logits);
                     answer.Add(next);
                     if (AnswerComplete(Decode(tokenizer, prompt[^1], answer), key)) break;

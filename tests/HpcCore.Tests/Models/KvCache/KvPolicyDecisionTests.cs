@@ -36,22 +36,35 @@ public sealed class KvPolicyDecisionTests
         Assert.Equal(expected, keep[..n]);
     }
 
+    public static TheoryData<int, int, SnapKvPooling> PooledSizes()
+    {
+        var data = new TheoryData<int, int, SnapKvPooling>();
+        foreach (var row in Sizes)
+            foreach (var pooling in new[] { SnapKvPooling.Average, SnapKvPooling.Max })
+                data.Add((int)row[0], (int)row[1], pooling);
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Sizes))]
-    public void SnapKv_PoolsWindowVotesThenKeepsTopPrefixAndWindow(int count, int budget)
+    [MemberData(nameof(PooledSizes))]
+    public void SnapKv_PoolsWindowVotesThenKeepsTopPrefixAndWindow(int count, int budget, SnapKvPooling pooling)
     {
         var votes = TestData.Uniform(count, count + 1, 0f, 1f);
         int window = Math.Max(1, budget / 3), kernel = 5;
         var keep = new int[count];
-        int n = SnapKvPolicy.Decide(votes, budget, window, kernel, new float[count], keep);
+        int n = SnapKvPolicy.Decide(votes, budget, window, kernel, pooling, new float[count], keep);
         int[] expected;
         if (count <= budget) expected = Enumerable.Range(0, count).ToArray();
         else
         {
             int prefix = count - window;
             var pooled = new float[prefix];
+            // avg_pool1d(kernel 5, padding 2, count_include_pad): zeros outside the prefix count in the mean.
             for (int i = 0; i < prefix; i++)
-                pooled[i] = Enumerable.Range(i - 2, 5).Where(j => j >= 0 && j < prefix).Max(j => votes[j]);
+            {
+                var inside = Enumerable.Range(i - 2, 5).Where(j => j >= 0 && j < prefix);
+                pooled[i] = pooling == SnapKvPooling.Max ? inside.Max(j => votes[j]) : (float)(inside.Sum(j => (double)votes[j]) / 5);
+            }
             expected = KvTopKTests.Reference(pooled, 0, prefix, budget - window).Concat(Enumerable.Range(prefix, window)).ToArray();
         }
         Assert.Equal(expected, keep[..n]);
@@ -96,7 +109,7 @@ public sealed class KvPolicyDecisionTests
     public void Ems_ScoreIsNormalisedGlobalPlusLocal(int n)
     {
         var acc = TestData.Uniform(n, 1, 0f, 3f);
-        var seen = TestData.Ints(n, 2, 9);
+        var seen = TestData.Ints(n, 2, 9).Select(x => (float)x).ToArray();
         var local = TestData.Uniform(n, 3, 0f, 1f);
         var score = new float[n];
         EmsKvPolicy.Score(acc, seen, local, score);

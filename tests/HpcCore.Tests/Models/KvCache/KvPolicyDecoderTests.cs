@@ -12,6 +12,9 @@ using Xunit;
 /// <summary>Policies inside the decoder: against the reference forward with the policy's mask, memory, and allocation.</summary>
 public sealed class KvPolicyDecoderTests
 {
+    private static KvPolicy Policy(string name, int budget, bool[,]? retrieval = null, int context = 0) =>
+        KvPolicyRegistry.Create(name, new KvPolicySettings { Budget = budget, RetrievalHeads = retrieval, ContextHint = context });
+
     [Theory]
     [InlineData(12, 8, 2)]
     [InlineData(20, 6, 1)]
@@ -45,7 +48,7 @@ public sealed class KvPolicyDecoderTests
         using var weights = LmTestModels.Random(config, cpu, seed: 4);
         int[] tokens = TestData.Ints(30, 5, config.VocabSize);
         var expected = ReferenceLm.Forward(LmTestModels.Reference(config, weights), tokens);
-        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: KvPolicies.Create(name, 64)));
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: Policy(name, 64)));
         decoder.Prefill(tokens.AsSpan(0, 10));
         for (int t = 10; t < 30; t++) LmDecoderTests.AssertRow(expected, t, decoder.Decode(tokens[t]));
     }
@@ -57,15 +60,12 @@ public sealed class KvPolicyDecoderTests
         var config = LmTestModels.Llama(layers: 1);
         using var weights = LmTestModels.Random(config, cpu, seed: 6);
         int[] tokens = TestData.Ints(40, 7, config.VocabSize);
-        var policy = new TokenSelectKvPolicy(budget: 5, sinks: 2, local: 4) { ForceRescore = true };
+        var policy = new TokenSelectKvPolicy(budget: 5, sinks: 2, local: 4, positions: KvPositionMode.Original) { ForceRescore = true };
         using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: policy));
         decoder.Prefill(tokens.AsSpan(0, 39));
         var logits = decoder.Decode(tokens[39]).ToArray();
-        // Rebuild the vote from the reference's own rotated keys and queries is heavy; instead check the selection
+        // Rebuilding the vote from the reference's own rotated keys and queries is heavy; instead check the selection
         // the policy made is sinks + 5 voted + local, and that the logits equal the reference restricted to it.
-        var q = new float[config.Heads * config.HeadDim];
-        var sel = policy.Options(decoder.Cache, 0, q, 2, 0, 0); // rows > 1: no selection
-        Assert.Null(sel.Selection);
         var last = policy.LastSelection(0).ToArray();
         Assert.Equal(2 + 5 + 4, last.Length);
         Assert.Equal([0, 1], last[..2]);
@@ -87,7 +87,7 @@ public sealed class KvPolicyDecoderTests
         using var weights = LmTestModels.Random(config, cpu, seed: 7);
         int[] tokens = TestData.Ints(120, 8, config.VocabSize);
         using var full = new LmDecoder(config, weights, cpu, new LmDecoderOptions(PageTokens: 8));
-        using var pruned = new LmDecoder(config, weights, cpu, new LmDecoderOptions(PageTokens: 8, Policy: KvPolicies.Create(name, 24)));
+        using var pruned = new LmDecoder(config, weights, cpu, new LmDecoderOptions(PageTokens: 8, Policy: Policy(name, 24)));
         full.Prefill(tokens.AsSpan(0, 100));
         var logits = pruned.Prefill(tokens.AsSpan(0, 100));
         for (int t = 100; t < 120; t++)
@@ -147,7 +147,7 @@ public sealed class KvPolicyDecoderTests
         int[] tokens = TestData.Ints(200, 12, config.VocabSize);
         var retrieval = new bool[config.Layers, config.KvHeads];
         retrieval[0, 1] = true;
-        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: KvPolicies.Create(name, 32, retrieval, 64)));
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: Policy(name, 32, retrieval, 64)));
         void Sequence(int steps)
         {
             decoder.Reset();
@@ -162,5 +162,113 @@ public sealed class KvPolicyDecoderTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int t = 100; t < 180; t++) decoder.Decode(tokens[t]);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+    [Theory]
+    [InlineData("streaming")]
+    [InlineData("tokenselect")]
+    public void RenumberedPositions_WithoutEviction_EqualTheReference(string name)
+    {
+        // Nothing evicted or selected: renumbering by index gives every key its true position, so RoPE at read must
+        // reproduce the rotated-cache forward.
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama();
+        using var weights = LmTestModels.Random(config, cpu, seed: 13);
+        int[] tokens = TestData.Ints(30, 14, config.VocabSize);
+        var expected = ReferenceLm.Forward(LmTestModels.Reference(config, weights), tokens);
+        var policy = Policy(name, 64);
+        policy.Positions = KvPositionMode.Renumbered;
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(PrefillChunk: 7, Policy: policy));
+        Assert.Equal(KvPositionMode.Renumbered, decoder.PositionMode);
+        LmDecoderTests.AssertRow(expected, 11, decoder.Prefill(tokens.AsSpan(0, 12)));
+        for (int t = 12; t < 30; t++) LmDecoderTests.AssertRow(expected, t, decoder.Decode(tokens[t]));
+    }
+
+    [Fact]
+    public void OriginalPositions_PastTheTrainedContext_AreRefusedNamingTheOption()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama() with { MaxSeqLen = 24 };
+        using var weights = LmTestModels.Random(config, cpu, seed: 15);
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: new StreamingLlmKvPolicy(12, 2)));
+        decoder.Prefill(TestData.Ints(20, 16, config.VocabSize));
+        for (int t = 20; t < 24; t++) decoder.Decode(3);
+        var e = Assert.Throws<InvalidOperationException>(() => decoder.Decode(3));
+        Assert.Contains("renumbered", e.Message, StringComparison.Ordinal);
+        Assert.Contains("24 trained positions", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StreamingRenumbered_DecodesFarPastTheTrainedContext_WithinItsBudget()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama() with { MaxSeqLen = 24 };
+        using var weights = LmTestModels.Random(config, cpu, seed: 17);
+        var policy = new StreamingLlmKvPolicy(16, 2) { Positions = KvPositionMode.Renumbered };
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: policy));
+        var logits = decoder.Prefill(TestData.Ints(10, 18, config.VocabSize));
+        for (int t = 10; t < 4 * 24; t++) logits = decoder.Decode(t % config.VocabSize);
+        Assert.Equal(4 * 24, decoder.Position);
+        Assert.Equal(16, decoder.Cache.Head(0, 0).Count);
+        Assert.All(logits.ToArray(), x => Assert.True(float.IsFinite(x)));
+        // full cannot: its cache is the trained context.
+        using var full = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Positions: KvPositionMode.Renumbered));
+        full.Prefill(TestData.Ints(24, 19, config.VocabSize));
+        Assert.Throws<KvCapacityException>(() => full.Decode(1));
+    }
+
+    [Fact]
+    public void RenumberedPositions_AreRefusedForLearnedPositionModels()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Gpt2();
+        using var weights = LmTestModels.Random(config, cpu, seed: 20);
+        var e = Assert.Throws<ArgumentException>(() => new LmDecoder(config, weights, cpu, new LmDecoderOptions(Positions: KvPositionMode.Renumbered)));
+        Assert.Contains("renumbered", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SharedCache_TwoSequences_DecodeAsIfAlone()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama();
+        using var weights = LmTestModels.Random(config, cpu, seed: 21);
+        int[] a = TestData.Ints(25, 22, config.VocabSize), b = TestData.Ints(25, 23, config.VocabSize);
+        using var shared = new PagedKvCache(cpu, new KvCacheLayout(config.Layers, config.KvHeads, config.HeadDim, 64, PageTokens: 4, Sequences: 2));
+        using var da = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Cache: shared, Sequence: 0, Policy: new H2OKvPolicy(12)));
+        using var db = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Cache: shared, Sequence: 1, Policy: new H2OKvPolicy(12)));
+        using var alone = new LmDecoder(config, weights, cpu, new LmDecoderOptions(MaxTokens: 64, PageTokens: 4, Policy: new H2OKvPolicy(12)));
+        da.Prefill(a.AsSpan(0, 10));
+        db.Prefill(b.AsSpan(0, 10));
+        var expected = alone.Prefill(b.AsSpan(0, 10)).ToArray();
+        for (int t = 10; t < 25; t++)
+        {
+            da.Decode(a[t]);
+            Assert.Equal(expected, db.Logits.ToArray());
+            expected = alone.Decode(b[t]).ToArray();
+            db.Decode(b[t]);
+        }
+        Assert.Equal(expected, db.Logits.ToArray());
+    }
+
+    [Theory]
+    [InlineData(HpcCore.Tensors.DType.F16, 2e-2)]
+    [InlineData(HpcCore.Tensors.DType.BF16, 1e-1)]
+    public void HalfPrecisionCache_StaysCloseToF32_AtHalfTheBytes(HpcCore.Tensors.DType dtype, double tolerance)
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama();
+        using var weights = LmTestModels.Random(config, cpu, seed: 24);
+        int[] tokens = TestData.Ints(40, 25, config.VocabSize);
+        using var f32 = new LmDecoder(config, weights, cpu);
+        using var half = new LmDecoder(config, weights, cpu, new LmDecoderOptions(CacheDType: dtype));
+        f32.Prefill(tokens.AsSpan(0, 20));
+        half.Prefill(tokens.AsSpan(0, 20));
+        for (int t = 20; t < 40; t++)
+        {
+            var x = f32.Decode(tokens[t]).ToArray();
+            var y = half.Decode(tokens[t]).ToArray();
+            for (int i = 0; i < x.Length; i++) Assert.True(Math.Abs(x[i] - y[i]) <= tolerance * (1 + Math.Abs(x[i])), $"{dtype} logit {i}: {y[i]} vs {x[i]}");
+        }
+        Assert.Equal(f32.Cache.BytesHeld / 2, half.Cache.BytesHeld);
     }
 }

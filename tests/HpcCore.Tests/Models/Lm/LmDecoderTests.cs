@@ -50,7 +50,7 @@ public sealed class LmDecoderTests
         float[] first = decoder.Prefill(tokens).ToArray();
         decoder.Decode(7);
         decoder.Reset();
-        Assert.Equal(0, decoder.Cache.TokensHeld);
+        Assert.Equal(0, decoder.Cache.TokensHeld());
         Assert.Equal(first, decoder.Prefill(tokens).ToArray());
     }
 
