@@ -31,19 +31,6 @@ internal static class PagedRope
     /// <summary>Index of the second member of pair <paramref name="pair"/>.</summary>
     public static int Second(int pair, int rotary, int halfSplit) => halfSplit != 0 ? pair + rotary / 2 : 2 * pair + 1;
 
-    /// <summary>The pair that entry <paramref name="e"/> (&lt; rotary) belongs to, and whether it is the pair's first member.</summary>
-    public static int PairOf(int e, int rotary, int halfSplit, out bool first)
-    {
-        int half = rotary / 2;
-        if (halfSplit != 0)
-        {
-            first = e < half;
-            return first ? e : e - half;
-        }
-        first = (e & 1) == 0;
-        return e >> 1;
-    }
-
     /// <summary>
     /// Entry <paramref name="e"/> of <paramref name="x"/>[base, base + D) rotated at <paramref name="position"/>
     /// (unchanged past the rotary entries).
@@ -52,7 +39,10 @@ internal static class PagedRope
         ArrayView<double> frequencies)
     {
         if (e >= rotary) return x[@base + e];
-        int pair = PairOf(e, rotary, halfSplit, out bool first);
+        // No out parameters here: ILGPU would give them a stack slot (.local memory on PTX).
+        int half = rotary / 2;
+        bool first = halfSplit != 0 ? e < half : (e & 1) == 0;
+        int pair = halfSplit != 0 ? (first ? e : e - half) : e >> 1;
         CosSin(position, frequencies[pair], out float c, out float s);
         float x0 = x[@base + First(pair, halfSplit)], x1 = x[@base + Second(pair, rotary, halfSplit)];
         return first ? x0 * c - x1 * s : x0 * s + x1 * c;
