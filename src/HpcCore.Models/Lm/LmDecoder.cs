@@ -139,8 +139,8 @@ public sealed class LmDecoder : IDisposable
             Append(l, v, rows);
             var q = v.Q.AsSpan<float>();
             var options = Policy.Options(Cache, l, q, rows, Position, _promptLength);
-            if (_pool is null) PagedAttention.Forward(Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
-            else PagedAttention.Forward(_pool, Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
+            if (_pool is null) KvCache.PagedAttention.Forward(Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
+            else KvCache.PagedAttention.Forward(_pool, Cache, l, q, v.Att.AsSpan<float>(), rows, c.Heads, Position, _ws.Scratch, options);
             Policy.AfterAttention(Cache, l, rows);
             LmGemv.Linear(v.Att, lw.Wo, lw.Bo, v.X, accumulate: true);
             Norm(v.X, lw.FfnNorm, lw.FfnNormBias, v.H);
