@@ -7,7 +7,6 @@ using HpcCore.Models.KvCache;
 using HpcCore.Ops;
 using HpcCore.Devices;
 using HpcCore.Tensors;
-using PagedAttention = HpcCore.Models.KvCache.PagedAttention;
 
 /// <summary>
 /// A decoder-only transformer (Llama or GPT-2 blocks, from <see cref="LmConfig"/>) with a paged KV cache and a

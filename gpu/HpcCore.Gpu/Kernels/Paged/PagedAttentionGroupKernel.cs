@@ -135,7 +135,8 @@ internal static class PagedAttentionGroupKernel
                     if (comp != 0) acc += scratch[s0 + n] * scratch[p.OffCompValues + bg * d + c];
                     dest[qRow + c] = acc;
                 }
-                Group.Barrier(); // sq and the scratch slice are rewritten by the next row
+                // No barrier here: pass 2 reads no shared memory, and the next row rewrites the scratch slice only
+                // after its staging barrier, which every thread reaches after finishing this pass.
             }
         }
     }

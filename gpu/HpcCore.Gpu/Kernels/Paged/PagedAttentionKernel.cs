@@ -50,8 +50,14 @@ internal sealed class PagedAttentionKernel(Accelerator accelerator, LaunchPolicy
 
     private static void ZeroExports(in PagedAttentionArgs a)
     {
-        foreach (var t in new[] { a.KeyTotals, a.WindowTotals, a.Probabilities })
-            if (t is not null && t.ElementCount > 0) DeviceViews.Elements<float>(t, t.ElementCount).MemSetToZero();
+        Zero(a.KeyTotals);
+        Zero(a.WindowTotals);
+        Zero(a.Probabilities);
+    }
+
+    private static void Zero(Tensor? t)
+    {
+        if (t is not null && t.ElementCount > 0) DeviceViews.Elements<float>(t, t.ElementCount).MemSetToZero();
     }
 
     /// <summary>The kernel for pages of type <typeparamref name="T"/>.</summary>
