@@ -43,6 +43,8 @@ internal sealed partial class IlgpuKernels : IKernels, IAttentionKernels
         _similarity = new(() => new SimilarityKernels(acc, policy, backend.Memory));
         _graph = new(() => new GraphKernels(acc, policy, backend.Memory));
         _greedy = new(() => new GreedyKernels(acc, policy, backend.Memory));
+        _paged = new(() => new PagedAttentionKernel(acc, policy, backend.Memory, () => _rope.Value, backend.Capabilities.SupportsF16));
+        _kvRows = new(() => new KvRowsKernel(acc, policy));
     }
 
     public void Gemm(in GemmArgs args) => _gemm.Value.Launch(args);

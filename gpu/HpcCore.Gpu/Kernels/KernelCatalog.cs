@@ -55,9 +55,13 @@ internal static class KernelCatalog
         ["pool/adaptive-avg2d"] = Get(typeof(GraphKernels), nameof(GraphKernels.PoolKernel)),
         ["greedy/farthest-point"] = Get(typeof(GreedyKernels)),
         ["greedy/coverage"] = Get(typeof(GreedyKernels), nameof(GreedyKernels.CoverageKernel)),
+        ["paged/attention/f32"] = Attention(typeof(PagedAttentionGroupKernel), typeof(float), typeof(F32Element)),
+        ["paged/attention/f16"] = Attention(typeof(PagedAttentionGroupKernel), typeof(ILGPU.Half), typeof(F16Element)),
+        ["paged/attention/bf16"] = Attention(typeof(PagedAttentionGroupKernel), typeof(ushort), typeof(BF16Element)),
+        ["paged/kv-rows"] = Get(typeof(KvRowsKernel)),
     };
 
-    /// <summary>An attention kernel closed over its element type and codec.</summary>
+    /// <summary>An attention kernel (dense or paged) closed over its element type and codec.</summary>
     private static MethodInfo Attention(Type kernelClass, Type element, Type codec) =>
         Get(kernelClass).MakeGenericMethod(element, codec);
 

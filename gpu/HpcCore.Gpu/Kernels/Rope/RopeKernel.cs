@@ -43,7 +43,8 @@ internal sealed class RopeKernel(Accelerator accelerator, LaunchPolicy policy)
     private readonly Dictionary<(int, float), MemoryBuffer1D<double, Stride1D.Dense>> _frequencies = [];
     private readonly Lock _gate = new();
 
-    private ArrayView<double> Frequencies(int rotaryDim, float theta)
+    /// <summary>The cached inverse frequencies theta^(-2i/R), i &lt; R/2, in double (also used by the paged attention's RoPE at read).</summary>
+    internal ArrayView<double> Frequencies(int rotaryDim, float theta)
     {
         lock (_gate)
         {
