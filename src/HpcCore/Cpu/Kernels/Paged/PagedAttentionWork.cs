@@ -86,11 +86,7 @@ internal unsafe struct PagedAttentionWork : IParallelBody
                 for (int hi = 0; hi < group; hi++) s[hi * stride + n] = PagedDots.Dot(q + hi * d, kc, d, Scale) + bias;
                 m = n + 1;
             }
-            for (int hi = 0; hi < group && m > 0; hi++)
-            {
-                var row = new Span<float>(s + hi * stride, m);
-                CpuKernels.SoftmaxRow(row, row);
-            }
+            for (int hi = 0; hi < group; hi++) PagedSoftmax.Row(s + hi * stride, m);
 
             PagedValues.Accumulate(s, stride, group, values, n, o);
             if (comp)

@@ -21,8 +21,12 @@ internal static unsafe class PagedDots
     {
         int d = keys.D, p = keys.SegmentRows;
         bool tree = Avx.IsSupported && d % 8 == 0 && d > 0;
+        int segments = (n + p - 1) / p;
+        keys.Prefetch(0, segments, p);
+        keys.Prefetch(1, segments, p);
         for (int start = 0, seg = 0; start < n; start += p, seg++)
         {
+            keys.Prefetch(seg + PagedRows.PrefetchAhead, segments, p);
             float* k = keys.Segment(seg);
             int m = Math.Min(p, n - start), i = 0;
             if (tree)
@@ -50,19 +54,55 @@ internal static unsafe class PagedDots
             ? Vector256.Sum(Fold(q, k, d)) * scale
             : TensorPrimitives.Dot(new ReadOnlySpan<float>(q, d), new ReadOnlySpan<float>(k, d)) * scale;
 
-    // Eight consecutive keys: hadd pairs within 128-bit lanes (u0 = k0..k3 partials in both lanes, u1 = k4..k7), then
-    // one cross-lane add gives [s0 .. s7].
+    // Eight consecutive keys: eight independent accumulators over D (q loaded once per chunk, one FMA chain per key),
+    // each folded to 8 lanes; then hadd pairs within 128-bit lanes (u0 = k0..k3 partials in both lanes, u1 = k4..k7)
+    // and one cross-lane add give [s0 .. s7].
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Dot8Keys(float* q, float* keys, int d, float scale, float* s)
     {
-        var k0 = Fold(q, keys, d);
-        var k1 = Fold(q, keys + d, d);
-        var k2 = Fold(q, keys + 2 * d, d);
-        var k3 = Fold(q, keys + 3 * d, d);
-        var k4 = Fold(q, keys + 4 * d, d);
-        var k5 = Fold(q, keys + 5 * d, d);
-        var k6 = Fold(q, keys + 6 * d, d);
-        var k7 = Fold(q, keys + 7 * d, d);
+        Vector256<float> k0, k1, k2, k3, k4, k5, k6, k7;
+        float* r0 = keys, r1 = keys + d, r2 = keys + 2 * d, r3 = keys + 3 * d;
+        float* r4 = keys + 4 * d, r5 = keys + 5 * d, r6 = keys + 6 * d, r7 = keys + 7 * d;
+        if (Vector512.IsHardwareAccelerated && (d & 15) == 0)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (int c = 0; c < d; c += 16)
+            {
+                var x = Vector512.Load(q + c);
+                a0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(r0 + c), a0);
+                a1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(r1 + c), a1);
+                a2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(r2 + c), a2);
+                a3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(r3 + c), a3);
+                a4 = Vector512.FusedMultiplyAdd(x, Vector512.Load(r4 + c), a4);
+                a5 = Vector512.FusedMultiplyAdd(x, Vector512.Load(r5 + c), a5);
+                a6 = Vector512.FusedMultiplyAdd(x, Vector512.Load(r6 + c), a6);
+                a7 = Vector512.FusedMultiplyAdd(x, Vector512.Load(r7 + c), a7);
+            }
+            k0 = a0.GetLower() + a0.GetUpper();
+            k1 = a1.GetLower() + a1.GetUpper();
+            k2 = a2.GetLower() + a2.GetUpper();
+            k3 = a3.GetLower() + a3.GetUpper();
+            k4 = a4.GetLower() + a4.GetUpper();
+            k5 = a5.GetLower() + a5.GetUpper();
+            k6 = a6.GetLower() + a6.GetUpper();
+            k7 = a7.GetLower() + a7.GetUpper();
+        }
+        else
+        {
+            k0 = k1 = k2 = k3 = k4 = k5 = k6 = k7 = default;
+            for (int c = 0; c < d; c += 8)
+            {
+                var x = Vector256.Load(q + c);
+                k0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(r0 + c), k0);
+                k1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(r1 + c), k1);
+                k2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(r2 + c), k2);
+                k3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(r3 + c), k3);
+                k4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(r4 + c), k4);
+                k5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(r5 + c), k5);
+                k6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(r6 + c), k6);
+                k7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(r7 + c), k7);
+            }
+        }
         var u0 = Avx.HorizontalAdd(Avx.HorizontalAdd(k0, k1), Avx.HorizontalAdd(k2, k3));
         var u1 = Avx.HorizontalAdd(Avx.HorizontalAdd(k4, k5), Avx.HorizontalAdd(k6, k7));
         var sum = Avx.Permute2x128(u0, u1, 0x20) + Avx.Permute2x128(u0, u1, 0x31);

@@ -21,8 +21,12 @@ internal static unsafe class PagedValues
         int d = values.D, rows = values.SegmentRows;
         new Span<float>(o, group * d).Clear();
         bool wide = Vector512.IsHardwareAccelerated && d % 16 == 0, narrow = Vector256.IsHardwareAccelerated && d % 8 == 0;
+        int segments = (n + rows - 1) / rows;
+        values.Prefetch(0, segments, rows);
+        values.Prefetch(1, segments, rows);
         for (int start = 0, seg = 0; start < n; start += rows, seg++)
         {
+            values.Prefetch(seg + PagedRows.PrefetchAhead, segments, rows);
             float* v = values.Segment(seg);
             int m = Math.Min(rows, n - start);
             float* ps = p + start;
@@ -131,13 +135,36 @@ internal static unsafe class PagedValues
                 a30.Store(o3 + c); a31.Store(o3 + c + 16); a32.Store(o3 + c + 32); a33.Store(o3 + c + 48);
             }
         }
+        // One vector per head: even and odd keys in separate accumulators, so one or two heads still have two or four
+        // independent FMA chains per key pair instead of waiting on the add latency.
         for (; c < d; c += 16)
         {
             Vector512<float> a0 = Vector512.Load(o0 + c), a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
             if (heads > 1) a1 = Vector512.Load(o1 + c);
             if (heads > 2) { a2 = Vector512.Load(o2 + c); a3 = Vector512.Load(o3 + c); }
             float* vc = v + c;
-            for (int i = 0; i < m; i++, vc += d)
+            int i = 0;
+            for (; i + 2 <= m; i += 2, vc += 2 * d)
+            {
+                var x = Vector512.Load(vc);
+                var y = Vector512.Load(vc + d);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p0[i]), x, a0);
+                b0 = Vector512.FusedMultiplyAdd(Vector512.Create(p0[i + 1]), y, b0);
+                if (heads > 1)
+                {
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p1[i]), x, a1);
+                    b1 = Vector512.FusedMultiplyAdd(Vector512.Create(p1[i + 1]), y, b1);
+                }
+                if (heads > 2)
+                {
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p2[i]), x, a2);
+                    b2 = Vector512.FusedMultiplyAdd(Vector512.Create(p2[i + 1]), y, b2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p3[i]), x, a3);
+                    b3 = Vector512.FusedMultiplyAdd(Vector512.Create(p3[i + 1]), y, b3);
+                }
+            }
+            if (i < m)
             {
                 var x = Vector512.Load(vc);
                 a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p0[i]), x, a0);
@@ -148,9 +175,9 @@ internal static unsafe class PagedValues
                     a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p3[i]), x, a3);
                 }
             }
-            a0.Store(o0 + c);
-            if (heads > 1) a1.Store(o1 + c);
-            if (heads > 2) { a2.Store(o2 + c); a3.Store(o3 + c); }
+            (a0 + b0).Store(o0 + c);
+            if (heads > 1) (a1 + b1).Store(o1 + c);
+            if (heads > 2) { (a2 + b2).Store(o2 + c); (a3 + b3).Store(o3 + c); }
         }
     }
 
@@ -198,10 +225,31 @@ internal static unsafe class PagedValues
         for (; c < d; c += 8)
         {
             Vector256<float> a0 = Vector256.Load(o0 + c), a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
             if (heads > 1) a1 = Vector256.Load(o1 + c);
             if (heads > 2) { a2 = Vector256.Load(o2 + c); a3 = Vector256.Load(o3 + c); }
             float* vc = v + c;
-            for (int i = 0; i < m; i++, vc += d)
+            int i = 0;
+            for (; i + 2 <= m; i += 2, vc += 2 * d)
+            {
+                var x = Vector256.Load(vc);
+                var y = Vector256.Load(vc + d);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(p0[i]), x, a0);
+                b0 = Vector256.FusedMultiplyAdd(Vector256.Create(p0[i + 1]), y, b0);
+                if (heads > 1)
+                {
+                    a1 = Vector256.FusedMultiplyAdd(Vector256.Create(p1[i]), x, a1);
+                    b1 = Vector256.FusedMultiplyAdd(Vector256.Create(p1[i + 1]), y, b1);
+                }
+                if (heads > 2)
+                {
+                    a2 = Vector256.FusedMultiplyAdd(Vector256.Create(p2[i]), x, a2);
+                    b2 = Vector256.FusedMultiplyAdd(Vector256.Create(p2[i + 1]), y, b2);
+                    a3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[i]), x, a3);
+                    b3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[i + 1]), y, b3);
+                }
+            }
+            if (i < m)
             {
                 var x = Vector256.Load(vc);
                 a0 = Vector256.FusedMultiplyAdd(Vector256.Create(p0[i]), x, a0);
@@ -212,9 +260,9 @@ internal static unsafe class PagedValues
                     a3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[i]), x, a3);
                 }
             }
-            a0.Store(o0 + c);
-            if (heads > 1) a1.Store(o1 + c);
-            if (heads > 2) { a2.Store(o2 + c); a3.Store(o3 + c); }
+            (a0 + b0).Store(o0 + c);
+            if (heads > 1) (a1 + b1).Store(o1 + c);
+            if (heads > 2) { (a2 + b2).Store(o2 + c); (a3 + b3).Store(o3 + c); }
         }
     }
 }
