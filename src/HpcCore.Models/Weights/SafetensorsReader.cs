@@ -10,7 +10,6 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace HpcCore.Models.Weights;
 
-using HpcCore.Cpu;
 using HpcCore.Devices;
 using HpcCore.Tensors;
 
@@ -164,7 +163,7 @@ public sealed unsafe class SafetensorsReader : IDisposable
 
     /// <summary>
     /// Tensor <paramref name="name"/> on <paramref name="backend"/>, shape and dtype as in the header. On a
-    /// <see cref="CpuBackend"/> with a mapped file it is a zero-copy view of the mapping (when its bytes are
+    /// backend that computes on host memory (the CPU backend) with a mapped file it is a zero-copy view of the mapping (when its bytes are
     /// aligned to the element size, which files from the reference writer and <see cref="SafetensorsWriter"/>
     /// always are); otherwise a contiguous copy on the backend. The caller owns (disposes) the tensor.
     /// </summary>
@@ -182,16 +181,15 @@ public sealed unsafe class SafetensorsReader : IDisposable
         IDisposable? hold = _mapping?.Lease();
         try
         {
-            if (_mapping is not null && backend is CpuBackend)
+            if (_mapping is not null)
             {
                 byte* start = _mapping.Pointer + _header.DataStart + entry.DataOffset;
-                if ((nuint)start % (nuint)entry.DType.SizeInBytes() == 0)
+                // The tensor keeps the lease and releases it when its last view is disposed.
+                if ((nuint)start % (nuint)entry.DType.SizeInBytes() == 0 &&
+                    Tensor.WrapHost(backend, start, entry.ByteLength, entry.Shape, entry.DType, hold) is { } view)
                 {
-                    // The storage keeps the lease and releases it when the tensor's last view is disposed;
-                    // FromStorage takes over the storage's single reference.
-                    var storage = new CpuStorage(backend, start, entry.ByteLength, hold);
                     hold = null;
-                    return Tensor.FromStorage(storage, entry.Shape, entry.DType);
+                    return view;
                 }
             }
             return Copy(entry, backend);

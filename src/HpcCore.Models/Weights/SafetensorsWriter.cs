@@ -15,7 +15,6 @@ using System.Text.Json;
 
 namespace HpcCore.Models.Weights;
 
-using HpcCore.Cpu;
 using HpcCore.Tensors;
 
 /// <summary>Writes tensors to the safetensors format.</summary>
@@ -181,10 +180,9 @@ public static class SafetensorsWriter
         if (bytes == 0) return;
         // A view over contiguous memory costs nothing; a strided view becomes a row-major copy here.
         using var contiguous = tensor.Contiguous();
-        if (contiguous.Storage is CpuStorage cpu)
+        if (contiguous.IsHostVisible && bytes <= int.MaxValue)
         {
-            for (long done = 0; done < bytes; done += HostChunkBytes)
-                stream.Write(cpu.AsSpan(contiguous.ByteOffset + done, Math.Min(HostChunkBytes, bytes - done)));
+            stream.Write(contiguous.AsBytes());
             return;
         }
         byte[] chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(HostChunkBytes, bytes));

@@ -60,4 +60,17 @@ public sealed partial class Tensor
                 $"{dtype} {shape} at element offset {offsetElements} needs {need} bytes but the storage holds {storage.ByteLength}");
         return new Tensor(storage, shape, Strides.RowMajor(shape), offsetElements, dtype);
     }
+
+    /// <summary>
+    /// Wraps <paramref name="bytes"/> of host memory at <paramref name="pointer"/> (e.g. a memory-mapped weights file)
+    /// as a tensor on <paramref name="backend"/> without copying, when that backend computes on host memory (the CPU
+    /// backend); returns null otherwise, and the caller copies instead. <paramref name="owner"/> is disposed with the
+    /// tensor's last view (only when a tensor is returned).
+    /// </summary>
+    public static unsafe Tensor? WrapHost(IBackend backend, byte* pointer, long bytes, Shape shape, DType dtype, IDisposable? owner)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (backend is not Cpu.CpuBackend) return null;
+        return FromStorage(new Cpu.CpuStorage(backend, pointer, bytes, owner), shape, dtype);
+    }
 }

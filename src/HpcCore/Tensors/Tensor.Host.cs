@@ -64,6 +64,26 @@ public sealed partial class Tensor
         return MemoryMarshal.Cast<byte, T>(cpu.AsSpan(ByteOffset, ElementCount * DType.SizeInBytes()));
     }
 
+    /// <summary>Whether this tensor lives in host memory that <see cref="AsSpan{T}"/> and <see cref="AsBytes"/> can view (the CPU backend).</summary>
+    public bool IsHostVisible => Storage is CpuStorage;
+
+    /// <summary>
+    /// The raw bytes of a contiguous host-visible tensor, without copying (any dtype): for writers that stream a
+    /// tensor to a file. Throws as <see cref="AsSpan{T}"/> does for device or strided tensors.
+    /// </summary>
+    public Span<byte> AsBytes()
+    {
+        ThrowIfDisposed("Tensor.AsBytes", "this");
+        if (Storage is not CpuStorage cpu)
+        {
+            ThrowHelper.Argument("Tensor.AsBytes", "this", $"is on {Device}; only CPU tensors can be viewed as bytes (use ToArray)");
+            return default;
+        }
+        if (!IsContiguous)
+            ThrowHelper.Argument("Tensor.AsBytes", "this", $"is a non-contiguous view of shape {Shape}; call Contiguous() first");
+        return cpu.AsSpan(ByteOffset, ElementCount * DType.SizeInBytes());
+    }
+
     private void CheckHostType<T>(string op) where T : unmanaged
     {
         // Raw bit access is allowed too: ushort for F16/BF16, byte for U8/Bool.
