@@ -169,7 +169,7 @@ public static class LmEvaluator
     /// <summary>Whether the decoded answer, after leading white space, starts with the key.</summary>
     internal static bool AnswerMatches(string decoded, string key) => decoded.TrimStart().StartsWith(key, StringComparison.Ordinal);
 
-    private static double LogSoftmax(ReadOnlySpan<float> logits, int target)
+    internal static double LogSoftmax(ReadOnlySpan<float> logits, int target)
     {
         float max = float.NegativeInfinity;
         foreach (float l in logits) max = Math.Max(max, l);

@@ -30,9 +30,14 @@ internal static class LmEvalCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var detail = new Option<bool>("--passkey-detail") { Description = "Print pass-key accuracy by prompt length and needle depth." };
+        var longRun = new Option<int>("--long")
+        {
+            Description = "Instead: decode N x the trained context of the text teacher-forced and print perplexity per window of the trained " +
+                          "context (budget = --budget x the context); a policy that cannot go past the context says so.",
+        };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 };
         var command = new Command("eval", "Evaluate KV policies: held-out perplexity, pass-key accuracy, KV bytes held, decode tokens/s.")
-            { model, tokenizer, text, budget, context, windows, trials, plot, detail, threads };
+            { model, tokenizer, text, budget, context, windows, trials, plot, detail, longRun, threads };
         kv.AddTo(command);
         command.SetAction(r =>
         {
@@ -46,6 +51,12 @@ internal static class LmEvalCommand
             string[] policies = name.Equals("all", StringComparison.OrdinalIgnoreCase) ? [.. KvPolicyRegistry.Entries.Select(e => e.Name)] : [name];
             if (kv.PositionMode(r) is { } positions)
                 policies = [.. policies.Select(p => p + (p.Contains(':', StringComparison.Ordinal) ? ";" : ":") + "positions=" + positions.ToString().ToLowerInvariant())];
+            if (r.GetValue(longRun) is > 0 and var factor)
+            {
+                int tokens = Math.Max(4, (int)Math.Round(r.GetValue(budget) * config.MaxSeqLen));
+                foreach (string p in policies) PrintLong(LmLongContext.Run(config, weights, backend, tok, heldOut, p, tokens, factor), tokens);
+                return 0;
+            }
             bool plotting = r.GetResult(plot) is not null;
             var budgets = plotting ? PlotBudgets : [r.GetValue(budget)];
             Console.WriteLine("policy       budget  perplexity  passkey      kv_bytes  decode_tok_s");
@@ -69,6 +80,13 @@ internal static class LmEvalCommand
             return 0;
         });
         return command;
+    }
+
+    private static void PrintLong(LmLongContextResult res, int budget)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{res.Policy} (budget {budget} tokens): {string.Join("  ", res.Windows.Select(w => $"[{w.Start}..{w.Start + w.Tokens}) {w.Perplexity:F3}"))}"));
+        if (res.Refused is not null) Console.WriteLine($"    refused: {res.Refused}");
     }
 
     private static void PrintCells(LmEvalResult res)
