@@ -44,8 +44,8 @@ internal unsafe struct PagedAttentionWork : IParallelBody
             if (WindowTotals != null) new Span<float>(WindowTotals + ((long)b * H + h0 + hi) * e, e).Clear();
         }
 
-        // Scratch: gathered keys [slots, D] and values [slots, D] when not read in place, the group's (rotated)
-        // queries [group, D], scores [group, slots + 1] (the +1 is the compensation logit).
+        // Scratch: gathered keys [slots, D] and values [slots, D] when not read in place, the group's rotated
+        // queries [group, D] (RoPE; else q is read in place), scores [group, slots + 1] (+1: the compensation logit).
         bool keysInPlace = PageType == DType.F32 && sel == null && !Rope;
         bool valuesInPlace = PageType == DType.F32 && sel == null;
         long kFloats = keysInPlace ? 0 : Round16((long)slots * d), vFloats = valuesInPlace ? 0 : Round16((long)slots * d);
@@ -71,27 +71,22 @@ internal unsafe struct PagedAttentionWork : IParallelBody
             }
             long rowBase = ((long)b * Tq + t) * H + h0;
             float* q = Q + rowBase * d, o = O + rowBase * d;
-            for (int hi = 0; hi < group; hi++)
+            if (Rope)
             {
-                if (Rope) Rotate(q + hi * d, qr + hi * d, n - 1);
-                else new ReadOnlySpan<float>(q + hi * d, d).CopyTo(new Span<float>(qr + hi * d, d));
+                for (int hi = 0; hi < group; hi++) Rotate(q + hi * d, qr + hi * d, n - 1);
+                q = qr;
             }
 
-            PagedDots.Scores(qr, group, keys, n, Scale, s, stride);
+            PagedDots.Scores(q, group, keys, n, Scale, s, stride);
             int m = n;
             if (comp)
             {
                 float* kc = CompKeys + (long)item * d;
                 float bias = CompBias[item];
-                for (int hi = 0; hi < group; hi++)
-                    s[hi * stride + n] = TensorPrimitives.Dot(new ReadOnlySpan<float>(qr + hi * d, d), new ReadOnlySpan<float>(kc, d)) * Scale + bias;
+                for (int hi = 0; hi < group; hi++) s[hi * stride + n] = PagedDots.Dot(q + hi * d, kc, d, Scale) + bias;
                 m = n + 1;
             }
-            for (int hi = 0; hi < group && m > 0; hi++)
-            {
-                var row = new Span<float>(s + hi * stride, m);
-                CpuKernels.SoftmaxRow(row, row);
-            }
+            for (int hi = 0; hi < group; hi++) PagedSoftmax.Row(s + hi * stride, m);
 
             PagedValues.Accumulate(s, stride, group, values, n, o);
             if (comp)

@@ -3,6 +3,7 @@
 // page by page (a segment of up to P consecutive rows), so no key pays a division. A dense block of gathered rows is
 // the same thing with no table and one segment.
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics.X86;
 
 namespace HpcCore.Cpu;
 
@@ -14,6 +15,9 @@ internal readonly unsafe struct PagedRows(float* rows, int* table, int segmentRo
     private readonly float* _rows = rows;
     private readonly int* _table = table;
 
+    /// <summary>Segments ahead of the current one that the loops prefetch.</summary>
+    public const int PrefetchAhead = 2;
+
     /// <summary>Rows per segment (the page size P, or the dense block's row count).</summary>
     public readonly int SegmentRows = segmentRows;
 
@@ -22,6 +26,20 @@ internal readonly unsafe struct PagedRows(float* rows, int* table, int segmentRo
 
     /// <summary>First row of segment <paramref name="s"/>.</summary>
     public float* Segment(int s) => _rows + (long)(_table == null ? s : _table[s]) * SegmentRows * D;
+
+    /// <summary>
+    /// Prefetches the first <paramref name="rows"/> rows of segment <paramref name="s"/> into the caches (a no-op past
+    /// <paramref name="segments"/>). Pages sit anywhere in the pool, and a hardware prefetcher stops at a 4 KB page
+    /// boundary (a 16-token page of D = 64 floats is exactly 4 KB), so a head's next pages are fetched by hand while
+    /// the current one is computed: at 4k tokens it took a decode step from ~2x to ~1.3x the time of one read of K+V.
+    /// </summary>
+    public void Prefetch(int s, int segments, int rows)
+    {
+        if (!Sse.IsSupported || s >= segments || _table == null) return;
+        byte* start = (byte*)Segment(s);
+        long bytes = (long)rows * D * sizeof(float);
+        for (long off = 0; off < bytes; off += 64) Sse.Prefetch0(start + off);
+    }
 
     /// <summary>Converts one row of <paramref name="d"/> elements of <paramref name="type"/> to F32.</summary>
     public static void Widen(byte* src, DType type, float* dst, int d)
