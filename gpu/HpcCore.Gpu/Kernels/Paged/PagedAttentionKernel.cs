@@ -1,9 +1,10 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// Host side of the paged attention kernel: zeroes the exports, rents the scratch (per group: the probabilities of one
-// row, MaxSlots + 1 floats; then the compensation tensors, copied in because the kernel is at ILGPU's parameter
-// limit), binds the optional tensors (absent ones become never-read placeholder views), takes the inverse RoPE
-// frequencies from RopeKernel's cached table and launches PagedAttentionGroupKernel: one group per (b, h), at most
-// MaxGroups groups (16 on the emulator, so the tests cover the grid-stride reuse of a group's scratch slice).
+// Host side of the paged attention kernel: zeroes the exports, rents the scratch (per group the probabilities of one
+// row, MaxSlots + 1 floats, with the group count capped so that these stay within 64 MB; then the compensation
+// tensors, copied in because the kernel is at ILGPU's parameter limit), binds the optional tensors (absent ones become
+// never-read placeholder views), takes the inverse RoPE frequencies from RopeKernel's cached table and launches
+// PagedAttentionGroupKernel: one group per (b, h), at most MaxGroups groups (16 on the emulator, so the tests cover
+// the grid-stride reuse of a group's scratch slice).
 // One launcher per page dtype (F32, F16, BF16), compiled on first use. Refusal (NotSupportedException): F16 pages on
 // a device without native half precision, as for Attention.Forward.
 // The scratch comes from the backend's pool (size classes: steady-state calls allocate nothing) and is returned right
@@ -27,8 +28,18 @@ internal sealed class PagedAttentionKernel(Accelerator accelerator, LaunchPolicy
     private readonly Lazy<Launcher<ILGPU.Half, F16Element>> _f16 = new(() => new(accelerator));
     private readonly Lazy<Launcher<ushort, BF16Element>> _bf16 = new(() => new(accelerator));
 
-    /// <summary>Groups a launch for <paramref name="a"/> uses (each owns one scratch slice).</summary>
-    public int GroupsFor(in PagedAttentionArgs a) => (int)Math.Clamp((long)a.Batch * a.Heads, 1, _policy.MaxGroups);
+    /// <summary>Probability scratch (floats) a launch may hold at most: 64 MB, i.e. 512 groups of 32k-slot heads.</summary>
+    public const long MaxScratchFloats = 1L << 24;
+
+    /// <summary>
+    /// Groups a launch for <paramref name="a"/> uses, each owning one scratch slice of MaxSlots + 1 floats: one per
+    /// (b, h) up to the policy's MaxGroups, fewer when the slices would exceed <see cref="MaxScratchFloats"/>.
+    /// </summary>
+    public int GroupsFor(in PagedAttentionArgs a)
+    {
+        long byScratch = Math.Max(1, MaxScratchFloats / (PagedAttentionParams.MaxSlots(a) + 1L));
+        return (int)Math.Clamp(Math.Min((long)a.Batch * a.Heads, byScratch), 1, _policy.MaxGroups);
+    }
 
     public void Launch(in PagedAttentionArgs a)
     {

@@ -18,33 +18,34 @@ public static class KvPages
     /// <summary>pages[slots[n]] = rows[n] for every row of <paramref name="rows"/> [N, D] (slots distinct).</summary>
     public static void Write(Tensor rows, Tensor pages, Tensor slots)
     {
-        var args = Resolve(WriteOp, pages, rows, slots, distinct: true);
+        var args = Resolve(WriteOp, pages, rows, "rows", slots, distinct: true);
         if (args.Count > 0) PagedAttention.Kernels(pages, WriteOp).KvWriteRows(args);
     }
 
     /// <summary>destination[n] = pages[slots[n]] for every row of <paramref name="destination"/> [N, D].</summary>
     public static void Read(Tensor pages, Tensor slots, Tensor destination)
     {
-        var args = Resolve(ReadOp, pages, destination, slots, distinct: false);
+        var args = Resolve(ReadOp, pages, destination, "destination", slots, distinct: false);
         if (args.Count > 0) PagedAttention.Kernels(pages, ReadOp).KvReadRows(args);
     }
 
-    private static KvRowsArgs Resolve(string op, Tensor pages, Tensor rows, Tensor slots, bool distinct)
+    // rowsName: the dense side's parameter name in the public method ("rows" when writing, "destination" when reading).
+    private static KvRowsArgs Resolve(string op, Tensor pages, Tensor rows, string rowsName, Tensor slots, bool distinct)
     {
         Check.Live(op, "pages", pages);
-        Check.Live(op, "rows", rows);
+        Check.Live(op, rowsName, rows);
         Check.Live(op, "slots", slots);
-        Check.SameDevice(op, "rows", rows, pages, "pages");
+        Check.SameDevice(op, rowsName, rows, pages, "pages");
         PagedAttentionValidation.FloatDType(op, "pages", pages);
-        PagedAttentionValidation.FloatDType(op, "rows", rows);
+        PagedAttentionValidation.FloatDType(op, rowsName, rows);
         Check.Rank(op, "pages", pages, 3, "[NPages, P, D]");
         Check.Contiguous(op, "pages", pages);
-        Check.Rank(op, "rows", rows, 2, "[N, D]");
-        Check.Contiguous(op, "rows", rows);
+        Check.Rank(op, rowsName, rows, 2, "[N, D]");
+        Check.Contiguous(op, rowsName, rows);
         if (rows.Shape[1] != pages.Shape[2])
-            ThrowHelper.Argument(op, "rows", $"has shape {rows.Shape}; its D must equal the pages' D (pages {pages.Shape})");
+            ThrowHelper.Argument(op, rowsName, $"has shape {rows.Shape}; its D must equal the pages' D (pages {pages.Shape})");
         Check.Operand(op, "slots", slots, pages, "pages", DType.I32);
-        Check.Shape(op, "slots", slots, new Shape(rows.Shape[0]), "[N]", rows, "rows");
+        Check.Shape(op, "slots", slots, new Shape(rows.Shape[0]), "[N]", rows, rowsName);
         long capacity = checked((long)pages.Shape[0] * pages.Shape[1]);
         PagedAttentionValidation.SlotsInRange(op, slots, capacity, distinct);
         return new KvRowsArgs(pages, rows, slots, rows.Shape[0], rows.Shape[1]);

@@ -4,6 +4,7 @@
 // are host-visible (CPU); device kernels skip out-of-range entries instead of reading outside the pool.
 namespace HpcCore.Ops;
 
+using System.Buffers;
 using HpcCore.Cpu;
 using HpcCore.Diagnostics;
 using HpcCore.Kernels;
@@ -71,13 +72,9 @@ internal static class PagedAttentionValidation
         bool anyCompensation = o.CompensationKeys is not null || o.CompensationValues is not null || o.CompensationBias is not null;
         if (anyCompensation)
         {
-            foreach (var (name, t) in new[] { ("CompensationKeys", o.CompensationKeys), ("CompensationValues", o.CompensationValues) })
-            {
-                if (t is null) ThrowHelper.Argument(Op, name, "is null; CompensationKeys, CompensationValues and CompensationBias go together");
-                Check.Operand(Op, name, t, q, "q", DType.F32);
-                Check.Shape(Op, name, t!, new Shape(b, hkv, d), "[B, Hkv, D]", q, "q");
-                Check.Contiguous(Op, name, t!);
-            }
+            // Two calls, not a loop over a (name, tensor) array: a decode step must not allocate.
+            CompensationRows("CompensationKeys", o.CompensationKeys);
+            CompensationRows("CompensationValues", o.CompensationValues);
             if (o.CompensationBias is null) ThrowHelper.Argument(Op, "CompensationBias", "is null; CompensationKeys, CompensationValues and CompensationBias go together");
             Check.Operand(Op, "CompensationBias", o.CompensationBias, q, "q", DType.F32);
             Check.Shape(Op, "CompensationBias", o.CompensationBias!, new Shape(b, hkv), "[B, Hkv]", kv.BlockTables, "BlockTables");
@@ -104,6 +101,13 @@ internal static class PagedAttentionValidation
             o.SelectedKeys, o.SelectedCounts, o.CompensationKeys, o.CompensationValues, o.CompensationBias,
             o.RenumberPositions, theta, o.Rope.Layout, rotary,
             o.KeyTotals, o.WindowTotals, o.WindowFromRow, o.Probabilities, exportKeys);
+
+        void CompensationRows(string name, Tensor? t)
+        {
+            if (t is null) ThrowHelper.Argument(Op, name, "is null; CompensationKeys, CompensationValues and CompensationBias go together");
+            Check.Operand(Op, name, t, q, "q", DType.F32);
+            Check.Shape(Op, name, t!, new Shape(b, hkv, d), "[B, Hkv, D]", q, "q");
+        }
 
         void Export(string name, Tensor? t, Shape leading, int keyAxis)
         {
@@ -139,9 +143,22 @@ internal static class PagedAttentionValidation
         foreach (int x in s)
             if (x < 0 || x >= capacity) ThrowHelper.Argument(op, "slots", $"holds {x} (shape {slots.Shape}); page rows must lie in [0, {capacity})");
         if (!distinct || s.Length < 2) return;
-        var seen = new HashSet<int>();
-        foreach (int x in s)
-            if (!seen.Add(x)) ThrowHelper.Argument(op, "slots", $"holds {x} twice (shape {slots.Shape}); written page rows must be distinct");
+        // Sorted copy (stack or pooled: a decode step writes a few rows per layer and must not allocate), then
+        // neighbours compared.
+        int[]? rented = s.Length > 256 ? ArrayPool<int>.Shared.Rent(s.Length) : null;
+        Span<int> sorted = rented is null ? stackalloc int[s.Length] : rented.AsSpan(0, s.Length);
+        try
+        {
+            s.CopyTo(sorted);
+            sorted.Sort();
+            for (int i = 1; i < sorted.Length; i++)
+                if (sorted[i] == sorted[i - 1])
+                    ThrowHelper.Argument(op, "slots", $"holds {sorted[i]} twice (shape {slots.Shape}); written page rows must be distinct");
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+        }
     }
 
     // Lengths in [0, MaxBlocks * P], and every block a head uses names a page of the pool. Returns the longest head.
