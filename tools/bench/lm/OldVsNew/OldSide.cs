@@ -1,0 +1,207 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// The old main's HpcCore.dll + HpcCore.Models.dll in their own load context, driven by reflection. Calls that take
+// spans (which reflection cannot pass) go through small DynamicMethod bridges, so a timed call is one direct call.
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+
+namespace HpcCore.Tools.OldVsNew;
+
+/// <summary>
+/// Loads assemblies from the old build folder before the default context: HpcCore and HpcCore.Models (whose names
+/// the new side also uses) and their package dependencies (System.Numerics.Tensors, Microsoft.ML.Tokenizers, ...).
+/// Framework assemblies are not in that folder and come from the default context, so both sides share Span, IDisposable.
+/// </summary>
+internal sealed class OldLoadContext(string folder) : AssemblyLoadContext("old-main", isCollectible: false)
+{
+    protected override Assembly? Load(AssemblyName assemblyName)
+    {
+        var path = Path.Combine(folder, assemblyName.Name + ".dll");
+        return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+    }
+}
+
+/// <summary>Old <c>PagedAttention.Forward(CpuWorkerPool, PagedKvCache, layer, q, output, rows, heads, firstPosition, scratch)</c>.</summary>
+internal delegate void OldForward(object pool, object cache, int layer, float[] q, float[] output, int rows, int heads, int firstPosition, float[] scratch);
+
+/// <summary>Old <c>KvHeadCache.Append(key, value, position)</c>.</summary>
+internal delegate void OldAppend(object head, float[] key, float[] value, int position);
+
+/// <summary>The old assemblies and the members the harness calls.</summary>
+internal sealed class OldApi
+{
+    private readonly Assembly _core;
+    private readonly Assembly _models;
+
+    public OldApi(string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        foreach (var name in new[] { "HpcCore.dll", "HpcCore.Models.dll" })
+            if (!File.Exists(Path.Combine(folder, name)))
+                throw new FileNotFoundException($"old build folder {folder} has no {name}");
+        var context = new OldLoadContext(folder);
+        _core = context.LoadFromAssemblyPath(Path.Combine(folder, "HpcCore.dll"));
+        _models = context.LoadFromAssemblyPath(Path.Combine(folder, "HpcCore.Models.dll"));
+        if (_core == typeof(HpcCore.Cpu.CpuBackend).Assembly)
+            throw new InvalidOperationException("the old HpcCore resolved to the new assembly");
+        Folder = folder;
+    }
+
+    /// <summary>The old build folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>The old HpcCore.dll's informational version and location, for the log.</summary>
+    public string Describe() => $"{_core.Location} ({_core.GetName().Version})";
+
+    public Type CoreType(string name) => _core.GetType(name, throwOnError: true)!;
+    public Type ModelsType(string name) => _models.GetType(name, throwOnError: true)!;
+
+    /// <summary>Old <c>new CpuBackend(threads)</c>.</summary>
+    public IDisposable NewCpuBackend(int threads) =>
+        (IDisposable)Activator.CreateInstance(CoreType("HpcCore.Cpu.CpuBackend"), threads)!;
+
+    /// <summary>Old <c>backend.Pool</c> (a CpuWorkerPool).</summary>
+    public static object PoolOf(object backend) => backend.GetType().GetProperty("Pool")!.GetValue(backend)!;
+
+    /// <summary>
+    /// A <typeparamref name="TDelegate"/> that calls <paramref name="method"/> (the instance, if any, first): object
+    /// arguments are cast to the old types, float[] arguments become (ReadOnly)Span&lt;float&gt; over the whole array,
+    /// and trailing parameters the delegate lacks must be <c>in</c> parameters, which get a default value.
+    /// </summary>
+    public static TDelegate Bridge<TDelegate>(MethodInfo method) where TDelegate : Delegate
+    {
+        var invoke = typeof(TDelegate).GetMethod("Invoke")!;
+        var outer = invoke.GetParameters().Select(p => p.ParameterType).ToArray();
+        var targets = new List<Type>();
+        if (!method.IsStatic) targets.Add(method.DeclaringType!);
+        targets.AddRange(method.GetParameters().Select(p => p.ParameterType));
+        if (outer.Length > targets.Count) throw new ArgumentException($"{typeof(TDelegate).Name} has more parameters than {method}");
+        if (invoke.ReturnType != typeof(void) || method.ReturnType != typeof(void))
+            throw new ArgumentException($"bridges are for void methods only ({method})");
+        var dm = new DynamicMethod("old_" + method.Name, typeof(void), outer, typeof(OldApi).Module, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        for (int i = 0; i < targets.Count; i++)
+        {
+            var target = targets[i];
+            if (i >= outer.Length)
+            {
+                if (!target.IsByRef) throw new ArgumentException($"{method}: parameter {i} is not an in parameter and the delegate omits it");
+                il.Emit(OpCodes.Ldloca, il.DeclareLocal(target.GetElementType()!)); // zero-initialised: default(T)
+                continue;
+            }
+            il.Emit(OpCodes.Ldarg, (short)i);
+            if (target == typeof(Span<float>) || target == typeof(ReadOnlySpan<float>))
+            {
+                if (outer[i] != typeof(float[])) throw new ArgumentException($"{method}: parameter {i} wants float[] in the delegate");
+                il.Emit(OpCodes.Newobj, target.GetConstructor([typeof(float[])])!);
+            }
+            else if (outer[i] == typeof(object) && target != typeof(object))
+            {
+                il.Emit(target.IsValueType ? OpCodes.Unbox_Any : OpCodes.Castclass, target);
+            }
+            else if (outer[i] != target)
+            {
+                throw new ArgumentException($"{method}: parameter {i} is {target}, the delegate passes {outer[i]}");
+            }
+        }
+        il.Emit(OpCodes.Call, method);
+        il.Emit(OpCodes.Ret);
+        return (TDelegate)dm.CreateDelegate(typeof(TDelegate));
+    }
+}
+
+/// <summary>Old decoder: <c>LmModelFiles.Load</c>, <c>new LmDecoder(config, weights, backend)</c>, <c>LmGenerator.Generate</c>.</summary>
+internal sealed class OldLm : IDisposable
+{
+    private readonly IDisposable _backend;
+    private readonly IDisposable _weights;
+    private readonly IDisposable _decoder;
+    private readonly object _tokenizer;
+    private readonly MethodInfo _generate;
+    private readonly object _sampling;
+
+    public OldLm(OldApi api, string modelPath, string tokenizerPath, int threads)
+    {
+        _backend = api.NewCpuBackend(threads);
+        var load = api.ModelsType("HpcCore.Models.Lm.Loading.LmModelFiles").GetMethod("Load")!;
+        var loaded = (ITuple)load.Invoke(null, [modelPath, tokenizerPath, _backend])!;
+        object config = loaded[0]!;
+        _weights = (IDisposable)loaded[1]!;
+        _tokenizer = loaded[2]!;
+        var decoderType = api.ModelsType("HpcCore.Models.Lm.LmDecoder");
+        var ctor = decoderType.GetConstructors().Single(c => c.GetParameters().Length == 4);
+        var options = Activator.CreateInstance(ctor.GetParameters()[3].ParameterType.GetElementType()!)!;
+        _decoder = (IDisposable)ctor.Invoke([config, _weights, _backend, options]);
+        _generate = api.ModelsType("HpcCore.Models.Lm.LmGenerator").GetMethod("Generate")!;
+        if (_generate.GetParameters().Length != 6) throw new MissingMethodException($"old LmGenerator.Generate is {_generate}");
+        _sampling = Activator.CreateInstance(_generate.GetParameters()[4].ParameterType.GetElementType()!)!;
+    }
+
+    /// <summary>One greedy generation: its text, generated tokens and decode tokens/s (as LmGeneration reports them).</summary>
+    public (string Text, int Tokens, double TokensPerSecond) Generate(string prompt, int maxNewTokens)
+    {
+        var g = _generate.Invoke(null, [_decoder, _tokenizer, prompt, maxNewTokens, _sampling, null])!;
+        var type = g.GetType();
+        var text = (string)type.GetProperty("Text")!.GetValue(g)!;
+        var tokens = ((int[])type.GetProperty("GeneratedTokens")!.GetValue(g)!).Length;
+        var rate = (double)type.GetProperty("DecodeTokensPerSecond")!.GetValue(g)!;
+        return (text, tokens, rate);
+    }
+
+    public void Dispose()
+    {
+        _decoder.Dispose();
+        _weights.Dispose();
+        _backend.Dispose();
+    }
+}
+
+/// <summary>Old paged decode attention over a one-layer cache filled with the given keys and values.</summary>
+internal sealed class OldAttention : IDisposable
+{
+    private readonly IDisposable _backend;
+    private readonly object _pool;
+    private readonly object _cache;
+    private readonly float[] _scratch;
+    private readonly OldForward _forward;
+    private readonly int _heads;
+    private readonly int _context;
+
+    /// <summary>
+    /// <paramref name="keys"/> and <paramref name="values"/> are [context * kvHeads, d] (token-major, as the new
+    /// <c>PagedKvCache.Append</c> takes them); token t of kv head h goes to <c>Head(0, h)</c> at position t.
+    /// </summary>
+    public OldAttention(OldApi api, int threads, int heads, int kvHeads, int d, int context, int pageTokens, float[] keys, float[] values)
+    {
+        _heads = heads;
+        _context = context;
+        _backend = api.NewCpuBackend(threads);
+        _pool = OldApi.PoolOf(_backend);
+        var cacheType = api.ModelsType("HpcCore.Models.KvCache.PagedKvCache");
+        _cache = Activator.CreateInstance(cacheType, 1, kvHeads, d, context + 1, pageTokens, 0)!;
+        var head = cacheType.GetMethod("Head")!;
+        var append = OldApi.Bridge<OldAppend>(api.ModelsType("HpcCore.Models.KvCache.KvHeadCache").GetMethod("Append")!);
+        var k = new float[d];
+        var v = new float[d];
+        for (int h = 0; h < kvHeads; h++)
+        {
+            var headCache = head.Invoke(_cache, [0, h])!;
+            for (int t = 0; t < context; t++)
+            {
+                keys.AsSpan((t * kvHeads + h) * d, d).CopyTo(k);
+                values.AsSpan((t * kvHeads + h) * d, d).CopyTo(v);
+                append(headCache, k, v, t);
+            }
+        }
+        var attention = api.ModelsType("HpcCore.Models.KvCache.PagedAttention");
+        _scratch = new float[(int)attention.GetMethod("ScratchLength")!.Invoke(null, [heads, context + 1])!];
+        var forward = attention.GetMethods().Single(m => m.Name == "Forward" && m.GetParameters()[0].ParameterType.Name == "CpuWorkerPool");
+        _forward = OldApi.Bridge<OldForward>(forward);
+    }
+
+    /// <summary>One decode step: q [1, H, D] at position context - 1 over every cached token into <paramref name="output"/>.</summary>
+    public void Run(float[] q, float[] output) => _forward(_pool, _cache, 0, q, output, 1, _heads, _context - 1, _scratch);
+
+    public void Dispose() => _backend.Dispose();
+}

@@ -1,0 +1,299 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// Old main (loaded from --old) against this tree's decoder and KV cache, interleaved in one process (issue #15):
+//   1. stories260K greedy decode tokens/s (256 tokens from "Once upon a time", one thread), texts compared;
+//   2. paged decode attention, 32 query heads / 8 kv heads / D = 128, 64-token pages, 1k and 4k context, full attention,
+//      one query, on one and two threads.
+// Rounds alternate the order (old-new, new-old, ...). One JSON line per measurement; ratio = old time / new time
+// (> 1: the new code is faster). Run through tools/bench/lm/old_vs_new.sh.
+using System.Diagnostics;
+using System.Globalization;
+using HpcCore.Cpu;
+using HpcCore.Models.KvCache;
+using HpcCore.Models.Lm;
+using HpcCore.Models.Lm.Loading;
+using HpcCore.Ops;
+using HpcCore.Tensors;
+
+namespace HpcCore.Tools.OldVsNew;
+
+internal static class Program
+{
+    private const string Prompt = "Once upon a time";
+
+    private static int Main(string[] args)
+    {
+        string? old = null, model = null;
+        int rounds = 7, lmReps = 5, steps = 256;
+        var contexts = new List<int>();
+        var threadCounts = new List<int>();
+        bool skipLm = false, skipAttention = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--old": old = Next(); break;
+                case "--model": model = Next(); break;
+                case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--lm-reps": lmReps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--steps": steps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--context": contexts.Add(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--threads": threadCounts.Add(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--skip-lm": skipLm = true; break;
+                case "--skip-attention": skipAttention = true; break;
+                default:
+                    Console.Error.WriteLine("usage: OldVsNew --old <old build folder> [--model <stories260K folder>] [--rounds N] [--lm-reps N] " +
+                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention]");
+                    return 2;
+            }
+        }
+        if (old is null)
+        {
+            Console.Error.WriteLine("--old <folder holding the old HpcCore.dll and HpcCore.Models.dll> is required");
+            return 2;
+        }
+        if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(args), "--rounds must be positive");
+        if (contexts.Count == 0) contexts.AddRange([1024, 4096]);
+        if (threadCounts.Count == 0) threadCounts.AddRange([1, 2]);
+
+        var api = new OldApi(old);
+        Console.Error.WriteLine($"old: {api.Describe()}");
+        Console.Error.WriteLine($"new: {typeof(CpuBackend).Assembly.Location}");
+        Console.Error.WriteLine($"cpu: {CpuModel()}; DOTNET_TieredCompilation={Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") ?? "(unset)"}");
+
+        int rc = 0;
+        if (!skipLm)
+        {
+            var dir = model ?? FindStories();
+            if (dir is null || !File.Exists(Path.Combine(dir, "stories260K.bin")))
+            {
+                Console.WriteLine("{\"bench\":\"decode-lm\",\"skipped\":\"stories260K not found (--model, HPCCORE_STORIES260K or ../shared/models/stories260K)\"}");
+            }
+            else if (!Stories(api, dir, rounds, lmReps, steps))
+            {
+                rc = 1;
+            }
+        }
+        if (!skipAttention)
+            foreach (int context in contexts)
+                foreach (int threads in threadCounts)
+                    Attention(api, context, threads, rounds);
+        return rc;
+    }
+
+    // stories260K greedy decode on one thread; a round's sample is tokens / decode seconds over lmReps generations.
+    private static bool Stories(OldApi api, string dir, int rounds, int reps, int steps)
+    {
+        string modelPath = Path.Combine(dir, "stories260K.bin"), tokPath = Path.Combine(dir, "tok512.bin");
+        using var oldLm = new OldLm(api, modelPath, tokPath, threads: 1);
+        using var cpu = new CpuBackend(threads: 1);
+        var (config, weights, tok) = LmModelFiles.Load(modelPath, tokPath, cpu);
+        using var _ = weights;
+        using var decoder = new LmDecoder(config, weights, cpu);
+
+        string oldText = "", newText = "";
+        int oldTokens = 0, newTokens = 0;
+        // Wall: tokens / decode seconds as LmGeneration reports them. CPU: tokens / this thread's CPU seconds over the
+        // whole Generate calls (the 5-token prefill and the tokenizer included, alike on both sides).
+        Sample OldBlock()
+        {
+            double tokens = 0, seconds = 0, cpu0 = ThreadClock.Seconds();
+            for (int r = 0; r < reps; r++)
+            {
+                var g = oldLm.Generate(Prompt, steps);
+                (oldText, oldTokens) = (g.Text, g.Tokens);
+                tokens += g.Tokens;
+                seconds += g.Tokens / g.TokensPerSecond;
+            }
+            return new Sample(tokens / seconds, tokens / (ThreadClock.Seconds() - cpu0));
+        }
+        Sample NewBlock()
+        {
+            double tokens = 0, seconds = 0, cpu0 = ThreadClock.Seconds();
+            for (int r = 0; r < reps; r++)
+            {
+                var g = LmGenerator.Generate(decoder, tok, Prompt, steps);
+                (newText, newTokens) = (g.Text, g.GeneratedTokens.Length);
+                tokens += g.GeneratedTokens.Length;
+                seconds += g.DecodeSeconds;
+            }
+            return new Sample(tokens / seconds, tokens / (ThreadClock.Seconds() - cpu0));
+        }
+        OldBlock(); // warm-up (with tiered compilation off, the first call compiles everything at full optimisation)
+        NewBlock();
+        var (olds, news) = Interleave(OldBlock, NewBlock, rounds);
+        bool identical = string.Equals(oldText, newText, StringComparison.Ordinal);
+        // Rates: ratio = new tok/s / old tok/s = old time / new time.
+        Console.WriteLine(Json([
+            ("bench", "decode-lm"), ("model", "stories260K"), ("threads", 1), ("tokens_old", oldTokens), ("tokens_new", newTokens),
+            ("rounds", rounds), ("generations_per_round", reps),
+            .. Fields("tok_s", olds.Select(x => x.Wall).ToList(), news.Select(x => x.Wall).ToList(), higherIsBetter: true),
+            .. Fields("tok_per_cpu_s", olds.Select(x => x.Cpu).ToList(), news.Select(x => x.Cpu).ToList(), higherIsBetter: true),
+            ("text_identical", identical), ("cpu", CpuModel())]));
+        if (!identical)
+        {
+            Console.Error.WriteLine($"old text: {oldText}");
+            Console.Error.WriteLine($"new text: {newText}");
+        }
+        return identical;
+    }
+
+    // old_<name>, new_<name> (medians), their min / max / IQR, ratio (old time / new time, > 1: new faster, from the
+    // medians) and ratio_paired (median over rounds of the same ratio within one round).
+    private static (string, object)[] Fields(string name, List<double> olds, List<double> news, bool higherIsBetter)
+    {
+        var o = Stats.Of(olds);
+        var n = Stats.Of(news);
+        string suffix = name == "tok_s" || name == "us" ? "" : "_" + name;
+        return [
+            ("old_" + name, o.Median), ("old" + suffix + "_min", o.Min), ("old" + suffix + "_max", o.Max), ("old" + suffix + "_iqr", o.Iqr),
+            ("new_" + name, n.Median), ("new" + suffix + "_min", n.Min), ("new" + suffix + "_max", n.Max), ("new" + suffix + "_iqr", n.Iqr),
+            ("ratio" + suffix, higherIsBetter ? n.Median / o.Median : o.Median / n.Median),
+            ("ratio" + suffix + "_paired", higherIsBetter ? Stats.PairedMedian(news, olds) : Stats.PairedMedian(olds, news))];
+    }
+
+    // One decode query over `context` cached tokens per kv head, full attention; same keys, values and query both sides.
+    private static void Attention(OldApi api, int context, int threads, int rounds)
+    {
+        const int heads = 32, kvHeads = 8, d = 128, pageTokens = 64;
+        var rng = new Random(1);
+        var k = new float[context * kvHeads * d];
+        var v = new float[context * kvHeads * d];
+        for (int i = 0; i < k.Length; i++) { k[i] = (float)(rng.NextDouble() * 2 - 1); v[i] = (float)(rng.NextDouble() * 2 - 1); }
+        var q = new float[heads * d];
+        var qrng = new Random(2);
+        for (int i = 0; i < q.Length; i++) q[i] = (float)(qrng.NextDouble() * 2 - 1);
+
+        using var oldAttention = new OldAttention(api, threads, heads, kvHeads, d, context, pageTokens, k, v);
+        var oldOut = new float[heads * d];
+
+        using var backend = new CpuBackend(threads);
+        using var cache = new PagedKvCache(backend, new KvCacheLayout(1, kvHeads, d, context + 1, PageTokens: pageTokens));
+        using (var kt = Tensor.From<float>(k, new Shape(context * kvHeads, d), backend))
+        using (var vt = Tensor.From<float>(v, new Shape(context * kvHeads, d), backend))
+            cache.Append(0, 0, kt, vt, context, 0);
+        using var qt = Tensor.From<float>(q, new Shape(1, 1, heads, d), backend);
+        using var ot = Tensor.Zeros(new Shape(1, 1, heads, d), DType.F32, backend);
+        using var runner = new KvLayerAttention(cache, heads, 1);
+        var full = new FullKvPolicy();
+        full.Begin(cache.Sequence(0), heads);
+
+        void OldCall() => oldAttention.Run(q, oldOut);
+        void NewCall() => runner.Run(0, 0, qt, ot, full, context - 1, 0, KvPositionMode.Original, default);
+
+        // Warm-up, then calls per block for ~100 ms of the slower side (at least 5).
+        for (int i = 0; i < 3; i++) { OldCall(); NewCall(); }
+        double once = Math.Max(TimeCalls(OldCall, 3).Wall, TimeCalls(NewCall, 3).Wall);
+        int calls = Math.Clamp((int)(100_000 / once), 5, 5_000);
+        float maxDiff = 0;
+        var newOut = ot.ToArray<float>();
+        for (int i = 0; i < oldOut.Length; i++) maxDiff = Math.Max(maxDiff, Math.Abs(oldOut[i] - newOut[i]));
+
+        var (olds, news) = Interleave(() => TimeCalls(OldCall, calls), () => TimeCalls(NewCall, calls), rounds);
+        var fields = new List<(string, object)>
+        {
+            ("bench", "decode-attention"), ("heads", heads), ("kv_heads", kvHeads), ("d", d), ("page_tokens", pageTokens),
+            ("context", context), ("threads", threads), ("policy", "full"), ("rounds", rounds), ("calls_per_round", calls),
+        };
+        fields.AddRange(Fields("us", olds.Select(x => x.Wall).ToList(), news.Select(x => x.Wall).ToList(), higherIsBetter: false));
+        // The calling thread's CPU time is all the work only on one thread.
+        if (threads == 1)
+            fields.AddRange(Fields("cpu_us", olds.Select(x => x.Cpu).ToList(), news.Select(x => x.Cpu).ToList(), higherIsBetter: false));
+        fields.Add(("max_abs_diff", maxDiff));
+        fields.Add(("cpu", CpuModel()));
+        Console.WriteLine(Json([.. fields]));
+    }
+
+    // Wall and calling-thread CPU microseconds per call over a block of `calls` calls.
+    private static Sample TimeCalls(Action call, int calls)
+    {
+        double cpu0 = ThreadClock.Seconds();
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < calls; i++) call();
+        double wall = sw.Elapsed.TotalMicroseconds;
+        return new Sample(wall / calls, (ThreadClock.Seconds() - cpu0) * 1e6 / calls);
+    }
+
+    // Round r runs old then new when r is even, new then old when odd: each side sees as many first and second slots.
+    private static (List<Sample> Old, List<Sample> New) Interleave(Func<Sample> oldSide, Func<Sample> newSide, int rounds)
+    {
+        var olds = new List<Sample>(rounds);
+        var news = new List<Sample>(rounds);
+        for (int r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0) { olds.Add(oldSide()); news.Add(newSide()); }
+            else { news.Add(newSide()); olds.Add(oldSide()); }
+        }
+        return (olds, news);
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name", StringComparison.Ordinal))
+                    return line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return "unknown";
+    }
+
+    private static string? FindStories()
+    {
+        var env = Environment.GetEnvironmentVariable("HPCCORE_STORIES260K");
+        if (!string.IsNullOrEmpty(env)) return env;
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "..", "shared", "models", "stories260K");
+                if (File.Exists(Path.Combine(candidate, "stories260K.bin"))) return Path.GetFullPath(candidate);
+            }
+        return null;
+    }
+
+    private static string Json((string Key, object Value)[] fields)
+    {
+        var parts = fields.Select(f => "\"" + f.Key + "\":" + f.Value switch
+        {
+            string s => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"",
+            bool b => b ? "true" : "false",
+            double x => x.ToString(x >= 100 ? "F1" : "G4", CultureInfo.InvariantCulture),
+            float x => x.ToString("G3", CultureInfo.InvariantCulture),
+            IFormattable x => x.ToString(null, CultureInfo.InvariantCulture),
+            var x => "\"" + x + "\"",
+        });
+        return "{" + string.Join(",", parts) + "}";
+    }
+}
+
+/// <summary>One block's measurement: wall-clock and calling-thread CPU (per call, or tokens per second).</summary>
+internal readonly record struct Sample(double Wall, double Cpu);
+
+/// <summary>Median, extremes and interquartile range of one side's per-round samples.</summary>
+internal readonly record struct Stats(double Median, double Min, double Max, double Iqr)
+{
+    public static Stats Of(IReadOnlyList<double> samples)
+    {
+        var s = samples.Order().ToArray();
+        return new Stats(Quantile(s, 0.5), s[0], s[^1], Quantile(s, 0.75) - Quantile(s, 0.25));
+    }
+
+    /// <summary>Median over rounds of a[r] / b[r] (both sides of one round saw the same machine load).</summary>
+    public static double PairedMedian(IReadOnlyList<double> a, IReadOnlyList<double> b) =>
+        Quantile(a.Zip(b, (x, y) => x / y).Order().ToArray(), 0.5);
+
+    // Linear interpolation between order statistics (type 7); the median of an even count is the mean of the middle two.
+    private static double Quantile(double[] sorted, double p)
+    {
+        double h = (sorted.Length - 1) * p;
+        int lo = (int)Math.Floor(h);
+        int hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+    }
+}
