@@ -129,7 +129,7 @@ internal struct LmKvStats
 {
     public long BytesHeld;
     public long PeakBytesHeld;
-    public long TokensHeld();
+    public long TokensHeld;
     public int MaxHeadTokens;
     public int Position;
 }

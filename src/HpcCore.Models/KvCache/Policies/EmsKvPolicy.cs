@@ -139,11 +139,22 @@ public sealed class EmsKvPolicy(int budget, int window = 32, int sinks = 4, int 
             int centre = MostSimilarCentre(cache.HeadDim, token, keep, count);
             if (centre < 0) continue;
             decisions.Merge(layer, kvHead, centre, token, _score[centre], _score[token]);
+            MergeKey(cache.HeadDim, centre, token, _score[centre], _score[token]);
             _score[centre] += _score[token];
         }
     }
 
-    // Keys are compared as read before this compress step's merges (the cache applies merges afterwards).
+    // The host copy of the keys follows the merges as the cache will apply them (same weights, same order), so a
+    // later token is compared with the centre as merged so far.
+    private void MergeKey(int d, int centre, int token, float wc, float wt)
+    {
+        float total = wc + wt;
+        if (!(total > 0)) { wc = wt = 1; total = 2; }
+        var kc = _keys.AsSpan(centre * d, d);
+        var kt = _keys.AsSpan(token * d, d);
+        for (int i = 0; i < d; i++) kc[i] = (kc[i] * wc + kt[i] * wt) / total;
+    }
+
     private int MostSimilarCentre(int d, int token, ReadOnlySpan<int> keep, int count)
     {
         int best = -1;

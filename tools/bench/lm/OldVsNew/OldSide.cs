@@ -121,7 +121,7 @@ internal sealed class OldLm : IDisposable
     private readonly MethodInfo _generate;
     private readonly object _sampling;
 
-    public OldLm(OldApi api, string modelPath, string tokenizerPath, int threads)
+    public OldLm(OldApi api, string modelPath, string tokenizerPath, int threads, string policy = "full", int budget = 64)
     {
         _backend = api.NewCpuBackend(threads);
         var load = api.ModelsType("HpcCore.Models.Lm.Loading.LmModelFiles").GetMethod("Load")!;
@@ -131,7 +131,11 @@ internal sealed class OldLm : IDisposable
         _tokenizer = loaded[2]!;
         var decoderType = api.ModelsType("HpcCore.Models.Lm.LmDecoder");
         var ctor = decoderType.GetConstructors().Single(c => c.GetParameters().Length == 4);
-        var options = Activator.CreateInstance(ctor.GetParameters()[3].ParameterType.GetElementType()!)!;
+        var optionsType = ctor.GetParameters()[3].ParameterType.GetElementType()!;
+        // Old KvPolicies.Create(name, budget, retrievalHeads, contextHint): the old CLI's defaults for the same budget.
+        var create = api.ModelsType("HpcCore.Models.KvCache.KvPolicies").GetMethod("Create")!;
+        object kv = create.Invoke(null, [policy, budget, null, 0])!;
+        var options = Activator.CreateInstance(optionsType, [0, 0, 0, kv])!;
         _decoder = (IDisposable)ctor.Invoke([config, _weights, _backend, options]);
         _generate = api.ModelsType("HpcCore.Models.Lm.LmGenerator").GetMethod("Generate")!;
         if (_generate.GetParameters().Length != 6) throw new MissingMethodException($"old LmGenerator.Generate is {_generate}");

@@ -20,6 +20,9 @@ internal static class Program
 {
     private const string Prompt = "Once upon a time";
 
+    private static string s_policy = "full";
+    private static int s_budget = 64;
+
     private static int Main(string[] args)
     {
         string? old = null, model = null;
@@ -40,6 +43,8 @@ internal static class Program
                 case "--context": contexts.Add(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--threads": threadCounts.Add(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--skip-lm": skipLm = true; break;
+                case "--policy": s_policy = Next(); break;
+                case "--budget": s_budget = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--skip-attention": skipAttention = true; break;
                 default:
                     Console.Error.WriteLine("usage: OldVsNew --old <old build folder> [--model <stories260K folder>] [--rounds N] [--lm-reps N] " +
@@ -85,11 +90,13 @@ internal static class Program
     private static bool Stories(OldApi api, string dir, int rounds, int reps, int steps)
     {
         string modelPath = Path.Combine(dir, "stories260K.bin"), tokPath = Path.Combine(dir, "tok512.bin");
-        using var oldLm = new OldLm(api, modelPath, tokPath, threads: 1);
+        using var oldLm = new OldLm(api, modelPath, tokPath, threads: 1, s_policy, s_budget);
         using var cpu = new CpuBackend(threads: 1);
         var (config, weights, tok) = LmModelFiles.Load(modelPath, tokPath, cpu);
         using var _ = weights;
-        using var decoder = new LmDecoder(config, weights, cpu);
+        // The same policy on both sides; TokenSelect with original positions, the old behaviour.
+        var kv = KvPolicyRegistry.Create(s_policy, new KvPolicySettings { Budget = s_budget, Positions = s_policy == "tokenselect" ? KvPositionMode.Original : null });
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: kv));
 
         string oldText = "", newText = "";
         int oldTokens = 0, newTokens = 0;
@@ -125,7 +132,7 @@ internal static class Program
         bool identical = string.Equals(oldText, newText, StringComparison.Ordinal);
         // Rates: ratio = new tok/s / old tok/s = old time / new time.
         Console.WriteLine(Json([
-            ("bench", "decode-lm"), ("model", "stories260K"), ("threads", 1), ("tokens_old", oldTokens), ("tokens_new", newTokens),
+            ("bench", "decode-lm"), ("model", "stories260K"), ("policy", s_policy), ("budget", s_budget), ("threads", 1), ("tokens_old", oldTokens), ("tokens_new", newTokens),
             ("rounds", rounds), ("generations_per_round", reps),
             .. Fields("tok_s", olds.Select(x => x.Wall).ToList(), news.Select(x => x.Wall).ToList(), higherIsBetter: true),
             .. Fields("tok_per_cpu_s", olds.Select(x => x.Cpu).ToList(), news.Select(x => x.Cpu).ToList(), higherIsBetter: true),
