@@ -26,6 +26,7 @@ internal static class PagedAttentionValidation
         Check.Rank(Op, "KeyPages", kv.KeyPages, 3, "[NPages, P, D]");
         Check.Contiguous(Op, "KeyPages", kv.KeyPages);
         int pages = kv.KeyPages.Shape[0], p = kv.KeyPages.Shape[1];
+        if (p == 0) ThrowHelper.Argument(Op, "KeyPages", $"has shape {kv.KeyPages.Shape}; a page must hold at least one token (P > 0)");
         if (kv.KeyPages.Shape[2] != d)
             ThrowHelper.Argument(Op, "KeyPages", $"has shape {kv.KeyPages.Shape}; its D must equal q's D = {d} (q {q.Shape})");
         Check.Live(Op, "ValuePages", kv.ValuePages);
