@@ -48,6 +48,7 @@ public sealed class PagedAttentionBadInputTests : BadInputTestBase
         Rejects<ArgumentException>(() => PagedAttention.Forward(F(2, 4, 8), Kv, dest), Op, "q", "[2, 4, 8]", "[B, Tq, H, D]");
         Rejects<ArgumentException>(() => PagedAttention.Forward(q, Kv with { KeyPages = F(6, 4, 16) }, dest), Op, "KeyPages", "[6, 4, 16]", "D = 8");
         Rejects<ArgumentException>(() => PagedAttention.Forward(q, Kv with { KeyPages = F(6, 32) }, dest), Op, "KeyPages", "[NPages, P, D]");
+        Rejects<ArgumentException>(() => PagedAttention.Forward(q, new PagedKv(F(6, 0, 8), F(6, 0, 8), Tables, Ints([0, 0], 1, 2)), dest), Op, "KeyPages", "[6, 0, 8]", "P > 0");
         Rejects<ArgumentException>(() => PagedAttention.Forward(q, Kv with { ValuePages = F(5, 4, 8) }, dest), Op, "ValuePages", "[5, 4, 8]");
         Rejects<ArgumentException>(() => PagedAttention.Forward(q, Kv with { BlockTables = Ints(new int[9], 1, 3, 3), Lengths = Ints([1, 1, 1], 1, 3) }, dest), Op, "BlockTables", "3 kv heads", "multiple");
         Rejects<ArgumentException>(() => PagedAttention.Forward(q, Kv with { BlockTables = Ints(new int[12], 2, 2, 3) }, dest), Op, "BlockTables", "[2, 2, 3]", "B = 1");

@@ -49,7 +49,16 @@ internal sealed unsafe partial class CpuKernels
 
     internal static void Bf16ToF32(ushort* x, float* d, int n)
     {
-        for (int i = 0; i < n; i++) ((uint*)d)[i] = (uint)x[i] << 16;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16)
+            {
+                // BF16 is the top half of a binary32: widen 16 bits to 32 and shift into place.
+                var (lower, upper) = Vector256.Widen(Vector256.Load(x + i));
+                Vector256.ShiftLeft(lower, 16).AsSingle().Store(d + i);
+                Vector256.ShiftLeft(upper, 16).AsSingle().Store(d + i + 8);
+            }
+        for (; i < n; i++) ((uint*)d)[i] = (uint)x[i] << 16;
     }
 
     internal static void F32ToBf16(float* x, ushort* d, int n)

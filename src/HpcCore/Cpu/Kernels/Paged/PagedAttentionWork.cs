@@ -98,7 +98,7 @@ internal unsafe struct PagedAttentionWork : IParallelBody
                     TensorPrimitives.MultiplyAdd(vc, s[hi * stride + n], oh, oh);
                 }
             }
-            Export(b, t, h0, group, s, stride, sel, n);
+            if (KeyTotals != null || WindowTotals != null || Probabilities != null) Export(b, t, h0, group, s, stride, sel, n);
         }
     }
 
@@ -136,18 +136,23 @@ internal unsafe struct PagedAttentionWork : IParallelBody
     }
 
     // The attended rows (token j or sel[j]) of a page pool, widened to F32 (and rotated at slot j) into dst [slots, D].
+    // Without a selection a page's rows are consecutive tokens, so they are widened in one call per page (a call per
+    // row costs more than the row at D = 8).
     private readonly void Gather(byte* pages, int* table, int* sel, int slots, float* dst, bool rotate)
     {
         int d = D, p = P;
         int size = PageType == DType.F32 ? 4 : 2;
-        for (int j = 0; j < slots; j++)
-        {
-            int token = sel == null ? j : sel[j];
-            byte* src = pages + ((long)table[token / p] * p + token % p) * d * size;
-            float* row = dst + (long)j * d;
-            PagedRows.Widen(src, PageType, row, d);
-            if (rotate) Rotate(row, row, j);
-        }
+        if (sel == null)
+            for (int start = 0; start < slots; start += p)
+                PagedRows.Widen(pages + (long)table[start / p] * p * d * size, PageType, dst + (long)start * d, Math.Min(p, slots - start) * d);
+        else
+            for (int j = 0; j < slots; j++)
+            {
+                int token = sel[j];
+                PagedRows.Widen(pages + ((long)table[token / p] * p + token % p) * d * size, PageType, dst + (long)j * d, d);
+            }
+        if (rotate)
+            for (int j = 0; j < slots; j++) Rotate(dst + (long)j * d, dst + (long)j * d, j);
     }
 
     // RoPE of one head vector at position pos (may be -1: a row that sees no key but the compensation token), as

@@ -22,11 +22,15 @@ internal static unsafe class PagedValues
         new Span<float>(o, group * d).Clear();
         bool wide = Vector512.IsHardwareAccelerated && d % 16 == 0, narrow = Vector256.IsHardwareAccelerated && d % 8 == 0;
         int segments = (n + rows - 1) / rows;
-        values.Prefetch(0, segments, rows);
-        values.Prefetch(1, segments, rows);
+        bool prefetch = values.WorthPrefetching(n);
+        if (prefetch)
+        {
+            values.Prefetch(0, segments, rows);
+            values.Prefetch(1, segments, rows);
+        }
         for (int start = 0, seg = 0; start < n; start += rows, seg++)
         {
-            values.Prefetch(seg + PagedRows.PrefetchAhead, segments, rows);
+            if (prefetch) values.Prefetch(seg + PagedRows.PrefetchAhead, segments, rows);
             float* v = values.Segment(seg);
             int m = Math.Min(rows, n - start);
             float* ps = p + start;
