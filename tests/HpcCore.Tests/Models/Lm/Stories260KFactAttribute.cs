@@ -12,3 +12,13 @@ internal sealed class Stories260KFactAttribute : FactAttribute
         if (LmTestModels.Stories260KFolder() is null) Skip = LmTestModels.Stories260KMissing;
     }
 }
+
+/// <summary>The theory twin of <see cref="Stories260KFactAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class Stories260KTheoryAttribute : TheoryAttribute
+{
+    public Stories260KTheoryAttribute()
+    {
+        if (LmTestModels.Stories260KFolder() is null) Skip = LmTestModels.Stories260KMissing;
+    }
+}

@@ -51,4 +51,36 @@ public sealed class Stories260KTests
         var expected = ReferenceLm.Forward(LmTestModels.Reference(config, weights), [.. tokens]);
         LmDecoderTests.AssertRow(expected, tokens.Count - 1, logits);
     }
+
+    public static TheoryData<string> RunCPrompts => ["Once upon a time", "Lily and Tom went to the park", "The little dog", "One day, a girl named Sue"];
+
+    /// <summary>
+    /// llama2.c's run.c output for four prompts, 256 positions each (Golden/stories260k-runc.txt: run.c built from
+    /// karpathy/llama2.c, -t 0 -n 256): the whole greedy text, prompt included, must be identical. run.c's -n counts
+    /// forward positions from BOS, and the last position's sample is printed too, so it generates 257 minus the
+    /// prompt's tokens (BOS included) unless it samples BOS first.
+    /// </summary>
+    [Stories260KTheory]
+    [MemberData(nameof(RunCPrompts))]
+    public void Greedy_256Positions_IsRunCsTextExactly(string prompt)
+    {
+        var dir = LmTestModels.Stories260KFolder()!;
+        using var cpu = new CpuBackend(threads: 1);
+        var (config, weights, tok) = LmModelFiles.Load(Path.Combine(dir, "stories260K.bin"), Path.Combine(dir, "tok512.bin"), cpu);
+        using var _ = weights;
+        using var decoder = new LmDecoder(config, weights, cpu);
+        int promptTokens = tok.Encode(prompt, addBos: true).Length;
+        var result = LmGenerator.Generate(decoder, tok, prompt, 257 - promptTokens, default);
+        Assert.Equal(RunCText(prompt), result.Text.TrimEnd('\n'));
+    }
+
+    private static string RunCText(string prompt)
+    {
+        var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Golden", "stories260k-runc.txt"));
+        int start = Array.IndexOf(lines, "=== " + prompt);
+        Assert.True(start >= 0, $"no run.c block for '{prompt}'");
+        int end = start + 1;
+        while (end < lines.Length && !lines[end].StartsWith("=== ", StringComparison.Ordinal)) end++;
+        return string.Join('\n', lines[(start + 1)..end]).TrimEnd('\n');
+    }
 }
