@@ -271,4 +271,77 @@ public sealed class KvPolicyDecoderTests
         }
         Assert.Equal(f32.Cache.BytesHeld / 2, half.Cache.BytesHeld);
     }
+
+    [Fact]
+    public void RecycledQueryTrigger_AtThresholdOne_RunsEveryStepFull_AndAtMinusOne_OnlyTheFirst()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama();
+        using var weights = LmTestModels.Random(config, cpu, seed: 26);
+        int[] tokens = TestData.Ints(40, 27, config.VocabSize);
+        var expected = ReferenceLm.Forward(LmTestModels.Reference(config, weights), tokens);
+        // cos < 1 for any other query: every step is a full step, so the output is full attention's.
+        var always = new RecycledKvPolicy(budget: 3, trigger: RecycleTrigger.Query, threshold: 1f);
+        using (var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: always)))
+        {
+            decoder.Prefill(tokens.AsSpan(0, 20));
+            for (int t = 20; t < 40; t++) LmDecoderTests.AssertRow(expected, t, decoder.Decode(tokens[t]));
+        }
+        Assert.Equal((20L * config.Layers, 0L), always.Stats);
+        // cos >= -1 always: after each layer's first full step every step recycles.
+        var never = new RecycledKvPolicy(budget: 3, trigger: RecycleTrigger.Query, threshold: -1f);
+        using (var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: never)))
+        {
+            decoder.Prefill(tokens.AsSpan(0, 20));
+            for (int t = 20; t < 40; t++) decoder.Decode(tokens[t]);
+        }
+        Assert.Equal(((long)config.Layers, 19L * config.Layers), never.Stats);
+    }
+
+    [Fact]
+    public void TokenSelectReleased_SelectsOncePerPrefillChunk_AndAttendsTheChunkWhole()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama(layers: 1);
+        using var weights = LmTestModels.Random(config, cpu, seed: 28);
+        int[] tokens = TestData.Ints(64, 29, config.VocabSize);
+        var policy = new TokenSelectKvPolicy(budget: 4, sinks: 2, local: 3, selectionChunk: 16);
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: policy));
+        Assert.Equal(KvPositionMode.Renumbered, decoder.PositionMode);
+        var logits = decoder.Prefill(tokens);
+        Assert.All(logits.ToArray(), x => Assert.True(float.IsFinite(x)));
+        // Chunks of 16: the first attends in full (nothing before it), the next three vote once each.
+        Assert.Equal((3L, 0L), policy.Stats);
+        var last = policy.LastSelection(0).ToArray();
+        Assert.Equal(2 + 4 + 3 + 16, last.Length);
+        Assert.Equal([0, 1], last[..2]);
+        Assert.Equal(Enumerable.Range(45, 19), last[^19..]);
+    }
+
+    [Theory]
+    [InlineData("tome:r=8", "unknown policy")]
+    [InlineData("snapkv:pool=mean", "pool")]
+    [InlineData("h2o:window=4", "has no setting 'window'")]
+    [InlineData("streaming:sinks=-1", "sinks")]
+    [InlineData("recycled:trigger=sometimes", "trigger")]
+    [InlineData("tokenselect:positions=shifted", "positions")]
+    [InlineData("streaming:sinks", "key=value")]
+    public void RegistrySpecs_RefuseBadKeysAndValues_ByName(string spec, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => KvPolicyRegistry.Parse(spec, new KvPolicySettings { Budget = 16 }));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RegistrySpecs_SetTheirSettings_OverTheDefaults()
+    {
+        var (entry, s) = KvPolicyRegistry.Parse("snapkv:pool=max;window=7;kernel=3;positions=renumbered", new KvPolicySettings { Budget = 40 });
+        var snap = Assert.IsType<SnapKvPolicy>(KvPolicyRegistry.Create(entry.Name, s));
+        Assert.Equal((SnapKvPooling.Max, 7, 3, 40, KvPositionMode.Renumbered), (snap.Pooling, snap.Window, snap.Kernel, snap.Budget, snap.Positions));
+        var defaults = Assert.IsType<SnapKvPolicy>(KvPolicyRegistry.Create("snapkv", new KvPolicySettings { Budget = 40 }));
+        Assert.Equal((SnapKvPooling.Average, 20, 5), (defaults.Pooling, defaults.Window, defaults.Kernel));
+        var ts = Assert.IsType<TokenSelectKvPolicy>(KvPolicyRegistry.Create("tokenselect", new KvPolicySettings { Budget = 64 }));
+        Assert.Equal((KvPositionMode.Renumbered, 4, 16), (ts.Positions, ts.Sinks, ts.Local));
+        Assert.Equal(KvPolicyRegistry.Entries.Select(e => e.Name), KvPolicyRegistry.Names.Split(", "));
+    }
 }
