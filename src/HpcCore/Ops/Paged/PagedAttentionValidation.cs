@@ -139,9 +139,36 @@ internal static class PagedAttentionValidation
         foreach (int x in s)
             if (x < 0 || x >= capacity) ThrowHelper.Argument(op, "slots", $"holds {x} (shape {slots.Shape}); page rows must lie in [0, {capacity})");
         if (!distinct || s.Length < 2) return;
-        var seen = new HashSet<int>();
-        foreach (int x in s)
-            if (!seen.Add(x)) ThrowHelper.Argument(op, "slots", $"holds {x} twice (shape {slots.Shape}); written page rows must be distinct");
+        int twice = FirstRepeated(s);
+        if (twice >= 0) ThrowHelper.Argument(op, "slots", $"holds {twice} twice (shape {slots.Shape}); written page rows must be distinct");
+    }
+
+    // A value that occurs twice in s (all in [0, capacity), so non-negative), or -1; allocates nothing in the
+    // steady state. A decode step writes one row per kv head (a handful of slots): pairwise compares there; longer
+    // lists (prefill chunks, compaction moves) are sorted in a pooled copy and checked for equal neighbours.
+    private static int FirstRepeated(ReadOnlySpan<int> s)
+    {
+        const int PairwiseMax = 32;
+        if (s.Length <= PairwiseMax)
+        {
+            for (int i = 1; i < s.Length; i++)
+                if (s[..i].Contains(s[i])) return s[i];
+            return -1;
+        }
+        var copy = System.Buffers.ArrayPool<int>.Shared.Rent(s.Length);
+        try
+        {
+            var sorted = copy.AsSpan(0, s.Length);
+            s.CopyTo(sorted);
+            sorted.Sort();
+            for (int i = 1; i < sorted.Length; i++)
+                if (sorted[i] == sorted[i - 1]) return sorted[i];
+            return -1;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<int>.Shared.Return(copy);
+        }
     }
 
     // Lengths in [0, MaxBlocks * P], and every block a head uses names a page of the pool. Returns the longest head.

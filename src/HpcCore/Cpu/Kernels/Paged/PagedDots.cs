@@ -24,6 +24,11 @@ internal static unsafe class PagedDots
             Generic(q, group, keys, n, scale, s, stride);
             return;
         }
+        if (d == 8)
+        {
+            ScoresD8(q, group, keys, n, scale, s, stride);
+            return;
+        }
         bool wide = Wide(d);
         var vs = Vector256.Create(scale);
         for (int start = 0, seg = 0; start < n; start += p, seg++)
@@ -43,6 +48,34 @@ internal static unsafe class PagedDots
                     (sums * vs).Store(sg + i);
                 }
                 for (; i < m; i++) sg[i] = Vector256.Sum(Fold(qg, k + (long)i * d, d, wide)) * scale;
+            }
+        }
+    }
+
+    // D = 8 (stories260K-sized heads): a key is one vector, the query stays in a register, and a block of eight keys
+    // is eight multiplies and one horizontal-add tree (the general path's folds, without their loops and branches).
+    private static void ScoresD8(float* q, int group, in PagedRows keys, int n, float scale, float* s, int stride)
+    {
+        int p = keys.SegmentRows;
+        var vs = Vector256.Create(scale);
+        for (int start = 0, seg = 0; start < n; start += p, seg++)
+        {
+            float* k = keys.Segment(seg);
+            int m = Math.Min(p, n - start);
+            for (int g = 0; g < group; g++)
+            {
+                var qv = Vector256.Load(q + g * 8);
+                float* sg = s + g * stride + start;
+                int i = 0;
+                for (; i + 8 <= m; i += 8)
+                {
+                    float* kb = k + (long)i * 8;
+                    var sums = GemvKernel256.Sum8(
+                        qv * Vector256.Load(kb), qv * Vector256.Load(kb + 8), qv * Vector256.Load(kb + 16), qv * Vector256.Load(kb + 24),
+                        qv * Vector256.Load(kb + 32), qv * Vector256.Load(kb + 40), qv * Vector256.Load(kb + 48), qv * Vector256.Load(kb + 56));
+                    (sums * vs).Store(sg + i);
+                }
+                for (; i < m; i++) sg[i] = Vector256.Sum(qv * Vector256.Load(k + (long)i * 8)) * scale;
             }
         }
     }
