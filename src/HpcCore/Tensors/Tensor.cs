@@ -87,6 +87,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming <paramref name="op"/> when disposed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void ThrowIfDisposed(string op, string argument)
     {
         if (IsDisposed || Storage.IsReleased) ThrowHelper.Disposed(op, argument);
