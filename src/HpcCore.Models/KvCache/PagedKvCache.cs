@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.KvCache;
 
+using System.Runtime.CompilerServices;
 using HpcCore.Devices;
 using HpcCore.Ops;
 using HpcCore.Tensors;
@@ -187,6 +188,7 @@ public sealed class PagedKvCache : IDisposable
     /// to every kv head of <paramref name="layer"/>: <paramref name="keys"/> and <paramref name="values"/> are F32
     /// [rows x Hkv, D] (token-major). Capacity is checked for every head before anything changes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Append(int sequence, int layer, Tensor keys, Tensor values, int rows, int firstPosition)
     {
         var heads = _heads[CheckSequence(sequence)];
@@ -370,6 +372,7 @@ public sealed class PagedKvCache : IDisposable
         _appendSlotHost = new int[n];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Sync(int sequence, int layer)
     {
         var heads = _heads[sequence];

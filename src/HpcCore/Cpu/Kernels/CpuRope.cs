@@ -3,6 +3,7 @@
 // shared by all heads, so long positions (where a float angle would lose ~1e-4) stay exact to float rounding.
 namespace HpcCore.Cpu;
 
+using System.Runtime.CompilerServices;
 using HpcCore.Kernels;
 
 internal sealed unsafe partial class CpuKernels
@@ -73,6 +74,7 @@ internal sealed unsafe partial class CpuKernels
         public float Theta;
         public bool HalfSplit;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(TotalTokens, Items, item);

@@ -4,6 +4,7 @@
 // are host-visible (CPU); device kernels skip out-of-range entries instead of reading outside the pool.
 namespace HpcCore.Ops;
 
+using System.Runtime.CompilerServices;
 using HpcCore.Cpu;
 using HpcCore.Diagnostics;
 using HpcCore.Kernels;
@@ -132,6 +133,7 @@ internal static class PagedAttentionValidation
     }
 
     /// <summary>Host-visible slots lie in [0, capacity) and, for writes, are distinct.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SlotsInRange(string op, Tensor slots, long capacity, bool distinct)
     {
         if (slots.Storage is not CpuStorage) return;
@@ -146,6 +148,7 @@ internal static class PagedAttentionValidation
     // A value that occurs twice in s (all in [0, capacity), so non-negative), or -1; allocates nothing in the
     // steady state. A decode step writes one row per kv head (a handful of slots): pairwise compares there; longer
     // lists (prefill chunks, compaction moves) are sorted in a pooled copy and checked for equal neighbours.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FirstRepeated(ReadOnlySpan<int> s)
     {
         const int PairwiseMax = 32;
@@ -172,6 +175,7 @@ internal static class PagedAttentionValidation
     }
 
     // Lengths in [0, MaxBlocks * P], and every block a head uses names a page of the pool. Returns the longest head.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int LengthsInRange(in PagedKv kv, int pages, int p, int maxBlocks, long capacity)
     {
         if (kv.Lengths.Storage is not CpuStorage || kv.BlockTables.Storage is not CpuStorage) return 0;

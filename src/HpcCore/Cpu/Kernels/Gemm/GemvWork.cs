@@ -61,6 +61,7 @@ internal unsafe struct GemvWork : IParallelBody
     }
 
     // Output columns [j0, j1) of every x row of batch item b.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private readonly void Rows(int b, int j0, int j1)
     {
         float* x = X + b * BatchStrideX;

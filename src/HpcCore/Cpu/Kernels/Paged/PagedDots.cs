@@ -16,6 +16,7 @@ namespace HpcCore.Cpu;
 internal static unsafe class PagedDots
 {
     /// <summary>s[g * stride + j] = scale * q_g . k_j for the group's queries q [group, D] and the first n keys.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scores(float* q, int group, in PagedRows keys, int n, float scale, float* s, int stride)
     {
         int d = keys.D, p = keys.SegmentRows;
@@ -54,6 +55,7 @@ internal static unsafe class PagedDots
 
     // D = 8 (stories260K-sized heads): a key is one vector, the query stays in a register, and a block of eight keys
     // is eight multiplies and one horizontal-add tree (the general path's folds, without their loops and branches).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScoresD8(float* q, int group, in PagedRows keys, int n, float scale, float* s, int stride)
     {
         int p = keys.SegmentRows;

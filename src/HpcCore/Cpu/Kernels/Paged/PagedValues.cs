@@ -16,6 +16,7 @@ namespace HpcCore.Cpu;
 internal static unsafe class PagedValues
 {
     /// <summary>Writes o [group, D] (overwritten; zeros when n = 0) from the first n values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Accumulate(float* p, int stride, int group, in PagedRows values, int n, float* o)
     {
         int d = values.D, rows = values.SegmentRows;
