@@ -36,7 +36,21 @@ internal static unsafe class PagedDots
         {
             float* k = keys.Segment(seg);
             int m = Math.Min(p, n - start);
-            for (int g = 0; g < group; g++)
+            int g0 = 0;
+            if (wide)
+                for (; g0 + 2 <= group; g0 += 2)
+                {
+                    // Two query heads per block of eight keys: each key slice is loaded once for both.
+                    float* qa = q + g0 * d, sa = s + g0 * stride + start, sb = sa + stride;
+                    int i = 0;
+                    for (; i + 8 <= m; i += 8) Block8Pair(qa, qa + d, k + (long)i * d, d, vs, sa + i, sb + i);
+                    for (; i < m; i++)
+                    {
+                        sa[i] = Vector256.Sum(Fold(qa, k + (long)i * d, d, true)) * scale;
+                        sb[i] = Vector256.Sum(Fold(qa + d, k + (long)i * d, d, true)) * scale;
+                    }
+                }
+            for (int g = g0; g < group; g++)
             {
                 float* qg = q + g * d, sg = s + g * stride + start;
                 int i = 0;
@@ -89,6 +103,40 @@ internal static unsafe class PagedDots
     /// <summary>Whether <paramref name="d"/> runs in Vector512 steps (a multiple of 16 on a machine with accelerated Vector512).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Wide(int d) => d % 16 == 0 && Vector512.IsHardwareAccelerated;
+
+    // Scores of heads qa and qb against eight keys [8, d] (d a multiple of 16): 16 accumulators walk the column
+    // blocks together, in the order Fold sums them (a product, then FMAs by ascending column), so the results are
+    // Fold's bit for bit.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block8Pair(float* qa, float* qb, float* k, int d, Vector256<float> scale, float* sa, float* sb)
+    {
+        var x = Vector512.Load(qa);
+        var y = Vector512.Load(qb);
+        var k0 = Vector512.Load(k); var k1 = Vector512.Load(k + d); var k2 = Vector512.Load(k + 2 * d); var k3 = Vector512.Load(k + 3 * d);
+        var k4 = Vector512.Load(k + 4 * d); var k5 = Vector512.Load(k + 5 * d); var k6 = Vector512.Load(k + 6 * d); var k7 = Vector512.Load(k + 7 * d);
+        Vector512<float> a0 = x * k0, a1 = x * k1, a2 = x * k2, a3 = x * k3, a4 = x * k4, a5 = x * k5, a6 = x * k6, a7 = x * k7;
+        Vector512<float> b0 = y * k0, b1 = y * k1, b2 = y * k2, b3 = y * k3, b4 = y * k4, b5 = y * k5, b6 = y * k6, b7 = y * k7;
+        for (int c = 16; c < d; c += 16)
+        {
+            x = Vector512.Load(qa + c);
+            y = Vector512.Load(qb + c);
+            k0 = Vector512.Load(k + c); k1 = Vector512.Load(k + d + c); k2 = Vector512.Load(k + 2 * d + c); k3 = Vector512.Load(k + 3 * d + c);
+            a0 = Vector512.FusedMultiplyAdd(x, k0, a0); b0 = Vector512.FusedMultiplyAdd(y, k0, b0);
+            a1 = Vector512.FusedMultiplyAdd(x, k1, a1); b1 = Vector512.FusedMultiplyAdd(y, k1, b1);
+            a2 = Vector512.FusedMultiplyAdd(x, k2, a2); b2 = Vector512.FusedMultiplyAdd(y, k2, b2);
+            a3 = Vector512.FusedMultiplyAdd(x, k3, a3); b3 = Vector512.FusedMultiplyAdd(y, k3, b3);
+            k4 = Vector512.Load(k + 4 * d + c); k5 = Vector512.Load(k + 5 * d + c); k6 = Vector512.Load(k + 6 * d + c); k7 = Vector512.Load(k + 7 * d + c);
+            a4 = Vector512.FusedMultiplyAdd(x, k4, a4); b4 = Vector512.FusedMultiplyAdd(y, k4, b4);
+            a5 = Vector512.FusedMultiplyAdd(x, k5, a5); b5 = Vector512.FusedMultiplyAdd(y, k5, b5);
+            a6 = Vector512.FusedMultiplyAdd(x, k6, a6); b6 = Vector512.FusedMultiplyAdd(y, k6, b6);
+            a7 = Vector512.FusedMultiplyAdd(x, k7, a7); b7 = Vector512.FusedMultiplyAdd(y, k7, b7);
+        }
+        (GemvKernel256.Sum8(Half(a0), Half(a1), Half(a2), Half(a3), Half(a4), Half(a5), Half(a6), Half(a7)) * scale).Store(sa);
+        (GemvKernel256.Sum8(Half(b0), Half(b1), Half(b2), Half(b3), Half(b4), Half(b5), Half(b6), Half(b7)) * scale).Store(sb);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Half(Vector512<float> v) => v.GetLower() + v.GetUpper();
 
     // The products q[c] k[c] summed over the 8- (or 16-) float column blocks, folded to one 8-float vector.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
