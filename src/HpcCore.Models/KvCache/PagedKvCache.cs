@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.KvCache;
 
+using System.Runtime.CompilerServices;
 using HpcCore.Devices;
 using HpcCore.Ops;
 using HpcCore.Tensors;
@@ -30,6 +31,7 @@ public sealed class PagedKvCache : IDisposable
     private readonly Tensor[,] _compValueViews;
     private readonly Tensor[,] _compBiasViews;
     private readonly bool[,] _dirty;
+    private readonly bool[,] _lengthsDirty;
     private readonly bool[,] _compDirty;
     private readonly int[] _tableHost;
     private readonly int[] _lengthHost;
@@ -98,6 +100,7 @@ public sealed class PagedKvCache : IDisposable
             }
         }
         _dirty = new bool[s, layers];
+        _lengthsDirty = new bool[s, layers];
         _compDirty = new bool[s, layers];
         _tableHost = new int[hkv * blocks];
         _lengthHost = new int[hkv];
@@ -124,7 +127,7 @@ public sealed class PagedKvCache : IDisposable
         for (int q = 0; q < s; q++)
         {
             _views[q] = new KvSequenceView(this, q);
-            for (int l = 0; l < layers; l++) { _dirty[q, l] = true; _compDirty[q, l] = true; }
+            for (int l = 0; l < layers; l++) { _dirty[q, l] = true; _lengthsDirty[q, l] = true; _compDirty[q, l] = true; }
         }
     }
 
@@ -177,7 +180,7 @@ public sealed class PagedKvCache : IDisposable
             h.Count = 0;
             h.ResetCompensation();
         }
-        for (int l = 0; l < Layers; l++) { _dirty[sequence, l] = true; _compDirty[sequence, l] = true; }
+        for (int l = 0; l < Layers; l++) { _dirty[sequence, l] = true; _lengthsDirty[sequence, l] = true; _compDirty[sequence, l] = true; }
     }
 
     /// <summary>
@@ -185,6 +188,7 @@ public sealed class PagedKvCache : IDisposable
     /// to every kv head of <paramref name="layer"/>: <paramref name="keys"/> and <paramref name="values"/> are F32
     /// [rows x Hkv, D] (token-major). Capacity is checked for every head before anything changes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Append(int sequence, int layer, Tensor keys, Tensor values, int rows, int firstPosition)
     {
         var heads = _heads[CheckSequence(sequence)];
@@ -203,11 +207,16 @@ public sealed class PagedKvCache : IDisposable
                                           $"of {Pool.MaxPages} are free ({Pool.BytesHeld} bytes held); create the cache with more pages or use an evicting policy.");
         int n = rows * hkv;
         EnsureAppendRows(n);
+        bool rented = false;
         for (int t = 0; t < rows; t++)
         for (int h = 0; h < hkv; h++)
         {
             var head = heads[layer * hkv + h];
-            if (head.Count % p == 0) head.Pages[head.Count / p] = Pool.Rent();
+            if (head.Count % p == 0)
+            {
+                head.Pages[head.Count / p] = Pool.Rent();
+                rented = true;
+            }
             _appendSlotHost[t * hkv + h] = head.Slot(head.Count);
             head.PositionBuffer[head.Count] = firstPosition + t;
             head.Count++;
@@ -216,7 +225,9 @@ public sealed class PagedKvCache : IDisposable
         slots.CopyFrom<int>(_appendSlotHost.AsSpan(0, n));
         KvPages.Write(keys, KeyPages, slots);
         KvPages.Write(values, ValuePages, slots);
-        _dirty[sequence, layer] = true;
+        // The block table changes only when a page was rented (every P tokens); the lengths change every append.
+        if (rented) _dirty[sequence, layer] = true;
+        _lengthsDirty[sequence, layer] = true;
     }
 
     /// <summary>The tensors <see cref="PagedAttention.Forward"/> reads for one layer of <paramref name="sequence"/> (B = 1).</summary>
@@ -316,6 +327,7 @@ public sealed class PagedKvCache : IDisposable
             for (int b = needed; b < head.PageCount; b++) Pool.Return(head.Pages[b]);
             head.Count = keep.Length;
             _dirty[sequence, i / KvHeads] = true;
+            _lengthsDirty[sequence, i / KvHeads] = true;
         }
         if (moves > 0) Move(moves);
         decisions.Clear();
@@ -360,20 +372,27 @@ public sealed class PagedKvCache : IDisposable
         _appendSlotHost = new int[n];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Sync(int sequence, int layer)
     {
         var heads = _heads[sequence];
         int hkv = KvHeads, blocks = Layout.BlocksPerHead;
-        if (!_dirty[sequence, layer]) return;
-        for (int h = 0; h < hkv; h++)
+        if (_dirty[sequence, layer])
         {
-            var head = heads[layer * hkv + h];
-            _lengthHost[h] = head.Count;
-            head.Pages.AsSpan(0, head.PageCount).CopyTo(_tableHost.AsSpan(h * blocks, blocks));
+            for (int h = 0; h < hkv; h++)
+            {
+                var head = heads[layer * hkv + h];
+                head.Pages.AsSpan(0, head.PageCount).CopyTo(_tableHost.AsSpan(h * blocks, blocks));
+            }
+            _tableViews[sequence, layer].CopyFrom<int>(_tableHost);
+            _dirty[sequence, layer] = false;
         }
-        _tableViews[sequence, layer].CopyFrom<int>(_tableHost);
-        _lengthViews[sequence, layer].CopyFrom<int>(_lengthHost);
-        _dirty[sequence, layer] = false;
+        if (_lengthsDirty[sequence, layer])
+        {
+            for (int h = 0; h < hkv; h++) _lengthHost[h] = heads[layer * hkv + h].Count;
+            _lengthViews[sequence, layer].CopyFrom<int>(_lengthHost);
+            _lengthsDirty[sequence, layer] = false;
+        }
     }
 
     private void Move(int count)

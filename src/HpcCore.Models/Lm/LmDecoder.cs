@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Lm;
 
+using System.Runtime.CompilerServices;
 using HpcCore.Devices;
 using HpcCore.Models.KvCache;
 using HpcCore.Ops;
@@ -163,6 +164,7 @@ public sealed class LmDecoder : IDisposable
         Position += rows;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(LmRows v, int rows)
     {
         var c = Config;

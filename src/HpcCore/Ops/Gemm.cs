@@ -67,11 +67,7 @@ public static class Gemm
         var bm = MatrixView.Resolve(b, Op, "b");
         if (bm.Batch != 1 && (b.Rank != a.Rank || !SameLeading(a.Shape, b.Shape)))
             ThrowHelper.Argument(Op, "b", $"has shape {b.Shape}; its batch axes must match a's {a.Shape} or be absent");
-        Span<int> dims = stackalloc int[a.Rank];
-        a.Shape.CopyTo(dims);
-        dims[^2] = m;
-        dims[^1] = n;
-        var outShape = new Shape(dims);
+        var outShape = OutShape(a.Shape, m, n);
         if (c is not null)
         {
             Check.Live(Op, "destination", c);
@@ -92,6 +88,17 @@ public static class Gemm
             Check.Contiguous(Op, "Bias", bias);
         }
         return new GemmPlan(am, bm, am.Batch, m, n, ka, outShape);
+    }
+
+    // a's shape with its last two axes replaced by [m, n].
+    private static Shape OutShape(in Shape a, int m, int n)
+    {
+        if (a.Rank == 2) return new Shape(m, n);
+        Span<int> dims = stackalloc int[a.Rank];
+        a.CopyTo(dims);
+        dims[^2] = m;
+        dims[^1] = n;
+        return new Shape(dims);
     }
 
     private static bool SameLeading(Shape x, Shape y)

@@ -12,6 +12,7 @@ internal readonly record struct MatrixView(bool ColumnMajor, long Ld, int Batch,
 {
     public static MatrixView Resolve(Tensor t, string op, string name)
     {
+        if (t.IsContiguous) return Contiguous(t, op, name);
         int rows = t.Shape[-2], cols = t.Shape[-1];
         long rs = t.Stride(-2), cs = t.Stride(-1);
         bool colMajor;
@@ -48,5 +49,19 @@ internal readonly record struct MatrixView(bool ColumnMajor, long Ld, int Batch,
         }
         if (batch > int.MaxValue) ThrowHelper.Argument(op, name, $"has {batch} matrices; at most {int.MaxValue} are supported");
         return new MatrixView(colMajor, ld, (int)batch, batchStride);
+    }
+
+    // The general path's answer for a row-major, gap-free tensor (the common case: a decoder's activations and
+    // weights), without its stride walk: every non-unit axis has the row-major stride, so the last axis has stride 1,
+    // a matrix's rows are cols apart, and the leading axes collapse to one batch of stride rows x cols.
+    private static MatrixView Contiguous(Tensor t, string op, string name)
+    {
+        var shape = t.Shape;
+        int rank = shape.Rank, rows = shape[rank - 2], cols = shape[rank - 1];
+        long batch = 1;
+        for (int ax = 0; ax < rank - 2; ax++) batch *= shape[ax];
+        if (batch > int.MaxValue) ThrowHelper.Argument(op, name, $"has {batch} matrices; at most {int.MaxValue} are supported");
+        long ld = rows <= 1 ? Math.Max(cols, 1) : cols;
+        return new MatrixView(false, ld, (int)batch, batch > 1 ? (long)rows * cols : 0);
     }
 }

@@ -31,7 +31,12 @@ public readonly struct Shape : IEquatable<Shape>
     }
 
     /// <summary>Size of axis <paramref name="axis"/>; negative axes count from the end.</summary>
-    public int this[int axis] => _dims[NormalizeAxis(axis)];
+    public int this[int axis]
+    {
+        // Inlined (op front doors index shapes dozens of times per call); only the throw is out of line.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _dims[NormalizeAxis(axis)];
+    }
 
     /// <summary>Product of all dimensions (1 for a scalar).</summary>
     public long ElementCount
@@ -60,13 +65,17 @@ public readonly struct Shape : IEquatable<Shape>
 
     /// <summary>Resolves a possibly negative axis to 0..Rank-1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The axis is outside the shape.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int NormalizeAxis(int axis)
     {
         int a = axis < 0 ? axis + Rank : axis;
-        if ((uint)a >= (uint)Rank)
-            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Axis {axis} is out of range for shape {this}.");
+        if ((uint)a >= (uint)Rank) ThrowAxis(axis);
         return a;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowAxis(int axis) =>
+        throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Axis {axis} is out of range for shape {this}.");
 
     /// <summary>The dimensions as a new array.</summary>
     public int[] ToArray()

@@ -12,7 +12,9 @@ using HpcCore.Diagnostics;
 /// </summary>
 public sealed partial class Tensor : IDisposable
 {
-    private Strides _strides;
+    private readonly Strides _strides;
+    private readonly bool _contiguous;
+    private readonly long _byteOffset;
     private int _disposed;
 
     private Tensor(Storage storage, Shape shape, Strides strides, long offset, DType dtype)
@@ -22,6 +24,9 @@ public sealed partial class Tensor : IDisposable
         _strides = strides;
         Offset = offset;
         DType = dtype;
+        // Layout never changes after construction: the checks every op's front door makes are answered once here.
+        _contiguous = ComputeContiguous(shape, strides);
+        _byteOffset = offset * dtype.SizeInBytes();
     }
 
     /// <summary>The memory this tensor views.</summary>
@@ -58,23 +63,22 @@ public sealed partial class Tensor : IDisposable
     public Strides Strides => _strides;
 
     /// <summary>True when elements are laid out row-major without gaps (axes of size 1 are ignored).</summary>
-    public bool IsContiguous
-    {
-        get
-        {
-            long expected = 1;
-            for (int i = Rank - 1; i >= 0; i--)
-            {
-                if (Shape[i] == 1) continue;
-                if (_strides[i] != expected) return false;
-                expected *= Shape[i];
-            }
-            return true;
-        }
-    }
+    public bool IsContiguous => _contiguous;
 
     /// <summary>Byte offset of element [0, 0, ...] in the storage.</summary>
-    public long ByteOffset => Offset * DType.SizeInBytes();
+    public long ByteOffset => _byteOffset;
+
+    private static bool ComputeContiguous(in Shape shape, in Strides strides)
+    {
+        long expected = 1;
+        for (int i = shape.Rank - 1; i >= 0; i--)
+        {
+            if (shape[i] == 1) continue;
+            if (strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
+    }
 
     /// <summary>Releases this tensor's reference to its storage. Safe to call twice.</summary>
     public void Dispose()
@@ -83,6 +87,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming <paramref name="op"/> when disposed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void ThrowIfDisposed(string op, string argument)
     {
         if (IsDisposed || Storage.IsReleased) ThrowHelper.Disposed(op, argument);

@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Elementwise kernels: binary ops with trailing-axis broadcast, unary activations (CpuActivationOps.cs) and SwiGLU.
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace HpcCore.Cpu;
 
@@ -43,6 +44,7 @@ internal sealed unsafe partial class CpuKernels
         public long YCount, Rows;
         public int Items;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(Rows, Items, item);
@@ -66,6 +68,7 @@ internal sealed unsafe partial class CpuKernels
         public long Count;
         public int Items;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(Count, Items, item);
@@ -95,6 +98,7 @@ internal sealed unsafe partial class CpuKernels
         // up after D had been overwritten).
         private const int Chunk = 1024;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(Count, Items, item);

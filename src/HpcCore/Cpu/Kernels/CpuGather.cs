@@ -2,6 +2,7 @@
 // Embedding gather and row argmax.
 namespace HpcCore.Cpu;
 
+using System.Runtime.CompilerServices;
 using HpcCore.Kernels;
 
 internal sealed unsafe partial class CpuKernels
@@ -29,6 +30,7 @@ internal sealed unsafe partial class CpuKernels
         public long Count;
         public int Dim, Vocab, Items;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(Count, Items, item);
@@ -49,6 +51,7 @@ internal sealed unsafe partial class CpuKernels
         public long Rows;
         public int Cols, Items;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(Rows, Items, item);

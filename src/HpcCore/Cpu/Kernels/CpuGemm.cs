@@ -11,6 +11,7 @@
 // runs Gemm/GemvWork.cs: W read once in place, eight rows per kernel call, split by output rows when large.
 namespace HpcCore.Cpu;
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using HpcCore.Kernels;
 
@@ -84,6 +85,7 @@ internal sealed unsafe partial class CpuKernels
 
     // x [M <= 4, K] times W^T per batch item (B transposed: unit stride along K). Small products run on the calling
     // thread; from GemvWork.ParallelMinMacs multiply-adds the output rows are split across the pool.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Gemv(in GemmArgs a, float* bias)
     {
         float* x = Ptr<float>(a.A);

@@ -2,6 +2,7 @@
 // LayerNorm (Ba et al. 2016) and RMSNorm (Zhang & Sennrich 2019) along the last axis. LayerNorm takes the
 // variance as the mean of squared deviations (two passes), which stays accurate when |mean| >> std.
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace HpcCore.Cpu;
 
@@ -29,6 +30,7 @@ internal sealed unsafe partial class CpuKernels
         public float Eps;
         public bool Rms;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(Rows, Items, item);

@@ -3,6 +3,7 @@
 // near 1000, so we subtract it ourselves. A row whose max is -inf (fully masked) is written as zeros, never NaN.
 // Three vector passes per row (max; exp and sum; scale), with SimdMath's exp (the BCL's float exp is ~25x slower).
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
@@ -20,6 +21,7 @@ internal sealed unsafe partial class CpuKernels
     }
 
     /// <summary>Softmax of one row into <paramref name="d"/> (may alias <paramref name="x"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> d)
     {
         float max = TensorPrimitives.Max(x);
@@ -38,6 +40,7 @@ internal sealed unsafe partial class CpuKernels
     }
 
     /// <summary>d = e^(x - max) with SimdMath's exp (may alias x); returns the sum of d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float ExpAndSum(ReadOnlySpan<float> x, float max, Span<float> d)
     {
         int i = 0, n = x.Length;

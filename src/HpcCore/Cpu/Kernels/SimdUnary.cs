@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // One driver for elementwise float maps (TensorPrimitives' IUnaryOperator pattern): an operator is a struct with
 // Vector512, Vector256 and scalar forms; the driver picks the widest accelerated width once and handles the tail.
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
@@ -18,6 +19,7 @@ internal interface IUnaryVectorOp
 /// <summary>Applies an <see cref="IUnaryVectorOp"/> over a buffer (destination may alias the source).</summary>
 internal static unsafe class SimdUnary
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Map<TOp>(float* x, float* d, long n) where TOp : IUnaryVectorOp
     {
         long i = 0;

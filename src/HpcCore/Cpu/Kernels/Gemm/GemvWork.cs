@@ -7,6 +7,7 @@
 // a fixed order whatever the thread count or the split: results are bitwise identical on 1 or N threads.
 namespace HpcCore.Cpu;
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 /// <summary>Which <c>Dot8</c> kernel a GEMV uses (by ISA and K: each needs K of at least its vector width).</summary>
@@ -60,11 +61,24 @@ internal unsafe struct GemvWork : IParallelBody
     }
 
     // Output columns [j0, j1) of every x row of batch item b.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private readonly void Rows(int b, int j0, int j1)
     {
         float* x = X + b * BatchStrideX;
         float* w = W + b * BatchStrideW;
         float* c = C + b * BatchStrideC;
+        // One loop per kernel (the choice is per call, not per group).
+        if (Kernel == GemvKernel.Vector512)
+        {
+            for (int j = j0; j < j1; j += GroupRows)
+            {
+                int rows = Math.Min(GroupRows, j1 - j);
+                float* wj = w + j * Ldw;
+                float* bias = Bias == null ? null : Bias + j;
+                for (int i = 0; i < M; i++) Store(GemvKernel512.Dot8(x + i * Ldx, wj, Ldw, rows, K), rows, c + i * Ldc + j, bias);
+            }
+            return;
+        }
         for (int j = j0; j < j1; j += GroupRows)
         {
             int rows = Math.Min(GroupRows, j1 - j);
@@ -73,12 +87,7 @@ internal unsafe struct GemvWork : IParallelBody
             for (int i = 0; i < M; i++)
             {
                 float* xi = x + i * Ldx;
-                var sums = Kernel switch
-                {
-                    GemvKernel.Vector512 => GemvKernel512.Dot8(xi, wj, Ldw, rows, K),
-                    GemvKernel.Vector256 => GemvKernel256.Dot8(xi, wj, Ldw, rows, K),
-                    _ => GemvKernel256.Dot8Scalar(xi, wj, Ldw, rows, K),
-                };
+                var sums = Kernel == GemvKernel.Vector256 ? GemvKernel256.Dot8(xi, wj, Ldw, rows, K) : GemvKernel256.Dot8Scalar(xi, wj, Ldw, rows, K);
                 Store(sums, rows, c + i * Ldc + j, bias);
             }
         }
@@ -86,6 +95,7 @@ internal unsafe struct GemvWork : IParallelBody
 
     // The general path's epilogue, fused the same way (GemmMicroKernel512.Store): fma(sum, alpha, bias), then
     // fma(C, beta, that) only when beta is not 0, so C is never read for beta = 0 (NaN there does not propagate).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly void Store(Vector256<float> sums, int rows, float* c, float* bias)
     {
         if (rows == GroupRows)
@@ -95,6 +105,11 @@ internal unsafe struct GemvWork : IParallelBody
             Vector256.Store(v, c);
             return;
         }
+        StorePartial(sums, rows, c, bias);
+    }
+
+    private readonly void StorePartial(Vector256<float> sums, int rows, float* c, float* bias)
+    {
         for (int r = 0; r < rows; r++)
         {
             float v = MathF.FusedMultiplyAdd(sums.GetElement(r), Alpha, bias == null ? 0f : bias[r]);

@@ -3,6 +3,7 @@
 // TensorPrimitives' F16C path, BF16 round to nearest even). F16 <-> BF16 goes through F32, which is exact on the
 // way in, so the one rounding is to the destination's type. Parallel over rows when there are many.
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace HpcCore.Cpu;
 
@@ -35,6 +36,7 @@ internal sealed unsafe partial class CpuKernels
         public int Count, D, Items;
         public bool ToPages;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int item)
         {
             var (start, end) = Range(Count, Items, item);

@@ -5,6 +5,7 @@
 // count. The per-item algorithm is in PagedAttentionWork.
 namespace HpcCore.Cpu;
 
+using System.Runtime.CompilerServices;
 using HpcCore.Kernels;
 
 internal sealed unsafe partial class CpuKernels : IPagedAttentionKernels
@@ -14,6 +15,7 @@ internal sealed unsafe partial class CpuKernels : IPagedAttentionKernels
 
     private readonly PagedRopeTable _pagedRope = new();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PagedAttention(in PagedAttentionArgs a)
     {
         int items = a.Batch * a.KvHeads;

@@ -9,6 +9,7 @@
 // group), the compensation logit appended, a max-subtracted softmax per head (SimdMath exp), the weighted sum of
 // values for the whole group (PagedValues: each value loaded once per group), then the exports by token index.
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace HpcCore.Cpu;
 
@@ -28,6 +29,7 @@ internal unsafe struct PagedAttentionWork : IParallelBody
     public float Scale;
     public bool Rope, HalfSplit;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public readonly void Invoke(int item)
     {
         int b = item / Hkv, g = item % Hkv, group = H / Hkv, h0 = g * group, d = D;

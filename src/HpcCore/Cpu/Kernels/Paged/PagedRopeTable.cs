@@ -22,6 +22,9 @@ internal sealed unsafe class PagedRopeTable
     /// <summary>sin [positions, Rotary/2].</summary>
     public float* Sin => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_sin));
 
+    /// <summary>Whether the table is empty or already for (theta, rotary), so <see cref="Ensure"/> only appends rows.</summary>
+    public bool Fits(float theta, int rotary) => _positions == 0 || (theta == _theta && rotary == _rotary);
+
     /// <summary>Makes the table hold positions [0, <paramref name="positions"/>) for (theta, rotary).</summary>
     public void Ensure(float theta, int rotary, int positions)
     {
