@@ -34,6 +34,15 @@ public sealed class KvSequenceView
     /// <summary>The host state of (layer, kv head): count, original positions, compensation count.</summary>
     public KvHeadCache Head(int layer, int kvHead) => _cache.Head(layer, kvHead, Sequence);
 
+    /// <summary>
+    /// Per-query-head softmax of raw q.k (no 1/sqrt(D)) over the tokens [<paramref name="lo"/>, <paramref name="hi"/>)
+    /// of every kv head of <paramref name="layer"/>, for <paramref name="query"/> [H, D]: written to
+    /// <paramref name="probabilities"/> [H, hi - lo]. Runs the paged attention op on the cache's backend (the keys stay
+    /// there); TokenSelect's vote.
+    /// </summary>
+    public void CandidateSoftmax(int layer, ReadOnlySpan<float> query, int lo, int hi, Span<float> probabilities) =>
+        _cache.CandidateSoftmax(Sequence, layer, query, lo, hi, probabilities);
+
     /// <summary>Keys (and values, unless empty) of (layer, kv head) as F32 [Count, D] on the host.</summary>
     public void ReadHead(int layer, int kvHead, Span<float> keys, Span<float> values) => _cache.ReadHead(Sequence, layer, kvHead, keys, values);
 }

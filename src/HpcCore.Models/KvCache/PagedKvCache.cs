@@ -53,6 +53,7 @@ public sealed class PagedKvCache : IDisposable
     private readonly float[] _stageKeys;
     private readonly float[] _stageValues;
     private readonly KvSequenceView[] _views;
+    private KvCandidateScorer? _scorer;
 
     /// <summary>Creates the cache on <paramref name="backend"/>; the page pool is allocated (and touched) once, here.</summary>
     public PagedKvCache(IBackend backend, in KvCacheLayout layout)
@@ -333,9 +334,14 @@ public sealed class PagedKvCache : IDisposable
         decisions.Clear();
     }
 
+    /// <summary>See <see cref="KvSequenceView.CandidateSoftmax"/>.</summary>
+    internal void CandidateSoftmax(int sequence, int layer, ReadOnlySpan<float> query, int lo, int hi, Span<float> probabilities) =>
+        (_scorer ??= new KvCandidateScorer(this)).Softmax(CheckSequence(sequence), layer, query, lo, hi, probabilities);
+
     /// <inheritdoc />
     public void Dispose()
     {
+        _scorer?.Dispose();
         KeyPages.Dispose();
         ValuePages.Dispose();
         foreach (var t in _tableViews) t.Dispose();

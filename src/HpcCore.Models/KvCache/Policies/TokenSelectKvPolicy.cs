@@ -2,7 +2,6 @@
 namespace HpcCore.Models.KvCache;
 
 using System.Numerics.Tensors;
-using HpcCore.Ops;
 
 /// <summary>
 /// TokenSelect (Wu et al. 2024; methods.md 3.12): per layer, per-head dot products q_h . k_j (no 1/sqrt(d), as the
@@ -23,7 +22,6 @@ using HpcCore.Ops;
 public sealed class TokenSelectKvPolicy : KvPolicy
 {
     private KvSelection? _last;
-    private float[] _keys = [];
     private float[] _query = [];
     private float[] _scores = [];
     private float[] _row = [];
@@ -75,28 +73,12 @@ public sealed class TokenSelectKvPolicy : KvPolicy
     /// <summary>The tokens the last selecting call chose for <paramref name="kvHead"/> (sinks, voted, local; ascending).</summary>
     public ReadOnlySpan<int> LastSelection(int kvHead) => _last is null ? default : _last.Indices(kvHead);
 
-    /// <summary>
-    /// The voting rule: <paramref name="dots"/> [H, n] per-head q.k over the n candidates; writes the softmax-per-head
-    /// sum into <paramref name="votes"/> [n] (dots are overwritten).
-    /// </summary>
-    public static void Vote(Span<float> dots, int heads, int n, Span<float> votes)
-    {
-        votes[..n].Clear();
-        for (int h = 0; h < heads; h++)
-        {
-            var row = dots.Slice(h * n, n);
-            Softmax.Row(row, row);
-            TensorPrimitives.Add(votes[..n], row, votes[..n]);
-        }
-    }
-
     /// <inheritdoc />
     public override void Begin(KvSequenceView cache, int heads)
     {
         int max = cache.MaxTokensPerHead, d = cache.HeadDim;
         _heads = heads;
         _last = null;
-        _keys = new float[cache.KvHeads * max * d];
         _query = new float[heads * d];
         _scores = new float[max];
         _row = new float[heads * max];
@@ -170,20 +152,17 @@ public sealed class TokenSelectKvPolicy : KvPolicy
         TensorPrimitives.Multiply(_query, 1f / step.Rows, _query);
     }
 
+    // The vote runs on the cache's backend: the paged op's probability export over the candidates, scale 1, is the
+    // per-head softmax of raw q.k (the released code's paged dot-product kernel then softmax), summed here over heads.
     private void VoteAndPick(KvSequenceView cache, int layer, int lo, int hi)
     {
-        int n = hi - lo, d = cache.HeadDim, max = cache.MaxTokensPerHead, group = _heads / cache.KvHeads;
-        for (int kvh = 0; kvh < cache.KvHeads; kvh++)
-            cache.ReadHead(layer, kvh, _keys.AsSpan(kvh * max * d, max * d), default);
-        for (int h = 0; h < _heads; h++)
-        {
-            var keys = _keys.AsSpan(h / group * max * d);
-            var qh = _query.AsSpan(h * d, d);
-            var row = _row.AsSpan(h * n, n);
-            for (int j = 0; j < n; j++) row[j] = TensorPrimitives.Dot(qh, keys.Slice((lo + j) * d, d));
-        }
-        Vote(_row, _heads, n, _scores);
-        int picked = KvTopK.Select(_scores.AsSpan(0, n), 0, n, Budget, _cachedPick[layer]);
+        int n = hi - lo;
+        var probabilities = _row.AsSpan(0, _heads * n);
+        cache.CandidateSoftmax(layer, _query, lo, hi, probabilities);
+        var votes = _scores.AsSpan(0, n);
+        votes.Clear();
+        for (int h = 0; h < _heads; h++) TensorPrimitives.Add(votes, probabilities.Slice(h * n, n), votes);
+        int picked = KvTopK.Select(votes, 0, n, Budget, _cachedPick[layer]);
         for (int i = 0; i < picked; i++) _cachedPick[layer][i] += lo;
         _cachedCount[layer] = picked;
         _query.CopyTo(_cachedQuery[layer]);

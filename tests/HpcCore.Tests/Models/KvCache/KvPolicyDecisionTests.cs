@@ -71,22 +71,28 @@ public sealed class KvPolicyDecisionTests
     }
 
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(4, 33)]
-    [InlineData(8, 129)]
-    public void TokenSelect_Vote_IsSumOfPerHeadSoftmax(int heads, int n)
+    [InlineData(1, 1, 1, 0, 1)]
+    [InlineData(4, 2, 8, 3, 36)]
+    [InlineData(8, 4, 16, 5, 134)]
+    public void TokenSelect_CandidateSoftmax_IsPerHeadSoftmaxOfRawDots(int heads, int kvHeads, int d, int lo, int hi)
     {
-        var dots = TestData.Uniform(heads * n, heads + n, -4f, 4f);
-        var expected = new double[n];
+        // The vote's per-head softmax comes from the paged op (scale 1, probability export over the candidates).
+        using var cpu = new HpcCore.Cpu.CpuBackend(threads: 1);
+        int count = hi + 3, group = heads / kvHeads;
+        using var cache = new PagedKvCache(cpu, new KvCacheLayout(2, kvHeads, d, count, PageTokens: 5));
+        var keys = TestData.Uniform(count * kvHeads * d, 40 + d, -1f, 1f);
+        using (var k = HpcCore.Tensors.Tensor.From<float>(keys, new HpcCore.Tensors.Shape(count * kvHeads, d), cpu))
+            cache.Append(0, 1, k, k, count, 0);
+        var q = TestData.Uniform(heads * d, 41 + d, -2f, 2f);
+        int n = hi - lo;
+        var probabilities = new float[heads * n];
+        cache.Sequence(0).CandidateSoftmax(1, q, lo, hi, probabilities);
         for (int h = 0; h < heads; h++)
         {
-            double max = Enumerable.Range(0, n).Max(j => (double)dots[h * n + j]);
-            double sum = Enumerable.Range(0, n).Sum(j => Math.Exp(dots[h * n + j] - max));
-            for (int j = 0; j < n; j++) expected[j] += Math.Exp(dots[h * n + j] - max) / sum;
+            var dots = Enumerable.Range(lo, n).Select(j => Enumerable.Range(0, d).Sum(i => (double)q[h * d + i] * keys[(j * kvHeads + h / group) * d + i])).ToArray();
+            double max = dots.Max(), sum = dots.Sum(x => Math.Exp(x - max));
+            for (int j = 0; j < n; j++) Assert.Equal(Math.Exp(dots[j] - max) / sum, probabilities[h * n + j], 5);
         }
-        var votes = new float[n];
-        TokenSelectKvPolicy.Vote(dots, heads, n, votes);
-        for (int j = 0; j < n; j++) Assert.Equal(expected[j], votes[j], 5);
     }
 
     [Theory]
