@@ -115,7 +115,8 @@ internal sealed unsafe partial class CpuKernels
             long macs = (long)a.Batch * a.M * a.N * a.K;
             int threads = macs >= GemvWork.ParallelMinMacs ? Pool.Threads : 1;
             int groups = GemmBlocking.CeilDiv(a.N, GemvWork.GroupRows);
-            int chunks = threads == 1 ? 1 : (int)Math.Min(groups, GemmBlocking.CeilDiv((long)GemvWork.ItemsPerThread * threads, a.Batch));
+            // One item per thread (GemvWork): batch items first, output rows split only when the batch is smaller.
+            int chunks = threads == 1 ? 1 : Math.Min(groups, GemmBlocking.CeilDiv(threads, a.Batch));
             int chunkGroups = GemmBlocking.CeilDiv(groups, chunks);
             chunks = GemmBlocking.CeilDiv(groups, chunkGroups);
             var w = new GemvWork

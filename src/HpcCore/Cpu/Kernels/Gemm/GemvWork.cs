@@ -5,6 +5,10 @@
 // at a time (GemvKernel512/GemvKernel256), and each x row is multiplied by the eight rows while they are in L1.
 // Items are runs of whole 8-row groups of one batch item, so every output element is computed by one thread in
 // a fixed order whatever the thread count or the split: results are bitwise identical on 1 or N threads.
+// A split makes one item per thread, not several: the caller claims item 0 first and a spinning worker the next,
+// so from call to call each thread reads the same rows and finds them in its own caches. With four items per thread
+// the rows a core read changed every call and a 768x768 GEMV ran 2x slower on two threads than on one (the two
+// cores of our VM do not share a last-level cache); one item per thread made it 1.87x faster than one thread.
 namespace HpcCore.Cpu;
 
 using System.Runtime.CompilerServices;
@@ -33,13 +37,11 @@ internal unsafe struct GemvWork : IParallelBody
     public const int GroupRows = 8;
 
     /// <summary>
-    /// Below this many multiply-adds a GEMV runs on the calling thread: waking a worker costs more than half of it.
-    /// Measured on 2 Zen 4 cores: at 64K multiply-adds (256x256) the split lost, at 256K it about broke even.
+    /// Below this many multiply-adds a GEMV runs on the calling thread. Measured on 2 Zen 5 cores (worker awake,
+    /// one item per thread): 64K-131K multiply-adds (256x256, 512x256, 172x768) lost or broke even split in two,
+    /// 147K (384x384) gained ~9%, 262K (512x512) 1.36x, 590K (768x768) 1.87x.
     /// </summary>
     public const long ParallelMinMacs = 1L << 18;
-
-    /// <summary>Work items per thread when the rows are split (a late or preempted worker then delays less).</summary>
-    public const int ItemsPerThread = 4;
 
     /// <summary>x (unit stride along K), W ([N, K] per batch item, unit stride along K), C, and Bias (null when absent).</summary>
     public float* X, W, C, Bias;
