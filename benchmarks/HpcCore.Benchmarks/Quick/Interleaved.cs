@@ -14,28 +14,31 @@ public static class Interleaved
     /// </summary>
     public static (double Ours, double Peer) Median(Action ours, Action peer, int rounds = 31, double blockSeconds = 0.02)
     {
+        var m = Medians([ours, peer], rounds, blockSeconds);
+        return (m[0], m[1]);
+    }
+
+    /// <summary>
+    /// <see cref="Median"/> for any number of actions: one block of each per round, the starting action rotated
+    /// every round; the block size comes from the fastest action.
+    /// </summary>
+    public static double[] Medians(Action[] actions, int rounds = 31, double blockSeconds = 0.02)
+    {
         for (int i = 0; i < 5; i++)
-        {
-            ours();
-            peer();
-        }
-        int reps = Math.Max(1, (int)(blockSeconds / Math.Max(1e-7, Math.Min(Time(ours, 3), Time(peer, 3)))));
-        var a = new double[rounds];
-        var b = new double[rounds];
+            foreach (var action in actions) action();
+        double fastest = actions.Min(a => Time(a, 3));
+        int reps = Math.Max(1, (int)(blockSeconds / Math.Max(1e-7, fastest)));
+        var times = new double[actions.Length][];
+        for (int a = 0; a < actions.Length; a++) times[a] = new double[rounds];
         for (int r = 0; r < rounds; r++)
         {
-            if ((r & 1) == 0)
+            for (int q = 0; q < actions.Length; q++)
             {
-                a[r] = Time(ours, reps);
-                b[r] = Time(peer, reps);
-            }
-            else
-            {
-                b[r] = Time(peer, reps);
-                a[r] = Time(ours, reps);
+                int a = (q + r) % actions.Length;
+                times[a][r] = Time(actions[a], reps);
             }
         }
-        return (MedianOf(a), MedianOf(b));
+        return times.Select(MedianOf).ToArray();
     }
 
     private static double Time(Action action, int reps)

@@ -10,17 +10,28 @@ namespace HpcCore.Benchmarks.Quick;
 public static class OnnxModelBuilder
 {
     private const int ElemFloat = 1; // TensorProto.DataType.FLOAT
+    private const int AttributeInt = 2; // AttributeProto.AttributeType.INT
 
     /// <summary>
-    /// A model computing <c>output = op_type(inputs...)</c> at the given opset, with float inputs/outputs of fixed shapes.
+    /// A model computing <c>output = op_type(inputs...)</c> at the given opset, with float inputs/outputs of fixed shapes
+    /// and optional integer attributes (e.g. Gemm's transB).
     /// </summary>
     public static byte[] SingleNode(string opType, int opset,
-        IReadOnlyList<(string Name, long[] Shape)> inputs, (string Name, long[] Shape) output)
+        IReadOnlyList<(string Name, long[] Shape)> inputs, (string Name, long[] Shape) output,
+        IReadOnlyList<(string Name, long Value)>? intAttributes = null)
     {
         var node = new Proto();
         foreach (var (name, _) in inputs) node.String(1, name); // NodeProto.input
         node.String(2, output.Name);                            // NodeProto.output
         node.String(4, opType);                                 // NodeProto.op_type
+        foreach (var (name, value) in intAttributes ?? [])
+        {
+            var attribute = new Proto();
+            attribute.String(1, name);                          // AttributeProto.name
+            attribute.Varint(3, value);                         // AttributeProto.i
+            attribute.Varint(20, AttributeInt);                 // AttributeProto.type
+            node.Message(5, attribute);                         // NodeProto.attribute
+        }
 
         var graph = new Proto();
         graph.Message(1, node);                                 // GraphProto.node

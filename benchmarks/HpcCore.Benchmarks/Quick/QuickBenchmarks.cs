@@ -12,6 +12,7 @@ public static class QuickBenchmarks
     public static readonly IReadOnlyDictionary<string, Func<int>> Registry = new Dictionary<string, Func<int>>
     {
         ["gemm"] = GemmQuick.Run,
+        ["gemv"] = GemvQuick.Run,
         ["attention"] = QuickAttention.Run,
         ["decode"] = QuickDecode.Run,
         ["selection"] = SelectionQuick.Run,
