@@ -31,6 +31,9 @@ public readonly record struct KvCacheLayout(
     /// <summary>Pages one head needs at most.</summary>
     public int BlocksPerHead => (MaxTokensPerHead + Page - 1) / Page;
 
+    /// <summary>Tokens one head can really hold: <see cref="MaxTokensPerHead"/> rounded up to whole pages (the width of per-token buffers and exports).</summary>
+    public int TokensPerHead => BlocksPerHead * Page;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the field when the layout is unusable.</summary>
     public void Validate()
     {

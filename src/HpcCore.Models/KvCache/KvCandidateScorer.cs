@@ -26,7 +26,7 @@ internal sealed class KvCandidateScorer(PagedKvCache cache) : IDisposable
     /// </summary>
     public void Softmax(int sequence, int layer, ReadOnlySpan<float> query, int lo, int hi, Span<float> probabilities)
     {
-        int d = cache.HeadDim, heads = query.Length / d, hkv = cache.KvHeads, width = cache.Layout.BlocksPerHead * cache.Layout.Page, n = hi - lo;
+        int d = cache.HeadDim, heads = query.Length / d, hkv = cache.KvHeads, width = cache.Layout.TokensPerHead, n = hi - lo;
         if (heads * d != query.Length || heads % hkv != 0 || lo < 0 || n <= 0 || probabilities.Length < heads * n)
             throw new ArgumentException($"KvCandidateScorer: query has {query.Length} floats for D = {d} and {hkv} kv heads; candidates [{lo}, {hi}); probabilities {probabilities.Length}.");
         if (_query is null || _query.Shape[2] != heads)

@@ -30,7 +30,7 @@ public sealed class KvDecisions
     public static KvDecisions For(PagedKvCache cache)
     {
         ArgumentNullException.ThrowIfNull(cache);
-        return new KvDecisions(cache.Layers, cache.KvHeads, cache.Layout.BlocksPerHead * cache.Layout.Page);
+        return new KvDecisions(cache.Layers, cache.KvHeads, cache.Layout.TokensPerHead);
     }
 
     /// <summary>Layers.</summary>

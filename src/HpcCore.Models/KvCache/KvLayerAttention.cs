@@ -36,7 +36,7 @@ public sealed class KvLayerAttention : IDisposable
         _cache = cache;
         Heads = heads;
         MaxRows = maxRows;
-        _width = cache.Layout.BlocksPerHead * cache.Layout.Page;
+        _width = cache.Layout.TokensPerHead;
         _selection = new KvSelection(cache.KvHeads, _width);
         _selectedKeys = Tensor.Zeros(new Shape(1, cache.KvHeads, _width), DType.I32, cache.Backend);
         _selectedCounts = Tensor.Zeros(new Shape(1, cache.KvHeads), DType.I32, cache.Backend);
@@ -94,11 +94,6 @@ public sealed class KvLayerAttention : IDisposable
             options = options with { Probabilities = _probabilities[rows] };
         }
         PagedAttention.Forward(q, _cache.View(sequence, layer), output, options);
-        if (!request.KeyTotals && request.WindowFromPosition is null && !request.Probabilities)
-        {
-            policy.Observe(view, step, default);
-            return;
-        }
         int n = Heads * _width;
         if (request.KeyTotals) _keyTotals!.CopyTo<float>(_keyTotalsHost);
         if (request.WindowFromPosition is not null) _windowTotals!.CopyTo<float>(_windowTotalsHost);

@@ -24,7 +24,7 @@ public sealed class KvSequenceView
     /// <summary>Head dim D.</summary>
     public int HeadDim => _cache.HeadDim;
     /// <summary>Most tokens one head can hold.</summary>
-    public int MaxTokensPerHead => _cache.Layout.BlocksPerHead * _cache.Layout.Page;
+    public int MaxTokensPerHead => _cache.Layout.TokensPerHead;
     /// <summary>Tokens per page.</summary>
     public int PageTokens => _cache.Layout.Page;
 

@@ -52,6 +52,7 @@ public sealed class PagedKvCache : IDisposable
     private readonly float[] _headValues;
     private readonly float[] _stageKeys;
     private readonly float[] _stageValues;
+    private readonly int[] _changed;
     private readonly KvSequenceView[] _views;
     private KvCandidateScorer? _scorer;
 
@@ -116,7 +117,7 @@ public sealed class PagedKvCache : IDisposable
         _moveRows = new PrefixViews(Tensor.Zeros(new Shape(chunk, d), layout.DType, backend));
         _fromHost = new int[chunk];
         _toHost = new int[chunk];
-        int perHead = blocks * p;
+        int perHead = layout.TokensPerHead;
         _readSlots = new PrefixViews(Tensor.Zeros(new Shape(perHead), DType.I32, backend));
         _readRows = new PrefixViews(Tensor.Zeros(new Shape(perHead, d), DType.F32, backend));
         _readSlotHost = new int[perHead];
@@ -124,6 +125,7 @@ public sealed class PagedKvCache : IDisposable
         _headValues = new float[perHead * d];
         _stageKeys = new float[perHead * d];
         _stageValues = new float[perHead * d];
+        _changed = new int[perHead];
         _views = new KvSequenceView[s];
         for (int q = 0; q < s; q++)
         {
@@ -303,8 +305,17 @@ public sealed class PagedKvCache : IDisposable
         if (decisions.Layers != Layers || decisions.KvHeads != KvHeads)
             throw new ArgumentException($"PagedKvCache.Apply: decisions are for [{decisions.Layers}, {decisions.KvHeads}] (layers, kv heads), the cache is [{Layers}, {KvHeads}].", nameof(decisions));
         if (decisions.IsEmpty) return;
+        // Every decision is checked before anything changes, so a bad one leaves the cache as it was.
         for (int i = 0; i < heads.Length; i++)
             if (decisions.HasKeep(i)) CheckKeep(heads[i], decisions.Kept(i), i);
+        var merges = decisions.Merges;
+        for (int m = 0; m < merges.Count; m++)
+        {
+            var (head, centre, token, _, _) = merges[m];
+            if ((uint)centre >= (uint)heads[head].Count || (uint)token >= (uint)heads[head].Count)
+                throw new ArgumentException($"PagedKvCache.Apply: merge of token {token} into {centre} is outside the {heads[head].Count} tokens " +
+                                            $"of layer {head / KvHeads} kv head {head % KvHeads}.", nameof(decisions));
+        }
         ApplyMerges(sequence, decisions);
         int moves = 0;
         for (int i = 0; i < heads.Length; i++)
@@ -414,6 +425,7 @@ public sealed class PagedKvCache : IDisposable
         KvPages.Write(rows, ValuePages, to);
     }
 
+    // Per head: read its keys and values, fold each merge in order on the host, write the changed centres back.
     private void ApplyMerges(int sequence, KvDecisions decisions)
     {
         var merges = decisions.Merges;
@@ -422,15 +434,12 @@ public sealed class PagedKvCache : IDisposable
         {
             int headIndex = merges[start].Head, end = start;
             while (end < merges.Count && merges[end].Head == headIndex) end++;
-            int layer = headIndex / KvHeads, kvHead = headIndex % KvHeads;
             var head = _heads[sequence][headIndex];
-            ReadHead(sequence, layer, kvHead, _headKeys, _headValues);
+            ReadHead(sequence, headIndex / KvHeads, headIndex % KvHeads, _headKeys, _headValues);
             int changed = 0;
             for (int m = start; m < end; m++)
             {
                 var (_, centre, token, wc, wt) = merges[m];
-                if ((uint)centre >= (uint)head.Count || (uint)token >= (uint)head.Count)
-                    throw new ArgumentException($"PagedKvCache.Apply: merge of token {token} into {centre} is outside the {head.Count} tokens of layer {layer} kv head {kvHead}.", nameof(decisions));
                 float total = wc + wt;
                 if (!(total > 0)) { wc = wt = 1; total = 2; }
                 for (int i = 0; i < d; i++)
@@ -438,20 +447,21 @@ public sealed class PagedKvCache : IDisposable
                     _headKeys[centre * d + i] = (_headKeys[centre * d + i] * wc + _headKeys[token * d + i] * wt) / total;
                     _headValues[centre * d + i] = (_headValues[centre * d + i] * wc + _headValues[token * d + i] * wt) / total;
                 }
-                if (Array.IndexOf(_readSlotHost, head.Slot(centre), 0, changed) < 0) _readSlotHost[changed++] = head.Slot(centre);
+                if (Array.IndexOf(_changed, centre, 0, changed) < 0) _changed[changed++] = centre;
             }
             WriteRows(head, changed);
             start = end;
         }
     }
 
-    // Writes the host rows of the tokens whose slots are in _readSlotHost[..count] back to the pages.
+    // Writes the host rows of the tokens _changed[..count] (from _headKeys / _headValues) back to their pages.
     private void WriteRows(KvHeadCache head, int count)
     {
         int d = HeadDim;
         for (int c = 0; c < count; c++)
         {
-            int token = TokenOfSlot(head, _readSlotHost[c]);
+            int token = _changed[c];
+            _readSlotHost[c] = head.Slot(token);
             _headKeys.AsSpan(token * d, d).CopyTo(_stageKeys.AsSpan(c * d, d));
             _headValues.AsSpan(token * d, d).CopyTo(_stageValues.AsSpan(c * d, d));
         }
@@ -462,13 +472,6 @@ public sealed class PagedKvCache : IDisposable
         KvPages.Write(rows, KeyPages, slots);
         rows.CopyFrom<float>(_stageValues.AsSpan(0, count * d));
         KvPages.Write(rows, ValuePages, slots);
-    }
-
-    private static int TokenOfSlot(KvHeadCache head, int slot)
-    {
-        int page = slot / head.PageTokens, offset = slot % head.PageTokens;
-        int block = Array.IndexOf(head.Pages, page, 0, head.PageCount);
-        return block * head.PageTokens + offset;
     }
 
     private void AddToCompensation(int sequence, int headIndex, ReadOnlySpan<int> keep)

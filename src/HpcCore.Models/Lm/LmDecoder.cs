@@ -150,11 +150,10 @@ public sealed class LmDecoder : IDisposable
     private void Forward(ReadOnlySpan<int> tokens)
     {
         int rows = tokens.Length;
-        tokens.CopyTo(_ws.IdsHost);
         var v = rows == _chunk.Rows ? _chunk : rows == 1 ? _one : new LmRows(_ws, Config, rows);
         try
         {
-            v.Ids.CopyFrom<int>(_ws.IdsHost.AsSpan(0, rows));
+            v.Ids.CopyFrom(tokens);
             Run(v, rows);
         }
         finally
@@ -171,8 +170,8 @@ public sealed class LmDecoder : IDisposable
         Embedding.Gather(_w.TokenEmbedding, v.Ids, v.X);
         if (_w.PositionEmbedding is not null)
         {
-            for (int t = 0; t < rows; t++) _ws.IdsHost[t] = Position + t;
-            v.PositionIds.CopyFrom<int>(_ws.IdsHost.AsSpan(0, rows));
+            for (int t = 0; t < rows; t++) _ws.PositionIdsHost[t] = Position + t;
+            v.PositionIds.CopyFrom<int>(_ws.PositionIdsHost.AsSpan(0, rows));
             Embedding.Gather(_w.PositionEmbedding, v.PositionIds, v.H);
             Elementwise.Add(v.X, v.H, v.X);
         }

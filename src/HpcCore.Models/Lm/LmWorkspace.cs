@@ -23,7 +23,7 @@ internal sealed class LmWorkspace : IDisposable
         Normed = Tensor.Zeros(new Shape(1, c.Dim), DType.F32, backend);
         Logits = Tensor.Zeros(new Shape(1, c.VocabSize), DType.F32, backend);
         LogitsHost = new float[c.VocabSize];
-        IdsHost = new int[maxRows];
+        PositionIdsHost = new int[maxRows];
     }
 
     public int MaxRows { get; }
@@ -40,7 +40,7 @@ internal sealed class LmWorkspace : IDisposable
     public Tensor Normed { get; }
     public Tensor Logits { get; }
     public float[] LogitsHost { get; }
-    public int[] IdsHost { get; }
+    public int[] PositionIdsHost { get; }
 
     public void Dispose()
     {

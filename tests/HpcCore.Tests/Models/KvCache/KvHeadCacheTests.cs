@@ -128,6 +128,14 @@ public sealed class KvHeadCacheTests
         Assert.Contains("ascending", Assert.Throws<ArgumentException>(() => cache.Apply(0, decisions)).Message, StringComparison.Ordinal);
         Assert.Equal(5, cache.Head(0, 0).Count);
         Assert.Equal(Value(4, 0, 0, 0f), Read(cache, 0, 0).K[8]);
+        // A valid merge beside an out-of-range one (the keep list now keeps all 5): neither is applied.
+        int[] all = [0, 1, 2, 3, 4];
+        all.CopyTo(decisions.KeepBuffer(0, 0));
+        decisions.Keep(0, 0, all.Length);
+        decisions.Merge(0, 0, centre: 1, token: 2, centreWeight: 1f, tokenWeight: 1f);
+        decisions.Merge(0, 0, centre: 1, token: 9, centreWeight: 1f, tokenWeight: 1f);
+        Assert.Contains("outside the 5 tokens", Assert.Throws<ArgumentException>(() => cache.Apply(0, decisions)).Message, StringComparison.Ordinal);
+        Assert.Equal(Value(1, 0, 0, 0f), Read(cache, 0, 0).K[2]);
     }
 
     [Fact]
