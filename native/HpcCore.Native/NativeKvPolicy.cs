@@ -166,6 +166,9 @@ internal sealed class NativeKvPolicy : IDisposable
             }
             else
             {
+                // Evicting policies carry nothing between calls: their statistics (now the policy's own, no longer the
+                // cache pages' that Clear reset) start over with this call's scores.
+                Policy.Begin(view, heads);
                 for (int b = 0; b < batch; b++)
                 {
                     // The caller's scores stand for the attention op's exports of a causal prefill of row b.

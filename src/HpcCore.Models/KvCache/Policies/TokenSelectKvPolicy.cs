@@ -105,10 +105,12 @@ public sealed class TokenSelectKvPolicy : KvPolicy
         int before = step.IsPrefill ? step.FirstPosition / SelectionChunk * SelectionChunk : count;
         int lo = Math.Min(Sinks, before), hi = Math.Max(lo, before - Local);
         if (hi - lo <= Budget) return default;
-        ScoringQuery(step, cache.HeadDim, released);
-        bool windowStart = !step.IsPrefill || step.FirstPosition == before;
-        if (ForceRescore || _cachedCount[layer] < 0 || (windowStart && (step.IsPrefill ||
-            TensorPrimitives.CosineSimilarity(_query, _cachedQuery[layer]) < ReuseCosine)))
+        // Prefill votes at the start of each selection window and reuses the pick inside it; decode votes when the
+        // scoring query drifts from the one that voted (the Selection Cache), so only then is it needed.
+        bool vote = ForceRescore || _cachedCount[layer] < 0 || (step.IsPrefill && step.FirstPosition == before);
+        if (vote || !step.IsPrefill) ScoringQuery(step, cache.HeadDim, released);
+        if (!vote && !step.IsPrefill) vote = TensorPrimitives.CosineSimilarity(_query, _cachedQuery[layer]) < ReuseCosine;
+        if (vote)
         {
             VoteAndPick(cache, layer, lo, hi);
             Stats = (Stats.Voted + 1, Stats.Reused);
