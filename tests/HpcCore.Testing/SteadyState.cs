@@ -9,26 +9,28 @@ using Xunit;
 public static class SteadyState
 {
     /// <summary>
-    /// Runs <paramref name="step"/> 100 times to warm up (past tiered JIT's promotion: call counting and the
-    /// background re-JIT allocate while they run), then 20 times more, during which neither the calling thread's
-    /// managed allocations nor <paramref name="cpu"/>'s fresh pool buffers may grow (in at least one of four windows).
+    /// Runs <paramref name="step"/> <paramref name="warmup"/> times (past tiered JIT's promotion: call counting and
+    /// the background re-JIT allocate while they run), then windows of <paramref name="steps"/> more, during which
+    /// neither the calling thread's managed allocations nor <paramref name="cpu"/>'s fresh pool buffers may grow (in
+    /// at least one of four windows). <paramref name="prepare"/>, when given, runs before each window, unmeasured.
     /// </summary>
-    public static void AssertAllocatesNothing(CpuBackend cpu, Action step)
+    public static void AssertAllocatesNothing(CpuBackend? cpu, Action step, int warmup = 100, int steps = 20, Action? prepare = null)
     {
-        for (int i = 0; i < 100; i++) step();
-        // A step that allocates does so in every window; the runtime's own tier-up work (late on a loaded machine)
-        // allocates a few hundred bytes once. So a clean window among a few passes, and every window's numbers are
-        // reported when none is clean.
+        for (int i = 0; i < warmup; i++) step();
+        // A step that allocates does so in every window; the runtime's own tier-up work (late on a loaded machine:
+        // a Tier-1 promotion landing inside a window has been seen to add ~6.5 KB once) does not recur. So a clean
+        // window among a few passes, and every window's numbers are reported when none is clean.
         var windows = new List<(long Bytes, long Fresh)>();
         for (int attempt = 0; attempt < 4; attempt++)
         {
-            long fresh = cpu.Memory.FreshAllocations;
+            prepare?.Invoke();
+            long fresh = cpu?.Memory.FreshAllocations ?? 0;
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 20; i++) step();
-            var window = (GC.GetAllocatedBytesForCurrentThread() - before, cpu.Memory.FreshAllocations - fresh);
+            for (int i = 0; i < steps; i++) step();
+            var window = (GC.GetAllocatedBytesForCurrentThread() - before, (cpu?.Memory.FreshAllocations ?? 0) - fresh);
             if (window == (0, 0)) return;
             windows.Add(window);
         }
-        Assert.Fail($"every window of 20 steps allocated (managed bytes, fresh pool buffers): {string.Join(", ", windows)}");
+        Assert.Fail($"every window of {steps} steps allocated (managed bytes, fresh pool buffers): {string.Join(", ", windows)}");
     }
 }

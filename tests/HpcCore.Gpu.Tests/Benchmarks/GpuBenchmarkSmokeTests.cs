@@ -7,7 +7,10 @@ namespace HpcCore.Gpu.Tests;
 
 using HpcCore.GpuBenchmarks;
 
+// Opens emulator accelerators of its own: in the emulator's collection, so that no two CPU accelerators of the one
+// ILGPU context run kernels at once (a sort read back as zeros once on a loaded CI machine while they did).
 /// <summary>`HpcCore.GpuBenchmarks --smoke` end to end.</summary>
+[Collection(IlgpuCpuGroup.Name)]
 public sealed class GpuBenchmarkSmokeTests
 {
     [Fact]

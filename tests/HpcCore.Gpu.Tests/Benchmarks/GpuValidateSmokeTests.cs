@@ -8,7 +8,10 @@ namespace HpcCore.Gpu.Tests;
 using HpcCore.GpuBenchmarks.Ops;
 using HpcCore.GpuBenchmarks.Validate;
 
+// Opens emulator accelerators of its own: in the emulator's collection, so that no two CPU accelerators of the one
+// ILGPU context run kernels at once (a sort read back as zeros once on a loaded CI machine while they did).
 /// <summary>`validate`, `ops` and `ptx` end to end on the emulator; the error figures of the comparison.</summary>
+[Collection(IlgpuCpuGroup.Name)]
 public sealed class GpuValidateSmokeTests
 {
     private static JsonElement[] Lines(StringWriter output) =>

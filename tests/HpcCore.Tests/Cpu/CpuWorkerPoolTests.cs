@@ -2,6 +2,7 @@
 namespace HpcCore.Tests.Cpu;
 
 using HpcCore.Cpu;
+using HpcCore.Testing;
 using Xunit;
 
 public sealed class CpuWorkerPoolTests
@@ -103,9 +104,6 @@ public sealed class CpuWorkerPoolTests
     {
         using var pool = new CpuWorkerPool(2);
         var body = new CountBody { Hits = new int[64] };
-        for (int i = 0; i < 100; i++) pool.For(64, body); // past tiered JIT's promotion, which can allocate
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) pool.For(64, body);
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        SteadyState.AssertAllocatesNothing(null, () => pool.For(64, body), steps: 100);
     }
 }

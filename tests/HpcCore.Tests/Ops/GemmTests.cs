@@ -299,20 +299,7 @@ public sealed class GemmTests : IDisposable
         using var bias = Tensor.From<float>(TestData.Uniform(n, 24), new Shape(n), _cpu);
         using var c = Tensor.Empty(new Shape(m, n), DType.F32, _cpu);
         var options = new GemmOptions(Bias: bias);
-        Gemm.Multiply(a, b, c, options);
-        long fresh = _cpu.Memory.FreshAllocations;
-        // The first rounds can see a few hundred bytes from the runtime itself (tiered JIT promoting the kernel's
-        // callers installs new code on the calling thread); the steady state is the first round in which that
-        // has settled, and it must be exactly 0 bytes. GEMM's own code allocates nothing from the second call on.
-        long allocated = -1;
-        for (int round = 0; round < 10 && allocated != 0; round++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 20; i++) Gemm.Multiply(a, b, c, options);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        Assert.Equal(0, allocated);
-        Assert.Equal(fresh, _cpu.Memory.FreshAllocations);
+        SteadyState.AssertAllocatesNothing(_cpu, () => Gemm.Multiply(a, b, c, options), warmup: 1);
     }
 
     private static void AssertMessage(Exception e, params string[] fragments)

@@ -67,12 +67,7 @@ public sealed class VitSessionTests
         using var w = VitWeightsLoader.Random(config, cpu, seed: 1);
         var pixels = TestData.Uniform(2 * 28 * 28, seed: 2);
         using var session = new VitSession(w, 2);
-        for (int i = 0; i < 30; i++) session.Forward(pixels);
-        long fresh = cpu.Memory.FreshAllocations;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) session.Forward(pixels);
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
-        Assert.Equal(fresh, cpu.Memory.FreshAllocations);
+        SteadyState.AssertAllocatesNothing(cpu, () => session.Forward(pixels), warmup: 30, steps: 5);
     }
 
     [Fact]
