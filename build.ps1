@@ -1,6 +1,6 @@
 #!/usr/bin/env pwsh
 # HpcCore build script for PowerShell; the same verbs as build.sh:
-#   build | test | bench [args...] | demo | native | pack | gpu-publish | help
+#   build | test | bench [args...] | demo | native | pack | gpu-publish | setup-opencl | help
 param(
     [Parameter(Position = 0)][string]$Verb = 'test',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
@@ -74,11 +74,21 @@ function Invoke-Tests {
     foreach ($proj in Get-ChildItem tests/*/*.csproj) {
         if (-not (Select-String -Quiet -Path $proj -Pattern '<IsTestProject>true</IsTestProject>')) { continue }
         $name = $proj.BaseName
+        if ($name -eq 'HpcCore.OpenCL.Tests') { continue } # its own tier below
         Write-Host "== $name"
         & dotnet test $proj.FullName -c $Config --no-build --nologo --logger "trx;LogFileName=$name.trx" `
             --logger 'console;verbosity=minimal' --results-directory $results
         if ($LASTEXITCODE -ne 0) { $status = 1 }
     }
+    # The OpenCL tier, when a usable OpenCL device is found (a GPU driver's OpenCL on Windows; pocl on Linux).
+    $opencl = & dotnet "benchmarks/HpcCore.GpuBenchmarks/bin/$Config/net10.0/HpcCore.GpuBenchmarks.dll" devices 2>$null |
+        Where-Object { $_ -match '^opencl:\d+ .* usable' -and $_ -notmatch 'not usable' } | Select-Object -First 1
+    if ($opencl) {
+        Write-Host "== HpcCore.OpenCL.Tests on $opencl"
+        & dotnet test tests/HpcCore.OpenCL.Tests/HpcCore.OpenCL.Tests.csproj -c $Config --no-build --nologo `
+            --logger 'trx;LogFileName=HpcCore.OpenCL.Tests.trx' --logger 'console;verbosity=minimal' --results-directory $results
+        if ($LASTEXITCODE -ne 0) { $status = 1 }
+    } else { Write-Host '== HpcCore.OpenCL.Tests: skipped, no usable OpenCL device' }
     # The Vector256 fallbacks, on an AVX-512 machine: the Simd=Vector256 subset again with Vector512 disabled.
     Write-Host '== HpcCore.Tests (Simd=Vector256, DOTNET_EnableAVX512=0)'
     $env:DOTNET_EnableAVX512 = '0'
@@ -124,7 +134,12 @@ switch ($Verb) {
         # The GPU attention benchmark (HpcCore + ILGPU only; self-contained because the GPU machines have no .NET).
         Invoke-Checked dotnet (@('publish', 'benchmarks/HpcCore.GpuBenchmarks/HpcCore.GpuBenchmarks.csproj') + $common + @('-o', '.gpu/bench'))
     }
-    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|help]' }
+    'setup-opencl' {
+        # pocl is built from Debian's source package: Linux (Debian) only; elsewhere the GPU driver provides OpenCL.
+        if ($IsLinux) { Invoke-Checked bash @('./tools/opencl/setup-pocl.sh') }
+        else { Write-Host 'setup-opencl: builds pocl on Debian only; on Windows or macOS install the GPU vendor''s OpenCL driver (docs/OPENCL.md).' }
+    }
+    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|setup-opencl|help]' }
     # Not Write-Error: with $ErrorActionPreference = 'Stop' it throws before `exit 2` runs.
-    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|help]'); exit 2 }
+    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|setup-opencl|help]'); exit 2 }
 }

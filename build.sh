@@ -12,6 +12,8 @@
 #                         with every token-reduction method: table, artifacts/demo/pareto.png and merges.png
 #   gpu-publish           self-contained single-file linux-x64 apps for a GPU machine: `hpccore` into .gpu/cli and
 #                         the GPU attention benchmark into .gpu/bench (~38 MiB each: carry one per run)
+#   setup-opencl          build pocl 6.0 (a CPU OpenCL runtime ILGPU can drive) into a cache folder outside the repo,
+#                         once (~10-25 min on 2 cores; a second run does nothing); `test` then runs the OpenCL tier
 #   help                  the verbs
 # Only the .NET SDK is needed; everything else is restored from NuGet.
 set -euo pipefail
@@ -28,15 +30,31 @@ run_tests() {
   local results=artifacts/test-results
   rm -rf "$results"
   local status=0
+  local start
   for proj in tests/*/*.csproj; do
     grep -q '<IsTestProject>true</IsTestProject>' "$proj" || continue
     local name
     name=$(basename "$proj" .csproj)
+    [ "$name" = HpcCore.OpenCL.Tests ] && continue # its own tier below
     echo "== $name"
     dotnet test "$proj" -c "$CONFIG" --no-build --nologo \
       --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
       --results-directory "$results" || status=1
   done
+  # The OpenCL tier: every conformance body, the validation cases and the pipelines on a real OpenCL runtime, when
+  # one is usable here (`./build.sh setup-opencl` builds pocl 6; .ci/run does so first).
+  local opencl
+  opencl=$(opencl_device)
+  if [ -n "$opencl" ]; then
+    echo "== HpcCore.OpenCL.Tests on $opencl"
+    start=$SECONDS
+    dotnet test tests/HpcCore.OpenCL.Tests/HpcCore.OpenCL.Tests.csproj -c "$CONFIG" --no-build --nologo \
+      --logger "trx;LogFileName=HpcCore.OpenCL.Tests.trx" --logger "console;verbosity=minimal" \
+      --results-directory "$results" || status=1
+    echo "opencl: tier took $((SECONDS - start)) s"
+  else
+    echo "== HpcCore.OpenCL.Tests: skipped, no usable OpenCL device ($(opencl_why)); ./build.sh setup-opencl builds pocl 6"
+  fi
   # The Vector256 fallbacks, on this AVX-512 machine: a selected subset (trait Simd=Vector256) runs again with
   # Vector512 disabled in the runtime.
   echo "== HpcCore.Tests (Simd=Vector256, DOTNET_EnableAVX512=0)"
@@ -46,7 +64,7 @@ run_tests() {
     --results-directory "$results" || status=1
   # Packaging: pack the libraries just built and run the consumer project against them.
   echo "== NuGet packages + consumer project"
-  local start=$SECONDS
+  start=$SECONDS
   { pack --no-build && consumer; } || { echo "consumer: FAILED"; status=1; }
   echo "consumer: pack + restore + run took $((SECONDS - start)) s"
   # The C ABI: NativeAOT publish (~1-2 min on 2 shared cores), C test/sample and Python example, when the tools exist.
@@ -77,13 +95,38 @@ run_tests() {
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
   done
   if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then status=1; fi
+  local tier="OpenCL tier skipped (no usable device)"
+  if [ -f "$results/HpcCore.OpenCL.Tests.trx" ]; then
+    local oc
+    oc=$(grep -o '<Counters [^>]*>' "$results/HpcCore.OpenCL.Tests.trx" | head -1)
+    tier="OpenCL tier on $opencl: $(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$oc") passed, $(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$oc") failed"
+  fi
   if [ "$skipped" -gt 0 ]; then
-    echo "$passed passed, $failed failed, $skipped skipped"
+    echo "$passed passed, $failed failed, $skipped skipped; $tier"
   else
-    echo "$passed passed, $failed failed"
+    echo "$passed passed, $failed failed; $tier"
   fi
   [ "$failed" -eq 0 ] || status=1
   return $status
+}
+
+# The first usable OpenCL device HpcCore sees ("opencl:0 (name)"), or nothing. Run after build.
+opencl_device() {
+  dotnet benchmarks/HpcCore.GpuBenchmarks/bin/$CONFIG/net10.0/HpcCore.GpuBenchmarks.dll devices 2>/dev/null \
+    | grep -E '^opencl:[0-9]+ .* usable' | grep -v 'not usable' | head -1 | sed -E 's/ usable.*$//'
+}
+
+# Why no OpenCL device is usable, for the skip line.
+opencl_why() {
+  local lines
+  lines=$(dotnet benchmarks/HpcCore.GpuBenchmarks/bin/$CONFIG/net10.0/HpcCore.GpuBenchmarks.dll devices 2>/dev/null | grep -E '^opencl:' || true)
+  if [ -n "$lines" ]; then echo "$lines" | head -1; else echo "no OpenCL platform found"; fi
+}
+
+# pocl 6.0 built from Debian 13's source into ${XDG_CACHE_HOME:-~/.cache}/hpccore/pocl-6.0 (tools/opencl/setup-pocl.sh);
+# HpcCore processes find it without any variable when no system OpenCL is installed (docs/OPENCL.md).
+setup_opencl() {
+  ./tools/opencl/setup-pocl.sh
 }
 
 bench() {
@@ -186,6 +229,7 @@ case "$verb" in
   native) native ;;
   pack) pack ;;
   gpu-publish) gpu_publish ;;
-  help) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish|help]" ;;
-  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish|help]" >&2; exit 2 ;;
+  setup-opencl) setup_opencl ;;
+  help) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish|setup-opencl|help]" ;;
+  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish|setup-opencl|help]" >&2; exit 2 ;;
 esac

@@ -4,10 +4,12 @@
 //   validate  every GPU op vs the CPU backend at real shapes; see Validate/GpuValidate
 //   ops       GEMM, decode vs device copy, selection and ToMe timings, a ViT-B block; see Ops/GpuOpsBench
 //   ptx       writes the PTX of every kernel (sm_90) into a folder for ptxas; see Ops/PtxDump
-return args.Length > 0 && args[0] is "validate" or "ops" or "ptx"
+//   devices   the devices HpcCore sees and whether each can be opened; see DeviceList
+return args.Length > 0 && args[0] is "validate" or "ops" or "ptx" or "devices"
     ? args[0] switch
     {
         "validate" => HpcCore.GpuBenchmarks.Validate.GpuValidate.Run(args[1..], Console.Out),
+        "devices" => HpcCore.GpuBenchmarks.DeviceList.Run(Console.Out),
         "ops" => HpcCore.GpuBenchmarks.Ops.GpuOpsBench.Run(args[1..], Console.Out),
         _ => HpcCore.GpuBenchmarks.Ops.PtxDump.Run(args[1..], Console.Out),
     }

@@ -25,12 +25,21 @@ public sealed class IlgpuBackend : IBackend
     /// disposes the accelerator too.
     /// </summary>
     public IlgpuBackend(Accelerator accelerator, Device device, bool ownsAccelerator = true)
+        : this(accelerator, device, ownsAccelerator, allowWarpShuffles: true)
+    {
+    }
+
+    /// <summary>
+    /// As the public constructor; <paramref name="allowWarpShuffles"/> false loads the shared-memory reductions even
+    /// where the device has warp shuffles (how the emulator tests the form OpenCL devices without shuffles run).
+    /// </summary>
+    internal IlgpuBackend(Accelerator accelerator, Device device, bool ownsAccelerator, bool allowWarpShuffles)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         Accelerator = accelerator;
         Device = device;
         _ownsAccelerator = ownsAccelerator;
-        Policy = LaunchPolicy.For(accelerator);
+        Policy = LaunchPolicy.For(accelerator, allowWarpShuffles);
         Capabilities = Describe(accelerator);
         // Keep at most a quarter of device memory (at least 64 MB) in free pooled buffers.
         Memory = new IlgpuMemoryPool(accelerator, Math.Max(64L << 20, accelerator.MemorySize / 4));
@@ -67,20 +76,32 @@ public sealed class IlgpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void CopyFromHost(ReadOnlySpan<byte> source, Storage destination, long destinationOffset)
+    public unsafe void CopyFromHost(ReadOnlySpan<byte> source, Storage destination, long destinationOffset)
     {
         if (source.IsEmpty) return;
         var view = Own(destination).View.SubView(destinationOffset, source.Length);
-        view.CopyFromCPU(ref MemoryMarshal.GetReference(source), source.Length);
+        // OpenCL queues host copies without blocking (ILGPU passes blocking = false): the host bytes are read later,
+        // so they stay pinned, and the copy finishes, before the caller may reuse or the GC may move them. Found on
+        // pocl, where an unpinned span gave stale inputs and heap corruption (docs/OPENCL.md). CUDA copies from
+        // pageable memory are staged before the call returns.
+        fixed (byte* pinned = source)
+        {
+            view.CopyFromCPU(ref MemoryMarshal.GetReference(source), source.Length);
+            if (Accelerator.AcceleratorType == AcceleratorType.OpenCL) Accelerator.DefaultStream.Synchronize();
+        }
     }
 
     /// <inheritdoc/>
-    public void CopyToHost(Storage source, long sourceOffset, Span<byte> destination)
+    public unsafe void CopyToHost(Storage source, long sourceOffset, Span<byte> destination)
     {
         if (destination.IsEmpty) return;
         var view = Own(source).View.SubView(sourceOffset, destination.Length);
-        view.CopyToCPU(ref MemoryMarshal.GetReference(destination), destination.Length);
-        Accelerator.DefaultStream.Synchronize();
+        // Pinned until the queued read has landed (see CopyFromHost).
+        fixed (byte* pinned = destination)
+        {
+            view.CopyToCPU(ref MemoryMarshal.GetReference(destination), destination.Length);
+            Accelerator.DefaultStream.Synchronize();
+        }
     }
 
     /// <inheritdoc/>

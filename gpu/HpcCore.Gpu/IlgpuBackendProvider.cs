@@ -11,8 +11,9 @@ namespace HpcCore.Gpu;
 using HpcCore.Devices;
 
 /// <summary>
-/// Lists and opens ILGPU devices: CUDA devices first, then OpenCL GPUs with warp shuffles (Intel sub-groups), and ILGPU's CPU emulator
-/// (<see cref="DeviceKind.IlgpuCpu"/>, 32-thread warps) only when emulators are requested.
+/// Lists and opens ILGPU devices: CUDA devices first, then every OpenCL device (those ILGPU cannot drive listed with
+/// the reason, see <see cref="OpenCLSupport"/>; CPU-type ones such as pocl opened only on request), and ILGPU's CPU
+/// emulator (<see cref="DeviceKind.IlgpuCpu"/>, 32-thread warps) only when emulators are requested.
 /// </summary>
 public sealed class IlgpuBackendProvider : IBackendProvider
 {
@@ -26,10 +27,10 @@ public sealed class IlgpuBackendProvider : IBackendProvider
     public IReadOnlyList<Device> Discover(bool includeEmulators)
     {
         var devices = new List<Device>();
-        foreach (var (kind, ordinal, device) in Enumerate())
+        foreach (var (device, _) in Enumerate())
         {
-            if (kind == DeviceKind.IlgpuCpu && !includeEmulators) continue;
-            devices.Add(new Device(kind, ordinal, device.Name));
+            if (device.Kind == DeviceKind.IlgpuCpu && !includeEmulators) continue;
+            devices.Add(device);
         }
         return devices;
     }
@@ -37,36 +38,53 @@ public sealed class IlgpuBackendProvider : IBackendProvider
     /// <inheritdoc/>
     public IBackend Create(Device device)
     {
-        foreach (var (kind, ordinal, ilgpuDevice) in Enumerate())
+        foreach (var (found, ilgpuDevice) in Enumerate())
         {
-            if (kind == device.Kind && ordinal == device.Ordinal)
-                return new IlgpuBackend(ilgpuDevice.CreateAccelerator(IlgpuRuntime.Context), device with { Name = ilgpuDevice.Name });
+            if (found.Kind != device.Kind || found.Ordinal != device.Ordinal) continue;
+            if (found.Unusable is { } why)
+                throw new NotSupportedException($"IlgpuBackendProvider.Create: {found} is not usable: {why}");
+            return new IlgpuBackend(ilgpuDevice.CreateAccelerator(IlgpuRuntime.Context), found);
         }
         throw new ArgumentException($"IlgpuBackendProvider.Create: no ILGPU device {device} here.", nameof(device));
     }
 
-    /// <summary>Opens a backend on ILGPU's CPU emulator (32-thread warps). For tests only: it is very slow.</summary>
-    public static IlgpuBackend CreateEmulator() =>
-        (IlgpuBackend)Instance.Create(new Device(DeviceKind.IlgpuCpu, 0, IlgpuRuntime.EmulatorDevice.Name));
+    /// <summary>
+    /// Opens a backend on ILGPU's CPU emulator (32-thread warps). For tests only: it is very slow.
+    /// <paramref name="warpShuffles"/> false makes its reducing kernels use the shared-memory form that OpenCL devices
+    /// without warp shuffles (pocl) run, so that form is tested without such a device.
+    /// </summary>
+    public static IlgpuBackend CreateEmulator(bool warpShuffles = true)
+    {
+        var device = new Device(DeviceKind.IlgpuCpu, 0, IlgpuRuntime.EmulatorDevice.Name);
+        return new IlgpuBackend(IlgpuRuntime.EmulatorDevice.CreateAccelerator(IlgpuRuntime.Context), device, true, warpShuffles);
+    }
 
-    // ILGPU 1.5.3 lowers Warp.Shuffle* on OpenCL only through Intel's sub-group extension; the row kernels (softmax,
-    // norms, argmax) need shuffles, so other OpenCL GPUs are not offered (the SIMD CPU backend is used instead).
-    private static bool SupportsWarpShuffles(CLDevice device) =>
-        device.Vendor == CLDeviceVendor.Intel && device.Capabilities is CLCapabilityContext { SubGroups: true };
+    /// <summary>Opens the first usable OpenCL device (a GPU, or pocl on the host CPU), or null when there is none.</summary>
+    public static IlgpuBackend? CreateOpenCL()
+    {
+        foreach (var device in Instance.Discover(includeEmulators: false))
+            if (device.Kind == DeviceKind.OpenCL && device.Unusable is null) return (IlgpuBackend)Instance.Create(device);
+        return null;
+    }
 
-    private static List<(DeviceKind Kind, int Ordinal, ILGPU.Runtime.Device Device)> Enumerate()
+    private static List<(Device Device, ILGPU.Runtime.Device Ilgpu)> Enumerate()
     {
         var context = IlgpuRuntime.Context;
-        var list = new List<(DeviceKind, int, ILGPU.Runtime.Device)>();
+        var list = new List<(Device, ILGPU.Runtime.Device)>();
         int ordinal = 0;
-        foreach (var cuda in context.GetCudaDevices()) list.Add((DeviceKind.Cuda, ordinal++, cuda));
+        foreach (var cuda in context.GetCudaDevices()) list.Add((new Device(DeviceKind.Cuda, ordinal++, cuda.Name), cuda));
         ordinal = 0;
         foreach (var cl in context.GetCLDevices())
         {
-            if (cl.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU && SupportsWarpShuffles(cl)) list.Add((DeviceKind.OpenCL, ordinal++, cl));
+            var device = new Device(DeviceKind.OpenCL, ordinal++, cl.Name)
+            {
+                OnRequest = cl.DeviceType != CLDeviceType.CL_DEVICE_TYPE_GPU,
+                Unusable = OpenCLSupport.WhyUnusable(cl),
+            };
+            list.Add((device, cl));
         }
         ordinal = 0;
-        foreach (var cpu in context.GetCPUDevices()) list.Add((DeviceKind.IlgpuCpu, ordinal++, cpu));
+        foreach (var cpu in context.GetCPUDevices()) list.Add((new Device(DeviceKind.IlgpuCpu, ordinal++, cpu.Name), cpu));
         return list;
     }
 }

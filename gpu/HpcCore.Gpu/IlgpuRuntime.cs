@@ -11,8 +11,9 @@ using ILGPU.Runtime.OpenCL;
 namespace HpcCore.Gpu;
 
 /// <summary>
-/// Owns the process-wide ILGPU <see cref="Context"/>: CUDA devices, OpenCL devices and one CPU emulator device with
-/// 32-thread warps (<see cref="EmulatorDevice"/>). Creating it never throws on a machine without CUDA or OpenCL:
+/// Owns the process-wide ILGPU <see cref="Context"/>: CUDA devices, every OpenCL device (also those ILGPU cannot open,
+/// so that <see cref="OpenCLSupport"/> can say why) and one CPU emulator device with 32-thread warps
+/// (<see cref="EmulatorDevice"/>). Creating it never throws on a machine without CUDA or OpenCL:
 /// ILGPU then simply lists no such devices (and if even that fails, a CPU-only context is used).
 /// </summary>
 internal static class IlgpuRuntime
@@ -31,9 +32,10 @@ internal static class IlgpuRuntime
     private static Context CreateContext()
     {
         NativeLibraryFallback.Install();
+        OpenCLRegistration.Apply();
         try
         {
-            return Context.Create(b => b.Cuda().OpenCL().CPU(EmulatorDevice).EnableAlgorithms().Optimize(OptimizationLevel.O2));
+            return Context.Create(b => b.Cuda().OpenCL(static _ => true).CPU(EmulatorDevice).EnableAlgorithms().Optimize(OptimizationLevel.O2));
         }
 #pragma warning disable CA1031 // A broken GPU driver must not take the CPU path down with it.
         catch (Exception)

@@ -3,6 +3,7 @@
 // Group.DimX, and this class is the only place that picks it.
 using System.Numerics;
 using ILGPU.Runtime;
+using ILGPU.Runtime.OpenCL;
 
 namespace HpcCore.Gpu;
 
@@ -16,8 +17,14 @@ namespace HpcCore.Gpu;
 /// </summary>
 public sealed class LaunchPolicy
 {
-    /// <summary>Row kernels keep one partial per warp in a static shared array of this many entries.</summary>
+    /// <summary>Row kernels with warp shuffles keep one partial per warp: at most this many warps per group.</summary>
     public const int MaxWarpsPerGroup = 32;
+
+    /// <summary>
+    /// Largest group of a reducing kernel: its static shared scratch holds one entry per thread (what the
+    /// shared-memory tree needs on devices without warp shuffles; the shuffle form uses the first 32).
+    /// </summary>
+    public const int MaxReduceThreads = 256;
 
     /// <summary>The GEMM kernel keeps at most this many accumulators per thread.</summary>
     public const int MaxGemmOutputsPerThread = 4;
@@ -31,9 +38,10 @@ public sealed class LaunchPolicy
     /// <summary>Longest query length treated as decoding (small query tiles, split over keys).</summary>
     public const int AttentionDecodeMaxQueries = 8;
 
-    private LaunchPolicy(int warpSize, int elementwiseGroup, int rowGroup, int gemmGroup, int maxGroups, bool emulator)
+    private LaunchPolicy(int warpSize, int elementwiseGroup, int rowGroup, int gemmGroup, int maxGroups, bool emulator, bool warpShuffles)
     {
         WarpSize = warpSize;
+        WarpShuffles = warpShuffles;
         ElementwiseGroupSize = elementwiseGroup;
         RowGroupSizeMax = rowGroup;
         GemmGroupSize = gemmGroup;
@@ -47,8 +55,14 @@ public sealed class LaunchPolicy
         AttentionDecodeMinChunk = emulator ? 8 : 256;
     }
 
-    /// <summary>Threads per warp on the device.</summary>
+    /// <summary>Threads per warp on the device (1 where ILGPU has no warp shuffles for it: no warp-level code runs there).</summary>
     public int WarpSize { get; }
+
+    /// <summary>
+    /// True when ILGPU can lower warp shuffles for the device (CUDA, Intel OpenCL GPUs with sub-groups, the emulator);
+    /// reducing kernels then load their <c>WarpShuffleReduce</c> form, else the <c>SharedTreeReduce</c> one.
+    /// </summary>
+    public bool WarpShuffles { get; }
 
     /// <summary>Group size of elementwise (grid-stride) kernels.</summary>
     public int ElementwiseGroupSize { get; }
@@ -84,17 +98,29 @@ public sealed class LaunchPolicy
     public int MaxGroups { get; }
 
     /// <summary>The policy for <paramref name="accelerator"/>.</summary>
-    public static LaunchPolicy For(Accelerator accelerator)
+    public static LaunchPolicy For(Accelerator accelerator) => For(accelerator, allowWarpShuffles: true);
+
+    /// <summary>The policy for <paramref name="accelerator"/>, without warp shuffles unless <paramref name="allowWarpShuffles"/>.</summary>
+    internal static LaunchPolicy For(Accelerator accelerator, bool allowWarpShuffles)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
-        int warp = Math.Max(1, accelerator.WarpSize);
+        bool shuffles = allowWarpShuffles && HasWarpShuffles(accelerator);
+        int warp = shuffles ? Math.Max(1, accelerator.WarpSize) : 1;
         int maxGroup = accelerator.MaxNumThreadsPerGroup;
         if (accelerator.AcceleratorType == AcceleratorType.CPU)
-            return new LaunchPolicy(warp, warp, warp, warp, 16, emulator: true);
+            return new LaunchPolicy(warp, warp, warp, warp, 16, emulator: true, shuffles);
         int g256 = Math.Max(warp, Math.Min(256, maxGroup) / warp * warp);
         int maxGroups = Math.Max(1, accelerator.NumMultiprocessors) * 32;
-        return new LaunchPolicy(warp, g256, Math.Min(g256, MaxWarpsPerGroup * warp), g256, maxGroups, emulator: false);
+        int rowGroup = Math.Min(g256, shuffles ? MaxWarpsPerGroup * warp : MaxReduceThreads);
+        return new LaunchPolicy(warp, g256, rowGroup, g256, maxGroups, emulator: false, shuffles);
     }
+
+    // ILGPU 1.5.3 lowers Warp.Shuffle* on OpenCL only to Intel's sub-group built-ins (CLInstructions.ShuffleOperations).
+    private static bool HasWarpShuffles(Accelerator accelerator) => accelerator switch
+    {
+        CLAccelerator cl => cl.Vendor == CLDeviceVendor.Intel && cl.Capabilities.SubGroups,
+        _ => true,
+    };
 
     /// <summary>Group size for a row reduction over <paramref name="cols"/> columns: 128 for short rows, else the max.</summary>
     public int RowGroupSize(int cols) =>

@@ -14,18 +14,27 @@ public static class AttentionCases
     public static readonly string[] AllModes =
         ["plain", "causal", "window", "padding", "keylengths", "keybias", "posbias", "softcap", "gqa", "selected", "exports", "blockmask", "keymeans"];
 
-    /// <summary>The cases for the full run or the smoke run.</summary>
-    public static IEnumerable<ValidateCase> All(bool smoke)
+    /// <summary>The cases at <paramref name="scale"/>.</summary>
+    public static IEnumerable<ValidateCase> All(ValidateScale scale)
     {
+        bool smoke = scale == ValidateScale.Small;
         // (B, H, Hkv, Tq, Tk, D, modes)
-        var shapes = smoke
-            ? new (int, int, int, int, int, int, string[])[]
-            {
+        (int, int, int, int, int, int, string[])[] shapes = scale switch
+        {
+            ValidateScale.Small =>
+            [
                 (2, 2, 2, 9, 9, 8, AllModes),
                 (1, 4, 4, 33, 33, 8, ["plain", "causal", "blockmask", "selected"]),
                 (1, 4, 1, 1, 70, 16, ["plain", "keylengths", "gqa"]),
-            }
-            :
+            ],
+            ValidateScale.Medium =>
+            [
+                (1, 12, 12, 197, 197, 64, AllModes),
+                (1, 4, 4, 577, 577, 64, AllModes),
+                (1, 2, 2, 2880, 2880, 64, ["plain", "causal", "blockmask", "selected", "keymeans"]),
+                (1, 8, 8, 1, 4096, 128, ["plain", "keylengths", "gqa", "exports"]),
+            ],
+            _ =>
             [
                 (8, 12, 12, 197, 197, 64, AllModes),
                 (2, 12, 12, 577, 577, 64, AllModes),
@@ -33,7 +42,8 @@ public static class AttentionCases
                 (1, 4, 4, 16384, 16384, 64, ["plain", "causal"]),
                 (1, 32, 32, 1, 4096, 128, ["plain", "keylengths", "gqa", "exports"]),
                 (1, 32, 32, 1, 32768, 128, ["plain", "keylengths", "gqa"]),
-            ];
+            ],
+        };
         foreach (var (b, h, hkv, tq, tk, d, modes) in shapes)
             foreach (string mode in modes)
                 foreach (string dt in new[] { "f32", "f16" })

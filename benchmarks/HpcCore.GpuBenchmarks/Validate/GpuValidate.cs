@@ -1,10 +1,11 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// `HpcCore.GpuBenchmarks validate [--smoke | --tiny] [--cpu-only] [--only TEXT]`: every GPU op against the SIMD CPU backend on the same
+// `HpcCore.GpuBenchmarks validate [--smoke | --tiny | --opencl] [--cpu-only] [--only TEXT]`: every GPU op against the SIMD CPU backend on the same
 // seeded inputs (issue #8). One JSON line per (op, shape, dtype, output): max abs error, max error over max |cpu|,
 // relative L2, mismatching elements, the limit and ok. Float outputs pass at relative L2 <= 1e-3 (f32) or 1e-2 (f16)
 // with NaN only where the CPU has NaN; index and bit-exact outputs (top-k, argsort, best-match argmax, gathers,
 // compaction, ToMe plans, conversions) must be identical. Exit code 1 when anything fails, 3 without a CUDA device.
-// --smoke: the tiny shapes on ILGPU's CPU emulator; --tiny: the same tiny shapes on the CUDA device (quick enough to
+// --smoke: the tiny shapes on ILGPU's CPU emulator; --opencl: the medium shapes (197, 577, 2,880 tokens) on the first
+// usable OpenCL device (pocl on the host CPU in CI); --tiny: the same tiny shapes on the CUDA device (quick enough to
 // run under compute-sanitizer); --cpu-only: only the CPU side of every case at the chosen shapes (no GPU needed), to
 // check on the build machine that the full-size cases are well formed and to see what the CPU side costs.
 using System.Diagnostics;
@@ -20,36 +21,38 @@ using HpcCore.Gpu;
 public static class GpuValidate
 {
     /// <summary>Runs with <paramref name="args"/> (after the <c>validate</c> word), writing JSON lines to <paramref name="output"/>.</summary>
-    /// <returns>0 when every check passed, 1 when one failed, 2 for bad arguments, 3 without a CUDA device.</returns>
+    /// <returns>0 when every check passed, 1 when one failed, 2 for bad arguments, 3 without the device asked for.</returns>
     public static int Run(string[] args, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
-        bool smoke = false, tiny = false, cpuOnly = false;
+        bool smoke = false, tiny = false, openCL = false, cpuOnly = false;
         string? only = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--smoke") smoke = true;
             else if (args[i] == "--tiny") tiny = true;
+            else if (args[i] == "--opencl") openCL = true;
             else if (args[i] == "--cpu-only") cpuOnly = true;
             else if (args[i] == "--only" && i + 1 < args.Length) only = args[++i];
             else
             {
-                Console.Error.WriteLine($"usage: HpcCore.GpuBenchmarks validate [--smoke | --tiny] [--cpu-only] [--only TEXT]; bad argument '{args[i]}'");
+                Console.Error.WriteLine($"usage: HpcCore.GpuBenchmarks validate [--smoke | --tiny | --opencl] [--cpu-only] [--only TEXT]; bad argument '{args[i]}'");
                 return 2;
             }
         }
-        if (cpuOnly) return CpuOnly(smoke || tiny, only, output);
-        using var gpu = smoke ? IlgpuBackendProvider.CreateEmulator() : GpuAttentionBench.OpenCuda();
+        var scale = smoke || tiny ? ValidateScale.Small : openCL ? ValidateScale.Medium : ValidateScale.Full;
+        if (cpuOnly) return CpuOnly(scale, only, output);
+        using var gpu = smoke ? IlgpuBackendProvider.CreateEmulator() : openCL ? IlgpuBackendProvider.CreateOpenCL() : GpuAttentionBench.OpenCuda();
         if (gpu is null)
         {
-            Console.Error.WriteLine("HpcCore.GpuBenchmarks validate: no CUDA device found. Use --smoke for ILGPU's CPU emulator.");
+            Console.Error.WriteLine($"HpcCore.GpuBenchmarks validate: no {(openCL ? "usable OpenCL" : "CUDA")} device found. Use --smoke for ILGPU's CPU emulator.");
             return 3;
         }
         using var cpu = new CpuBackend();
         Console.Error.WriteLine($"validate: {gpu.Device.Name} vs CPU backend ({Environment.ProcessorCount} threads)");
         int failed = 0, total = 0;
-        foreach (var c in OpCases.All(smoke || tiny).Concat(AttentionCases.All(smoke || tiny)))
+        foreach (var c in OpCases.All(scale).Concat(AttentionCases.All(scale)))
         {
             string id = $"{c.Op} {c.Shape} {c.DType}";
             if (only is not null && !id.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
@@ -60,11 +63,11 @@ public static class GpuValidate
         return failed == 0 ? 0 : 1;
     }
 
-    private static int CpuOnly(bool small, string? only, TextWriter output)
+    private static int CpuOnly(ValidateScale scale, string? only, TextWriter output)
     {
         using var cpu = new CpuBackend();
         int failed = 0;
-        foreach (var c in OpCases.All(small).Concat(AttentionCases.All(small)))
+        foreach (var c in OpCases.All(scale).Concat(AttentionCases.All(scale)))
         {
             if (only is not null && !$"{c.Op} {c.Shape} {c.DType}".Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             var sw = Stopwatch.StartNew();

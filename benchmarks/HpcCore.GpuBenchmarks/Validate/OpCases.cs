@@ -11,10 +11,12 @@ using HpcCore.TokenReduction;
 /// <summary>The non-attention validation cases.</summary>
 public static class OpCases
 {
-    /// <summary>The cases for the full run or the smoke run.</summary>
-    public static IEnumerable<ValidateCase> All(bool smoke)
+    /// <summary>The cases at <paramref name="scale"/>.</summary>
+    public static IEnumerable<ValidateCase> All(ValidateScale scale)
     {
-        int rows = smoke ? 33 : 8 * 197, c = smoke ? 24 : 768, hidden = smoke ? 40 : 3072, qkv = smoke ? 72 : 2304;
+        bool smoke = scale == ValidateScale.Small;
+        int images = scale == ValidateScale.Full ? 8 : 1;
+        int rows = smoke ? 33 : images * 197, c = smoke ? 24 : 768, hidden = smoke ? 40 : 3072, qkv = smoke ? 72 : 2304;
         foreach (string dt in new[] { "f32", "f16" })
         {
             yield return Gemm(rows, c, qkv, false, dt);
@@ -36,7 +38,7 @@ public static class OpCases
                 Norms.RmsNorm(x, g, d);
                 return [s.Floats("out", d)];
             });
-            int srows = smoke ? 2 * 2 * 9 : 8 * 12 * 197, scols = smoke ? 9 : 197;
+            int srows = smoke ? 2 * 2 * 9 : images * 12 * 197, scols = smoke ? 9 : 197;
             yield return Case("softmax", $"{srows}x{scols}", dt, s =>
             {
                 var x = s.F(Inputs.Uniform((long)srows * scols, 16, dt, -8f, 8f), new Shape(srows, scols), dt);
@@ -91,7 +93,13 @@ public static class OpCases
             Embedding.Gather(table, ids, d);
             return [s.Bits("out", d)];
         });
-        foreach (int n in smoke ? new[] { 9, 33 } : [197, 577, 2880, 16384])
+        int[] tokens = scale switch
+        {
+            ValidateScale.Small => [9, 33],
+            ValidateScale.Medium => [197, 577, 2880],
+            _ => [197, 577, 2880, 16384],
+        };
+        foreach (int n in tokens)
             foreach (var tc in Selection(n, smoke)) yield return tc;
     }
 

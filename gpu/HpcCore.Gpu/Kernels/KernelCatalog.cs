@@ -5,7 +5,10 @@ using System.Reflection;
 
 namespace HpcCore.Gpu.Kernels;
 
-/// <summary>The kernel methods of this assembly, named <c>op/strategy[/type]</c>.</summary>
+/// <summary>
+/// The kernel methods of this assembly, named <c>op/strategy[/type]</c>; reducing kernels in their warp-shuffle form
+/// (what CUDA loads) and, suffixed <c>/tree</c>, their shared-memory form (OpenCL devices without shuffles).
+/// </summary>
 internal static class KernelCatalog
 {
     private const BindingFlags Flags = BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public;
@@ -17,11 +20,14 @@ internal static class KernelCatalog
         ["binary/elementwise"] = Get(typeof(BinaryKernel)),
         ["unary/elementwise"] = Get(typeof(UnaryKernel)),
         ["swiglu/elementwise"] = Get(typeof(SwiGluKernel)),
-        ["softmax/row"] = Get(typeof(SoftmaxRowKernel)),
-        ["norm/row"] = Get(typeof(NormRowKernel)),
+        ["softmax/row"] = Get(typeof(SoftmaxRowKernel)).MakeGenericMethod(typeof(WarpShuffleReduce)),
+        ["softmax/row/tree"] = Get(typeof(SoftmaxRowKernel)).MakeGenericMethod(typeof(SharedTreeReduce)),
+        ["norm/row"] = Get(typeof(NormRowKernel)).MakeGenericMethod(typeof(WarpShuffleReduce)),
+        ["norm/row/tree"] = Get(typeof(NormRowKernel)).MakeGenericMethod(typeof(SharedTreeReduce)),
         ["rope/pair"] = Get(typeof(RopeKernel)),
         ["embedding/gather"] = Get(typeof(EmbeddingKernel)),
-        ["argmax/row"] = Get(typeof(ArgmaxRowKernel)),
+        ["argmax/row"] = Get(typeof(ArgmaxRowKernel)).MakeGenericMethod(typeof(WarpShuffleReduce)),
+        ["argmax/row/tree"] = Get(typeof(ArgmaxRowKernel)).MakeGenericMethod(typeof(SharedTreeReduce)),
         ["convert/elementwise"] = Get(typeof(ConvertKernel)),
         ["copy/strided/u8"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(byte)),
         ["copy/strided/u16"] = Get(typeof(CopyStridedKernel)).MakeGenericMethod(typeof(ushort)),
@@ -47,17 +53,24 @@ internal static class KernelCatalog
         ["scatter/mean"] = Get(typeof(RowMoveKernels), nameof(RowMoveKernels.MeanKernel)),
         ["similarity/normalize"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.NormalizeKernel)),
         ["similarity/cosine"] = Get(typeof(SimilarityKernels)),
-        ["similarity/bestmatch"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.BestMatchKernel)),
-        ["similarity/rowmax"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.RowMaxKernel)),
+        ["similarity/bestmatch"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.BestMatchKernel)).MakeGenericMethod(typeof(WarpShuffleReduce)),
+        ["similarity/bestmatch/tree"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.BestMatchKernel)).MakeGenericMethod(typeof(SharedTreeReduce)),
+        ["similarity/rowmax"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.RowMaxKernel)).MakeGenericMethod(typeof(WarpShuffleReduce)),
+        ["similarity/rowmax/tree"] = Get(typeof(SimilarityKernels), nameof(SimilarityKernels.RowMaxKernel)).MakeGenericMethod(typeof(SharedTreeReduce)),
         ["reduce/axis"] = Get(typeof(GraphKernels)),
         ["pagerank/init"] = Get(typeof(GraphKernels), nameof(GraphKernels.PageRankInitKernel)),
         ["pagerank/step"] = Get(typeof(GraphKernels), nameof(GraphKernels.PageRankStepKernel)),
         ["pool/adaptive-avg2d"] = Get(typeof(GraphKernels), nameof(GraphKernels.PoolKernel)),
-        ["greedy/farthest-point"] = Get(typeof(GreedyKernels)),
-        ["greedy/coverage"] = Get(typeof(GreedyKernels), nameof(GreedyKernels.CoverageKernel)),
-        ["paged/attention/f32"] = Attention(typeof(PagedAttentionGroupKernel), typeof(float), typeof(F32Element)),
-        ["paged/attention/f16"] = Attention(typeof(PagedAttentionGroupKernel), typeof(ILGPU.Half), typeof(F16Element)),
-        ["paged/attention/bf16"] = Attention(typeof(PagedAttentionGroupKernel), typeof(ushort), typeof(BF16Element)),
+        ["greedy/farthest-point"] = Get(typeof(GreedyKernels)).MakeGenericMethod(typeof(WarpShuffleReduce)),
+        ["greedy/farthest-point/tree"] = Get(typeof(GreedyKernels)).MakeGenericMethod(typeof(SharedTreeReduce)),
+        ["greedy/coverage"] = Get(typeof(GreedyKernels), nameof(GreedyKernels.CoverageKernel)).MakeGenericMethod(typeof(WarpShuffleReduce)),
+        ["greedy/coverage/tree"] = Get(typeof(GreedyKernels), nameof(GreedyKernels.CoverageKernel)).MakeGenericMethod(typeof(SharedTreeReduce)),
+        ["paged/attention/f32"] = Get(typeof(PagedAttentionGroupKernel)).MakeGenericMethod(typeof(float), typeof(F32Element), typeof(WarpShuffleReduce)),
+        ["paged/attention/f32/tree"] = Get(typeof(PagedAttentionGroupKernel)).MakeGenericMethod(typeof(float), typeof(F32Element), typeof(SharedTreeReduce)),
+        ["paged/attention/f16"] = Get(typeof(PagedAttentionGroupKernel)).MakeGenericMethod(typeof(ILGPU.Half), typeof(F16Element), typeof(WarpShuffleReduce)),
+        ["paged/attention/f16/tree"] = Get(typeof(PagedAttentionGroupKernel)).MakeGenericMethod(typeof(ILGPU.Half), typeof(F16Element), typeof(SharedTreeReduce)),
+        ["paged/attention/bf16"] = Get(typeof(PagedAttentionGroupKernel)).MakeGenericMethod(typeof(ushort), typeof(BF16Element), typeof(WarpShuffleReduce)),
+        ["paged/attention/bf16/tree"] = Get(typeof(PagedAttentionGroupKernel)).MakeGenericMethod(typeof(ushort), typeof(BF16Element), typeof(SharedTreeReduce)),
         ["paged/kv-rows"] = Get(typeof(KvRowsKernel)),
     };
 

@@ -8,6 +8,7 @@ public sealed class HpcRuntimeBuilder
 {
     private readonly List<IBackendProvider> _providers = [];
     private DeviceKind[] _preference = [DeviceKind.Cuda, DeviceKind.OpenCL, DeviceKind.Cpu];
+    private bool _named;
 
     internal HpcRuntimeBuilder(IEnumerable<IBackendProvider> registered) => _providers.AddRange(registered);
 
@@ -30,12 +31,14 @@ public sealed class HpcRuntimeBuilder
     {
         if (kinds.Length == 0) throw new ArgumentException("HpcRuntimeBuilder.Prefer: at least one device kind is required.", nameof(kinds));
         _preference = kinds;
+        _named = true;
         return this;
     }
 
     internal IBackend Build()
     {
         bool emulatorAllowed = _preference.Contains(DeviceKind.IlgpuCpu);
+        var passedOver = new List<string>();
         foreach (var kind in _preference)
         {
             if (kind == DeviceKind.Cpu) return new CpuBackend(CpuThreads);
@@ -43,12 +46,15 @@ public sealed class HpcRuntimeBuilder
             {
                 foreach (var device in provider.Discover(emulatorAllowed))
                 {
-                    if (device.Kind == kind) return provider.Create(device);
+                    if (device.Kind != kind) continue;
+                    if (device.Unusable is { } why) passedOver.Add($"{device} not usable: {why}");
+                    else if (!device.OnRequest || _named) return provider.Create(device);
                 }
             }
         }
         throw new InvalidOperationException(
-            $"HpcRuntime: no device of the requested kinds ({string.Join(", ", _preference)}) was found; " +
-            $"providers: {(_providers.Count == 0 ? "none" : string.Join(", ", _providers.Select(p => p.Name)))}.");
+            $"HpcRuntime: no usable device of the requested kinds ({string.Join(", ", _preference)}) was found; " +
+            $"providers: {(_providers.Count == 0 ? "none" : string.Join(", ", _providers.Select(p => p.Name)))}" +
+            (passedOver.Count == 0 ? "." : $"; {string.Join("; ", passedOver)}."));
     }
 }

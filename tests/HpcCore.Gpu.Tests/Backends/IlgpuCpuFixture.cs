@@ -12,11 +12,15 @@ public sealed class IlgpuCpuFixture : IDisposable
     public IlgpuCpuFixture()
     {
         Backend = IlgpuBackendProvider.CreateEmulator();
+        TreeReduce = IlgpuBackendProvider.CreateEmulator(warpShuffles: false);
         Cpu = new CpuBackend(1);
     }
 
     /// <summary>ILGPU's CPU accelerator with 32-thread warps.</summary>
     public IlgpuBackend Backend { get; }
+
+    /// <summary>The emulator with the shared-memory reductions that OpenCL devices without warp shuffles (pocl) run.</summary>
+    public IlgpuBackend TreeReduce { get; }
 
     /// <summary>The SIMD CPU backend, the reference for bit-exact parity tests.</summary>
     public CpuBackend Cpu { get; }
@@ -25,6 +29,7 @@ public sealed class IlgpuCpuFixture : IDisposable
     public void Dispose()
     {
         Backend.Dispose();
+        TreeReduce.Dispose();
         Cpu.Dispose();
     }
 }

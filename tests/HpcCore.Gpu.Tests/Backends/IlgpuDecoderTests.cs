@@ -8,6 +8,7 @@ using HpcCore.Models.KvCache;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Lm.Loading;
 using HpcCore.Models.Lm.Sampling;
+using HpcCore.Testing;
 
 /// <summary>stories260K greedy decoding on ILGPU's emulator against the CPU backend, token for token.</summary>
 [Collection(IlgpuCpuGroup.Name)]
@@ -20,7 +21,7 @@ public sealed class IlgpuDecoderTests(IlgpuCpuFixture fixture)
     [InlineData("streaming")]
     public void Stories260K_GreedyTokens_MatchTheCpu(string policy)
     {
-        string dir = Stories260K()!;
+        string dir = Stories260K.Folder()!;
         int[] cpu = Greedy(fixture.Cpu, dir, policy);
         int[] gpu = Greedy(fixture.Backend, dir, policy);
         Assert.Equal(cpu, gpu);
@@ -42,26 +43,5 @@ public sealed class IlgpuDecoderTests(IlgpuCpuFixture fixture)
             logits = decoder.Decode(tokens[i]);
         }
         return tokens;
-    }
-
-    internal static string? Stories260K()
-    {
-        var env = Environment.GetEnvironmentVariable("HPCCORE_STORIES260K");
-        if (!string.IsNullOrEmpty(env)) return File.Exists(Path.Combine(env, "stories260K.bin")) ? env : null;
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            var candidate = Path.Combine(d.FullName, "..", "shared", "models", "stories260K");
-            if (File.Exists(Path.Combine(candidate, "stories260K.bin"))) return Path.GetFullPath(candidate);
-        }
-        return null;
-    }
-}
-
-/// <summary>A theory skipped with a message when the stories260K files are absent.</summary>
-internal sealed class Stories260KTheoryAttribute : TheoryAttribute
-{
-    public Stories260KTheoryAttribute()
-    {
-        if (IlgpuDecoderTests.Stories260K() is null) Skip = "stories260K not found (../shared/models/stories260K or HPCCORE_STORIES260K)";
     }
 }

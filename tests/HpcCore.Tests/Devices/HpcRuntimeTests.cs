@@ -28,4 +28,41 @@ public sealed class HpcRuntimeTests
     [Fact]
     public void ListDevices_IncludesTheCpu() =>
         Assert.Contains(HpcRuntime.ListDevices(), d => d.Kind == DeviceKind.Cpu);
+
+    [Fact]
+    public void OnRequestDevice_IsOpenedOnlyWhenItsKindIsNamed()
+    {
+        var provider = new FakeProvider(new Device(DeviceKind.OpenCL, 0, "pocl on the host") { OnRequest = true });
+        using (var chosen = HpcRuntime.Create(b => b.AddProvider(provider)))
+            Assert.IsType<CpuBackend>(chosen);
+        Assert.Null(provider.Opened);
+        using (HpcRuntime.Create(b => b.AddProvider(provider).Prefer(DeviceKind.OpenCL)))
+            Assert.Equal("pocl on the host", provider.Opened?.Name);
+    }
+
+    [Fact]
+    public void UnusableDevice_IsPassedOver_AndTheReasonIsInTheError()
+    {
+        var provider = new FakeProvider(new Device(DeviceKind.OpenCL, 0, "old runtime") { Unusable = "lacks the generic address space" });
+        using (var chosen = HpcRuntime.Create(b => b.AddProvider(provider)))
+            Assert.IsType<CpuBackend>(chosen);
+        var e = Assert.Throws<InvalidOperationException>(() => HpcRuntime.Create(b => b.AddProvider(provider).Prefer(DeviceKind.OpenCL)));
+        Assert.Contains("opencl:0 (old runtime) not usable: lacks the generic address space", e.Message, StringComparison.Ordinal);
+        Assert.Null(provider.Opened);
+    }
+
+    private sealed class FakeProvider(params Device[] devices) : IBackendProvider
+    {
+        public string Name => "fake-opencl";
+
+        public Device? Opened { get; private set; }
+
+        public IReadOnlyList<Device> Discover(bool includeEmulators) => devices;
+
+        public IBackend Create(Device device)
+        {
+            Opened = device;
+            return new CpuBackend(1);
+        }
+    }
 }

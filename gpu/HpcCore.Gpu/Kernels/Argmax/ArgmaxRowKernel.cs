@@ -17,7 +17,9 @@ using HpcCore.Kernels;
 internal sealed class ArgmaxRowKernel(Accelerator accelerator, LaunchPolicy policy)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, SoftmaxParams> _launch =
-        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, SoftmaxParams>(Kernel);
+        policy.WarpShuffles
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, SoftmaxParams>(Kernel<WarpShuffleReduce>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, SoftmaxParams>(Kernel<SharedTreeReduce>);
 
     public void Launch(in ArgmaxArgs a)
     {
@@ -32,10 +34,11 @@ internal sealed class ArgmaxRowKernel(Accelerator accelerator, LaunchPolicy poli
     /// <param name="x">[Rows, Cols] values.</param>
     /// <param name="d">[Rows] indices.</param>
     /// <param name="p">Rows and Cols (same dims as softmax).</param>
-    internal static void Kernel(ArrayView<float> x, ArrayView<int> d, SoftmaxParams p)
+    internal static void Kernel<TReduce>(ArrayView<float> x, ArrayView<int> d, SoftmaxParams p)
+        where TReduce : struct, IGroupReduce
     {
-        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxWarpsPerGroup);
-        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxWarpsPerGroup);
+        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxReduceThreads);
+        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxReduceThreads);
         int tid = Group.IdxX, g = Group.DimX;
         for (long r = Grid.IdxX; r < p.Rows; r += Grid.DimX)
         {
@@ -51,7 +54,7 @@ internal sealed class ArgmaxRowKernel(Accelerator accelerator, LaunchPolicy poli
                     bestIndex = c;
                 }
             }
-            GroupReduce.ArgMax(ref best, ref bestIndex, values, indices);
+            default(TReduce).ArgMax(ref best, ref bestIndex, values, indices);
             if (tid == 0) d[r] = bestIndex;
         }
     }

@@ -168,13 +168,15 @@ internal static class AttentionFusedKernel
 
             for (int j0 = jStart; j0 < jEnd; j0 += bk)
             {
-                if (!TileVisible(blocks, p, b, h, q0, j0)) continue;
-                StageKeys<T, TElem>(k, v, sel, sK, sV, p, b, kvh, j0, true);
+                // A tile the block mask hides is skipped, but its barriers still run: pocl 6 hangs on a `continue`
+                // past barriers even when it is uniform over the group (docs/OPENCL.md).
+                bool visible = TileVisible(blocks, p, b, h, q0, j0);
+                if (visible) StageKeys<T, TElem>(k, v, sel, sK, sV, p, b, kvh, j0, true);
                 Group.Barrier();
-                Scores(pad, bias, pos, sel, blocks, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
+                if (visible) Scores(pad, bias, pos, sel, blocks, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
                 Group.Barrier();
                 // Online softmax: new row max, rescale factor, probabilities and row sum.
-                for (int r = tid; r < bq; r += g)
+                for (int r = tid; r < (visible ? bq : 0); r += g)
                 {
                     float mOld = sM[r], mNew = mOld;
                     for (int c = 0; c < bk; c++) mNew = XMath.Max(mNew, sS[r * ss + c]);
@@ -200,7 +202,7 @@ internal static class AttentionFusedKernel
                 }
                 Group.Barrier();
                 // O = alpha * O + P V (each thread owns the same O elements throughout).
-                for (int e = tid; e < bq * d; e += g)
+                for (int e = tid; e < (visible ? bq * d : 0); e += g)
                 {
                     int r = e / d, c = e - r * d;
                     float acc = sO[e] * sA[r];
@@ -243,12 +245,12 @@ internal static class AttentionFusedKernel
                 int xStart = p.HasRows != 0 ? 0 : jStart, xEnd = p.HasRows != 0 ? p.Nk : jEnd;
                 for (int j0 = xStart; j0 < xEnd; j0 += bk)
                 {
-                    if (p.HasRows == 0 && !TileVisible(blocks, p, b, h, q0, j0)) continue;
-                    StageKeys<T, TElem>(k, v, sel, sK, sV, p, b, kvh, j0, false);
+                    bool visible = p.HasRows != 0 || TileVisible(blocks, p, b, h, q0, j0);
+                    if (visible) StageKeys<T, TElem>(k, v, sel, sK, sV, p, b, kvh, j0, false);
                     Group.Barrier();
-                    Scores(pad, bias, pos, sel, blocks, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
+                    if (visible) Scores(pad, bias, pos, sel, blocks, sQ, sK, sS, p, b, h, kvh, q0, j0, len, off);
                     Group.Barrier();
-                    for (int e = tid; e < bq * bk; e += g)
+                    for (int e = tid; e < (visible ? bq * bk : 0); e += g)
                     {
                         int r = e / bk, c = e - r * bk, t = q0 + r, j = j0 + c;
                         if (t >= p.Tq || j >= p.Nk) continue;

@@ -25,7 +25,9 @@ internal readonly struct NormParams(long rows, int cols, float epsilon, int rms,
 internal sealed class NormRowKernel(Accelerator accelerator, LaunchPolicy policy)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams> _launch =
-        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams>(Kernel);
+        policy.WarpShuffles
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams>(Kernel<WarpShuffleReduce>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams>(Kernel<SharedTreeReduce>);
 
     public void Launch(in NormArgs a)
     {
@@ -44,27 +46,27 @@ internal sealed class NormRowKernel(Accelerator accelerator, LaunchPolicy policy
     /// <param name="beta">[Cols] shift (read only when HasBeta).</param>
     /// <param name="d">[Rows, Cols] output (may alias x).</param>
     /// <param name="p">Rows, Cols, epsilon and kind.</param>
-    internal static void Kernel(ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> d, NormParams p)
+    internal static void Kernel<TReduce>(ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> d, NormParams p)
+        where TReduce : struct, IGroupReduce
     {
-        var scratch = SharedMemory.Allocate<float>(LaunchPolicy.MaxWarpsPerGroup);
+        var scratch = SharedMemory.Allocate<float>(LaunchPolicy.MaxReduceThreads);
         int tid = Group.IdxX, g = Group.DimX;
         for (long r = Grid.IdxX; r < p.Rows; r += Grid.DimX)
         {
             long row = r * p.Cols;
-            float mean = 0f;
+            // The mean's reduction runs for RMSNorm too (its result unused there): pocl 6 miscompiles a barrier inside
+            // a branch even when every work-item takes it (the norm read another row's sums; docs/OPENCL.md).
+            float s = 0f;
             if (p.Rms == 0)
-            {
-                float s = 0f;
                 for (int c = tid; c < p.Cols; c += g) s += x[row + c];
-                mean = GroupReduce.Sum(s, scratch) / p.Cols;
-            }
+            float mean = default(TReduce).Sum(s, scratch) / p.Cols;
             float q = 0f;
             for (int c = tid; c < p.Cols; c += g)
             {
                 float v = x[row + c] - mean;
                 q += v * v;
             }
-            float inv = 1f / XMath.Sqrt(GroupReduce.Sum(q, scratch) / p.Cols + p.Epsilon);
+            float inv = 1f / XMath.Sqrt(default(TReduce).Sum(q, scratch) / p.Cols + p.Epsilon);
             for (int c = tid; c < p.Cols; c += g)
             {
                 float v = (x[row + c] - mean) * inv * gamma[c];

@@ -45,16 +45,17 @@ internal static class PagedAttentionGroupKernel
     /// </param>
     /// <param name="frequencies">[R/2] inverse RoPE frequencies in double (read only when Rope).</param>
     /// <param name="p">Dims, flags, scalars and scratch offsets.</param>
-    internal static void Kernel<T, TElem>(
+    internal static void Kernel<T, TElem, TReduce>(
         ArrayView<float> q, ArrayView<T> keys, ArrayView<T> values, ArrayView<int> tables, ArrayView<int> lengths,
         ArrayView<int> selected, ArrayView<int> counts, ArrayView<float> dest, ArrayView<float> totals,
         ArrayView<float> window, ArrayView<float> probs, ArrayView<float> scratch, ArrayView<double> frequencies,
         PagedAttentionParams p)
         where T : unmanaged
         where TElem : struct, IAttentionElement<T>
+        where TReduce : struct, IGroupReduce
     {
         var sq = SharedMemory.GetDynamic<float>();                       // [D] the (rotated) query row
-        var red = SharedMemory.Allocate<float>(LaunchPolicy.MaxWarpsPerGroup);
+        var red = SharedMemory.Allocate<float>(LaunchPolicy.MaxReduceThreads);
         int tid = Group.IdxX, g = Group.DimX, d = p.D;
         int group = p.H / p.Hkv;
         long capacity = (long)p.MaxBlocks * p.PageTokens;
@@ -90,13 +91,10 @@ internal static class PagedAttentionGroupKernel
                     scratch[s0 + j] = s;
                     m = GroupReduce.MaxNaN(m, s);
                 }
-                m = GroupReduce.Max(m, red);
-                if (m == float.NegativeInfinity)
-                {
-                    // Uniform over the group. Nothing read sq or the scratch after the reduction's last barrier.
-                    for (int c = tid; c < d; c += g) dest[qRow + c] = 0f;
-                    continue;
-                }
+                m = default(TReduce).Max(m, red);
+                // A row that sees no key (max -inf) runs the rest with no slots and writes zeros: no early exit
+                // between barriers, which pocl 6 miscompiles even when uniform over the group (docs/OPENCL.md).
+                if (m == float.NegativeInfinity) slots = n = 0;
 
                 float l = 0f;
                 for (int j = tid; j < slots; j += g)
@@ -106,7 +104,7 @@ internal static class PagedAttentionGroupKernel
                     scratch[s0 + j] = e;
                     l += e;
                 }
-                l = GroupReduce.Sum(l, red);
+                l = default(TReduce).Sum(l, red);
 
                 long probRow = (((long)b * p.Tq + t) * p.H + h) * p.ExportKeys;
                 bool inWindow = t >= p.WindowFromRow;
@@ -132,7 +130,7 @@ internal static class PagedAttentionGroupKernel
                         if (!Readable(tables, p, bg, len, token)) continue;
                         acc += scratch[s0 + j] * default(TElem).Load(values[RowOf(tables, p, bg, token) + c]);
                     }
-                    if (comp != 0) acc += scratch[s0 + n] * scratch[p.OffCompValues + bg * d + c];
+                    if (comp != 0 && slots > n) acc += scratch[s0 + n] * scratch[p.OffCompValues + bg * d + c];
                     dest[qRow + c] = acc;
                 }
                 // No barrier here: pass 2 reads no shared memory, and the next row rewrites the scratch slice only

@@ -24,9 +24,9 @@ internal sealed class PagedAttentionKernel(Accelerator accelerator, LaunchPolicy
     private readonly LaunchPolicy _policy = policy;
     private readonly IlgpuMemoryPool _pool = pool;
     private readonly Func<RopeKernel> _rope = rope;
-    private readonly Lazy<Launcher<float, F32Element>> _f32 = new(() => new(accelerator));
-    private readonly Lazy<Launcher<ILGPU.Half, F16Element>> _f16 = new(() => new(accelerator));
-    private readonly Lazy<Launcher<ushort, BF16Element>> _bf16 = new(() => new(accelerator));
+    private readonly Lazy<Launcher<float, F32Element>> _f32 = new(() => new(accelerator, policy.WarpShuffles));
+    private readonly Lazy<Launcher<ILGPU.Half, F16Element>> _f16 = new(() => new(accelerator, policy.WarpShuffles));
+    private readonly Lazy<Launcher<ushort, BF16Element>> _bf16 = new(() => new(accelerator, policy.WarpShuffles));
 
     /// <summary>Probability scratch (floats) a launch may hold at most: 64 MB, i.e. 512 groups of 32k-slot heads.</summary>
     public const long MaxScratchFloats = 1L << 24;
@@ -72,16 +72,19 @@ internal sealed class PagedAttentionKernel(Accelerator accelerator, LaunchPolicy
     }
 
     /// <summary>The kernel for pages of type <typeparamref name="T"/>.</summary>
-    private sealed class Launcher<T, TElem>(Accelerator accelerator)
+    private sealed class Launcher<T, TElem>(Accelerator accelerator, bool warpShuffles)
         where T : unmanaged
         where TElem : struct, IAttentionElement<T>
     {
         private readonly Action<KernelConfig, ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>,
             ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<float>, ArrayView<double>, PagedAttentionParams> _kernel =
-            accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>,
+            ArrayView<float>, ArrayView<double>, PagedAttentionParams> _kernel = warpShuffles
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>,
                 ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-                ArrayView<float>, ArrayView<double>, PagedAttentionParams>(PagedAttentionGroupKernel.Kernel<T, TElem>);
+                ArrayView<float>, ArrayView<double>, PagedAttentionParams>(PagedAttentionGroupKernel.Kernel<T, TElem, WarpShuffleReduce>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<T>, ArrayView<T>, ArrayView<int>, ArrayView<int>,
+                ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<double>, PagedAttentionParams>(PagedAttentionGroupKernel.Kernel<T, TElem, SharedTreeReduce>);
 
         public void Launch(in PagedAttentionArgs a, PagedAttentionKernel owner)
         {

@@ -32,9 +32,13 @@ internal sealed class GreedyKernels(Accelerator accelerator, LaunchPolicy policy
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, long, int> _normalize =
         accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, long, int>(SimilarityKernels.NormalizeKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GreedyParams> _farthest =
-        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GreedyParams>(Kernel);
+        policy.WarpShuffles
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GreedyParams>(Kernel<WarpShuffleReduce>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GreedyParams>(Kernel<SharedTreeReduce>);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GreedyParams> _coverage =
-        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GreedyParams>(CoverageKernel);
+        policy.WarpShuffles
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GreedyParams>(CoverageKernel<WarpShuffleReduce>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, GreedyParams>(CoverageKernel<SharedTreeReduce>);
 
     public void FarthestPoint(in FarthestPointArgs a)
     {
@@ -86,10 +90,11 @@ internal sealed class GreedyKernels(Accelerator accelerator, LaunchPolicy policy
     /// <param name="flags">[B, N] scratch chosen flags.</param>
     /// <param name="dest">[B, K] picks.</param>
     /// <param name="p">Dims.</param>
-    internal static void Kernel(ArrayView<float> unit, ArrayView<int> seeds, ArrayView<float> dist, ArrayView<int> flags, ArrayView<int> dest, GreedyParams p)
+    internal static void Kernel<TReduce>(ArrayView<float> unit, ArrayView<int> seeds, ArrayView<float> dist, ArrayView<int> flags, ArrayView<int> dest, GreedyParams p)
+        where TReduce : struct, IGroupReduce
     {
-        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxWarpsPerGroup);
-        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxWarpsPerGroup);
+        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxReduceThreads);
+        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxReduceThreads);
         int tid = Group.IdxX, g = Group.DimX;
         for (int b = Grid.IdxX; b < p.Batch; b += Grid.DimX)
         {
@@ -129,7 +134,7 @@ internal sealed class GreedyKernels(Accelerator accelerator, LaunchPolicy policy
                         bestIndex = i;
                     }
                 }
-                GroupReduce.ArgMax(ref best, ref bestIndex, values, indices);
+                default(TReduce).ArgMax(ref best, ref bestIndex, values, indices);
                 pick = bestIndex;
             }
             Group.Barrier();
@@ -143,10 +148,11 @@ internal sealed class GreedyKernels(Accelerator accelerator, LaunchPolicy policy
     /// <param name="flags">[B, N] scratch picked flags.</param>
     /// <param name="dest">[B, K] picks.</param>
     /// <param name="p">Dims (C holds U).</param>
-    internal static void CoverageKernel(ArrayView<float> s, ArrayView<float> w, ArrayView<float> cov, ArrayView<int> flags, ArrayView<int> dest, GreedyParams p)
+    internal static void CoverageKernel<TReduce>(ArrayView<float> s, ArrayView<float> w, ArrayView<float> cov, ArrayView<int> flags, ArrayView<int> dest, GreedyParams p)
+        where TReduce : struct, IGroupReduce
     {
-        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxWarpsPerGroup);
-        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxWarpsPerGroup);
+        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxReduceThreads);
+        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxReduceThreads);
         int tid = Group.IdxX, g = Group.DimX, u = p.C;
         for (int b = Grid.IdxX; b < p.Batch; b += Grid.DimX)
         {
@@ -174,7 +180,7 @@ internal sealed class GreedyKernels(Accelerator accelerator, LaunchPolicy policy
                         bestIndex = v;
                     }
                 }
-                GroupReduce.ArgMax(ref best, ref bestIndex, values, indices);
+                default(TReduce).ArgMax(ref best, ref bestIndex, values, indices);
                 if (tid == 0)
                 {
                     dest[(long)b * p.K + step] = bestIndex;

@@ -32,9 +32,13 @@ internal sealed class SimilarityKernels(Accelerator accelerator, LaunchPolicy po
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, SimilarityParams> _cosine =
         accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, SimilarityParams>(Kernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SimilarityParams> _best =
-        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SimilarityParams>(BestMatchKernel);
+        policy.WarpShuffles
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SimilarityParams>(BestMatchKernel<WarpShuffleReduce>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SimilarityParams>(BestMatchKernel<SharedTreeReduce>);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, long, int> _rowMax =
-        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, long, int>(RowMaxKernel);
+        policy.WarpShuffles
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, long, int>(RowMaxKernel<WarpShuffleReduce>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, long, int>(RowMaxKernel<SharedTreeReduce>);
 
     public void Cosine(in CosineArgs a)
     {
@@ -135,10 +139,11 @@ internal sealed class SimilarityKernels(Accelerator accelerator, LaunchPolicy po
     /// <param name="max">[B, N] best similarity.</param>
     /// <param name="arg">[B, N] best column.</param>
     /// <param name="p">Dims and excluded leading columns.</param>
-    internal static void BestMatchKernel(ArrayView<float> ua, ArrayView<float> ub, ArrayView<float> max, ArrayView<int> arg, SimilarityParams p)
+    internal static void BestMatchKernel<TReduce>(ArrayView<float> ua, ArrayView<float> ub, ArrayView<float> max, ArrayView<int> arg, SimilarityParams p)
+        where TReduce : struct, IGroupReduce
     {
-        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxWarpsPerGroup);
-        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxWarpsPerGroup);
+        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxReduceThreads);
+        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxReduceThreads);
         int tid = Group.IdxX, g = Group.DimX;
         long rows = (long)p.Batch * p.N;
         for (long r = Grid.IdxX; r < rows; r += Grid.DimX)
@@ -155,7 +160,7 @@ internal sealed class SimilarityKernels(Accelerator accelerator, LaunchPolicy po
                     bestIndex = j;
                 }
             }
-            GroupReduce.ArgMax(ref best, ref bestIndex, values, indices);
+            default(TReduce).ArgMax(ref best, ref bestIndex, values, indices);
             if (tid == 0)
             {
                 max[r] = bestIndex < 0 ? float.NegativeInfinity : best;
@@ -170,10 +175,11 @@ internal sealed class SimilarityKernels(Accelerator accelerator, LaunchPolicy po
     /// <param name="arg">[Rows] argmax.</param>
     /// <param name="rows">Rows.</param>
     /// <param name="cols">Columns.</param>
-    internal static void RowMaxKernel(ArrayView<float> x, ArrayView<float> max, ArrayView<int> arg, long rows, int cols)
+    internal static void RowMaxKernel<TReduce>(ArrayView<float> x, ArrayView<float> max, ArrayView<int> arg, long rows, int cols)
+        where TReduce : struct, IGroupReduce
     {
-        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxWarpsPerGroup);
-        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxWarpsPerGroup);
+        var values = SharedMemory.Allocate<float>(LaunchPolicy.MaxReduceThreads);
+        var indices = SharedMemory.Allocate<int>(LaunchPolicy.MaxReduceThreads);
         int tid = Group.IdxX, g = Group.DimX;
         for (long r = Grid.IdxX; r < rows; r += Grid.DimX)
         {
@@ -189,7 +195,7 @@ internal sealed class SimilarityKernels(Accelerator accelerator, LaunchPolicy po
                     bestIndex = c;
                 }
             }
-            GroupReduce.ArgMax(ref best, ref bestIndex, values, indices);
+            default(TReduce).ArgMax(ref best, ref bestIndex, values, indices);
             if (tid == 0)
             {
                 max[r] = bestIndex < 0 ? float.NegativeInfinity : best;

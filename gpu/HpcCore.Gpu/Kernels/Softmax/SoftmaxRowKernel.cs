@@ -23,7 +23,9 @@ internal readonly struct SoftmaxParams(long rows, int cols)
 internal sealed class SoftmaxRowKernel(Accelerator accelerator, LaunchPolicy policy)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, SoftmaxParams> _launch =
-        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, SoftmaxParams>(Kernel);
+        policy.WarpShuffles
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, SoftmaxParams>(Kernel<WarpShuffleReduce>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, SoftmaxParams>(Kernel<SharedTreeReduce>);
 
     public void Launch(in SoftmaxArgs a)
     {
@@ -36,26 +38,26 @@ internal sealed class SoftmaxRowKernel(Accelerator accelerator, LaunchPolicy pol
     /// <param name="x">[Rows, Cols] logits.</param>
     /// <param name="d">[Rows, Cols] probabilities (may alias x).</param>
     /// <param name="p">Rows and Cols.</param>
-    internal static void Kernel(ArrayView<float> x, ArrayView<float> d, SoftmaxParams p)
+    internal static void Kernel<TReduce>(ArrayView<float> x, ArrayView<float> d, SoftmaxParams p)
+        where TReduce : struct, IGroupReduce
     {
-        var scratch = SharedMemory.Allocate<float>(LaunchPolicy.MaxWarpsPerGroup);
+        var scratch = SharedMemory.Allocate<float>(LaunchPolicy.MaxReduceThreads);
         int tid = Group.IdxX, g = Group.DimX;
         for (long r = Grid.IdxX; r < p.Rows; r += Grid.DimX)
         {
             long row = r * p.Cols;
             float m = float.NegativeInfinity;
             for (int c = tid; c < p.Cols; c += g) m = GroupReduce.MaxNaN(m, x[row + c]);
-            m = GroupReduce.Max(m, scratch);
-            if (m == float.NegativeInfinity)
-            {
-                for (int c = tid; c < p.Cols; c += g) d[row + c] = 0f;
-                continue; // uniform: every thread of the group sees the same m
-            }
+            m = default(TReduce).Max(m, scratch);
+            // A fully masked row (max -inf) sums zeros and writes zeros. No early exit between the two reductions:
+            // pocl 6 miscompiles a barrier that follows a branch out of the loop, even a uniform one (docs/OPENCL.md).
+            bool masked = m == float.NegativeInfinity;
             float s = 0f;
-            for (int c = tid; c < p.Cols; c += g) s += XMath.Exp(x[row + c] - m);
-            s = GroupReduce.Sum(s, scratch);
-            float inv = 1f / s;
-            for (int c = tid; c < p.Cols; c += g) d[row + c] = XMath.Exp(x[row + c] - m) * inv;
+            if (!masked)
+                for (int c = tid; c < p.Cols; c += g) s += XMath.Exp(x[row + c] - m);
+            s = default(TReduce).Sum(s, scratch);
+            float inv = masked ? 0f : 1f / s;
+            for (int c = tid; c < p.Cols; c += g) d[row + c] = masked ? 0f : XMath.Exp(x[row + c] - m) * inv;
         }
     }
 }

@@ -73,27 +73,6 @@ internal static class LmTestModels
             A(w.FinalNorm)!, A(w.FinalNormBias), A(w.Classifier)!);
     }
 
-    /// <summary>
-    /// Folder holding stories260K.bin and tok512.bin: $HPCCORE_STORIES260K, else ../shared/models/stories260K above
-    /// the repository (found by walking up from the test binary); null when absent.
-    /// </summary>
-    public static string? Stories260KFolder()
-    {
-        var env = Environment.GetEnvironmentVariable("HPCCORE_STORIES260K");
-        if (!string.IsNullOrEmpty(env)) return File.Exists(Path.Combine(env, "stories260K.bin")) ? env : null;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "..", "shared", "models", "stories260K");
-            if (File.Exists(Path.Combine(candidate, "stories260K.bin")) && File.Exists(Path.Combine(candidate, "tok512.bin")))
-                return Path.GetFullPath(candidate);
-        }
-        return null;
-    }
-
-    public const string Stories260KMissing =
-        "stories260K not found: set HPCCORE_STORIES260K to the folder holding stories260K.bin and tok512.bin, " +
-        "or place it at ../shared/models/stories260K relative to the repository.";
-
     private static float[] Scaled(float[] x, float scale)
     {
         for (int i = 0; i < x.Length; i++) x[i] *= scale;

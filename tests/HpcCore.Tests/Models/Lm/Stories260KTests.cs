@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Tests.Models.Lm;
 
+using HpcCore.Testing;
 using HpcCore.Cpu;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Lm.Loading;
@@ -18,7 +19,7 @@ public sealed class Stories260KTests
     [Stories260KFact]
     public void Greedy_ContinuesExactlyAsRunC()
     {
-        var dir = LmTestModels.Stories260KFolder()!;
+        var dir = Stories260K.Folder()!;
         using var cpu = new CpuBackend(threads: 1);
         var (config, weights, tok) = LmModelFiles.Load(Path.Combine(dir, "stories260K.bin"), Path.Combine(dir, "tok512.bin"), cpu);
         using var _ = weights;
@@ -32,7 +33,7 @@ public sealed class Stories260KTests
     [Stories260KFact]
     public void FirstSteps_MatchReferenceForward()
     {
-        var dir = LmTestModels.Stories260KFolder()!;
+        var dir = Stories260K.Folder()!;
         using var cpu = new CpuBackend(threads: 1);
         var (config, weights, tok) = LmModelFiles.Load(Path.Combine(dir, "stories260K.bin"), Path.Combine(dir, "tok512.bin"), cpu);
         using var _ = weights;
@@ -64,7 +65,7 @@ public sealed class Stories260KTests
     [MemberData(nameof(RunCPrompts))]
     public void Greedy_256Positions_IsRunCsTextExactly(string prompt)
     {
-        var dir = LmTestModels.Stories260KFolder()!;
+        var dir = Stories260K.Folder()!;
         using var cpu = new CpuBackend(threads: 1);
         var (config, weights, tok) = LmModelFiles.Load(Path.Combine(dir, "stories260K.bin"), Path.Combine(dir, "tok512.bin"), cpu);
         using var _ = weights;

@@ -1,0 +1,2 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+global using Xunit;
