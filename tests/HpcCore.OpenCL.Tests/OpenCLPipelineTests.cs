@@ -22,7 +22,6 @@ public sealed class OpenCLPipelineTests(OpenCLFixture fixture)
     [InlineData("baseline")]
     [InlineData("tome:r=26")]
     [InlineData("evit:keep=0.7;layers=1")]
-    [InlineData("tome:r=16;prop=0")]
     public void Vit_OnTheCommittedImages_GivesTheCpuPredictions(string method)
     {
         var images = ImageSet.LoadIdx(Path.Combine(Stories260K.RepositoryRoot(), "assets", "data", "fashion-mnist"));
