@@ -1,6 +1,6 @@
 #!/usr/bin/env pwsh
 # HpcCore build script for PowerShell; the same verbs as build.sh:
-#   build | test | bench [args...] | demo | native | pack | gpu-publish | help
+#   build | test | bench [args...] | demo | native | pack | install | gpu-publish | help
 param(
     [Parameter(Position = 0)][string]$Verb = 'test',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
@@ -53,6 +53,22 @@ function Invoke-Pack([string[]]$extra = @()) {
     foreach ($proj in @('src/HpcCore/HpcCore.csproj', 'src/HpcCore.Models/HpcCore.Models.csproj', 'gpu/HpcCore.Gpu/HpcCore.Gpu.csproj')) {
         Invoke-Checked dotnet (@('pack', $proj, '-c', $Config, '-o', 'artifacts/packages', '-nologo', '-clp:ErrorsOnly') + $extra)
     }
+}
+
+# The CLI as a global .NET tool (`hpccore` in ~/.dotnet/tools), as build.sh install: the previous install of the same
+# version is removed and the package restored through a wiped folder, so a reinstall never takes a stale cached copy.
+function Invoke-Install {
+    foreach ($d in @('artifacts/tool', 'artifacts/tool-restore')) { if (Test-Path $d) { Remove-Item -Recurse -Force $d } }
+    Invoke-Checked dotnet @('pack', 'src/HpcCore.Cli/HpcCore.Cli.csproj', '-c', $Config, '-o', 'artifacts/tool', '-nologo', '-clp:ErrorsOnly')
+    $version = ([xml](Get-Content Directory.Build.props)).Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1
+    if ((& dotnet tool list --global) -match '^hpccore\.cli\s') { Invoke-Checked dotnet @('tool', 'uninstall', '--global', 'HpcCore.Cli') }
+    $env:NUGET_PACKAGES = "$PWD/artifacts/tool-restore"
+    try { Invoke-Checked dotnet @('tool', 'install', '--global', '--add-source', 'artifacts/tool', 'HpcCore.Cli', '--version', $version) }
+    finally { Remove-Item Env:NUGET_PACKAGES }
+    $toolHome = if ($env:DOTNET_CLI_HOME) { $env:DOTNET_CLI_HOME } else { [Environment]::GetFolderPath('UserProfile') }
+    $tools = Join-Path $toolHome '.dotnet/tools'
+    if (($env:PATH -split [IO.Path]::PathSeparator) -contains $tools) { Write-Host "install: hpccore $version is on the PATH" }
+    else { Write-Host "install: hpccore $version is in $tools, which is not on the PATH: add it to PATH" }
 }
 
 # The consumer project restores the packages into its own, wiped packages folder (never a stale cached copy).
@@ -117,6 +133,7 @@ switch ($Verb) {
     }
     'native' { Invoke-Native }
     'pack' { Invoke-Pack }
+    'install' { Invoke-Install }
     'gpu-publish' {
         $common = @('-c', $Config, '-r', 'linux-x64', '--self-contained', '-p:PublishSingleFile=true',
             '-p:EnableCompressionInSingleFile=true', '-p:InvariantGlobalization=true', '-p:PublishTrimmed=false')
@@ -124,7 +141,7 @@ switch ($Verb) {
         # The GPU attention benchmark (HpcCore + ILGPU only; self-contained because the GPU machines have no .NET).
         Invoke-Checked dotnet (@('publish', 'benchmarks/HpcCore.GpuBenchmarks/HpcCore.GpuBenchmarks.csproj') + $common + @('-o', '.gpu/bench'))
     }
-    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|help]' }
+    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|install|gpu-publish|help]' }
     # Not Write-Error: with $ErrorActionPreference = 'Stop' it throws before `exit 2` runs.
-    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|help]'); exit 2 }
+    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|install|gpu-publish|help]'); exit 2 }
 }
