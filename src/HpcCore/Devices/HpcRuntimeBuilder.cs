@@ -47,7 +47,7 @@ public sealed class HpcRuntimeBuilder
                 }
             }
         }
-        throw new InvalidOperationException(
+        throw new DeviceException(
             $"HpcRuntime: no device of the requested kinds ({string.Join(", ", _preference)}) was found; " +
             $"providers: {(_providers.Count == 0 ? "none" : string.Join(", ", _providers.Select(p => p.Name)))}.");
     }

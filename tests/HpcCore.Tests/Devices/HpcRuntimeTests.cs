@@ -21,7 +21,7 @@ public sealed class HpcRuntimeTests
     [Fact]
     public void Create_WithOnlyUnavailableKinds_ThrowsNamingThem()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => HpcRuntime.Create(b => b.Prefer(DeviceKind.Cuda)));
+        var e = Assert.Throws<DeviceException>(() => HpcRuntime.Create(b => b.Prefer(DeviceKind.Cuda)));
         Assert.Contains("Cuda", e.Message);
     }
 
