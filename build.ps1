@@ -9,8 +9,6 @@ $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:DOTNET_NOLOGO = '1'
 $Config = 'Release'
-# The methods `./build.ps1 demo` compares (see docs/VIT.md).
-$DemoMethods = 'baseline,tome:r=8,tome:r=16,tome:r=24,tome:r=26,tome:r=32,28,28,24,24,20,16,16,tome:r=32,evit:keep=0.7,vtc:keep=0.5,vtc:keep=0.5;from=4,ztp:keep=0.5,hiprune:keep=0.3;layer=2;object=1,fopru:keep=0.3;layer=2,todre:keep=0.3;layers=2,mmtok:keep=0.3;layers=2,aim:from=2;to=6,expedit:size=7;layer=2'
 
 function Invoke-Checked([string]$exe, [string[]]$argv) {
     & $exe @argv
@@ -124,13 +122,8 @@ switch ($Verb) {
     'build' { Invoke-Build }
     'test' { Invoke-Tests }
     'bench' { Invoke-Build; Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'benchmarks/HpcCore.Benchmarks', '--') + $Rest) }
-    'demo' {
-        # Same as build.sh demo: the committed Fashion-MNIST ViT on the committed test subset, every method.
-        New-Item -ItemType Directory -Force -Path 'artifacts/demo' | Out-Null
-        Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'src/HpcCore.Cli', '--', 'vit', 'eval',
-            '--model', 'assets/vit/vit-fmnist.safetensors', '--data', 'assets/data/fashion-mnist',
-            '--methods', $DemoMethods, '--plot', 'artifacts/demo/pareto.png', '--visualize', 'artifacts/demo/merges.png') + $Rest)
-    }
+    # `hpccore demo`: the committed ViT with every method (the list is in src/HpcCore.Cli/Commands/DemoCommand.cs).
+    'demo' { Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'src/HpcCore.Cli', '--', 'demo') + $Rest) }
     'native' { Invoke-Native }
     'pack' { Invoke-Pack }
     'install' { Invoke-Install }

@@ -92,14 +92,9 @@ bench() {
   dotnet run -c "$CONFIG" --project benchmarks/HpcCore.Benchmarks -- "$@"
 }
 
-# The methods `./build.sh demo` compares (see docs/VIT.md for the syntax).
-DEMO_METHODS="baseline,tome:r=8,tome:r=16,tome:r=24,tome:r=26,tome:r=32,28,28,24,24,20,16,16,tome:r=32,evit:keep=0.7,vtc:keep=0.5,vtc:keep=0.5;from=4,ztp:keep=0.5,hiprune:keep=0.3;layer=2;object=1,fopru:keep=0.3;layer=2,todre:keep=0.3;layers=2,mmtok:keep=0.3;layers=2,aim:from=2;to=6,expedit:size=7;layer=2"
-
+# `hpccore demo`: the committed ViT with every method (the list is in src/HpcCore.Cli/Commands/DemoCommand.cs).
 demo() {
-  mkdir -p artifacts/demo
-  dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- vit eval --model assets/vit/vit-fmnist.safetensors \
-    --data assets/data/fashion-mnist --methods "$DEMO_METHODS" --plot artifacts/demo/pareto.png \
-    --visualize artifacts/demo/merges.png "$@"
+  dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- demo "$@"
 }
 
 native_rid() {

@@ -4,12 +4,12 @@ namespace HpcCore.Cli.Tests;
 using System.Text;
 
 /// <summary>
-/// A llama2.c checkpoint (zero weights: only its header matters to the checks under test) with a 32-token context,
+/// A llama2.c checkpoint (zero weights: uniform logits, so its perplexity is the vocabulary size) with a 256-token context (the pass-key prompts need about 100),
 /// a byte-level tokenizer.bin for it and a held-out text, written to a temporary folder.
 /// </summary>
 internal sealed class TinyLm : IDisposable
 {
-    public const int Context = 32;
+    public const int Context = 256;
     private const int Dim = 8, Hidden = 16, Layers = 1, Heads = 2, Vocab = 260;
 
     public TinyLm()

@@ -92,9 +92,9 @@ public sealed class ValidationTests
     public void LmGeneratePrompt_LongerThanTheContext_IsUsage_WithAdvice()
     {
         using var lm = new TinyLm();
-        var (code, stdout, stderr) = CliRun.Run("lm", "generate", "--model", lm.Model, "--tokenizer", lm.Tokenizer, "--prompt", new string('a', 100));
+        var (code, stdout, stderr) = CliRun.Run("lm", "generate", "--model", lm.Model, "--tokenizer", lm.Tokenizer, "--prompt", new string('a', 300));
         Assert.Equal(ExitCodes.Usage, code);
-        Assert.Contains($"--prompt is 102 tokens (with BOS) but the model's context is {TinyLm.Context}: shorten the prompt", ErrorLine(stderr), StringComparison.Ordinal);
+        Assert.Contains($"--prompt is 302 tokens (with BOS) but the model's context is {TinyLm.Context}: shorten the prompt", ErrorLine(stderr), StringComparison.Ordinal);
         Assert.Equal("", stdout);
     }
 

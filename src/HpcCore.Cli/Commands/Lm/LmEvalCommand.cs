@@ -23,7 +23,15 @@ internal static class LmEvalCommand
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer (see lm generate --tokenizer).", Required = true };
         var text = new Option<string>("--text") { Description = "Held-out text file (perplexity and pass-key filler).", Required = true };
         var kv = new LmKvOptions(allowList: true);
-        var budget = new Option<double>("--budget") { Description = "Cache budget as a fraction of the context.", DefaultValueFactory = _ => 0.2 }.AboveUpTo(0.0, 1.0);
+        var budget = new Option<double>("--budget") { Description = "Fraction of the prefilled tokens' KV entries each policy keeps.", DefaultValueFactory = _ => 0.2 }.AboveUpTo(0.0, 1.0);
+        var ratio = new Option<double?>("--compression-ratio")
+        {
+            Description = "Instead of --budget: the fraction each policy drops (kvpress's compression_ratio), so --compression-ratio R is --budget 1-R.",
+        };
+        ratio.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double?>() is { } v && !(v >= 0 && v < 1)) result.AddError(string.Create(CultureInfo.InvariantCulture, $"--compression-ratio {v} is outside [0, 1)"));
+        });
         var context = new Option<int>("--context") { Description = "Tokens per window, at most the model's context (0: the model's context)." }.AtLeast(0);
         var windows = new Option<int>("--windows") { Description = "Perplexity windows.", DefaultValueFactory = _ => 4 }.AtLeast(1);
         var trials = new Option<int>("--passkey-trials") { Description = "Pass-key trials per (length, depth) cell.", DefaultValueFactory = _ => 2 }.AtLeast(1);
@@ -41,8 +49,13 @@ internal static class LmEvalCommand
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress stays on stderr)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 }.AtLeast(0);
         var command = new Command("eval", "Evaluate KV policies: held-out perplexity, pass-key accuracy, KV bytes held, decode tokens/s.")
-            { model, tokenizer, text, budget, context, windows, trials, plot, detail, longRun, json, threads };
+            { model, tokenizer, text, budget, ratio, context, windows, trials, plot, detail, longRun, json, threads };
         kv.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(ratio) is not null && result.GetResult(budget) is { Implicit: false })
+                result.AddError("--budget and --compression-ratio say the same thing: give one");
+        });
         command.SetAction(r =>
         {
             string[] policies = [.. LmKvOptions.Specs(r.GetValue(kv.Policy)!, allowList: true)];
@@ -63,13 +76,14 @@ internal static class LmEvalCommand
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{textPath}: {heldOut.Length} tokens, encoded in {clock.Elapsed.TotalSeconds:F2} s]"));
             bool jsonOut = r.GetValue(json);
+            double keep = r.GetValue(ratio) is { } dropped ? 1 - dropped : r.GetValue(budget);
             if (r.GetValue(longRun) is > 0 and var factor)
             {
                 int needed = checked(factor * config.MaxSeqLen + 1);
                 if (heldOut.Length + (tok.BosId >= 0 ? 1 : 0) < needed)
                     throw new CliUsageException($"--long {factor} needs {needed} tokens of --text and '{textPath}' has {heldOut.Length}: give a longer text or a smaller --long");
                 int[] withBos = tok.BosId >= 0 ? [tok.BosId, .. heldOut] : heldOut;
-                int tokens = Math.Max(4, (int)Math.Round(r.GetValue(budget) * config.MaxSeqLen));
+                int tokens = Math.Max(4, (int)Math.Round(keep * config.MaxSeqLen));
                 var longResults = new List<LmLongContextResult>();
                 for (int i = 0; i < policies.Length; i++)
                 {
@@ -83,7 +97,7 @@ internal static class LmEvalCommand
             if (heldOut.Length < window)
                 throw new CliUsageException($"--text '{textPath}' has {heldOut.Length} tokens but a window needs {window}: give a longer text or a smaller --context");
             bool plotting = r.GetResult(plot) is not null;
-            var budgets = plotting ? PlotBudgets : [r.GetValue(budget)];
+            var budgets = plotting ? PlotBudgets : [keep];
             var options = new LmEvalOptions(r.GetValue(windows), window, PasskeyTrials: r.GetValue(trials), CacheDType: kv.CacheDType(r));
             if (!jsonOut) Console.WriteLine("policy       budget  perplexity  passkey      kv_bytes  decode_tok_s");
             var results = new List<LmEvalResult>();

@@ -1,5 +1,6 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 using System.CommandLine;
+using System.Text.Json;
 using HpcCore.Cli.Errors;
 using HpcCore.Cli.Options;
 using HpcCore.Models;
@@ -13,6 +14,8 @@ namespace HpcCore.Cli.Commands.Lm;
 /// <summary>`hpccore lm generate`: streams a continuation of a prompt.</summary>
 internal static class LmGenerateCommand
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin) or safetensors file.", Required = true };
@@ -26,8 +29,9 @@ internal static class LmGenerateCommand
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 42UL };
         var steps = new Option<int>("--steps") { Description = "Most new tokens.", DefaultValueFactory = _ => 256 }.AtLeast(0);
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 }.AtLeast(0);
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (text, token ids, speed, KV bytes) at the end instead of streaming the text." };
         var command = new Command("generate", "Generate text from a prompt, streaming it to stdout (device: the best found; HPCCORE_DEVICE=cpu|cuda|opencl|ilgpu-cpu overrides).")
-            { model, tokenizer, prompt, budget, temperature, topK, topP, seed, steps, threads };
+            { model, tokenizer, prompt, budget, temperature, topK, topP, seed, steps, threads, json };
         kv.AddTo(command);
         command.SetAction(r =>
         {
@@ -43,7 +47,15 @@ internal static class LmGenerateCommand
                 new LmDecoderOptions(Policy: kvPolicy, Positions: kv.PositionMode(r), CacheDType: kv.CacheDType(r)));
             Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
             var sampling = new SamplerOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP), r.GetValue(seed));
-            var result = LmGenerator.Generate(decoder, tok, text, r.GetValue(steps), sampling, Console.Write);
+            bool jsonOut = r.GetValue(json);
+            var result = LmGenerator.Generate(decoder, tok, text, r.GetValue(steps), sampling, jsonOut ? null : Console.Write);
+            if (jsonOut)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new LmGenerateResult(result.Text, result.PromptTokens, result.GeneratedTokens,
+                    result.DecodeTokensPerSecond, decoder.Cache.BytesHeld, decoder.Cache.Pool.PeakBytesHeld, kvPolicy.Name,
+                    decoder.PositionMode.ToString().ToLowerInvariant()), Indented));
+                return 0;
+            }
             Console.WriteLine();
             Console.Error.WriteLine($"[{result.PromptTokens.Length} prompt tokens, {result.GeneratedTokens.Length} generated, " +
                                     $"decode {result.DecodeTokensPerSecond:F0} tok/s, KV held {decoder.Cache.BytesHeld} bytes " +

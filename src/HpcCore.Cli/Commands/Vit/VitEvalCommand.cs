@@ -60,7 +60,7 @@ internal static class VitEvalCommand
         return command;
     }
 
-    private static int Run(FileInfo modelFile, DirectoryInfo dataDir, string methodList, int limit, int batch, int threads,
+    public static int Run(FileInfo modelFile, DirectoryInfo dataDir, string methodList, int limit, int batch, int threads,
         FileInfo? plot, FileInfo? visualize, bool json, int rounds)
     {
         var specs = VitMethodSpec.ParseList(methodList);
@@ -100,11 +100,13 @@ internal static class VitEvalCommand
             AnsiConsole.Write(Table(results));
         if (plot is not null)
         {
+            plot.Directory?.Create();
             VitPlots.AccuracyVsThroughput(results, plot.FullName);
             if (!json) AnsiConsole.MarkupLine($"plot: {Markup.Escape(plot.FullName)}");
         }
         if (visualize is not null)
         {
+            visualize.Directory?.Create();
             VitMergeMaps.Draw(weights, images, specs, visualize.FullName);
             if (!json) AnsiConsole.MarkupLine($"merge maps: {Markup.Escape(visualize.FullName)}");
         }
