@@ -19,7 +19,7 @@ internal static class LmEvalCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin) or safetensors file.", Required = true };
+        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, or Hugging Face folder (config.json + model.safetensors).", Required = true };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer (see lm generate --tokenizer).", Required = true };
         var text = new Option<string>("--text") { Description = "Held-out text file (perplexity and pass-key filler).", Required = true };
         var kv = new LmKvOptions(allowList: true);

@@ -18,7 +18,7 @@ internal static class LmGenerateCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin) or safetensors file.", Required = true };
+        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, or Hugging Face folder (config.json + model.safetensors).", Required = true };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer, by file type: llama2.c .bin, SentencePiece .model, GPT-2 BPE vocab.json (merges.txt beside) or .tiktoken, or gpt2 (built-in GPT-2 BPE).", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text (at most the model's context in tokens).", DefaultValueFactory = _ => "Once upon a time" };
         var kv = new LmKvOptions(allowList: false);
