@@ -1,6 +1,6 @@
 #!/usr/bin/env pwsh
 # HpcCore build script for PowerShell; the same verbs as build.sh:
-#   build | test | bench [args...] | demo | native | pack | gpu-publish | setup-opencl | help
+#   build | test | bench [args...] | demo | native | pack | install | gpu-publish | setup-opencl | help
 param(
     [Parameter(Position = 0)][string]$Verb = 'test',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
@@ -9,8 +9,6 @@ $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:DOTNET_NOLOGO = '1'
 $Config = 'Release'
-# The methods `./build.ps1 demo` compares (see docs/VIT.md).
-$DemoMethods = 'baseline,tome:r=8,tome:r=16,tome:r=24,tome:r=26,tome:r=32,28,28,24,24,20,16,16,tome:r=32,evit:keep=0.7,vtc:keep=0.5,vtc:keep=0.5;from=4,ztp:keep=0.5,hiprune:keep=0.3;layer=2;object=1,fopru:keep=0.3;layer=2,todre:keep=0.3;layers=2,mmtok:keep=0.3;layers=2,aim:from=2;to=6,expedit:size=7;layer=2'
 
 function Invoke-Checked([string]$exe, [string[]]$argv) {
     & $exe @argv
@@ -53,6 +51,22 @@ function Invoke-Pack([string[]]$extra = @()) {
     foreach ($proj in @('src/HpcCore/HpcCore.csproj', 'src/HpcCore.Models/HpcCore.Models.csproj', 'gpu/HpcCore.Gpu/HpcCore.Gpu.csproj')) {
         Invoke-Checked dotnet (@('pack', $proj, '-c', $Config, '-o', 'artifacts/packages', '-nologo', '-clp:ErrorsOnly') + $extra)
     }
+}
+
+# The CLI as a global .NET tool (`hpccore` in ~/.dotnet/tools), as build.sh install: the previous install of the same
+# version is removed and the package restored through a wiped folder, so a reinstall never takes a stale cached copy.
+function Invoke-Install {
+    foreach ($d in @('artifacts/tool', 'artifacts/tool-restore')) { if (Test-Path $d) { Remove-Item -Recurse -Force $d } }
+    Invoke-Checked dotnet @('pack', 'src/HpcCore.Cli/HpcCore.Cli.csproj', '-c', $Config, '-o', 'artifacts/tool', '-nologo', '-clp:ErrorsOnly')
+    $version = ([xml](Get-Content Directory.Build.props)).Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1
+    if ((& dotnet tool list --global) -match '^hpccore\.cli\s') { Invoke-Checked dotnet @('tool', 'uninstall', '--global', 'HpcCore.Cli') }
+    $env:NUGET_PACKAGES = "$PWD/artifacts/tool-restore"
+    try { Invoke-Checked dotnet @('tool', 'install', '--global', '--add-source', 'artifacts/tool', 'HpcCore.Cli', '--version', $version) }
+    finally { Remove-Item Env:NUGET_PACKAGES }
+    $toolHome = if ($env:DOTNET_CLI_HOME) { $env:DOTNET_CLI_HOME } else { [Environment]::GetFolderPath('UserProfile') }
+    $tools = Join-Path $toolHome '.dotnet/tools'
+    if (($env:PATH -split [IO.Path]::PathSeparator) -contains $tools) { Write-Host "install: hpccore $version is on the PATH" }
+    else { Write-Host "install: hpccore $version is in $tools, which is not on the PATH: add it to PATH" }
 }
 
 # The consumer project restores the packages into its own, wiped packages folder (never a stale cached copy).
@@ -118,15 +132,11 @@ switch ($Verb) {
     'build' { Invoke-Build }
     'test' { Invoke-Tests }
     'bench' { Invoke-Build; Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'benchmarks/HpcCore.Benchmarks', '--') + $Rest) }
-    'demo' {
-        # Same as build.sh demo: the committed Fashion-MNIST ViT on the committed test subset, every method.
-        New-Item -ItemType Directory -Force -Path 'artifacts/demo' | Out-Null
-        Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'src/HpcCore.Cli', '--', 'vit', 'eval',
-            '--model', 'assets/vit/vit-fmnist.safetensors', '--data', 'assets/data/fashion-mnist',
-            '--methods', $DemoMethods, '--plot', 'artifacts/demo/pareto.png', '--visualize', 'artifacts/demo/merges.png') + $Rest)
-    }
+    # `hpccore demo`: the committed ViT with every method (the list is in src/HpcCore.Cli/Commands/DemoCommand.cs).
+    'demo' { Invoke-Checked dotnet (@('run', '-c', $Config, '--project', 'src/HpcCore.Cli', '--', 'demo') + $Rest) }
     'native' { Invoke-Native }
     'pack' { Invoke-Pack }
+    'install' { Invoke-Install }
     'gpu-publish' {
         $common = @('-c', $Config, '-r', 'linux-x64', '--self-contained', '-p:PublishSingleFile=true',
             '-p:EnableCompressionInSingleFile=true', '-p:InvariantGlobalization=true', '-p:PublishTrimmed=false')
@@ -139,7 +149,7 @@ switch ($Verb) {
         if ($IsLinux) { Invoke-Checked bash @('./tools/opencl/setup-pocl.sh') }
         else { Write-Host 'setup-opencl: builds pocl on Debian only; on Windows or macOS install the GPU vendor''s OpenCL driver (docs/OPENCL.md).' }
     }
-    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|setup-opencl|help]' }
+    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|help]' }
     # Not Write-Error: with $ErrorActionPreference = 'Stop' it throws before `exit 2` runs.
-    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|gpu-publish|setup-opencl|help]'); exit 2 }
+    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|help]'); exit 2 }
 }

@@ -8,6 +8,8 @@
 #   native                NativeAOT-publish the C ABI (native/) into artifacts/native, then build and run its C
 #                         test and sample with CMake/CTest and the Python ctypes example (each when its tools exist)
 #   pack                  NuGet packages of HpcCore, HpcCore.Models and HpcCore.Gpu into artifacts/packages
+#   install               pack the CLI as a .NET tool into artifacts/tool and install it globally: `hpccore` in
+#                         ~/.dotnet/tools (a reinstall replaces the previous build of the same version)
 #   demo [args...]       evaluate the committed Fashion-MNIST ViT (assets/vit) on the committed 1,000 test images
 #                         with every token-reduction method: table, artifacts/demo/pareto.png and merges.png
 #   gpu-publish           self-contained single-file linux-x64 apps for a GPU machine: `hpccore` into .gpu/cli and
@@ -133,14 +135,9 @@ bench() {
   dotnet run -c "$CONFIG" --project benchmarks/HpcCore.Benchmarks -- "$@"
 }
 
-# The methods `./build.sh demo` compares (see docs/VIT.md for the syntax).
-DEMO_METHODS="baseline,tome:r=8,tome:r=16,tome:r=24,tome:r=26,tome:r=32,28,28,24,24,20,16,16,tome:r=32,evit:keep=0.7,vtc:keep=0.5,vtc:keep=0.5;from=4,ztp:keep=0.5,hiprune:keep=0.3;layer=2;object=1,fopru:keep=0.3;layer=2,todre:keep=0.3;layers=2,mmtok:keep=0.3;layers=2,aim:from=2;to=6,expedit:size=7;layer=2"
-
+# `hpccore demo`: the committed ViT with every method (the list is in src/HpcCore.Cli/Commands/DemoCommand.cs).
 demo() {
-  mkdir -p artifacts/demo
-  dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- vit eval --model assets/vit/vit-fmnist.safetensors \
-    --data assets/data/fashion-mnist --methods "$DEMO_METHODS" --plot artifacts/demo/pareto.png \
-    --visualize artifacts/demo/merges.png "$@"
+  dotnet run -c "$CONFIG" --project src/HpcCore.Cli -- demo "$@"
 }
 
 native_rid() {
@@ -202,6 +199,23 @@ consumer() {
   [ $rc -eq 0 ] && grep -q '^consumer: ok' <<<"$out"
 }
 
+# The CLI as a global .NET tool. The version does not change between local builds, so the previous install is removed
+# first and the package restored through a wiped folder: never a stale copy of the same version from a NuGet cache.
+install() {
+  rm -rf artifacts/tool artifacts/tool-restore
+  dotnet pack src/HpcCore.Cli/HpcCore.Cli.csproj -c "$CONFIG" -o artifacts/tool -nologo -clp:ErrorsOnly
+  local version
+  version=$(sed -n 's/.*<Version>\(.*\)<\/Version>.*/\1/p' Directory.Build.props | head -1)
+  if dotnet tool list --global | grep -qi '^hpccore\.cli '; then dotnet tool uninstall --global HpcCore.Cli >/dev/null; fi
+  NUGET_PACKAGES="$PWD/artifacts/tool-restore" \
+    dotnet tool install --global --add-source artifacts/tool HpcCore.Cli --version "$version"
+  local tools="${DOTNET_CLI_HOME:-$HOME}/.dotnet/tools"
+  case ":$PATH:" in
+    *":$tools:"*) hpccore --help >/dev/null && echo "install: hpccore $version is on the PATH" ;;
+    *) echo "install: hpccore $version is in $tools, which is not on the PATH: add it, e.g. export PATH=\"\$PATH:$tools\"" ;;
+  esac
+}
+
 gpu_publish() {
   # Never trim an ILGPU app (trimming crashes ILGPU or drops CudaAsm branches); InvariantGlobalization
   # because the GPU machines have no libicu. See gpu/README.md.
@@ -228,8 +242,9 @@ case "$verb" in
   demo) demo "$@" ;;
   native) native ;;
   pack) pack ;;
+  install) install ;;
   gpu-publish) gpu_publish ;;
   setup-opencl) setup_opencl ;;
-  help) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish|setup-opencl|help]" ;;
-  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|gpu-publish|setup-opencl|help]" >&2; exit 2 ;;
+  help) echo "usage: ./build.sh [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|help]" ;;
+  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|help]" >&2; exit 2 ;;
 esac

@@ -1,12 +1,12 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
-// The `hpccore` command: one subcommand per file under Commands/.
-using System.CommandLine;
+// The `hpccore` command: one subcommand per file under Commands/; CliApp handles errors and exit codes.
+using HpcCore.Cli;
 using HpcCore.Cli.Commands;
 using HpcCore.Cli.Commands.Vit;
 
-var root = new RootCommand("HpcCore: fused transformer kernels, token reduction and model pipelines for .NET.");
+var root = CliApp.CreateRoot();
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(HpcCore.Cli.Commands.Lm.LmCommand.Create());
 root.Subcommands.Add(VitCommand.Create());
-return root.Parse(args).Invoke();
+return CliApp.Invoke(root, args);

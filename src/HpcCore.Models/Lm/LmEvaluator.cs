@@ -31,7 +31,7 @@ public sealed record LmEvalResult(string Policy, double Budget, double Perplexit
 /// <param name="Trials">Trials run.</param>
 public readonly record struct PasskeyCell(int Length, double Depth, int Correct, int Trials);
 
-/// <summary>Settings of <see cref="LmEvaluator.Run"/>; <c>default</c> picks sizes from the model's context.</summary>
+/// <summary>Settings of <see cref="LmEvaluator.Run(LmConfig, LmWeights, IBackend, ITextTokenizer, string, string, double, in LmEvalOptions)"/>; <c>default</c> picks sizes from the model's context.</summary>
 /// <param name="Windows">Perplexity windows (0: 4).</param>
 /// <param name="Context">Tokens per window and longest pass-key prompt (0: the model's MaxSeqLen).</param>
 /// <param name="Seed">Seed of window offsets and pass keys.</param>
@@ -60,9 +60,21 @@ public static class LmEvaluator
     public static LmEvalResult Run(LmConfig config, LmWeights weights, IBackend backend, ITextTokenizer tokenizer, string heldOut,
         string policySpec, double budget, in LmEvalOptions options = default)
     {
-        ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(heldOut);
+        return Run(config, weights, backend, tokenizer, tokenizer.Encode(heldOut, addBos: false), policySpec, budget, options);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(LmConfig, LmWeights, IBackend, ITextTokenizer, string, string, double, in LmEvalOptions)"/> on
+    /// held-out text already encoded (without BOS): a sweep over policies and budgets encodes it once.
+    /// </summary>
+    public static LmEvalResult Run(LmConfig config, LmWeights weights, IBackend backend, ITextTokenizer tokenizer, int[] heldOutTokens,
+        string policySpec, double budget, in LmEvalOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(heldOutTokens);
         if (!(budget > 0 && budget <= 1)) throw new ArgumentOutOfRangeException(nameof(budget), $"LmEvaluator: budget {budget} must be in (0, 1].");
         int context = options.Context > 0 ? Math.Min(options.Context, config.MaxSeqLen) : config.MaxSeqLen;
         var (entry, parsed) = KvPolicyRegistry.Parse(policySpec, new KvPolicySettings());
@@ -71,7 +83,9 @@ public static class LmEvaluator
             parsed with { Budget = Math.Max(4, (int)Math.Round(budget * length)), RetrievalHeads = retrieval, ContextHint = length });
         var cacheType = options.CacheDType;
 
-        int[] text = tokenizer.Encode(heldOut, addBos: false);
+        int[] text = heldOutTokens;
+        if (text.Length < context)
+            throw new ArgumentException($"LmEvaluator: the held-out text has {text.Length} tokens; a window needs {context} (the context).", nameof(heldOutTokens));
         var rng = new Random(options.Seed);
         int windows = options.Windows > 0 ? options.Windows : 4, prefix = context / 2;
         double nll = 0;

@@ -31,14 +31,24 @@ public static class LmLongContext
     public static LmLongContextResult Run(LmConfig config, LmWeights weights, IBackend backend, ITextTokenizer tokenizer, string heldOut,
         string policySpec, int budget, int factor = 4)
     {
-        ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(heldOut);
+        return Run(config, weights, backend, tokenizer.Encode(heldOut, addBos: tokenizer.BosId >= 0), policySpec, budget, factor);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(LmConfig, LmWeights, IBackend, ITextTokenizer, string, string, int, int)"/> on held-out text
+    /// already encoded (BOS first when the tokenizer has one): several policies share one encoding.
+    /// </summary>
+    public static LmLongContextResult Run(LmConfig config, LmWeights weights, IBackend backend, int[] text,
+        string policySpec, int budget, int factor = 4)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(factor, 1);
         int context = config.MaxSeqLen, length = checked(factor * context);
-        int[] text = tokenizer.Encode(heldOut, addBos: tokenizer.BosId >= 0);
         if (text.Length < length + 1)
-            throw new ArgumentException($"LmLongContext: the held-out text has {text.Length} tokens; {length + 1} are needed ({factor} x {context}).", nameof(heldOut));
+            throw new ArgumentException($"LmLongContext: the held-out text has {text.Length} tokens; {length + 1} are needed ({factor} x {context}).", nameof(text));
         var (entry, settings) = KvPolicyRegistry.Parse(policySpec, new KvPolicySettings { Budget = budget });
         var policy = KvPolicyRegistry.Create(entry.Name, settings with { ContextHint = context });
         var windows = new List<LmWindowPerplexity>();

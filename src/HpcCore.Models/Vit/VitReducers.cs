@@ -28,12 +28,49 @@ public static class VitReducers
     public static IReadOnlyList<string> Known { get; } =
         ["baseline", "tome", "evit", "vtc", "ztp", "hiprune", "fopru", "todre", "mmtok", "aim", "expedit"];
 
+    /// <summary>
+    /// The keys each method takes (the list above says what they mean). <see cref="Create"/> refuses any other key,
+    /// so a typo such as <c>tome:keep=0.5</c> or <c>tome:r=8;layer=3</c> fails instead of running the default.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> Keys { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["baseline"] = [],
+        ["tome"] = ["r", "layers"],
+        ["evit"] = ["keep", "layers"],
+        ["vtc"] = ["keep", "layers", "layer", "from"],
+        ["ztp"] = ["keep", "layer", "iters"],
+        ["hiprune"] = ["keep", "layer", "object", "alpha"],
+        ["fopru"] = ["keep", "layer", "strategy"],
+        ["todre"] = ["keep", "layers", "layer"],
+        ["mmtok"] = ["keep", "layers", "layer", "lambda"],
+        ["aim"] = ["from", "to", "tau"],
+        ["expedit"] = ["size", "layer"],
+    };
+
+    /// <summary>
+    /// Checks <paramref name="spec"/>'s method name and keys without a model (values and blocks are checked by
+    /// <see cref="Create"/>, which needs the depth).
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown method or key.</exception>
+    public static void CheckKeys(VitMethodSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        string name = spec.Name == "none" ? "baseline" : spec.Name;
+        if (!Keys.TryGetValue(name, out var keys))
+            throw new ArgumentException($"VitReducers: unknown method '{spec.Name}' in '{spec.Text}' (known: {string.Join(", ", Known)})", nameof(spec));
+        foreach (string key in spec.Arguments.Keys)
+            if (!keys.Contains(key))
+                throw new ArgumentException(
+                    $"VitReducers: {name} has no setting '{key}' in '{spec.Text}'; it takes {(keys.Length == 0 ? "none" : string.Join(", ", keys))}", nameof(spec));
+    }
+
     /// <summary>The reducer for <paramref name="spec"/> on a model of shape <paramref name="config"/>.</summary>
     /// <exception cref="ArgumentException">Unknown method or bad argument.</exception>
     public static IVitTokenReducer? Create(VitMethodSpec spec, VitConfig config)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(config);
+        CheckKeys(spec);
         int depth = config.Depth, middle = depth / 2;
         try
         {
@@ -50,12 +87,12 @@ public static class VitReducers
                 "todre" => new ToDreReducer(spec.Double("keep", 0.5), Blocks(spec, middle), depth),
                 "mmtok" => new MmTokReducer(spec.Double("keep", 0.5), Blocks(spec, middle), depth, (float)spec.Double("lambda", 1)),
                 "aim" => new AimReducer(spec.Int("from", middle), spec.Int("to", depth), config, (float)spec.Double("tau", Aim.DefaultTemperature)),
-                "expedit" => new ExpeditReducer(Layer(spec, "layer", middle, depth), spec.Int("size", config.Grid / 2), depth),
+                "expedit" => new ExpeditReducer(Layer(spec, "layer", middle, depth), ExpeditSize(spec, config.Grid), depth),
                 _ => throw new ArgumentException(
                     $"VitReducers.Create: unknown method '{spec.Text}' (known: {string.Join(", ", Known)})", nameof(spec)),
             };
         }
-        catch (FormatException ex)
+        catch (Exception ex) when (ex is FormatException or OverflowException)
         {
             throw new ArgumentException($"VitReducers.Create: '{spec.Text}' has a malformed value: {ex.Message}", nameof(spec), ex);
         }
@@ -79,6 +116,15 @@ public static class VitReducers
         int layer = Layer(spec, "layer", middle, depth);
         return new HiPruneReducer(spec.Double("keep", 0.5), layer, spec.Int("object", layer / 2), depth,
             new HiPruneOptions(AnchorRatio: spec.Double("alpha", 0)));
+    }
+
+    // Expedit clusters the full patch grid (it is the only reduction of its spec), so the size must fit in it.
+    private static int ExpeditSize(VitMethodSpec spec, int grid)
+    {
+        int size = spec.Int("size", grid / 2);
+        if (size < 1 || size > grid)
+            throw new ArgumentException($"VitReducers.Create: size={size} in '{spec.Text}' is outside [1, {grid}] (the patch grid is {grid} x {grid})", nameof(spec));
+        return size;
     }
 
     private static FoPruStrategy Strategy(VitMethodSpec spec) =>

@@ -65,7 +65,7 @@ public static class HpcRuntime
         "cuda" => DeviceKind.Cuda,
         "opencl" => DeviceKind.OpenCL,
         "ilgpu-cpu" => DeviceKind.IlgpuCpu,
-        var other => throw new InvalidOperationException(
+        var other => throw new DeviceException(
             $"HpcRuntime: HPCCORE_DEVICE='{other}' is not one of cpu, cuda, opencl, ilgpu-cpu."),
     };
 

@@ -52,7 +52,7 @@ public sealed class HpcRuntimeBuilder
                 }
             }
         }
-        throw new InvalidOperationException(
+        throw new DeviceException(
             $"HpcRuntime: no usable device of the requested kinds ({string.Join(", ", _preference)}) was found; " +
             $"providers: {(_providers.Count == 0 ? "none" : string.Join(", ", _providers.Select(p => p.Name)))}" +
             (passedOver.Count == 0 ? "." : $"; {string.Join("; ", passedOver)}."));

@@ -21,7 +21,7 @@ public sealed class HpcRuntimeTests
     [Fact]
     public void Create_WithOnlyUnavailableKinds_ThrowsNamingThem()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => HpcRuntime.Create(b => b.Prefer(DeviceKind.Cuda)));
+        var e = Assert.Throws<DeviceException>(() => HpcRuntime.Create(b => b.Prefer(DeviceKind.Cuda)));
         Assert.Contains("Cuda", e.Message);
     }
 
@@ -46,7 +46,7 @@ public sealed class HpcRuntimeTests
         var provider = new FakeProvider(new Device(DeviceKind.OpenCL, 0, "old runtime") { Unusable = "lacks the generic address space" });
         using (var chosen = HpcRuntime.Create(b => b.AddProvider(provider)))
             Assert.IsType<CpuBackend>(chosen);
-        var e = Assert.Throws<InvalidOperationException>(() => HpcRuntime.Create(b => b.AddProvider(provider).Prefer(DeviceKind.OpenCL)));
+        var e = Assert.Throws<DeviceException>(() => HpcRuntime.Create(b => b.AddProvider(provider).Prefer(DeviceKind.OpenCL)));
         Assert.Contains("opencl:0 (old runtime) not usable: lacks the generic address space", e.Message, StringComparison.Ordinal);
         Assert.Null(provider.Opened);
     }

@@ -43,7 +43,7 @@ public sealed partial class DocsSyncTests
         return string.Join('\n', lines.Select(l => l.Length >= indent ? l[indent..] : l));
     }
 
-    private static string Resource(string name)
+    internal static string Resource(string name)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)
             ?? throw new InvalidOperationException($"embedded resource {name} is missing");

@@ -5,14 +5,54 @@ using HpcCore.Tensors;
 
 namespace HpcCore.Cli.Commands.Lm;
 
-/// <summary>The KV-cache options `lm generate` and `lm eval` share: policy spec, positions and cache dtype.</summary>
+/// <summary>
+/// The KV-cache options `lm generate` and `lm eval` share: policy spec, positions and cache dtype. Every value is
+/// checked by the parser (KvPolicyRegistry.Parse for the spec), so a typo fails before the model is read.
+/// </summary>
 internal sealed class LmKvOptions
 {
-    public Option<string> Policy { get; } = new("--kv-policy")
+    private static readonly Dictionary<string, KvPositionMode> PositionModes = new(StringComparer.Ordinal)
     {
-        Description = $"KV policy: {KvPolicyRegistry.Names}; settings as name:key=value;key=value (e.g. snapkv:pool=max, recycled:trigger=query).",
-        DefaultValueFactory = _ => "full",
+        ["original"] = KvPositionMode.Original,
+        ["renumbered"] = KvPositionMode.Renumbered,
     };
+
+    private static readonly Dictionary<string, DType> DTypes = new(StringComparer.Ordinal)
+    {
+        ["f32"] = Tensors.DType.F32,
+        ["f16"] = Tensors.DType.F16,
+        ["bf16"] = Tensors.DType.BF16,
+    };
+
+    /// <param name="allowList">`lm eval`: a comma-separated list of specs, or all.</param>
+    public LmKvOptions(bool allowList)
+    {
+        Policy = new("--kv-policy")
+        {
+            Description = $"KV policy: {KvPolicyRegistry.Names}; settings as name:key=value;key=value (e.g. snapkv:pool=max, " +
+                          "recycled:trigger=query; docs/CLI.md lists the keys)" +
+                          (allowList ? ". Several, comma-separated, or all." : "."),
+            DefaultValueFactory = _ => "full",
+        };
+        Policy.Validators.Add(result =>
+        {
+            string value = result.GetValueOrDefault<string>() ?? "";
+            try
+            {
+                var specs = Specs(value, allowList);
+                if (specs.Count == 0) result.AddError($"--kv-policy: '{value}' names no policy; expected {KvPolicyRegistry.Names} or all");
+                foreach (string spec in specs) KvPolicyRegistry.Parse(spec, new KvPolicySettings());
+            }
+            catch (ArgumentException e)
+            {
+                result.AddError($"--kv-policy: {e.Message.TrimEnd('.')}");
+            }
+        });
+        Positions.AcceptOnlyFromAmong([.. PositionModes.Keys]);
+        DType.AcceptOnlyFromAmong([.. DTypes.Keys]);
+    }
+
+    public Option<string> Policy { get; }
 
     public Option<string?> Positions { get; } = new("--kv-positions")
     {
@@ -29,19 +69,15 @@ internal sealed class LmKvOptions
         command.Options.Add(DType);
     }
 
-    public KvPositionMode? PositionMode(ParseResult r) => r.GetValue(Positions)?.ToLowerInvariant() switch
+    /// <summary>The policy specs given (every registered policy for all; `lm generate` takes exactly one).</summary>
+    public static IReadOnlyList<string> Specs(string value, bool allowList)
     {
-        null => null,
-        "original" => KvPositionMode.Original,
-        "renumbered" => KvPositionMode.Renumbered,
-        var v => throw new ArgumentException($"--kv-positions: '{v}' is not original or renumbered."),
-    };
+        if (!allowList) return [value];
+        if (value.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return [.. KvPolicyRegistry.Entries.Select(e => e.Name)];
+        return value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
 
-    public DType CacheDType(ParseResult r) => r.GetValue(DType)!.ToLowerInvariant() switch
-    {
-        "f32" => Tensors.DType.F32,
-        "f16" => Tensors.DType.F16,
-        "bf16" => Tensors.DType.BF16,
-        var v => throw new ArgumentException($"--kv-dtype: '{v}' is not f32, f16 or bf16."),
-    };
+    public KvPositionMode? PositionMode(ParseResult r) => r.GetValue(Positions) is { } v ? PositionModes[v] : null;
+
+    public DType CacheDType(ParseResult r) => DTypes[r.GetValue(DType)!];
 }

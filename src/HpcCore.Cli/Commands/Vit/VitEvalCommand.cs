@@ -4,6 +4,8 @@ namespace HpcCore.Cli.Commands.Vit;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using HpcCore.Cli.Errors;
+using HpcCore.Cli.Options;
 using HpcCore.Models.Images;
 using HpcCore.Models;
 using HpcCore.Models.Vit;
@@ -21,10 +23,26 @@ internal static class VitEvalCommand
     {
         var model = new Option<FileInfo>("--model") { Description = "ViT safetensors file (timm tensor names).", Required = true };
         var data = new Option<DirectoryInfo>("--data") { Description = "Folder with t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz].", Required = true };
-        var methods = new Option<string>("--methods") { Description = "Comma-separated methods, e.g. baseline,tome:r=8,evit:keep=0.7.", DefaultValueFactory = _ => "baseline" };
-        var limit = new Option<int>("--limit") { Description = "Score at most this many images.", DefaultValueFactory = _ => int.MaxValue };
-        var batch = new Option<int>("--batch") { Description = "Large batch size for accuracy and throughput.", DefaultValueFactory = _ => 64 };
-        var threads = new Option<int>("--threads") { Description = "CPU worker threads when the device is the CPU (0: all cores).", DefaultValueFactory = _ => 0 };
+        var methods = new Option<string>("--methods")
+        {
+            Description = "Comma-separated methods name[:key=value;...], e.g. baseline,tome:r=8,evit:keep=0.7 (docs/CLI.md). Methods and their keys: " +
+                          string.Join("; ", VitReducers.Keys.Select(m => m.Value.Length == 0 ? m.Key : $"{m.Key} ({string.Join(", ", m.Value)})")) + ".",
+            DefaultValueFactory = _ => "baseline",
+        };
+        methods.Validators.Add(result =>
+        {
+            try
+            {
+                foreach (var spec in VitMethodSpec.ParseList(result.GetValueOrDefault<string>() ?? "")) VitReducers.CheckKeys(spec);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                result.AddError($"--methods: {e.Message.TrimEnd('.')}");
+            }
+        });
+        var limit = new Option<int>("--limit") { Description = "Score at most this many images.", DefaultValueFactory = _ => int.MaxValue }.AtLeast(1);
+        var batch = new Option<int>("--batch") { Description = "Large batch size for accuracy and throughput.", DefaultValueFactory = _ => 64 }.AtLeast(1);
+        var threads = new Option<int>("--threads") { Description = "CPU worker threads when the device is the CPU (0: all cores).", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var plot = new Option<FileInfo?>("--plot") { Description = "Write an accuracy-vs-throughput PNG here." };
         var visualize = new Option<FileInfo?>("--visualize") { Description = "Write merge maps of sample images (PNG) here." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
@@ -32,25 +50,27 @@ internal static class VitEvalCommand
         {
             Description = "Throughput rounds per batch size, each ~0.25 s of the method then ~0.25 s of the plain model (interleaved; medians reported).",
             DefaultValueFactory = _ => 5,
-        };
+        }.AtLeast(1);
         var command = new Command("eval", "Accuracy and speed of a ViT with token-reduction methods on an image set.")
         {
             model, data, methods, limit, batch, threads, plot, visualize, json, rounds,
         };
         command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(methods)!, r.GetValue(limit),
-            Math.Max(1, r.GetValue(batch)), r.GetValue(threads), r.GetValue(plot), r.GetValue(visualize), r.GetValue(json),
-            Math.Max(1, r.GetValue(rounds))));
+            r.GetValue(batch), r.GetValue(threads), r.GetValue(plot), r.GetValue(visualize), r.GetValue(json), r.GetValue(rounds)));
         return command;
     }
 
-    private static int Run(FileInfo modelFile, DirectoryInfo dataDir, string methodList, int limit, int batch, int threads,
+    public static int Run(FileInfo modelFile, DirectoryInfo dataDir, string methodList, int limit, int batch, int threads,
         FileInfo? plot, FileInfo? visualize, bool json, int rounds)
     {
         var specs = VitMethodSpec.ParseList(methodList);
-        using var backend = ModelDevice.OpenBest(Math.Max(0, threads));
+        if (!modelFile.Exists) throw new FileNotFoundException($"--model: '{modelFile.FullName}' does not exist.", modelFile.FullName);
+        if (!dataDir.Exists) throw new DirectoryNotFoundException($"--data: folder '{dataDir.FullName}' does not exist.");
+        using var backend = ModelDevice.OpenBest(threads);
         using var weights = VitWeightsLoader.Load(modelFile.FullName, backend);
+        CheckAgainstModel(specs, weights.Config);
         var images = ImageSet.LoadIdx(dataDir.FullName);
-        using var evaluator = new VitEvaluator(weights, images, Math.Max(1, limit), batch, rounds);
+        using var evaluator = new VitEvaluator(weights, images, limit, batch, rounds);
         var c = weights.Config;
         if (!json)
             AnsiConsole.MarkupLine($"model: [bold]{Markup.Escape(modelFile.Name)}[/] ({c.ImageSize}px, patch {c.PatchSize}, " +
@@ -80,15 +100,34 @@ internal static class VitEvalCommand
             AnsiConsole.Write(Table(results));
         if (plot is not null)
         {
+            plot.Directory?.Create();
             VitPlots.AccuracyVsThroughput(results, plot.FullName);
             if (!json) AnsiConsole.MarkupLine($"plot: {Markup.Escape(plot.FullName)}");
         }
         if (visualize is not null)
         {
+            visualize.Directory?.Create();
             VitMergeMaps.Draw(weights, images, specs, visualize.FullName);
             if (!json) AnsiConsole.MarkupLine($"merge maps: {Markup.Escape(visualize.FullName)}");
         }
         return 0;
+    }
+
+    // Blocks and values depend on the model's depth and grid: every method is built once (and dropped) before the
+    // first is evaluated, so a bad spec late in the list fails at once rather than after the others have run.
+    private static void CheckAgainstModel(IEnumerable<VitMethodSpec> specs, VitConfig config)
+    {
+        foreach (var spec in specs)
+        {
+            try
+            {
+                (VitReducers.Create(spec, config) as IDisposable)?.Dispose();
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliUsageException($"--methods: {e.Message.TrimEnd('.')} (the model has {config.Depth} blocks, a {config.Grid} x {config.Grid} patch grid)", e);
+            }
+        }
     }
 
     private static Table Table(List<VitEvalResult> results)

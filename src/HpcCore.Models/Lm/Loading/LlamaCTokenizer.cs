@@ -8,7 +8,7 @@ using System.Text;
 /// llama2.c's tokenizer (tokenizer.bin / tok512.bin): int32 max_token_length, then per token a float32 merge score, an
 /// int32 byte length and the bytes. Encoding follows run.c exactly: a dummy-prefix space, UTF-8 code points looked up
 /// whole (bytes + 3 as fallback), then greedy merges of the adjacent pair whose merged piece has the highest score
-/// (the leftmost pair on ties). The file is untrusted: lengths are bounds-checked before each allocation.
+/// (the leftmost pair on ties), with a heap instead of run.c's rescan after every merge. The file is untrusted: lengths are bounds-checked before each allocation.
 /// </summary>
 public sealed class LlamaCTokenizer : ITextTokenizer
 {
@@ -100,26 +100,56 @@ public sealed class LlamaCTokenizer : ITextTokenizer
                 }
             start = end;
         }
-        while (true)
-        {
-            float best = -1e10f;
-            int bestId = -1, bestAt = -1;
-            for (int i = 0; i + 1 < tokens.Count; i++)
-            {
-                string merged = Encoding.Latin1.GetString(_pieces[tokens[i]]) + Encoding.Latin1.GetString(_pieces[tokens[i + 1]]);
-                if (_lookup.TryGetValue(merged, out int id) && _scores[id] > best)
-                {
-                    best = _scores[id];
-                    bestId = id;
-                    bestAt = i;
-                }
-            }
-            if (bestAt < 0) break;
-            tokens[bestAt] = bestId;
-            tokens.RemoveAt(bestAt + 1);
-        }
-        return [.. tokens];
+        return Merge(tokens);
     }
+
+    /// <summary>
+    /// run.c's merge loop (repeatedly merge the adjacent pair whose merged piece scores highest, the leftmost on ties,
+    /// ignoring scores at or below -1e10) in O(n log n) instead of its O(n^2): the candidate pairs sit in a heap
+    /// ordered by (score descending, position ascending) over a linked list of symbols, as SentencePiece's BPE does.
+    /// A merge changes its symbol's version, so heap entries of pairs that no longer exist are skipped when popped.
+    /// Positions are the symbols' original indices, which keep the list's order, so "leftmost" is the same as run.c's.
+    /// </summary>
+    private int[] Merge(List<int> symbols)
+    {
+        int n = symbols.Count;
+        int[] token = [.. symbols], next = new int[n], prev = new int[n], version = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+        var alive = new bool[n];
+        Array.Fill(alive, true);
+        var heap = new PriorityQueue<Candidate, (float NegScore, int Left)>(n);
+        for (int i = 0; i + 1 < n; i++) Push(i, i + 1);
+        int count = n;
+        while (heap.TryDequeue(out var c, out _))
+        {
+            if (!alive[c.Left] || !alive[c.Right] || version[c.Left] != c.LeftVersion || version[c.Right] != c.RightVersion) continue;
+            token[c.Left] = c.Merged;
+            version[c.Left]++;
+            alive[c.Right] = false;
+            count--;
+            next[c.Left] = next[c.Right];
+            if (next[c.Left] >= 0) prev[next[c.Left]] = c.Left;
+            if (prev[c.Left] >= 0) Push(prev[c.Left], c.Left);
+            if (next[c.Left] >= 0) Push(c.Left, next[c.Left]);
+        }
+        var result = new int[count];
+        for (int i = 0, k = 0; i >= 0 && k < count; i = next[i]) result[k++] = token[i];
+        return result;
+
+        void Push(int left, int right)
+        {
+            string merged = Encoding.Latin1.GetString(_pieces[token[left]]) + Encoding.Latin1.GetString(_pieces[token[right]]);
+            // run.c starts its best score at -1e10 and takes only a strictly higher one (never NaN).
+            if (_lookup.TryGetValue(merged, out int id) && _scores[id] > -1e10f)
+                heap.Enqueue(new Candidate(left, right, version[left], version[right], id), (-_scores[id], left));
+        }
+    }
+
+    private readonly record struct Candidate(int Left, int Right, int LeftVersion, int RightVersion, int Merged);
 
     /// <inheritdoc />
     public int DecodeBytes(int previous, int token, Span<byte> output)

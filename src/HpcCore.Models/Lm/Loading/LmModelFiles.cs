@@ -4,8 +4,8 @@ namespace HpcCore.Models.Lm.Loading;
 using HpcCore.Devices;
 
 /// <summary>
-/// Opens a model and its tokenizer by file type: llama2.c checkpoints (.bin) or Hugging Face-named safetensors
-/// (.safetensors, head count and context from its metadata), with a tokenizer opened by
+/// Opens a model and its tokenizer by file type: llama2.c checkpoints (.bin), Hugging Face-named safetensors
+/// (.safetensors, head count and context from its metadata) or a Hugging Face folder (<see cref="HfFolder"/>), with a tokenizer opened by
 /// <see cref="Tokenization.TextTokenizers"/> (llama2.c .bin, SentencePiece .model, GPT-2 BPE files or <c>gpt2</c>).
 /// </summary>
 public static class LmModelFiles
@@ -15,12 +15,17 @@ public static class LmModelFiles
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         ArgumentNullException.ThrowIfNull(tokenizerPath);
-        if (!File.Exists(modelPath)) throw new FileNotFoundException($"LmModelFiles.Load: model file '{modelPath}' does not exist.", modelPath);
+        bool folder = Directory.Exists(modelPath);
+        if (!folder && !File.Exists(modelPath)) throw new FileNotFoundException($"LmModelFiles.Load: model file '{modelPath}' does not exist.", modelPath);
         if (tokenizerPath != Tokenization.TextTokenizers.Gpt2 && !File.Exists(tokenizerPath))
             throw new FileNotFoundException($"LmModelFiles.Load: tokenizer file '{tokenizerPath}' does not exist.", tokenizerPath);
         LmConfig config;
         LmWeights weights;
-        if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        if (folder)
+        {
+            (config, weights) = HfFolder.Load(modelPath, backend);
+        }
+        else if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
             using var reader = HpcCore.Models.Weights.SafetensorsReader.Open(modelPath);
             (config, weights) = HfSafetensors.Load(reader, backend);

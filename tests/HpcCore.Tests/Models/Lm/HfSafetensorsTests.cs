@@ -19,6 +19,12 @@ public sealed class HfSafetensorsTests
         using var cpu = new CpuBackend(threads: 1);
         var config = LmTestModels.Llama() with { RopeLayout = HpcCore.Kernels.RopeLayout.HalfSplit };
         using var w = LmTestModels.Random(config, cpu, seed: 21);
+        AssertSameForward(config, w, LlamaNames(config, w), new Dictionary<string, string> { ["num_attention_heads"] = "6", ["max_position_embeddings"] = $"{config.MaxSeqLen}" }, cpu);
+    }
+
+    /// <summary><paramref name="w"/>'s tensors under LlamaForCausalLM's names.</summary>
+    internal static Dictionary<string, Tensor> LlamaNames(LmConfig config, LmWeights w)
+    {
         var named = new Dictionary<string, Tensor> { ["model.embed_tokens.weight"] = w.TokenEmbedding, ["model.norm.weight"] = w.FinalNorm, ["lm_head.weight"] = w.Classifier };
         for (int l = 0; l < config.Layers; l++)
         {
@@ -34,7 +40,7 @@ public sealed class HfSafetensorsTests
             named[p + "mlp.up_proj.weight"] = x.Up;
             named[p + "mlp.down_proj.weight"] = x.Down;
         }
-        AssertSameForward(config, w, named, new Dictionary<string, string> { ["num_attention_heads"] = "6", ["max_position_embeddings"] = $"{config.MaxSeqLen}" }, cpu);
+        return named;
     }
 
     [Fact]

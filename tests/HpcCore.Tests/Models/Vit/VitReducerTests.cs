@@ -120,6 +120,29 @@ public sealed class VitReducerTests
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
 
+    // Every key is checked against the method's own list, and every value and block against the model, before a run.
+    [Theory]
+    [InlineData("tome:r=8;foo=1", "tome has no setting 'foo' in 'tome:r=8;foo=1'; it takes r, layers")]
+    [InlineData("tome:keep=0.5", "tome has no setting 'keep'")]
+    [InlineData("tome:r=8;layer=3", "tome has no setting 'layer'")]
+    [InlineData("baseline:r=8", "baseline has no setting 'r'")]
+    [InlineData("blur:keep=0.5", "unknown method 'blur'")]
+    [InlineData("tome:r=8;layers=4", "layers must be in [0, 4)")]
+    [InlineData("vtc:keep=0.5;layer=9", "must be non-empty and in [0, 4)")]
+    [InlineData("evit:keep=1.5", "keep must be in (0, 1]")]
+    [InlineData("tome:r=99999999999", "malformed value")]
+    [InlineData("tome:r=eight", "malformed value")]
+    [InlineData("expedit:size=15", "size=15 in 'expedit:size=15' is outside [1, 14]")]
+    public void Create_BadSpec_ThrowsNamingIt(string method, string message)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => VitReducers.Create(VitMethodSpec.Parse(method), Config));
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CheckKeys_EveryKnownMethodHasItsKeys() =>
+        Assert.Equal(VitReducers.Known.Order(), VitReducers.Keys.Keys.Order());
+
     private static float[] Run(VitWeights w, VitMethodSpec? spec, int batch, float[] pixels)
     {
         var reducer = spec is null ? null : VitReducers.Create(spec, w.Config);
