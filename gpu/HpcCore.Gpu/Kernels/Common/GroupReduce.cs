@@ -113,39 +113,9 @@ internal readonly struct WarpShuffleReduce : IGroupReduce
 /// <summary>A halving tree over shared memory: each step folds the upper half onto the lower, then a barrier.</summary>
 internal readonly struct SharedTreeReduce : IGroupReduce
 {
-    public float Sum(float value, ArrayView<float> scratch)
-    {
-        int tid = Group.IdxX;
-        scratch[tid] = value;
-        Group.Barrier();
-        for (int width = Group.DimX; width > 1;)
-        {
-            int half = (width + 1) / 2;
-            if (tid < width - half) scratch[tid] += scratch[tid + half];
-            Group.Barrier();
-            width = half;
-        }
-        value = scratch[0];
-        Group.Barrier(); // scratch may be reused right after
-        return value;
-    }
+    public float Sum(float value, ArrayView<float> scratch) => Fold<AddFold>(value, scratch);
 
-    public float Max(float value, ArrayView<float> scratch)
-    {
-        int tid = Group.IdxX;
-        scratch[tid] = value;
-        Group.Barrier();
-        for (int width = Group.DimX; width > 1;)
-        {
-            int half = (width + 1) / 2;
-            if (tid < width - half) scratch[tid] = GroupReduce.MaxNaN(scratch[tid], scratch[tid + half]);
-            Group.Barrier();
-            width = half;
-        }
-        value = scratch[0];
-        Group.Barrier();
-        return value;
-    }
+    public float Max(float value, ArrayView<float> scratch) => Fold<MaxFold>(value, scratch);
 
     public void ArgMax(ref float value, ref int index, ArrayView<float> scratchValues, ArrayView<int> scratchIndices)
     {
@@ -167,5 +137,38 @@ internal readonly struct SharedTreeReduce : IGroupReduce
         value = scratchValues[0];
         index = scratchIndices[0];
         Group.Barrier();
+    }
+
+    private static float Fold<TFold>(float value, ArrayView<float> scratch)
+        where TFold : struct, IFold
+    {
+        int tid = Group.IdxX;
+        scratch[tid] = value;
+        Group.Barrier();
+        for (int width = Group.DimX; width > 1;)
+        {
+            int half = (width + 1) / 2;
+            if (tid < width - half) scratch[tid] = default(TFold).Apply(scratch[tid], scratch[tid + half]);
+            Group.Barrier();
+            width = half;
+        }
+        value = scratch[0];
+        Group.Barrier(); // scratch may be reused right after
+        return value;
+    }
+
+    private interface IFold
+    {
+        float Apply(float a, float b);
+    }
+
+    private readonly struct AddFold : IFold
+    {
+        public float Apply(float a, float b) => a + b;
+    }
+
+    private readonly struct MaxFold : IFold
+    {
+        public float Apply(float a, float b) => GroupReduce.MaxNaN(a, b);
     }
 }

@@ -3,6 +3,7 @@ namespace HpcCore.Tests.Models.Lm;
 
 using System.Text;
 using HpcCore.Models.Lm.Loading;
+using HpcCore.Testing;
 using Xunit;
 
 /// <summary>The heap-based BPE merge gives exactly run.c's ids (its rescanning loop is the twin), ties included.</summary>
@@ -43,7 +44,7 @@ public sealed class LlamaCTokenizerMergeTests
     [Stories260KFact]
     public void Encode_EqualsRunC_OnRealText_Tok512()
     {
-        string dir = LmTestModels.Stories260KFolder()!;
+        string dir = Stories260K.Folder()!;
         byte[] file = File.ReadAllBytes(Path.Combine(dir, "tok512.bin"));
         var fast = LlamaCTokenizer.Parse(file, 512);
         var slow = new RunCTokenizerRescan(file, 512);
