@@ -101,6 +101,22 @@ public sealed record EncoderConfig(
         }
     }
 
+    private static string String(JsonElement root, string key, string fallback, string source)
+    {
+        if (!root.TryGetProperty(key, out var v)) return fallback;
+        if (v.ValueKind != JsonValueKind.String)
+            throw new EncoderFormatException($"{source}: {key} is not a string ({v.GetRawText()}).");
+        try
+        {
+            return v.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json validates UTF-8 only when a string is read.
+            throw new EncoderFormatException($"{source}: {key} is not valid UTF-8.", e);
+        }
+    }
+
     /// <summary>This configuration as a Hugging Face <c>config.json</c> (BertModel).</summary>
     public string ToJson()
     {
@@ -142,12 +158,5 @@ public sealed record EncoderConfig(
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d))
             throw new EncoderFormatException($"{source}: {key} is not a number ({v.GetRawText()}).");
         return d;
-    }
-
-    private static string String(JsonElement root, string key, string fallback, string source)
-    {
-        if (!root.TryGetProperty(key, out var v)) return fallback;
-        return v.ValueKind == JsonValueKind.String ? v.GetString()!
-            : throw new EncoderFormatException($"{source}: {key} is not a string ({v.GetRawText()}).");
     }
 }

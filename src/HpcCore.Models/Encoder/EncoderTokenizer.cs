@@ -58,6 +58,19 @@ public sealed class EncoderTokenizer
             !model.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "WordPiece" ||
             !model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
             throw new EncoderFormatException($"EncoderTokenizer: {path} has no WordPiece model with a vocab object.");
+        try
+        {
+            return FromVocabObject(vocab, lowerCase, path);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json validates UTF-8 only when a name is read.
+            throw new EncoderFormatException($"EncoderTokenizer: {path}: a vocabulary piece is not valid UTF-8.", e);
+        }
+    }
+
+    private static EncoderTokenizer FromVocabObject(JsonElement vocab, bool lowerCase, string path)
+    {
         int count = 0;
         foreach (var _ in vocab.EnumerateObject()) count++;
         var pieces = new string?[count];
