@@ -1,12 +1,12 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Encoder;
 
-using HpcCore.Ops;
 using HpcCore.Tensors;
 
 /// <summary>
-/// The views one <see cref="EncoderSession"/> call shape (B texts padded to T tokens) runs through: every tensor is a
-/// view of the session's flat buffers, built once per shape and reused.
+/// The views one <see cref="EncoderSession"/> block shape (B texts padded to T tokens) runs through: every tensor is a
+/// view of the session's flat buffers, built once per shape and reused. The residual stream alternates between two
+/// buffers (index 0 and 1 of <see cref="X"/>): a block reads one and its LayerNorms write the other.
 /// </summary>
 internal sealed class EncoderPlan
 {
@@ -16,19 +16,17 @@ internal sealed class EncoderPlan
     /// <summary>Token ids I32 [B, T] (padding: id 0).</summary>
     public required Tensor Ids { get; init; }
 
-    /// <summary>Unpadded lengths I32 [B]: the attention kernel's key lengths.</summary>
+    /// <summary>Tokens of each text I32 [B]: the attention kernel's key lengths (one buffer shared by every plan).</summary>
     public required Tensor Lengths { get; init; }
 
     /// <summary>Position (+ segment 0) embeddings for positions 0..T-1 [T, D].</summary>
     public required Tensor Positions { get; init; }
 
-    /// <summary>The residual stream [B, T, D] and its rows [B*T, D].</summary>
-    public required Tensor X { get; init; }
-    public required Tensor XRows { get; init; }
+    /// <summary>The two residual buffers as [B, T, D].</summary>
+    public required Tensor[] X { get; init; }
 
-    /// <summary>Second stream [B, T, D] / [B*T, D]: the block's state between its two LayerNorms.</summary>
-    public required Tensor Y { get; init; }
-    public required Tensor YRows { get; init; }
+    /// <summary>The same as rows [B*T, D].</summary>
+    public required Tensor[] XRows { get; init; }
 
     /// <summary>Q, K, V [B, T, H, Dh] as views of the fused projection [B*T, 3D].</summary>
     public required Tensor Qkv { get; init; }
@@ -47,5 +45,14 @@ internal sealed class EncoderPlan
     public required Tensor PoolWeights { get; init; }
     public required Tensor Pooled { get; init; }
 
-    public required AttentionOptions Attention { get; init; }
+    /// <summary>Token reduction: slot of each token I32 [B, T], its weight F32 [B, T].</summary>
+    public required Tensor Map { get; init; }
+    public required Tensor MapWeights { get; init; }
+
+    /// <summary>log(size) of each key F32 [B, T] (proportional attention).</summary>
+    public required Tensor KeyBias { get; init; }
+
+    /// <summary>Exports: keys averaged over heads [B, T, Dh]; [CLS] probabilities [B, H, 1, T].</summary>
+    public required Tensor KeyMeans { get; init; }
+    public required Tensor ClassRow { get; init; }
 }

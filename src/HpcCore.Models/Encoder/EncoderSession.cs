@@ -2,6 +2,7 @@
 namespace HpcCore.Models.Encoder;
 
 using HpcCore.Devices;
+using HpcCore.Models.Encoder.Reduction;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 
@@ -23,15 +24,19 @@ public sealed class EncoderSession : IDisposable
     private readonly List<Tensor> _owned = [];
     private readonly Dictionary<(int Batch, int Tokens), EncoderPlan> _plans = [];
     private readonly Tensor _ids, _lengths, _xa, _xb, _qkv, _att, _hidden, _poolWeights, _pooled;
-    private readonly int[] _idScratch, _lengthScratch;
+    private readonly Tensor _map, _mapWeights, _keyBias, _keyMeans, _classRow, _rowIndex;
+    private readonly int[] _idScratch;
     private readonly float[] _poolScratch;
-    private EncoderPlan? _last;
+    private readonly EncoderTokenReducer? _reducer;
+    private readonly EncoderReductionState _state;
+    private Tensor? _last;
 
     /// <summary>Preallocates a session for up to <paramref name="maxBatch"/> texts of up to <paramref name="maxTokens"/> tokens.</summary>
     /// <param name="weights">The model (borrowed: it must outlive the session).</param>
     /// <param name="maxBatch">Most texts per call.</param>
     /// <param name="maxTokens">Most tokens per text, special tokens included (at most the model's positions).</param>
-    public EncoderSession(EncoderWeights weights, int maxBatch, int maxTokens)
+    /// <param name="reducer">Token reduction between each block's attention and MLP (null: the plain model).</param>
+    public EncoderSession(EncoderWeights weights, int maxBatch, int maxTokens, EncoderTokenReducer? reducer = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
@@ -40,6 +45,7 @@ public sealed class EncoderSession : IDisposable
         if (maxTokens > c.MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(maxTokens), $"EncoderSession: maxTokens {maxTokens} exceeds the model's {c.MaxPositions} positions.");
         _w = weights;
+        _reducer = reducer;
         MaxBatch = maxBatch;
         MaxTokens = maxTokens;
         var backend = weights.WordEmbeddings.Backend;
@@ -56,9 +62,16 @@ public sealed class EncoderSession : IDisposable
             _hidden = Flat(bt * c.Intermediate, DType.F32, backend);
             _poolWeights = Flat(bt, DType.F32, backend);
             _pooled = Flat((long)maxBatch * c.Hidden, DType.F32, backend);
+            _map = Flat(bt, DType.I32, backend);
+            _mapWeights = Flat(bt, DType.F32, backend);
+            _keyBias = Flat(bt, DType.F32, backend);
+            bool reduces = reducer is not null;
+            _keyMeans = Flat(reduces ? bt * c.HeadDim : 1, DType.F32, backend);
+            _classRow = Flat(reduces ? bt * c.Heads : 1, DType.F32, backend);
+            _rowIndex = Own(Tensor.From<int>([0], new Shape(1), backend));
             _idScratch = new int[bt];
-            _lengthScratch = new int[maxBatch];
             _poolScratch = new float[bt];
+            _state = new EncoderReductionState(maxBatch, padded, c.Heads, c.HeadDim);
         }
         catch
         {
@@ -76,11 +89,17 @@ public sealed class EncoderSession : IDisposable
     /// <summary>Most tokens per text.</summary>
     public int MaxTokens { get; }
 
+    /// <summary>The token-reduction method, or null.</summary>
+    public EncoderTokenReducer? Reducer => _reducer;
+
+    /// <summary>Tokens of each text after the last call's final block [B] (the input lengths without a reducer).</summary>
+    public ReadOnlySpan<int> FinalLengths => _state.Lengths.AsSpan(0, _state.Batch);
+
     /// <summary>
-    /// The last call's final hidden states F32 [B, T, D] (T: the padded length; rows past a text's length are padding),
-    /// owned by the session and overwritten by the next call.
+    /// The last call's final hidden states F32 [B, T, D] (T: the padded length; rows past a text's length are padding;
+    /// with a reducer, the reduced tokens), owned by the session and overwritten by the next call.
     /// </summary>
-    public Tensor LastHiddenState => _last?.X ?? throw new InvalidOperationException("EncoderSession.LastHiddenState: call Encode first.");
+    public Tensor LastHiddenState => _last ?? throw new InvalidOperationException("EncoderSession.LastHiddenState: call Encode first.");
 
     /// <summary>
     /// Encodes texts given as token ids (special tokens included: [CLS] ... [SEP]) laid end to end in
@@ -112,57 +131,122 @@ public sealed class EncoderSession : IDisposable
 
         var p = Plan(b, Math.Min(RoundUp(longest), c.MaxPositions));
         Upload(p, ids, lengths);
-        Embed(p);
-        for (int l = 0; l < c.Layers; l++) Block(_w.Layers[l], p);
-        Gemm.Multiply(p.PoolWeights, p.X, p.Pooled);
+        Embedding.Gather(_w.WordEmbeddings, p.Ids, p.X[1]);
+        Elementwise.Add(p.X[1], p.Positions, p.X[1]);
+        Norms.LayerNorm(p.XRows[1], _w.EmbeddingNormWeight, _w.EmbeddingNormBias, p.XRows[0], c.LayerNormEpsilon);
+        int cur = 0;
+        bool biased = false;
+        for (int l = 0; l < c.Layers; l++) (p, cur, biased) = Block(l, p, cur, biased);
+        UploadPoolWeights(p);
+        Gemm.Multiply(p.PoolWeights, p.X[cur], p.Pooled);
         p.Pooled.CopyTo(embeddings);
         Normalize(embeddings, c.Hidden);
-        _last = p;
+        _last = p.X[cur];
     }
 
     private void Upload(EncoderPlan p, ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths)
     {
         int t = p.Tokens;
         var idRows = _idScratch.AsSpan(0, p.Batch * t);
-        var weights = _poolScratch.AsSpan(0, p.Batch * t);
         idRows.Clear();
-        weights.Clear();
         int at = 0;
         for (int i = 0; i < p.Batch; i++)
         {
             int n = lengths[i];
             ids.Slice(at, n).CopyTo(idRows.Slice(i * t, n));
             at += n;
-            _lengthScratch[i] = n;
-            // Sentence-BERT mean pooling divides by the count of attended tokens; CLS pooling takes row 0.
-            if (Config.Pooling == EncoderPooling.Cls) weights[i * t] = 1f;
-            else weights.Slice(i * t, n).Fill(1f / n);
         }
         p.Ids.CopyFrom<int>(idRows);
-        p.Lengths.CopyFrom<int>(_lengthScratch.AsSpan(0, p.Batch));
+        _state.Batch = p.Batch;
+        _state.Tokens = t;
+        lengths.CopyTo(_state.Lengths);
+        _state.Sizes.AsSpan(0, p.Batch * t).Fill(1f);
+        p.Lengths.CopyFrom<int>(lengths);
+    }
+
+    // Sentence-BERT mean pooling averages a text's tokens; after merging, a token stands for `size` tokens, so the
+    // mean over the original tokens weights each by its size (ToMe's source-size bookkeeping). CLS takes row 0.
+    private void UploadPoolWeights(EncoderPlan p)
+    {
+        int t = p.Tokens;
+        var weights = _poolScratch.AsSpan(0, p.Batch * t);
+        weights.Clear();
+        for (int i = 0; i < p.Batch; i++)
+        {
+            int n = _state.Lengths[i];
+            if (Config.Pooling == EncoderPooling.Cls)
+            {
+                weights[i * t] = 1f;
+                continue;
+            }
+            var sizes = _state.Sizes.AsSpan(i * t, n);
+            float total = 0;
+            foreach (float s in sizes) total += s;
+            for (int k = 0; k < n; k++) weights[i * t + k] = sizes[k] / total;
+        }
         p.PoolWeights.CopyFrom<float>(weights);
     }
 
-    private void Embed(EncoderPlan p)
-    {
-        Embedding.Gather(_w.WordEmbeddings, p.Ids, p.Y);
-        Elementwise.Add(p.Y, p.Positions, p.Y);
-        Norms.LayerNorm(p.YRows, _w.EmbeddingNormWeight, _w.EmbeddingNormBias, p.XRows, Config.LayerNormEpsilon);
-    }
-
     // BERT's post-LN block (Devlin et al. 2019; Vaswani et al. 2017, section 3.1): LayerNorm after each residual add.
-    private void Block(EncoderLayerWeights w, EncoderPlan p)
+    // A reducer acts between the attention half and the MLP half, on the attention LayerNorm's output.
+    private (EncoderPlan, int, bool) Block(int layer, EncoderPlan p, int cur, bool biased)
     {
+        var w = _w.Layers[layer];
         float eps = Config.LayerNormEpsilon;
-        Gemm.Multiply(p.XRows, w.QkvWeight, p.Qkv, new GemmOptions(TransposeB: true, Bias: w.QkvBias));
-        Attention.Forward(p.Q, p.K, p.V, p.Attended, p.Attention);
-        Gemm.Multiply(p.AttendedRows, w.OutWeight, p.XRows, new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.OutBias));
-        Norms.LayerNorm(p.XRows, w.AttentionNormWeight, w.AttentionNormBias, p.YRows, eps);
-        Gemm.Multiply(p.YRows, w.UpWeight, p.Hidden, new GemmOptions(TransposeB: true, Bias: w.UpBias));
+        var ex = _reducer?.Exports(layer) ?? EncoderReductionExports.None;
+        bool means = (ex & EncoderReductionExports.KeyMeans) != 0, cls = (ex & EncoderReductionExports.ClassRow) != 0;
+        var options = new AttentionOptions(KeyLengths: p.Lengths, KeyBias: biased ? p.KeyBias : null, KeyMeans: means ? p.KeyMeans : null,
+            RowIndices: cls ? _rowIndex : null, RowProbabilities: cls ? p.ClassRow : null);
+        Gemm.Multiply(p.XRows[cur], w.QkvWeight, p.Qkv, new GemmOptions(TransposeB: true, Bias: w.QkvBias));
+        Attention.Forward(p.Q, p.K, p.V, p.Attended, options);
+        Gemm.Multiply(p.AttendedRows, w.OutWeight, p.XRows[cur], new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.OutBias));
+        Norms.LayerNorm(p.XRows[cur], w.AttentionNormWeight, w.AttentionNormBias, p.XRows[1 - cur], eps);
+        int y = 1 - cur;
+        if (_reducer is not null && Reduce(layer, p, y, means, cls) is { } q)
+        {
+            // The reduced tokens were written into buffer `cur` (free after the LayerNorm); the MLP runs there.
+            biased |= _reducer.ProportionalAttention;
+            if (biased) UploadKeyBias(q);
+            p = q;
+            y = cur;
+        }
+        Gemm.Multiply(p.XRows[y], w.UpWeight, p.Hidden, new GemmOptions(TransposeB: true, Bias: w.UpBias));
         if (Config.TanhGelu) Activations.GeluTanh(p.Hidden, p.Hidden);
         else Activations.Gelu(p.Hidden, p.Hidden);
-        Gemm.Multiply(p.Hidden, w.DownWeight, p.YRows, new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.DownBias));
-        Norms.LayerNorm(p.YRows, w.OutputNormWeight, w.OutputNormBias, p.XRows, eps);
+        Gemm.Multiply(p.Hidden, w.DownWeight, p.XRows[y], new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.DownBias));
+        Norms.LayerNorm(p.XRows[y], w.OutputNormWeight, w.OutputNormBias, p.XRows[1 - y], eps);
+        return (p, 1 - y, biased);
+    }
+
+    private EncoderPlan? Reduce(int layer, EncoderPlan p, int y, bool means, bool cls)
+    {
+        var s = _state;
+        int b = p.Batch, t = p.Tokens;
+        if (means) p.KeyMeans.CopyTo<float>(s.KeyMeans.AsSpan(0, b * t * s.HeadDim));
+        if (cls) p.ClassRow.CopyTo<float>(s.ClassRow.AsSpan(0, b * s.Heads * t));
+        if (!_reducer!.Plan(layer, s)) return null;
+        int tNew = 0;
+        for (int i = 0; i < b; i++) tNew = Math.Max(tNew, s.NewLengths[i]);
+        var q = Plan(b, tNew);
+        p.Map.CopyFrom<int>(s.Map.AsSpan(0, b * t));
+        p.MapWeights.CopyFrom<float>(s.Weights.AsSpan(0, b * t));
+        var dest = q.X[1 - y];
+        dest.Backend.Clear(dest.Storage, dest.ByteOffset, dest.ElementCount * sizeof(float));
+        Scatter.Reduce(dest, p.Map, p.X[y], ScatterMode.Sum, p.MapWeights);
+        s.NewLengths.AsSpan(0, b).CopyTo(s.Lengths);
+        s.NewSizes.AsSpan(0, b * tNew).CopyTo(s.Sizes);
+        s.Tokens = tNew;
+        q.Lengths.CopyFrom<int>(s.Lengths.AsSpan(0, b));
+        return q;
+    }
+
+    // ToMe's proportional attention: softmax(q k^T / sqrt(d) + log s) (Bolya et al. 2023, eq. 1).
+    private void UploadKeyBias(EncoderPlan p)
+    {
+        int n = p.Batch * p.Tokens;
+        var logs = _poolScratch.AsSpan(0, n);
+        for (int i = 0; i < n; i++) logs[i] = _state.Sizes[i] > 0 ? MathF.Log(_state.Sizes[i]) : 0f;
+        p.KeyBias.CopyFrom<float>(logs);
     }
 
     private static void Normalize(Span<float> rows, int d)
@@ -192,10 +276,8 @@ public sealed class EncoderSession : IDisposable
             Ids = View(_ids, b, t),
             Lengths = lengths,
             Positions = Own(_w.PositionBias.Narrow(0, 0, t)),
-            X = View(_xa, b, t, d),
-            XRows = View(_xa, b * t, d),
-            Y = View(_xb, b, t, d),
-            YRows = View(_xb, b * t, d),
+            X = [View(_xa, b, t, d), View(_xb, b, t, d)],
+            XRows = [View(_xa, b * t, d), View(_xb, b * t, d)],
             Qkv = View(_qkv, b * t, 3 * d),
             Q = Own(qkv3.Narrow(2, 0, h)),
             K = Own(qkv3.Narrow(2, h, h)),
@@ -205,7 +287,11 @@ public sealed class EncoderSession : IDisposable
             Hidden = View(_hidden, b * t, c.Intermediate),
             PoolWeights = View(_poolWeights, b, 1, t),
             Pooled = View(_pooled, b, 1, d),
-            Attention = new AttentionOptions(KeyLengths: lengths),
+            Map = View(_map, b, t),
+            MapWeights = View(_mapWeights, b, t),
+            KeyBias = View(_keyBias, b, t),
+            KeyMeans = _reducer is null ? _keyMeans : View(_keyMeans, b, t, dh),
+            ClassRow = _reducer is null ? _classRow : View(_classRow, b, h, 1, t),
         };
         _plans.Add((b, t), plan);
         return plan;

@@ -54,7 +54,7 @@ public sealed class EncoderSessionTests : IDisposable
                 for (int j = 0; j < d; j++)
                     Assert.True(Math.Abs(hidden[(b * tp + i) * d + j] - expected[i][j]) <= HiddenTolerance,
                         $"text {b} token {i} dim {j}: {hidden[(b * tp + i) * d + j]} vs {expected[i][j]}");
-            var pooled = EncoderReference.Pool(expected, pooling);
+            var pooled = EncoderReference.Pool(expected, Enumerable.Repeat(1.0, expected.Length).ToArray(), pooling);
             for (int j = 0; j < d; j++)
                 Assert.True(Math.Abs(embeddings[b * d + j] - pooled[j]) <= HiddenTolerance, $"text {b} embedding dim {j}: {embeddings[b * d + j]} vs {pooled[j]}");
         }
