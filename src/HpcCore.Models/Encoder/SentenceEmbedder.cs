@@ -11,14 +11,17 @@ public sealed class SentenceEmbedder : IDisposable
     private readonly EncoderSession _session;
     private readonly int _maxTokens;
 
-    /// <summary>An embedder of batches of up to <paramref name="batch"/> texts truncated to <paramref name="maxTokens"/> tokens.</summary>
-    public SentenceEmbedder(EncoderModel model, int maxTokens = 256, int batch = 32)
+    /// <summary>
+    /// An embedder of batches of up to <paramref name="batch"/> texts truncated to <paramref name="maxTokens"/> tokens,
+    /// optionally with token reduction.
+    /// </summary>
+    public SentenceEmbedder(EncoderModel model, int maxTokens = 256, int batch = 32, Reduction.EncoderTokenReducer? reducer = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 2);
         _model = model;
         _maxTokens = maxTokens;
-        _session = new EncoderSession(model.Weights, batch, maxTokens);
+        _session = new EncoderSession(model.Weights, batch, maxTokens, reducer);
     }
 
     /// <summary>Embedding width.</summary>

@@ -11,6 +11,7 @@ internal static class EncoderCommands
     {
         var encoder = new Command("encoder", "Sentence encoders (BERT family): prepare pretrained models, evaluate token reduction.");
         encoder.Subcommands.Add(EncoderPrepareCommand.Create());
+        encoder.Subcommands.Add(EncoderEvalCommand.Create());
         root.Subcommands.Add(encoder);
         root.Subcommands.Add(EmbedCommand.Create());
     }
