@@ -4,7 +4,8 @@ namespace HpcCore.Models.Encoder.Reduction;
 using System.Globalization;
 
 /// <summary>
-/// Parses encoder token-reduction specs: <c>none</c>, <c>tome:r=N</c> (ToMe, N tokens per text per block),
+/// Parses encoder token-reduction specs: <c>none</c>, <c>tome:r=N</c> (ToMe, N tokens per text per block) or
+/// <c>tome:ratio=F</c> (floor(F n) of an n-token text per block),
 /// <c>evit:keep=F[;layers=a,b,...]</c> (EViT, default blocks depth/4, depth/2, 3 depth/4 as DeiT's 4th/7th/10th of 12).
 /// </summary>
 public static class EncoderReducers
@@ -27,7 +28,8 @@ public static class EncoderReducers
         EncoderTokenReducer? reducer = name switch
         {
             "none" => null,
-            "tome" => new TextToMe(int.Parse(Take("r", "8"), CultureInfo.InvariantCulture)),
+            "tome" => settings.ContainsKey("ratio") ? new TextToMe(double.Parse(Take("ratio", ""), CultureInfo.InvariantCulture))
+                : new TextToMe(int.Parse(Take("r", "8"), CultureInfo.InvariantCulture)),
             "evit" => new TextEvit(double.Parse(Take("keep", "0.7"), CultureInfo.InvariantCulture),
                 settings.ContainsKey("layers") ? [.. Take("layers", "").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]
                     : [.. new[] { depth / 4, depth / 2, 3 * depth / 4 }.Distinct()]),

@@ -6,12 +6,14 @@ namespace HpcCore.Models.Encoder.Reduction;
 /// padding: in every block, each text's own tokens are split by position parity (A even, B odd), each A token finds its
 /// most cosine-similar B token on the keys averaged over heads, and the r A tokens with the most similar partners are
 /// merged into them by size-weighted average; [CLS] (position 0) is never merged, padding never takes part, so a text
-/// of n tokens loses min(r, (n - 1) / 2). Kept tokens stay in position order. Later blocks use proportional attention
+/// of n tokens loses min(r, (n - 1) / 2), or with a ratio, floor(ratio n) (short texts then lose few, long texts many:
+/// a fixed r collapses a 15-token text to [CLS] and one token within three blocks). Kept tokens stay in position order. Later blocks use proportional attention
 /// (log size added to every key's logit) and pooling weights tokens by size.
 /// </summary>
 public sealed class TextToMe : EncoderTokenReducer
 {
     private readonly int _r;
+    private readonly double _ratio;
     private readonly int[] _slot = new int[512];
     private readonly int[] _order = new int[256];
     private readonly float[] _best = new float[256];
@@ -20,14 +22,29 @@ public sealed class TextToMe : EncoderTokenReducer
 
     /// <summary>Merges up to <paramref name="r"/> tokens of each text in every block.</summary>
     public TextToMe(int r)
+        : this(r, 0)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(r, 1);
+    }
+
+    /// <summary>Merges floor(<paramref name="ratio"/> n) of each n-token text's tokens in every block.</summary>
+    public TextToMe(double ratio)
+        : this(0, ratio)
+    {
+        if (!(ratio > 0 && ratio <= 0.5)) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "TextToMe: ratio must be in (0, 0.5].");
+    }
+
+    private TextToMe(int r, double ratio)
+    {
+        if (ratio == 0) ArgumentOutOfRangeException.ThrowIfLessThan(r, 1);
         _r = r;
+        _ratio = ratio;
         _byScore = (x, y) => _best[y].CompareTo(_best[x]) is var c && c != 0 ? c : x.CompareTo(y);
     }
 
     /// <inheritdoc />
-    public override string Name => $"tome:r={_r}";
+    public override string Name => _ratio > 0 ? $"tome:ratio={_ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : $"tome:r={_r}";
+
+    private int MergeCount(int n) => Math.Min(_ratio > 0 ? (int)(_ratio * n) : _r, (n - 1) / 2);
 
     /// <inheritdoc />
     public override bool ProportionalAttention => true;
@@ -40,12 +57,17 @@ public sealed class TextToMe : EncoderTokenReducer
     {
         ArgumentNullException.ThrowIfNull(state);
         int t = state.Tokens, dh = state.HeadDim, newTokens = 0;
-        for (int b = 0; b < state.Batch; b++)
-            newTokens = Math.Max(newTokens, state.Lengths[b] - Math.Min(_r, (state.Lengths[b] - 1) / 2));
-        if (newTokens == t && Math.Min(_r, (t - 1) / 2) == 0) return false;
+        bool any = false;
         for (int b = 0; b < state.Batch; b++)
         {
-            int n = state.Lengths[b], r = Math.Min(_r, (n - 1) / 2);
+            int merge = MergeCount(state.Lengths[b]);
+            any |= merge > 0;
+            newTokens = Math.Max(newTokens, state.Lengths[b] - merge);
+        }
+        if (!any) return false;
+        for (int b = 0; b < state.Batch; b++)
+        {
+            int n = state.Lengths[b], r = MergeCount(n);
             var metric = state.KeyMeans.AsSpan(b * t * dh, n * dh);
             // A: even positions 2, 4, ... ([CLS] at 0 protected); B: odd positions 1, 3, ...
             int na = (n - 1) / 2, nb = n / 2;

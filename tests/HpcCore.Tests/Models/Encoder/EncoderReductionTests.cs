@@ -25,13 +25,17 @@ public sealed class EncoderReductionTests : IDisposable
     {
         { "tome", EncoderPooling.Mean, [9, 33, 4, 40] },
         { "tome", EncoderPooling.Cls, [21, 2, 17] },
+        { "tome-ratio", EncoderPooling.Mean, [9, 33, 4, 40] },
         { "evit", EncoderPooling.Mean, [9, 33, 4, 40] },
         { "evit", EncoderPooling.Cls, [21, 1, 17] },
     };
 
-    private static (EncoderTokenReducer Ours, EncoderReference.Reduction Reference) Method(string name) => name == "tome"
-        ? (new TextToMe(4), new EncoderReference.Reduction(ToMeR: 4))
-        : (new TextEvit(0.6, [0, 1]), new EncoderReference.Reduction(EvitKeep: 0.6, EvitLayers: [0, 1]));
+    private static (EncoderTokenReducer Ours, EncoderReference.Reduction Reference) Method(string name) => name switch
+    {
+        "tome" => (new TextToMe(4), new EncoderReference.Reduction(ToMeR: 4)),
+        "tome-ratio" => (new TextToMe(0.25), new EncoderReference.Reduction(ToMeRatio: 0.25)),
+        _ => (new TextEvit(0.6, [0, 1]), new EncoderReference.Reduction(EvitKeep: 0.6, EvitLayers: [0, 1])),
+    };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -100,5 +104,32 @@ public sealed class EncoderReductionTests : IDisposable
         var ids = TestData.Ints(lengths.Sum(), 1, config.VocabSize);
         var output = new float[3 * config.Hidden];
         SteadyState.AssertAllocatesNothing(cpu, () => session.Encode(ids, lengths, output));
+    }
+
+    [Theory]
+    [InlineData("none", null)]
+    [InlineData("tome:r=12", "tome:r=12")]
+    [InlineData("tome:ratio=0.1", "tome:ratio=0.1")]
+    [InlineData("evit:keep=0.7", "evit:keep=0.7;layers=1,3,4")]
+    [InlineData("evit:keep=0.5;layers=2", "evit:keep=0.5;layers=2")]
+    public void Parse_KnownSpecs(string spec, string? name) => Assert.Equal(name, EncoderReducers.Parse(spec, 6)?.Name);
+
+    [Theory]
+    [InlineData("tome:q=3", "unknown settings: q")]
+    [InlineData("evit:layers=6", "outside 0..5")]
+    [InlineData("merge", "unknown method 'merge'")]
+    [InlineData("tome:r", "is not key=value")]
+    public void Parse_BadSpecs_AreNamed(string spec, string message) =>
+        Assert.Contains(message, Assert.Throws<FormatException>(() => EncoderReducers.Parse(spec, 6)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void RetrievalMetrics_RankAgainstEveryDocument()
+    {
+        float[][] docs = [[1, 0], [0, 1], [0.6f, 0.8f]];
+        // Query 0 ranks its answer first; query 1's answer (doc 1) is beaten by doc 2; query 2 ties doc 1 (a miss).
+        float[][] queries = [[1, 0], [0.8f, 0.6f], [0, 1]];
+        var (r1, mrr) = RetrievalMetrics.Score(queries, docs);
+        Assert.Equal(1 / 3.0, r1, 12);
+        Assert.Equal((1 + 1 / 3.0 + 1 / 2.0) / 3, mrr, 12);
     }
 }

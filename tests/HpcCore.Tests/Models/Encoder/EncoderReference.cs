@@ -11,7 +11,7 @@ using HpcCore.Testing.Reference;
 internal static class EncoderReference
 {
     /// <summary>Token reduction for the reference: ToMe with r per block, or EViT keeping a fraction at some blocks.</summary>
-    public sealed record Reduction(int ToMeR = 0, double EvitKeep = 0, int[]? EvitLayers = null);
+    public sealed record Reduction(int ToMeR = 0, double EvitKeep = 0, int[]? EvitLayers = null, double ToMeRatio = 0);
 
     /// <summary>Last hidden state [T, D] of one text of token <paramref name="ids"/>.</summary>
     public static double[][] Forward(EncoderConfig c, Dictionary<string, (float[] Data, int[] Shape)> w, int[] ids) =>
@@ -42,7 +42,8 @@ internal static class EncoderReference
             var q = x.Select(r => Linear(r, W(p + "attention.self.query.weight"), W(p + "attention.self.query.bias"))).ToArray();
             var k = x.Select(r => Linear(r, W(p + "attention.self.key.weight"), W(p + "attention.self.key.bias"))).ToArray();
             var v = x.Select(r => Linear(r, W(p + "attention.self.value.weight"), W(p + "attention.self.value.bias"))).ToArray();
-            var bias = reduction?.ToMeR > 0 && merged ? sizes.Select(s => Math.Log(s)).ToArray() : null;
+            bool tome = reduction is { ToMeR: > 0 } or { ToMeRatio: > 0 };
+            var bias = tome && merged ? sizes.Select(s => Math.Log(s)).ToArray() : null;
             var att = Attend(q, k, v, c.Heads, c.HeadDim, bias, out var clsRow);
             var y = new double[x.Length][];
             for (int i = 0; i < x.Length; i++)
@@ -50,9 +51,10 @@ internal static class EncoderReference
                 var o = Linear(att[i], W(p + "attention.output.dense.weight"), W(p + "attention.output.dense.bias"));
                 y[i] = Norm(x[i].Zip(o, (a, b) => a + b).ToArray(), W(p + "attention.output.LayerNorm.weight"), W(p + "attention.output.LayerNorm.bias"), c.LayerNormEpsilon);
             }
-            if (reduction is { ToMeR: > 0 } tome)
+            if (tome)
             {
-                (y, sizes) = ToMe(y, KeyMeans(k, c.Heads, c.HeadDim), sizes, tome.ToMeR);
+                int r = reduction!.ToMeRatio > 0 ? (int)(reduction.ToMeRatio * y.Length) : reduction.ToMeR;
+                (y, sizes) = ToMe(y, KeyMeans(k, c.Heads, c.HeadDim), sizes, r);
                 merged = true;
             }
             else if (reduction is { EvitLayers: { } layers } evit && layers.Contains(l))
