@@ -92,6 +92,13 @@ public sealed class EncoderSession : IDisposable
     /// <summary>The token-reduction method, or null.</summary>
     public EncoderTokenReducer? Reducer => _reducer;
 
+    /// <summary>
+    /// Floating-point operations of the last call's blocks (2 per multiply-add: the four projections, the MLP and both
+    /// attention products, on the padded rows each ran on), to compare a reduced schedule's work with the full model's
+    /// independently of the machine's load.
+    /// </summary>
+    public double LastBlockFlops { get; private set; }
+
     /// <summary>Tokens of each text after the last call's final block [B] (the input lengths without a reducer).</summary>
     public ReadOnlySpan<int> FinalLengths => _state.Lengths.AsSpan(0, _state.Batch);
 
@@ -136,6 +143,7 @@ public sealed class EncoderSession : IDisposable
         Norms.LayerNorm(p.XRows[1], _w.EmbeddingNormWeight, _w.EmbeddingNormBias, p.XRows[0], c.LayerNormEpsilon);
         int cur = 0;
         bool biased = false;
+        LastBlockFlops = 0;
         for (int l = 0; l < c.Layers; l++) (p, cur, biased) = Block(l, p, cur, biased);
         UploadPoolWeights(p);
         Gemm.Multiply(p.PoolWeights, p.X[cur], p.Pooled);
@@ -202,6 +210,8 @@ public sealed class EncoderSession : IDisposable
         Gemm.Multiply(p.AttendedRows, w.OutWeight, p.XRows[cur], new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.OutBias));
         Norms.LayerNorm(p.XRows[cur], w.AttentionNormWeight, w.AttentionNormBias, p.XRows[1 - cur], eps);
         int y = 1 - cur;
+        double rows = p.Batch * (double)p.Tokens, d = Config.Hidden;
+        LastBlockFlops += 2 * rows * d * 4 * d + 4 * rows * p.Tokens * d;
         if (_reducer is not null && Reduce(layer, p, y, means, cls) is { } q)
         {
             // The reduced tokens were written into buffer `cur` (free after the LayerNorm); the MLP runs there.
@@ -210,6 +220,7 @@ public sealed class EncoderSession : IDisposable
             p = q;
             y = cur;
         }
+        LastBlockFlops += 4.0 * p.Batch * p.Tokens * Config.Hidden * Config.Intermediate;
         Gemm.Multiply(p.XRows[y], w.UpWeight, p.Hidden, new GemmOptions(TransposeB: true, Bias: w.UpBias));
         if (Config.TanhGelu) Activations.GeluTanh(p.Hidden, p.Hidden);
         else Activations.Gelu(p.Hidden, p.Hidden);

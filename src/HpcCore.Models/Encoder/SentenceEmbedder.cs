@@ -27,6 +27,9 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>Embedding width.</summary>
     public int Dim => _model.Weights.Config.Hidden;
 
+    /// <summary>Block FLOPs of every batch since the last <see cref="Embed(int[][])"/> began (see <see cref="EncoderSession.LastBlockFlops"/>).</summary>
+    public double Flops { get; private set; }
+
     /// <summary>The session (for its last hidden state).</summary>
     public EncoderSession Session => _session;
 
@@ -49,6 +52,7 @@ public sealed class SentenceEmbedder : IDisposable
         var order = Enumerable.Range(0, tokens.Length).OrderBy(i => tokens[i].Length).ToArray();
         var result = new float[tokens.Length][];
         int d = Dim;
+        Flops = 0;
         for (int start = 0; start < order.Length; start += _session.MaxBatch)
         {
             var part = order.AsSpan(start, Math.Min(_session.MaxBatch, order.Length - start)).ToArray();
@@ -56,6 +60,7 @@ public sealed class SentenceEmbedder : IDisposable
             var lengths = part.Select(i => tokens[i].Length).ToArray();
             var output = new float[part.Length * d];
             _session.Encode(ids, lengths, output);
+            Flops += _session.LastBlockFlops;
             for (int k = 0; k < part.Length; k++) result[part[k]] = output.AsSpan(k * d, d).ToArray();
         }
         return result;

@@ -21,7 +21,12 @@ internal static class EncoderEvalCommand
     {
         var model = new Option<string>("--model") { Description = "Hugging Face encoder folder.", Required = true };
         var sets = new Option<string[]>("--set") { Description = "Retrieval set JSON ({queries, documents}); repeatable.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var methods = new Option<string>("--methods") { Description = "Comma-separated specs: none, tome:r=N, evit:keep=F[;layers=a,b].", DefaultValueFactory = _ => "none,tome:r=8,tome:r=16,evit:keep=0.7,evit:keep=0.5" };
+        var methods = new Option<string[]>("--methods")
+        {
+            Description = "Method specs, the first being the baseline: none, tome:r=N, tome:ratio=F, evit:keep=F[;layers=a,b].",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => ["none", "tome:ratio=0.1", "evit:keep=0.7"],
+        };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Truncation, [CLS] and [SEP] included.", DefaultValueFactory = _ => 128 };
         var batch = new Option<int>("--batch") { Description = "Texts per forward pass.", DefaultValueFactory = _ => 32 };
         var rounds = new Option<int>("--rounds") { Description = "Timing rounds (each method once per round, rotated).", DefaultValueFactory = _ => 3 };
@@ -34,7 +39,7 @@ internal static class EncoderEvalCommand
             using var backend = ModelDevice.OpenBest(Math.Max(0, r.GetValue(threads)));
             using var encoder = EncoderModel.Load(r.GetValue(model)!, backend);
             int depth = encoder.Weights.Config.Layers, max = r.GetValue(maxTokens), b = Math.Max(1, r.GetValue(batch));
-            var specs = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var specs = r.GetValue(methods)!;
             var embedders = specs.Select(s => new SentenceEmbedder(encoder, max, b, EncoderReducers.Parse(s, depth))).ToArray();
             try
             {
@@ -58,19 +63,23 @@ internal static class EncoderEvalCommand
         double meanTokens = qTokens.Concat(dTokens).Average(t => t.Length);
         var times = specs.Select(_ => new List<double>()).ToArray();
         var results = new (float[][] Q, float[][] D)[specs.Length];
+        var flops = new double[specs.Length];
         for (int round = 0; round < rounds; round++)
             for (int k = 0; k < specs.Length; k++)
             {
                 int m = (k + round) % specs.Length;
                 long t0 = Stopwatch.GetTimestamp();
-                results[m] = (embedders[m].Embed(qTokens), embedders[m].Embed(dTokens));
+                var q = embedders[m].Embed(qTokens);
+                flops[m] = embedders[m].Flops;
+                results[m] = (q, embedders[m].Embed(dTokens));
+                flops[m] += embedders[m].Flops;
                 times[m].Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
             }
         double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
         double baseTime = Median(times[0]);
         var (baseR1, _) = RetrievalMetrics.Score(results[0].Q, results[0].D);
         var table = new Table().Title($"{name} ({queries.Length} pairs, {meanTokens:F0} tokens on average, max {maxTokens}) - {modelName}");
-        foreach (var h in new[] { "method", "recall@1", "drop (points)", "MRR", "cosine to full", "median s", "speed-up" }) table.AddColumn(h);
+        foreach (var h in new[] { "method", "recall@1", "drop (points)", "MRR", "cosine to full", "FLOPs vs full", "median s", "speed-up" }) table.AddColumn(h);
         for (int m = 0; m < specs.Length; m++)
         {
             var (r1, mrr) = RetrievalMetrics.Score(results[m].Q, results[m].D);
@@ -78,10 +87,11 @@ internal static class EncoderEvalCommand
             double time = Median(times[m]);
             if (json)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"set\":\"{name}\",\"model\":\"{modelName}\",\"method\":\"{specs[m]}\",\"max_tokens\":{maxTokens},\"recall_at_1\":{r1:F4},\"mrr\":{mrr:F4},\"cosine_to_full\":{cos:F5},\"median_s\":{time:F3},\"speedup\":{baseTime / time:F3}}}"));
+                    $"{{\"set\":\"{name}\",\"model\":\"{modelName}\",\"method\":\"{specs[m]}\",\"max_tokens\":{maxTokens},\"recall_at_1\":{r1:F4},\"mrr\":{mrr:F4},\"cosine_to_full\":{cos:F5},\"flops_ratio\":{flops[m] / flops[0]:F3},\"median_s\":{time:F3},\"speedup\":{baseTime / time:F3}}}"));
             else
                 table.AddRow(specs[m], (100 * r1).ToString("F1", CultureInfo.InvariantCulture), (100 * (baseR1 - r1)).ToString("F1", CultureInfo.InvariantCulture),
                     mrr.ToString("F3", CultureInfo.InvariantCulture), cos.ToString("F4", CultureInfo.InvariantCulture),
+                    (flops[m] / flops[0]).ToString("F3", CultureInfo.InvariantCulture),
                     time.ToString("F2", CultureInfo.InvariantCulture), (baseTime / time).ToString("F2", CultureInfo.InvariantCulture) + "x");
         }
         if (!json) AnsiConsole.Write(table);

@@ -79,6 +79,26 @@ public sealed class EncoderSessionTests : IDisposable
     }
 
     [Fact]
+    public void LastBlockFlops_CountsThePaddedRows_AndFallsUnderReduction()
+    {
+        var config = EncoderTestModels.Small();
+        EncoderTestModels.WriteFolder(_dir, config, seed: 5);
+        using var cpu = new CpuBackend(1);
+        using var model = EncoderModel.Load(_dir, cpu);
+        using var full = new EncoderSession(model.Weights, 2, 40);
+        var ids = TestData.Ints(30, 4, config.VocabSize);
+        var output = new float[2 * config.Hidden];
+        full.Encode(ids, [7, 23], output);
+        // Padded to T = 24: per block 2 x 24 rows of QKV + output projection (4 D^2), both attention products (4 T D)
+        // and the MLP (4 D I), 2 FLOPs per multiply-add.
+        double rows = 2 * 24, d = 16, perBlock = 2 * rows * d * 4 * d + 4 * rows * 24 * d + 4 * rows * d * 24;
+        Assert.Equal(2 * perBlock, full.LastBlockFlops, 6);
+        using var reduced = new EncoderSession(model.Weights, 2, 40, new HpcCore.Models.Encoder.Reduction.TextToMe(4));
+        reduced.Encode(ids, [7, 23], output);
+        Assert.InRange(reduced.LastBlockFlops, 0.5 * full.LastBlockFlops, 0.95 * full.LastBlockFlops);
+    }
+
+    [Fact]
     public void Encode_SteadyState_AllocatesNothing()
     {
         var config = EncoderTestModels.Small();
