@@ -22,7 +22,19 @@ public sealed class EncoderReductionState
         Weights = new float[maxBatch * maxTokens];
         KeyMeans = new float[maxBatch * maxTokens * headDim];
         ClassRow = new float[maxBatch * heads * maxTokens];
+        SlotTotals = new float[maxTokens];
+        Scratch = new int[maxTokens];
+        Order = new int[maxTokens];
+        Scores = new float[maxTokens];
+        Partners = new int[maxTokens];
     }
+
+    // Per-text working space for reducers (sized for the session's longest text, so planning never allocates).
+    internal float[] SlotTotals { get; }
+    internal int[] Scratch { get; }
+    internal int[] Order { get; }
+    internal float[] Scores { get; }
+    internal int[] Partners { get; }
 
     /// <summary>Texts.</summary>
     public int Batch { get; internal set; }

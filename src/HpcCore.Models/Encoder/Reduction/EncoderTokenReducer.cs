@@ -26,7 +26,7 @@ public abstract class EncoderTokenReducer
 
     /// <summary>
     /// Fills the map, weights and new sizes of text <paramref name="b"/> from its kept tokens: <paramref name="slot"/>[t]
-    /// is token t's output slot (token t in 0..length-1, slots &lt;= 512); weights are size-weighted within a slot (ToMe's merge_wavg) or
+    /// is token t's output slot (token t in 0..length-1); weights are size-weighted within a slot (ToMe's merge_wavg) or
     /// <paramref name="scale"/>-weighted when given (EViT's attention-weighted fusion).
     /// </summary>
     protected static void Emit(EncoderReductionState state, int b, ReadOnlySpan<int> slot, int slots, int newTokens, ReadOnlySpan<float> scale = default)
@@ -37,7 +37,7 @@ public abstract class EncoderTokenReducer
         var sizes = state.Sizes.AsSpan(b * t, n);
         var newSizes = state.NewSizes.AsSpan(b * newTokens, newTokens);
         newSizes.Clear();
-        Span<float> total = stackalloc float[slots];
+        var total = state.SlotTotals.AsSpan(0, slots);
         total.Clear();
         for (int i = 0; i < n; i++)
         {

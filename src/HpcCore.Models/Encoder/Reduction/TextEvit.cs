@@ -11,10 +11,8 @@ public sealed class TextEvit : EncoderTokenReducer
 {
     private readonly double _keep;
     private readonly HashSet<int> _layers;
-    private readonly int[] _slot = new int[512];
-    private readonly int[] _order = new int[512];
-    private readonly float[] _score = new float[512];
     private readonly Comparison<int> _byScore;
+    private float[] _score = [];
 
     /// <summary>Keeps the fraction <paramref name="keep"/> of each text's non-[CLS] tokens at each of <paramref name="layers"/>.</summary>
     public TextEvit(double keep, int[] layers)
@@ -24,6 +22,7 @@ public sealed class TextEvit : EncoderTokenReducer
         _keep = keep;
         _layers = [.. layers];
         Layers = [.. _layers.Order()];
+        // Reads the state's scores through _score, set at the start of each Plan (no closure per call).
         _byScore = (x, y) => _score[y].CompareTo(_score[x]) is var c && c != 0 ? c : x.CompareTo(y);
     }
 
@@ -46,6 +45,8 @@ public sealed class TextEvit : EncoderTokenReducer
         ArgumentNullException.ThrowIfNull(state);
         if (!_layers.Contains(layer)) return false;
         int t = state.Tokens, h = state.Heads, newTokens = 0;
+        _score = state.Scores;
+        var order = state.Order;
         bool any = false;
         for (int b = 0; b < state.Batch; b++)
         {
@@ -64,18 +65,18 @@ public sealed class TextEvit : EncoderTokenReducer
                 var row = state.ClassRow.AsSpan((b * h + head) * t, n);
                 for (int i = 0; i < n; i++) score[i] += row[i] / h;
             }
-            var slot = _slot.AsSpan(0, n);
+            var slot = state.Scratch.AsSpan(0, n);
             if (kept == others)
             {
                 for (int i = 0; i < n; i++) slot[i] = i;
                 Emit(state, b, slot, n, newTokens);
                 continue;
             }
-            for (int i = 0; i < others; i++) _order[i] = i + 1;
-            _order.AsSpan(0, others).Sort(_byScore);
+            for (int i = 0; i < others; i++) order[i] = i + 1;
+            order.AsSpan(0, others).Sort(_byScore);
             slot.Fill(-1);
             slot[0] = 0;
-            for (int k = 0; k < kept; k++) slot[_order[k]] = 0;
+            for (int k = 0; k < kept; k++) slot[order[k]] = 0;
             int next = 0;
             for (int i = 0; i < n; i++)
                 if (slot[i] == 0) slot[i] = next++;

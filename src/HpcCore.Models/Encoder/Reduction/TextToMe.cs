@@ -14,11 +14,8 @@ public sealed class TextToMe : EncoderTokenReducer
 {
     private readonly int _r;
     private readonly double _ratio;
-    private readonly int[] _slot = new int[512];
-    private readonly int[] _order = new int[256];
-    private readonly float[] _best = new float[256];
-    private readonly int[] _partner = new int[256];
     private readonly Comparison<int> _byScore;
+    private float[] _best = [];
 
     /// <summary>Merges up to <paramref name="r"/> tokens of each text in every block.</summary>
     public TextToMe(int r)
@@ -38,6 +35,7 @@ public sealed class TextToMe : EncoderTokenReducer
         if (ratio == 0) ArgumentOutOfRangeException.ThrowIfLessThan(r, 1);
         _r = r;
         _ratio = ratio;
+        // Reads the state's scores through _best, set at the start of each Plan (no closure per call).
         _byScore = (x, y) => _best[y].CompareTo(_best[x]) is var c && c != 0 ? c : x.CompareTo(y);
     }
 
@@ -57,6 +55,9 @@ public sealed class TextToMe : EncoderTokenReducer
     {
         ArgumentNullException.ThrowIfNull(state);
         int t = state.Tokens, dh = state.HeadDim, newTokens = 0;
+        _best = state.Scores;
+        var order = state.Order;
+        var partners = state.Partners;
         bool any = false;
         for (int b = 0; b < state.Batch; b++)
         {
@@ -82,18 +83,18 @@ public sealed class TextToMe : EncoderTokenReducer
                     if (s > best) (best, partner) = (s, j);
                 }
                 _best[i] = best;
-                _partner[i] = 2 * partner + 1;
-                _order[i] = i;
+                partners[i] = 2 * partner + 1;
+                order[i] = i;
             }
             // The r most similar A tokens merge (ties: the lower position first).
-            _order.AsSpan(0, na).Sort(_byScore);
-            var slot = _slot.AsSpan(0, n);
+            order.AsSpan(0, na).Sort(_byScore);
+            var slot = state.Scratch.AsSpan(0, n);
             slot.Clear();
-            for (int k = 0; k < r; k++) slot[2 * _order[k] + 2] = -1;
+            for (int k = 0; k < r; k++) slot[2 * order[k] + 2] = -1;
             int next = 0;
             for (int i = 0; i < n; i++)
                 if (slot[i] == 0) slot[i] = next++;
-            for (int k = 0; k < r; k++) slot[2 * _order[k] + 2] = slot[_partner[_order[k]]];
+            for (int k = 0; k < r; k++) slot[2 * order[k] + 2] = slot[partners[order[k]]];
             Emit(state, b, slot, next, newTokens);
         }
         return true;
