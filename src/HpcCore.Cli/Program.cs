@@ -9,4 +9,5 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(HpcCore.Cli.Commands.Lm.LmCommand.Create());
 root.Subcommands.Add(VitCommand.Create());
+HpcCore.Cli.Commands.Encoder.EncoderCommands.AddTo(root);
 return CliApp.Invoke(root, args);

@@ -22,7 +22,14 @@ public static class Interleaved
     /// <see cref="Median"/> for any number of actions: one block of each per round, the starting action rotated
     /// every round; the block size comes from the fastest action.
     /// </summary>
-    public static double[] Medians(Action[] actions, int rounds = 31, double blockSeconds = 0.02)
+    public static double[] Medians(Action[] actions, int rounds = 31, double blockSeconds = 0.02) =>
+        Samples(actions, rounds, blockSeconds).Select(MedianOf).ToArray();
+
+    /// <summary>
+    /// The per-round seconds per call behind <see cref="Medians"/> (one array per action, sorted ascending), for
+    /// quoting a spread beside the median.
+    /// </summary>
+    public static double[][] Samples(Action[] actions, int rounds = 31, double blockSeconds = 0.02)
     {
         for (int i = 0; i < 5; i++)
             foreach (var action in actions) action();
@@ -38,7 +45,8 @@ public static class Interleaved
                 times[a][r] = Time(actions[a], reps);
             }
         }
-        return times.Select(MedianOf).ToArray();
+        foreach (var t in times) Array.Sort(t);
+        return times;
     }
 
     private static double Time(Action action, int reps)
@@ -48,9 +56,5 @@ public static class Interleaved
         return Stopwatch.GetElapsedTime(t0).TotalSeconds / reps;
     }
 
-    private static double MedianOf(double[] x)
-    {
-        Array.Sort(x);
-        return x[x.Length / 2];
-    }
+    private static double MedianOf(double[] sorted) => sorted[sorted.Length / 2];
 }

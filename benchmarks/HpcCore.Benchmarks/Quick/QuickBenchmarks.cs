@@ -20,6 +20,7 @@ public static class QuickBenchmarks
         ["decode-lm"] = QuickDecodeLm.Run,
         ["vit"] = QuickVit.Run,
         ["vit-b"] = QuickVitBase.Run,
+        ["encoder"] = QuickEncoder.Run,
     };
 
     /// <summary>
