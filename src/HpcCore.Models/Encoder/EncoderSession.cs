@@ -21,7 +21,7 @@ public sealed class EncoderSession : IDisposable
     public const int TokenStep = 8;
 
     private readonly EncoderWeights _w;
-    private readonly List<Tensor> _owned = [];
+    private readonly OwnedTensors _tensors = new();
     private readonly Dictionary<(int Batch, int Tokens), EncoderPlan> _plans = [];
     private readonly Tensor _ids, _lengths, _xa, _xb, _qkv, _att, _hidden, _poolWeights, _pooled;
     private readonly Tensor _map, _mapWeights, _keyBias, _keyMeans, _classRow, _rowIndex;
@@ -310,28 +310,16 @@ public sealed class EncoderSession : IDisposable
 
     private static int RoundUp(int tokens) => (tokens + TokenStep - 1) / TokenStep * TokenStep;
 
-    private Tensor Flat(long count, DType dtype, IBackend backend) =>
-        Own(Tensor.Empty(new Shape(checked((int)count)), dtype, backend));
+    private Tensor Flat(long count, DType dtype, IBackend backend) => _tensors.Flat(count, dtype, backend);
 
-    private Tensor View(Tensor flat, params int[] dims)
-    {
-        long n = 1;
-        foreach (int v in dims) n *= v;
-        using var part = flat.Narrow(0, 0, checked((int)n));
-        return Own(part.Reshape(dims));
-    }
+    private Tensor View(Tensor flat, params int[] dims) => _tensors.View(flat, dims);
 
-    private Tensor Own(Tensor t)
-    {
-        _owned.Add(t);
-        return t;
-    }
+    private Tensor Own(Tensor t) => _tensors.Own(t);
 
     /// <summary>Releases the activations (not the weights).</summary>
     public void Dispose()
     {
-        foreach (var t in _owned) t.Dispose();
-        _owned.Clear();
+        _tensors.Dispose();
         _plans.Clear();
         _last = null;
     }

@@ -14,7 +14,7 @@ public sealed class VitSession : IDisposable
 {
     private readonly VitWeights _w;
     private readonly IVitTokenReducer? _reducer;
-    private readonly List<Tensor> _owned = [];
+    private readonly OwnedTensors _tensors = new();
     private readonly VitLayerPlan[] _layers;
     private readonly Tensor _patches, _patchWeight, _tokenBias, _x0, _patchOut, _cls, _clsRows, _clsSource, _logits;
     private readonly Tensor? _sizes0, _rowIndex;
@@ -300,27 +300,15 @@ public sealed class VitSession : IDisposable
         destination.CopyFrom<float>(pos);
     }
 
-    private Tensor Flat(long count, IBackend backend) =>
-        Own(Tensor.Empty(new Shape(checked((int)count)), DType.F32, backend));
+    private Tensor Flat(long count, IBackend backend) => _tensors.Flat(count, DType.F32, backend);
 
-    private Tensor View(Tensor flat, params int[] dims)
-    {
-        long n = 1;
-        foreach (int v in dims) n *= v;
-        using var part = flat.Narrow(0, 0, checked((int)n));
-        return Own(part.Reshape(dims));
-    }
+    private Tensor View(Tensor flat, params int[] dims) => _tensors.View(flat, dims);
 
-    private Tensor Own(Tensor t)
-    {
-        _owned.Add(t);
-        return t;
-    }
+    private Tensor Own(Tensor t) => _tensors.Own(t);
 
     /// <summary>Releases the activations (not the weights).</summary>
     public void Dispose()
     {
-        foreach (var t in _owned) t.Dispose();
-        _owned.Clear();
+        _tensors.Dispose();
     }
 }
