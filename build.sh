@@ -48,8 +48,10 @@ run_tests() {
   done
   # The OpenCL tier: every conformance body, the validation cases and the pipelines on a real OpenCL runtime, when
   # one is usable here (`./build.sh setup-opencl` builds pocl 6; .ci/run does so first).
-  local opencl
-  opencl=$(opencl_device)
+  local devices opencl
+  devices=$(device_list)
+  # The first usable OpenCL device, as "opencl:0 (name)".
+  opencl=$(grep -E '^opencl:[0-9]+ .* usable' <<<"$devices" | grep -v 'not usable' | head -1 | sed -E 's/ usable.*$//' || true)
   if [ -n "$opencl" ]; then
     echo "== HpcCore.OpenCL.Tests on $opencl"
     start=$SECONDS
@@ -58,7 +60,9 @@ run_tests() {
       --results-directory "$results" || status=1
     echo "opencl: tier took $((SECONDS - start)) s"
   else
-    echo "== HpcCore.OpenCL.Tests: skipped, no usable OpenCL device ($(opencl_why)); ./build.sh setup-opencl builds pocl 6"
+    local why
+    why=$(grep -E '^opencl:' <<<"$devices" | head -1 || true)
+    echo "== HpcCore.OpenCL.Tests: skipped, no usable OpenCL device (${why:-no OpenCL platform found}); ./build.sh setup-opencl builds pocl 6"
   fi
   # The Vector256 fallbacks, on this AVX-512 machine: a selected subset (trait Simd=Vector256) runs again with
   # Vector512 disabled in the runtime.
@@ -115,17 +119,9 @@ run_tests() {
   return $status
 }
 
-# The first usable OpenCL device HpcCore sees ("opencl:0 (name)"), or nothing. Run after build.
-opencl_device() {
-  dotnet benchmarks/HpcCore.GpuBenchmarks/bin/$CONFIG/net10.0/HpcCore.GpuBenchmarks.dll devices 2>/dev/null \
-    | grep -E '^opencl:[0-9]+ .* usable' | grep -v 'not usable' | head -1 | sed -E 's/ usable.*$//'
-}
-
-# Why no OpenCL device is usable, for the skip line.
-opencl_why() {
-  local lines
-  lines=$(dotnet benchmarks/HpcCore.GpuBenchmarks/bin/$CONFIG/net10.0/HpcCore.GpuBenchmarks.dll devices 2>/dev/null | grep -E '^opencl:' || true)
-  if [ -n "$lines" ]; then echo "$lines" | head -1; else echo "no OpenCL platform found"; fi
+# One line per device HpcCore sees, with its status ("usable", "usable (on request)", "not usable: why"). Run after build.
+device_list() {
+  dotnet benchmarks/HpcCore.GpuBenchmarks/bin/$CONFIG/net10.0/HpcCore.GpuBenchmarks.dll devices 2>/dev/null || true
 }
 
 # pocl 6.0 built from Debian 13's source into ${XDG_CACHE_HOME:-~/.cache}/hpccore/pocl-6.0 (tools/opencl/setup-pocl.sh);

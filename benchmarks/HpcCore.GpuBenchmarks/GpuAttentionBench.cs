@@ -32,7 +32,7 @@ public static class GpuAttentionBench
             Console.Error.WriteLine(BenchOptions.Usage);
             return 2;
         }
-        using var backend = options.Smoke ? IlgpuBackendProvider.CreateEmulator() : OpenCuda();
+        using var backend = options.Smoke ? IlgpuBackendProvider.CreateEmulator() : IlgpuBackendProvider.CreateFirst(DeviceKind.Cuda);
         if (backend is null)
         {
             Console.Error.WriteLine("HpcCore.GpuBenchmarks: no CUDA device found (libcuda.so.1 missing or no GPU). Use --smoke to run on ILGPU's CPU emulator.");
@@ -48,13 +48,6 @@ public static class GpuAttentionBench
         }
         if (!options.Smoke) CopyBandwidth(backend, output);
         return rc;
-    }
-
-    internal static IlgpuBackend? OpenCuda()
-    {
-        foreach (var device in IlgpuBackendProvider.Instance.Discover(includeEmulators: false))
-            if (device.Kind == DeviceKind.Cuda) return (IlgpuBackend)IlgpuBackendProvider.Instance.Create(device);
-        return null;
     }
 
     private static int RunShape(IlgpuBackend backend, BenchShape s, DType dtype, BenchOptions options, TextWriter output)

@@ -24,7 +24,7 @@ public static class OpenCLQuick
     public static int Run(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        using var gpu = IlgpuBackendProvider.CreateOpenCL();
+        using var gpu = IlgpuBackendProvider.CreateFirst(DeviceKind.OpenCL);
         if (gpu is null)
         {
             Console.Error.WriteLine("HpcCore.GpuBenchmarks opencl-quick: no usable OpenCL device (./build.sh setup-opencl).");

@@ -59,11 +59,14 @@ public sealed class IlgpuBackendProvider : IBackendProvider
         return new IlgpuBackend(IlgpuRuntime.EmulatorDevice.CreateAccelerator(IlgpuRuntime.Context), device, true, warpShuffles);
     }
 
-    /// <summary>Opens the first usable OpenCL device (a GPU, or pocl on the host CPU), or null when there is none.</summary>
-    public static IlgpuBackend? CreateOpenCL()
+    /// <summary>
+    /// Opens the first usable device of <paramref name="kind"/> (CUDA, or OpenCL including on-request ones such as
+    /// pocl), or null when there is none.
+    /// </summary>
+    public static IlgpuBackend? CreateFirst(DeviceKind kind)
     {
         foreach (var device in Instance.Discover(includeEmulators: false))
-            if (device.Kind == DeviceKind.OpenCL && device.Unusable is null) return (IlgpuBackend)Instance.Create(device);
+            if (device.Kind == kind && device.Unusable is null) return (IlgpuBackend)Instance.Create(device);
         return null;
     }
 

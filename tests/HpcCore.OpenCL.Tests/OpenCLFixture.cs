@@ -4,6 +4,7 @@
 namespace HpcCore.OpenCL.Tests;
 
 using HpcCore.Cpu;
+using HpcCore.Devices;
 using HpcCore.Gpu;
 
 /// <summary>The first usable OpenCL device, plus a CPU backend for parity checks.</summary>
@@ -12,7 +13,7 @@ public sealed class OpenCLFixture : IDisposable
     /// <summary>Opens the device; the tier is run only where one exists (build.sh checks), so none is a failure.</summary>
     public OpenCLFixture()
     {
-        Backend = IlgpuBackendProvider.CreateOpenCL()
+        Backend = IlgpuBackendProvider.CreateFirst(DeviceKind.OpenCL)
             ?? throw new InvalidOperationException("No usable OpenCL device: run ./build.sh setup-opencl (pocl 6) and set OCL_ICD_VENDORS as it prints.");
         Cpu = new CpuBackend();
     }

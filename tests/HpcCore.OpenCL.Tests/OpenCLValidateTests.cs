@@ -40,9 +40,8 @@ public sealed class OpenCLValidateTests(OpenCLFixture fixture)
     [InlineData("attention/")]
     public void EveryCase_MatchesTheCpu(string op)
     {
-        Assert.NotNull(fixture.Backend); // the device exists (the fixture opened it); validate opens its own
         using var output = new StringWriter();
-        int rc = GpuValidate.Run(["--opencl", "--only", op], output);
+        int rc = GpuValidate.Run(fixture.Backend, ValidateScale.Medium, op, output);
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
         Assert.NotEmpty(lines);

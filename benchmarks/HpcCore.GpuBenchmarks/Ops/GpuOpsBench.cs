@@ -10,6 +10,7 @@ using System.Globalization;
 
 namespace HpcCore.GpuBenchmarks.Ops;
 
+using HpcCore.Devices;
 using HpcCore.Gpu;
 using HpcCore.GpuBenchmarks.Validate;
 using HpcCore.Ops;
@@ -39,7 +40,7 @@ public static class GpuOpsBench
                 return 2;
             }
         }
-        using var backend = o.Smoke ? IlgpuBackendProvider.CreateEmulator() : GpuAttentionBench.OpenCuda();
+        using var backend = o.Smoke ? IlgpuBackendProvider.CreateEmulator() : IlgpuBackendProvider.CreateFirst(DeviceKind.Cuda);
         if (backend is null)
         {
             Console.Error.WriteLine("HpcCore.GpuBenchmarks ops: no CUDA device found. Use --smoke for ILGPU's CPU emulator.");

@@ -43,12 +43,24 @@ public static class GpuValidate
         }
         var scale = smoke || tiny ? ValidateScale.Small : openCL ? ValidateScale.Medium : ValidateScale.Full;
         if (cpuOnly) return CpuOnly(scale, only, output);
-        using var gpu = smoke ? IlgpuBackendProvider.CreateEmulator() : openCL ? IlgpuBackendProvider.CreateOpenCL() : GpuAttentionBench.OpenCuda();
+        using var gpu = smoke ? IlgpuBackendProvider.CreateEmulator() : IlgpuBackendProvider.CreateFirst(openCL ? DeviceKind.OpenCL : DeviceKind.Cuda);
         if (gpu is null)
         {
             Console.Error.WriteLine($"HpcCore.GpuBenchmarks validate: no {(openCL ? "usable OpenCL" : "CUDA")} device found. Use --smoke for ILGPU's CPU emulator.");
             return 3;
         }
+        return Run(gpu, scale, only, output);
+    }
+
+    /// <summary>
+    /// Every case at <paramref name="scale"/> whose "op shape dtype" contains <paramref name="only"/> (all when null),
+    /// on <paramref name="gpu"/> (not disposed here) against a CPU backend.
+    /// </summary>
+    /// <returns>0 when every check passed, 1 when one failed.</returns>
+    public static int Run(IlgpuBackend gpu, ValidateScale scale, string? only, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(output);
         using var cpu = new CpuBackend();
         Console.Error.WriteLine($"validate: {gpu.Device.Name} vs CPU backend ({Environment.ProcessorCount} threads)");
         int failed = 0, total = 0;
