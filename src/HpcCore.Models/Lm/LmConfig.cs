@@ -2,6 +2,7 @@
 namespace HpcCore.Models.Lm;
 
 using HpcCore.Kernels;
+using HpcCore.Models.Lm.Positional;
 
 /// <summary>Shape and numerics of a decoder-only language model.</summary>
 /// <param name="Architecture">Block family.</param>
@@ -15,6 +16,7 @@ using HpcCore.Kernels;
 /// <param name="NormEpsilon">RMSNorm / LayerNorm epsilon.</param>
 /// <param name="RopeTheta">RoPE frequency base (Llama only).</param>
 /// <param name="RopeLayout">RoPE pairing: llama2.c and Meta checkpoints interleave, Hugging Face Llama splits halves.</param>
+/// <param name="RopeScaling">Llama 3.1's frequency scaling (config.json <c>rope_scaling</c>, rope_type llama3); null: none.</param>
 public sealed record LmConfig(
     LmArchitecture Architecture,
     int Dim,
@@ -26,7 +28,8 @@ public sealed record LmConfig(
     int MaxSeqLen,
     float NormEpsilon = 1e-5f,
     float RopeTheta = 10000f,
-    RopeLayout RopeLayout = RopeLayout.Interleaved)
+    RopeLayout RopeLayout = RopeLayout.Interleaved,
+    Llama3RopeScaling? RopeScaling = null)
 {
     /// <summary>Head dim D = Dim / Heads.</summary>
     public int HeadDim => Dim / Heads;
@@ -57,6 +60,11 @@ public sealed record LmConfig(
             throw new ArgumentException($"LmConfig: Heads = {Heads} is not divisible by KvHeads = {KvHeads}.", nameof(KvHeads));
         if (Architecture == LmArchitecture.Llama && HeadDim % 2 != 0)
             throw new ArgumentException($"LmConfig: RoPE needs an even head dim, got {HeadDim}.", nameof(Heads));
+        if (RopeScaling is not null)
+        {
+            if (Architecture != LmArchitecture.Llama) throw new ArgumentException($"LmConfig: RopeScaling needs RoPE; a {Architecture} model has learned positions.", nameof(RopeScaling));
+            RopeScaling.Validate();
+        }
         if (Architecture == LmArchitecture.Gpt2 && KvHeads != Heads)
             throw new ArgumentException($"LmConfig: GPT-2 has KvHeads = Heads, got {KvHeads} and {Heads}.", nameof(KvHeads));
     }

@@ -4,6 +4,7 @@ namespace HpcCore.Models.Lm;
 using System.Runtime.CompilerServices;
 using HpcCore.Devices;
 using HpcCore.Models.KvCache;
+using HpcCore.Models.Lm.Positional;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 
@@ -23,6 +24,7 @@ public sealed class LmDecoder : IDisposable
     private readonly LmRows _chunk;
     private readonly LmRows _one;
     private readonly RopeOptions _rope;
+    private readonly ScaledRope? _scaledRope;
     private readonly KvLayerAttention _attention;
     private readonly KvDecisions _decisions;
     private readonly bool _ownsCache;
@@ -42,6 +44,8 @@ public sealed class LmDecoder : IDisposable
         PositionMode = options.Positions ?? Policy.Positions;
         if (PositionMode == KvPositionMode.Renumbered && config.Architecture != LmArchitecture.Llama)
             throw new ArgumentException($"LmDecoder: positions 'renumbered' re-rotate cached keys and need RoPE; a {config.Architecture} model has learned positions. Use 'original'.", nameof(options));
+        if (PositionMode == KvPositionMode.Renumbered && config.RopeScaling is not null)
+            throw new ArgumentException("LmDecoder: positions 'renumbered' re-rotate cached keys inside the attention kernel, which knows only rope_theta, not this model's llama3 rope_scaling. Use 'original'.", nameof(options));
         int maxTokens = options.MaxTokens > 0 ? options.MaxTokens : config.MaxSeqLen;
         if (PositionMode == KvPositionMode.Renumbered && maxTokens > config.MaxSeqLen)
             throw new ArgumentException($"LmDecoder: MaxTokens = {maxTokens} with positions 'renumbered' would number cached keys past the {config.MaxSeqLen} trained positions; keep it at or below MaxSeqLen.", nameof(options));
@@ -63,6 +67,7 @@ public sealed class LmDecoder : IDisposable
         _chunk = new LmRows(_ws, config, chunk);
         _one = chunk == 1 ? _chunk : new LmRows(_ws, config, 1);
         _rope = new RopeOptions(Theta: config.RopeTheta, Layout: config.RopeLayout);
+        if (config.RopeScaling is { } scaling) _scaledRope = new ScaledRope(scaling.InverseFrequencies(config.RopeTheta, config.HeadDim), config.RopeLayout);
         _attention = new KvLayerAttention(Cache, config.Heads, chunk);
         _decisions = KvDecisions.For(Cache);
         Cache.Clear(_sequence);
@@ -184,7 +189,12 @@ public sealed class LmDecoder : IDisposable
             Linear(v.H, lw.Wq, lw.Bq, v.Q, accumulate: false);
             Linear(v.H, lw.Wk, lw.Bk, v.K, accumulate: false);
             Linear(v.H, lw.Wv, lw.Bv, v.Vv, accumulate: false);
-            if (rotateNow)
+            if (rotateNow && _scaledRope is not null)
+            {
+                _scaledRope.Apply(v.Q4, Position);
+                _scaledRope.Apply(v.K4, Position);
+            }
+            else if (rotateNow)
             {
                 Rope.Apply(v.Q4, v.Q4, rope);
                 Rope.Apply(v.K4, v.K4, rope);

@@ -19,16 +19,18 @@ public sealed record LmGeneration(int[] PromptTokens, int[] GeneratedTokens, str
 
 /// <summary>
 /// Autoregressive generation as llama2.c's run.c does it: BOS + prompt, then sample until the step budget or a
-/// BOS/EOS token; the text is the prompt followed by the continuation, streamed piece by piece.
+/// stop token (the tokenizer's BOS and EOS, or the ids given, e.g. generation_config.json's eos_token_id list); the
+/// text is the prompt followed by the continuation, streamed piece by piece.
 /// </summary>
 public static class LmGenerator
 {
     /// <summary>
     /// Generates up to <paramref name="maxNewTokens"/> tokens after <paramref name="prompt"/>; <paramref name="onText"/>
-    /// receives the text as it is produced (whole UTF-8 characters only).
+    /// receives the text as it is produced (whole UTF-8 characters only). <paramref name="stopIds"/> end generation
+    /// (null: the tokenizer's BOS and EOS).
     /// </summary>
     public static LmGeneration Generate(LmDecoder decoder, ITextTokenizer tokenizer, string prompt, int maxNewTokens,
-        in SamplerOptions sampling = default, Action<string>? onText = null)
+        in SamplerOptions sampling = default, Action<string>? onText = null, IReadOnlySet<int>? stopIds = null)
     {
         ArgumentNullException.ThrowIfNull(decoder);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -61,7 +63,7 @@ public static class LmGenerator
         for (int step = 0; step < limit; step++)
         {
             int next = sampler.Sample(logits);
-            if (next == tokenizer.BosId || next == tokenizer.EosId) break;
+            if (stopIds is not null ? stopIds.Contains(next) : next == tokenizer.BosId || next == tokenizer.EosId) break;
             generated.Add(next);
             Emit(prev, next);
             prev = next;

@@ -1,59 +1,62 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Lm.Loading;
 
-using System.Globalization;
-using System.Text.Json;
+using System.Diagnostics;
 using HpcCore.Devices;
-using HpcCore.Models.Weights;
+using HpcCore.Models.Lm.Tokenization;
 
 /// <summary>
-/// A Hugging Face model folder: <c>config.json</c> (head count, context, RoPE base, norm epsilon) beside one
-/// <c>model.safetensors</c> with Llama or GPT-2 tensor names (<see cref="HfSafetensors"/>). A sharded checkpoint
-/// (<c>model.safetensors.index.json</c>) is refused by name: its loader does not exist yet.
+/// A Hugging Face decoder folder: <c>config.json</c> (<see cref="HfModelConfig"/>: llama, mistral, qwen2, gpt2),
+/// the weights as one <c>model.safetensors</c> or shards listed by <c>model.safetensors.index.json</c>
+/// (<see cref="HfTensorFiles"/>; F16/BF16 converted to F32 at load), <c>generation_config.json</c>
+/// (<see cref="HfGenerationConfig"/>) and the tokenizer: <c>tokenizer.json</c> when it is byte-level BPE
+/// (<see cref="HfTokenizerJson"/>), else <c>tokenizer.model</c> (SentencePiece).
 /// </summary>
 public static class HfFolder
 {
     /// <summary>Loads the model in <paramref name="folder"/> onto <paramref name="backend"/>.</summary>
-    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend)
+    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend) => Load(folder, backend, out _);
+
+    /// <summary>Loads the model in <paramref name="folder"/>; <paramref name="loadSeconds"/> is the wall time of reading and converting the weights.</summary>
+    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend, out double loadSeconds)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        string configPath = Path.Combine(folder, "config.json"), weightsPath = Path.Combine(folder, "model.safetensors");
+        ArgumentNullException.ThrowIfNull(backend);
+        string configPath = Path.Combine(folder, "config.json");
         if (!File.Exists(configPath)) throw new FileNotFoundException($"HfFolder.Load: '{folder}' has no config.json.", configPath);
-        if (!File.Exists(weightsPath))
-            throw File.Exists(Path.Combine(folder, "model.safetensors.index.json"))
-                ? new LmFormatException($"HfFolder.Load: '{folder}' holds a sharded checkpoint (model.safetensors.index.json); only a single model.safetensors loads so far.")
-                : new FileNotFoundException($"HfFolder.Load: '{folder}' has no model.safetensors.", weightsPath);
-        // config.json is untrusted and small: refuse a huge one before reading it whole.
-        if (new FileInfo(configPath).Length > 1 << 20)
-            throw new LmFormatException($"HfFolder.Load: '{configPath}' is over 1 MiB; a model config is a few kB.");
-        using var json = JsonDocument.Parse(File.ReadAllBytes(configPath));
-        var root = json.RootElement;
-        if (root.ValueKind != JsonValueKind.Object) throw new LmFormatException($"HfFolder.Load: '{configPath}' is not a JSON object.");
-        int heads = Int(root, configPath, "num_attention_heads", "n_head");
-        int context = Int(root, configPath, "max_position_embeddings", "n_positions");
-        // GPT-2 names its epsilon layer_norm_epsilon, Llama rms_norm_eps; only Llama uses the RoPE base. Both are read
-        // before the weights, so that a bad value never leaves loaded weights behind.
-        float? epsilon = Float(root, configPath, "rms_norm_eps", "layer_norm_epsilon"), theta = Float(root, configPath, "rope_theta");
-        using var reader = SafetensorsReader.Open(weightsPath);
-        var (config, weights) = HfSafetensors.Load(reader, backend, heads, context);
-        return (config with { NormEpsilon = epsilon ?? config.NormEpsilon, RopeTheta = theta ?? config.RopeTheta }, weights);
+        // The config is read and checked whole before any weight file is opened, so a bad value never leaves weights behind.
+        var hf = HfModelConfig.Read(configPath);
+        var clock = Stopwatch.StartNew();
+        using var files = HfTensorFiles.OpenFolder(folder);
+        var weights = HfSafetensors.LoadWeights(files, hf, backend);
+        loadSeconds = clock.Elapsed.TotalSeconds;
+        return (hf.Config, weights);
     }
 
-    private static int Int(JsonElement root, string path, params string[] keys)
-    {
-        foreach (string key in keys)
-            if (root.TryGetProperty(key, out var v))
-                return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n > 0 ? n
-                    : throw new LmFormatException($"HfFolder.Load: '{path}': {key} = {v.GetRawText()} is not a positive integer.");
-        throw new LmFormatException($"HfFolder.Load: '{path}' has none of {string.Join(", ", keys)}.");
-    }
+    /// <summary>The folder's generation defaults (<see cref="HfGenerationConfig.None"/> without generation_config.json).</summary>
+    public static HfGenerationConfig Generation(string folder) => HfGenerationConfig.Read(folder);
 
-    private static float? Float(JsonElement root, string path, params string[] keys)
+    /// <summary>
+    /// The folder's tokenizer: tokenizer.json when it is byte-level BPE; tokenizer.model (SentencePiece) when there is
+    /// no tokenizer.json or it is a SentencePiece conversion (byte_fallback). End tokens come from
+    /// <paramref name="generation"/> where it gives them.
+    /// </summary>
+    public static ITextTokenizer LoadTokenizer(string folder, int modelVocabSize, HfGenerationConfig generation)
     {
-        foreach (string key in keys)
-            if (root.TryGetProperty(key, out var v))
-                return v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && d > 0 && double.IsFinite(d) && d <= float.MaxValue ? (float)d
-                    : throw new LmFormatException(string.Create(CultureInfo.InvariantCulture, $"HfFolder.Load: '{path}': {key} = {v.GetRawText()} is not a positive number."));
-        return null;
+        ArgumentNullException.ThrowIfNull(generation);
+        string json = Path.Combine(folder, "tokenizer.json"), model = Path.Combine(folder, "tokenizer.model");
+        if (File.Exists(json))
+        {
+            try
+            {
+                return TextTokenizers.Checked(HfTokenizerJson.Load(json, generation.EosIds), json, modelVocabSize);
+            }
+            catch (LmFormatException) when (File.Exists(model))
+            {
+                // A SentencePiece model converted to tokenizer.json: its tokenizer.model is the original.
+            }
+        }
+        if (File.Exists(model)) return TextTokenizers.Load(model, modelVocabSize);
+        throw new FileNotFoundException($"HfFolder: '{folder}' has neither tokenizer.json nor tokenizer.model; pass --tokenizer.", json);
     }
 }

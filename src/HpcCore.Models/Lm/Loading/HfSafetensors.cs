@@ -8,27 +8,70 @@ using HpcCore.Models.Weights;
 using HpcCore.Tensors;
 
 /// <summary>
-/// Decoder LMs from safetensors files with Hugging Face tensor names: LlamaForCausalLM (<c>model.layers.N.self_attn.q_proj.weight</c>
-/// ..., rotate-half RoPE) and GPT2LMHeadModel (<c>transformer.h.N.attn.c_attn.weight</c> ..., Conv1D weights stored
-/// [in, out], transposed here). Shapes come from the tensors; the head count (not recoverable from shapes) and the
-/// context length come from the caller or the file's <c>__metadata__</c> (<c>num_attention_heads</c>, <c>max_position_embeddings</c>).
+/// Decoder LMs from safetensors with Hugging Face tensor names: the Llama family (LlamaForCausalLM, Mistral, Qwen2:
+/// <c>model.layers.N.self_attn.q_proj.weight</c> ..., rotate-half RoPE, q/k/v biases where the config says) and
+/// GPT2LMHeadModel (<c>transformer.h.N.attn.c_attn.weight</c> ..., Conv1D weights stored [in, out], transposed
+/// here). With a config (<see cref="HfFolder"/>) every tensor's shape is checked against it; a bare file takes its
+/// shapes from the tensors and the head count and context from its <c>__metadata__</c>.
 /// </summary>
 public static class HfSafetensors
 {
-    /// <summary>Loads a Llama or GPT-2 checkpoint (detected from the tensor names) onto <paramref name="backend"/>.</summary>
+    /// <summary>Loads a bare Llama or GPT-2 safetensors file (detected from the tensor names) onto <paramref name="backend"/>.</summary>
     public static (LmConfig Config, LmWeights Weights) Load(SafetensorsReader reader, IBackend backend, int heads = 0, int maxSeqLen = 0)
     {
         ArgumentNullException.ThrowIfNull(reader);
         heads = heads > 0 ? heads : Meta(reader, "num_attention_heads");
-        if (reader.Contains("model.embed_tokens.weight")) return LoadLlama(reader, backend, heads, maxSeqLen > 0 ? maxSeqLen : Meta(reader, "max_position_embeddings"));
-        string prefix = reader.Contains("transformer.wte.weight") ? "transformer." : reader.Contains("wte.weight") ? "" :
-            throw new LmFormatException($"HfSafetensors: {reader.Source} has neither model.embed_tokens.weight (Llama) nor transformer.wte.weight (GPT-2).");
-        return LoadGpt2(reader, backend, heads, prefix);
+        HfModelConfig hf;
+        if (reader.Contains("model.embed_tokens.weight"))
+        {
+            var emb = reader.GetEntry("model.embed_tokens.weight").Shape;
+            int dim = emb[1], headDim = dim / heads;
+            var config = new LmConfig(LmArchitecture.Llama, dim, reader.GetEntry("model.layers.0.mlp.up_proj.weight").Shape[0],
+                CountLayers(reader, "model.layers.{0}.input_layernorm.weight"), heads,
+                reader.GetEntry("model.layers.0.self_attn.k_proj.weight").Shape[0] / headDim, emb[0],
+                maxSeqLen > 0 ? maxSeqLen : Meta(reader, "max_position_embeddings"), RopeLayout: RopeLayout.HalfSplit);
+            hf = new HfModelConfig(config, "llama", !reader.Contains("lm_head.weight"), false, false);
+        }
+        else
+        {
+            string t = Gpt2Prefix(reader.Contains) ?? throw new LmFormatException(
+                $"HfSafetensors: {reader.Source} has neither model.embed_tokens.weight (Llama) nor transformer.wte.weight (GPT-2).");
+            var wte = reader.GetEntry(t + "wte.weight").Shape;
+            var config = new LmConfig(LmArchitecture.Gpt2, wte[1], reader.GetEntry(t + "h.0.mlp.c_fc.weight").Shape[1],
+                CountLayers(reader, t + "h.{0}.ln_1.weight"), heads, heads, wte[0], reader.GetEntry(t + "wpe.weight").Shape[0]);
+            hf = new HfModelConfig(config, "gpt2", true, true, true);
+        }
+        hf.Config.Validate();
+        // The caller keeps the reader: wrap it in a view that does not dispose it.
+        var files = HfTensorFiles.Wrap(reader);
+        return (hf.Config, LoadWeights(files, hf, backend));
     }
+
+    /// <summary>
+    /// Loads the weights <paramref name="hf"/> describes from <paramref name="files"/>; on any failure every tensor
+    /// loaded so far is disposed. The files may be closed afterwards (zero-copy tensors keep their mapping alive).
+    /// </summary>
+    public static LmWeights LoadWeights(HfTensorFiles files, HfModelConfig hf, IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(hf);
+        try
+        {
+            return hf.Config.Architecture == LmArchitecture.Llama ? LoadLlama(files, hf, backend) : LoadGpt2(files, hf.Config, backend);
+        }
+        catch
+        {
+            files.Release();
+            throw;
+        }
+    }
+
+    private static string? Gpt2Prefix(Func<string, bool> contains) =>
+        contains("transformer.wte.weight") ? "transformer." : contains("wte.weight") ? "" : null;
 
     private static int Meta(SafetensorsReader reader, string key) =>
         reader.Metadata.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
-            : throw new LmFormatException($"HfSafetensors: {reader.Source} does not give {key} in its metadata; pass it explicitly.");
+            : throw new LmFormatException($"HfSafetensors: {reader.Source} does not give {key} in its metadata; pass it explicitly, or load the Hugging Face folder with its config.json.");
 
     private static int CountLayers(SafetensorsReader reader, string format)
     {
@@ -37,90 +80,90 @@ public static class HfSafetensors
         return n;
     }
 
-    private static (LmConfig, LmWeights) LoadLlama(SafetensorsReader r, IBackend b, int heads, int maxSeqLen)
+    private static LmWeights LoadLlama(HfTensorFiles r, HfModelConfig hf, IBackend b)
     {
-        var emb = r.Load("model.embed_tokens.weight", b);
-        int layers = CountLayers(r, "model.layers.{0}.input_layernorm.weight");
-        var k0 = r.GetEntry("model.layers.0.self_attn.k_proj.weight");
-        var up0 = r.GetEntry("model.layers.0.mlp.up_proj.weight");
-        int dim = emb.Shape[1], headDim = dim / heads;
-        var config = new LmConfig(LmArchitecture.Llama, dim, up0.Shape[0], layers, heads, k0.Shape[0] / headDim, emb.Shape[0], maxSeqLen,
-            RopeLayout: RopeLayout.HalfSplit);
-        config.Validate();
-        var list = new LmLayerWeights[layers];
-        for (int l = 0; l < layers; l++)
+        var c = hf.Config;
+        Shape vec = new(c.Dim), kv = new(c.KvDim), square = new(c.Dim, c.Dim), kvProj = new(c.KvDim, c.Dim), up = new(c.HiddenDim, c.Dim);
+        var emb = r.Load("model.embed_tokens.weight", b, new Shape(c.VocabSize, c.Dim));
+        var list = new LmLayerWeights[c.Layers];
+        for (int l = 0; l < c.Layers; l++)
         {
             string p = $"model.layers.{l}.";
             list[l] = new LmLayerWeights
             {
-                AttnNorm = r.Load(p + "input_layernorm.weight", b),
-                Wq = r.Load(p + "self_attn.q_proj.weight", b),
-                Wk = r.Load(p + "self_attn.k_proj.weight", b),
-                Wv = r.Load(p + "self_attn.v_proj.weight", b),
-                Wo = r.Load(p + "self_attn.o_proj.weight", b),
-                FfnNorm = r.Load(p + "post_attention_layernorm.weight", b),
-                Gate = r.Load(p + "mlp.gate_proj.weight", b),
-                Up = r.Load(p + "mlp.up_proj.weight", b),
-                Down = r.Load(p + "mlp.down_proj.weight", b),
+                AttnNorm = r.Load(p + "input_layernorm.weight", b, vec),
+                Wq = r.Load(p + "self_attn.q_proj.weight", b, square),
+                Wk = r.Load(p + "self_attn.k_proj.weight", b, kvProj),
+                Wv = r.Load(p + "self_attn.v_proj.weight", b, kvProj),
+                Wo = r.Load(p + "self_attn.o_proj.weight", b, square),
+                Bq = hf.AttentionBias ? r.Load(p + "self_attn.q_proj.bias", b, vec) : null,
+                Bk = hf.AttentionBias ? r.Load(p + "self_attn.k_proj.bias", b, kv) : null,
+                Bv = hf.AttentionBias ? r.Load(p + "self_attn.v_proj.bias", b, kv) : null,
+                Bo = hf.OutputBias ? r.Load(p + "self_attn.o_proj.bias", b, vec) : null,
+                FfnNorm = r.Load(p + "post_attention_layernorm.weight", b, vec),
+                Gate = r.Load(p + "mlp.gate_proj.weight", b, up),
+                Up = r.Load(p + "mlp.up_proj.weight", b, up),
+                Down = r.Load(p + "mlp.down_proj.weight", b, new Shape(c.Dim, c.HiddenDim)),
             };
         }
-        var weights = new LmWeights
+        return new LmWeights
         {
             TokenEmbedding = emb,
             Layers = list,
-            FinalNorm = r.Load("model.norm.weight", b),
-            Classifier = r.Contains("lm_head.weight") ? r.Load("lm_head.weight", b) : emb,
+            FinalNorm = r.Load("model.norm.weight", b, vec),
+            Classifier = hf.TieWordEmbeddings ? emb : r.Load("lm_head.weight", b, new Shape(c.VocabSize, c.Dim)),
         };
-        return (config, weights);
     }
 
-    private static (LmConfig, LmWeights) LoadGpt2(SafetensorsReader r, IBackend b, int heads, string t)
+    private static LmWeights LoadGpt2(HfTensorFiles r, LmConfig c, IBackend b)
     {
-        var wte = r.Load(t + "wte.weight", b);
-        var wpe = r.Load(t + "wpe.weight", b);
-        int layers = CountLayers(r, t + "h.{0}.ln_1.weight");
-        int dim = wte.Shape[1];
-        int hidden = r.GetEntry(t + "h.0.mlp.c_fc.weight").Shape[1];
-        var config = new LmConfig(LmArchitecture.Gpt2, dim, hidden, layers, heads, heads, wte.Shape[0], wpe.Shape[0]);
-        config.Validate();
+        string t = Gpt2Prefix(r.Contains) ?? throw new LmFormatException($"HfFolder.Load: {r.Source} has no transformer.wte.weight, which a GPT-2 config needs.");
+        int dim = c.Dim;
+        Shape vec = new(dim);
+        var wte = r.Load(t + "wte.weight", b, new Shape(c.VocabSize, dim));
+        var wpe = r.Load(t + "wpe.weight", b, new Shape(c.MaxSeqLen, dim));
         // Conv1D keeps weights [in, out]; the decoder multiplies [out, in] transposed.
-        Tensor Linear(string name) { using var w = r.Load(name, b); using var tr = w.Transpose(0, 1); return tr.Contiguous(); }
-        Tensor Rows(Tensor all, int start, int length) { using var v = all.Narrow(0, start, length); return v.Contiguous(); }
-        var list = new LmLayerWeights[layers];
-        for (int l = 0; l < layers; l++)
+        Tensor Linear(string name, int inputs, int outputs)
+        {
+            using var w = r.Load(name, b, new Shape(inputs, outputs));
+            using var tr = w.Transpose(0, 1);
+            return r.Track(tr.Contiguous());
+        }
+        Tensor Rows(Tensor all, int start, int length) { using var v = all.Narrow(0, start, length); return r.Track(v.Contiguous()); }
+        var list = new LmLayerWeights[c.Layers];
+        for (int l = 0; l < c.Layers; l++)
         {
             string p = $"{t}h.{l}.";
-            using var qkv = Linear(p + "attn.c_attn.weight");
-            using var qkvBias = r.Load(p + "attn.c_attn.bias", b);
+            using var qkv = Linear(p + "attn.c_attn.weight", dim, 3 * dim);
+            using var qkvBias = r.Load(p + "attn.c_attn.bias", b, new Shape(3 * dim));
             list[l] = new LmLayerWeights
             {
-                AttnNorm = r.Load(p + "ln_1.weight", b),
-                AttnNormBias = r.Load(p + "ln_1.bias", b),
+                AttnNorm = r.Load(p + "ln_1.weight", b, vec),
+                AttnNormBias = r.Load(p + "ln_1.bias", b, vec),
                 Wq = Rows(qkv, 0, dim),
                 Wk = Rows(qkv, dim, dim),
                 Wv = Rows(qkv, 2 * dim, dim),
                 Bq = Rows(qkvBias, 0, dim),
                 Bk = Rows(qkvBias, dim, dim),
                 Bv = Rows(qkvBias, 2 * dim, dim),
-                Wo = Linear(p + "attn.c_proj.weight"),
-                Bo = r.Load(p + "attn.c_proj.bias", b),
-                FfnNorm = r.Load(p + "ln_2.weight", b),
-                FfnNormBias = r.Load(p + "ln_2.bias", b),
-                Up = Linear(p + "mlp.c_fc.weight"),
-                UpBias = r.Load(p + "mlp.c_fc.bias", b),
-                Down = Linear(p + "mlp.c_proj.weight"),
-                DownBias = r.Load(p + "mlp.c_proj.bias", b),
+                Wo = Linear(p + "attn.c_proj.weight", dim, dim),
+                Bo = r.Load(p + "attn.c_proj.bias", b, vec),
+                FfnNorm = r.Load(p + "ln_2.weight", b, vec),
+                FfnNormBias = r.Load(p + "ln_2.bias", b, vec),
+                Up = Linear(p + "mlp.c_fc.weight", dim, c.HiddenDim),
+                UpBias = r.Load(p + "mlp.c_fc.bias", b, new Shape(c.HiddenDim)),
+                Down = Linear(p + "mlp.c_proj.weight", c.HiddenDim, dim),
+                DownBias = r.Load(p + "mlp.c_proj.bias", b, vec),
             };
         }
-        var weights = new LmWeights
+        return new LmWeights
         {
             TokenEmbedding = wte,
             PositionEmbedding = wpe,
             Layers = list,
-            FinalNorm = r.Load(t + "ln_f.weight", b),
-            FinalNormBias = r.Load(t + "ln_f.bias", b),
+            FinalNorm = r.Load(t + "ln_f.weight", b, vec),
+            FinalNormBias = r.Load(t + "ln_f.bias", b, vec),
             Classifier = wte,
         };
-        return (config, weights);
     }
 }

@@ -3,26 +3,52 @@ namespace HpcCore.Models.Lm.Loading;
 
 using HpcCore.Devices;
 
+/// <summary>A loaded decoder LM: shape, weights (owned by the caller), tokenizer and the model's generation defaults.</summary>
+/// <param name="Config">The model's shape and numerics.</param>
+/// <param name="Weights">The parameters (dispose them).</param>
+/// <param name="Tokenizer">The text tokenizer.</param>
+/// <param name="Generation">generation_config.json's defaults (<see cref="HfGenerationConfig.None"/> for other formats).</param>
+public sealed record LmModel(LmConfig Config, LmWeights Weights, ITextTokenizer Tokenizer, HfGenerationConfig Generation)
+{
+    /// <summary>The ids that end generation: the tokenizer's BOS and EOS and every generation_config eos_token_id.</summary>
+    public IReadOnlySet<int> StopIds => new HashSet<int>(Generation.EosIds.Append(Tokenizer.EosId).Append(Tokenizer.BosId).Where(id => id >= 0));
+}
+
 /// <summary>
 /// Opens a model and its tokenizer by file type: llama2.c checkpoints (.bin), Hugging Face-named safetensors
 /// (.safetensors, head count and context from its metadata) or a Hugging Face folder (<see cref="HfFolder"/>), with a tokenizer opened by
-/// <see cref="Tokenization.TextTokenizers"/> (llama2.c .bin, SentencePiece .model, GPT-2 BPE files or <c>gpt2</c>).
+/// <see cref="Tokenization.TextTokenizers"/> (llama2.c .bin, SentencePiece .model, tokenizer.json, GPT-2 BPE files or <c>gpt2</c>),
+/// or, for a folder with no tokenizer named, the folder's own.
 /// </summary>
 public static class LmModelFiles
 {
     /// <summary>Loads <paramref name="modelPath"/> and <paramref name="tokenizerPath"/> onto <paramref name="backend"/>.</summary>
     public static (LmConfig Config, LmWeights Weights, ITextTokenizer Tokenizer) Load(string modelPath, string tokenizerPath, IBackend backend)
     {
-        ArgumentNullException.ThrowIfNull(modelPath);
         ArgumentNullException.ThrowIfNull(tokenizerPath);
+        var m = Open(modelPath, tokenizerPath, backend);
+        return (m.Config, m.Weights, m.Tokenizer);
+    }
+
+    /// <summary>
+    /// Loads <paramref name="modelPath"/> onto <paramref name="backend"/> with <paramref name="tokenizerPath"/>, or, when it
+    /// is null, the tokenizer inside a Hugging Face folder.
+    /// </summary>
+    public static LmModel Open(string modelPath, string? tokenizerPath, IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
         bool folder = Directory.Exists(modelPath);
         if (!folder && !File.Exists(modelPath)) throw new FileNotFoundException($"LmModelFiles.Load: model file '{modelPath}' does not exist.", modelPath);
-        if (tokenizerPath != Tokenization.TextTokenizers.Gpt2 && !File.Exists(tokenizerPath))
+        if (tokenizerPath is null && !folder)
+            throw new ArgumentException($"LmModelFiles.Load: '{modelPath}' is a single file; name its tokenizer (only a Hugging Face folder carries its own).", nameof(tokenizerPath));
+        if (tokenizerPath is not null && tokenizerPath != Tokenization.TextTokenizers.Gpt2 && !File.Exists(tokenizerPath))
             throw new FileNotFoundException($"LmModelFiles.Load: tokenizer file '{tokenizerPath}' does not exist.", tokenizerPath);
         LmConfig config;
         LmWeights weights;
+        var generation = HfGenerationConfig.None;
         if (folder)
         {
+            generation = HfFolder.Generation(modelPath);
             (config, weights) = HfFolder.Load(modelPath, backend);
         }
         else if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
@@ -36,7 +62,10 @@ public static class LmModelFiles
         }
         try
         {
-            return (config, weights, Tokenization.TextTokenizers.Load(tokenizerPath, config.VocabSize));
+            var tokenizer = tokenizerPath is null
+                ? HfFolder.LoadTokenizer(modelPath, config.VocabSize, generation)
+                : Tokenization.TextTokenizers.Load(tokenizerPath, config.VocabSize);
+            return new LmModel(config, weights, tokenizer, generation);
         }
         catch
         {

