@@ -94,7 +94,7 @@ public sealed class ExitCodeTests
     {
         var (code, _, stderr) = CliRun.Run("lm", "generate", "--model", "no-such-model.bin", "--tokenizer", "t.bin", "--verbose");
         Assert.Equal(ExitCodes.InputFile, code);
-        Assert.Contains("at HpcCore.Models.Lm.Loading.LmModelFiles.Load", stderr, StringComparison.Ordinal);
+        Assert.Contains("at HpcCore.Models.Lm.Loading.LmModelFiles.Open", stderr, StringComparison.Ordinal);
     }
 
     internal static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

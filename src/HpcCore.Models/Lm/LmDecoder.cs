@@ -131,25 +131,39 @@ public sealed class LmDecoder : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"LmDecoder: token {t} is outside the vocabulary 0..{Config.VocabSize - 1}.");
     }
 
-    // Original positions past the trained context are positions the model never saw (RoPE) or has no row for (GPT-2).
+    /// <summary>
+    /// Whether <paramref name="rows"/> more tokens can run now: within the trained positions (original positions), or,
+    /// with renumbered positions, within them counting the tokens the policy kept, and within the cache's capacity.
+    /// Generation stops here instead of failing; with StreamingLLM and renumbered positions it never needs to.
+    /// </summary>
+    public bool CanAppend(int rows) => ContextProblem(rows) is null;
+
     private void CheckContext(int rows)
     {
-        if (PositionMode == KvPositionMode.Renumbered)
+        if (ContextProblem(rows) is { } problem)
+            throw PositionMode == KvPositionMode.Renumbered ? new KvCapacityException(problem) : new InvalidOperationException(problem);
+    }
+
+    // Original positions past the trained context are positions the model never saw (RoPE) or has no row for (GPT-2).
+    private string? ContextProblem(int rows)
+    {
+        for (int l = 0; l < Config.Layers; l++)
+        for (int h = 0; h < Config.KvHeads; h++)
         {
+            var head = Cache.Head(l, h, _sequence);
+            if (head.Count + rows > head.MaxTokens)
+                return $"LmDecoder: layer {l} kv head {h} would hold {head.Count + rows} tokens, past the cache's {head.MaxTokens}; use an evicting policy whose budget stays below it.";
             // Renumbered positions run to the longest head's count: that must stay within the trained positions.
-            for (int l = 0; l < Config.Layers; l++)
-            for (int h = 0; h < Config.KvHeads; h++)
-                if (Cache.Head(l, h, _sequence).Count + rows > Config.MaxSeqLen)
-                    throw new KvCapacityException($"LmDecoder: with positions 'renumbered', layer {l} kv head {h} would hold {Cache.Head(l, h, _sequence).Count + rows} tokens, " +
-                                                  $"past the {Config.MaxSeqLen} trained positions; use an evicting policy whose budget stays below them.");
-            return;
+            if (PositionMode == KvPositionMode.Renumbered && head.Count + rows > Config.MaxSeqLen)
+                return $"LmDecoder: with positions 'renumbered', layer {l} kv head {h} would hold {head.Count + rows} tokens, " +
+                       $"past the {Config.MaxSeqLen} trained positions; use an evicting policy whose budget stays below them.";
         }
-        if (Position + rows <= Config.MaxSeqLen) return;
+        if (PositionMode == KvPositionMode.Renumbered || Position + rows <= Config.MaxSeqLen) return null;
         string fix = Config.Architecture == LmArchitecture.Gpt2
             ? "GPT-2's learned position table has no row for it"
             : "with positions 'original' the model would see RoPE positions it was never trained on; decode with an evicting policy and " +
-              "positions 'renumbered' (--kv-positions renumbered, e.g. --kv-policy streaming)";
-        throw new InvalidOperationException($"LmDecoder: position {Position + rows - 1} is past the {Config.MaxSeqLen} trained positions of this model: {fix}.");
+              "positions 'renumbered' (--kv-positions renumbered, e.g. --kv-policy streaming, or --context N)";
+        return $"LmDecoder: position {Position + rows - 1} is past the {Config.MaxSeqLen} trained positions of this model: {fix}.";
     }
 
     private void Forward(ReadOnlySpan<int> tokens)

@@ -57,17 +57,17 @@ public static class LmGenerator
         var logits = decoder.Prefill(promptIds);
         double prefill = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var generated = new List<int>(maxNewTokens);
+        var generated = new List<int>(Math.Min(maxNewTokens, 4096));
         int prev = promptIds[^1];
-        int limit = Math.Min(maxNewTokens, decoder.Cache.Head(0, 0).MaxTokens - promptIds.Length + 1);
-        for (int step = 0; step < limit; step++)
+        for (int step = 0; step < maxNewTokens; step++)
         {
             int next = sampler.Sample(logits);
             if (stopIds is not null ? stopIds.Contains(next) : next == tokenizer.BosId || next == tokenizer.EosId) break;
             generated.Add(next);
             Emit(prev, next);
             prev = next;
-            if (step + 1 < limit) logits = decoder.Decode(next);
+            if (step + 1 == maxNewTokens || !decoder.CanAppend(1)) break;
+            logits = decoder.Decode(next);
         }
         double decode = clock.Elapsed.TotalSeconds;
         return new LmGeneration(promptIds, [.. generated], text.ToString(), prefill, decode);
