@@ -12,7 +12,7 @@ using Microsoft.ML.Tokenizers;
 public sealed class MlTextTokenizer : ITextTokenizer
 {
     private readonly Tokenizer _tokenizer;
-    private readonly byte[][] _pieces;
+    private byte[][] _pieces;
     private readonly bool _stripSpaceAfterBos;
 
     internal MlTextTokenizer(Tokenizer tokenizer, byte[][] pieces, int bosId, int eosId, bool stripSpaceAfterBos)
@@ -23,6 +23,19 @@ public sealed class MlTextTokenizer : ITextTokenizer
         EosId = eosId;
         _stripSpaceAfterBos = stripSpaceAfterBos;
         MaxTokenBytes = pieces.Max(p => p.Length);
+    }
+
+    /// <summary>
+    /// Extends the decode table to <paramref name="modelVocabSize"/> ids: models often have more embedding rows than
+    /// their tokenizer has tokens (padding; Qwen2's 151,936 against 151,665), and an id past the tokenizer prints nothing.
+    /// </summary>
+    internal void PadTo(int modelVocabSize)
+    {
+        if (modelVocabSize <= _pieces.Length) return;
+        var padded = new byte[modelVocabSize][];
+        _pieces.CopyTo(padded, 0);
+        for (int i = _pieces.Length; i < padded.Length; i++) padded[i] = [];
+        _pieces = padded;
     }
 
     /// <summary>The underlying Microsoft.ML.Tokenizers tokenizer.</summary>

@@ -190,6 +190,7 @@ public static class TextTokenizers
     {
         if (tokenizer.VocabSize > modelVocabSize)
             throw new LmFormatException($"TextTokenizers.Load: '{source}' has {tokenizer.VocabSize} ids but the model's vocabulary has {modelVocabSize}.");
+        (tokenizer as MlTextTokenizer)?.PadTo(modelVocabSize);
         return tokenizer;
     }
 }

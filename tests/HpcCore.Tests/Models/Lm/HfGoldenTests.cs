@@ -91,6 +91,24 @@ public sealed class HfGoldenTests
         Assert.Equal(BitConverter.SingleToInt32Bits(0.6f), BitConverter.SingleToInt32Bits(model.Generation.Temperature!.Value));
     }
 
+    [Fact]
+    public void IdsPastTheTokenizer_ButInTheModel_DecodeToNothing()
+    {
+        // config.json has 2 more embedding rows than tokenizer.json has tokens (padding, as Qwen2's real checkpoints).
+        using var cpu = new CpuBackend(threads: 1);
+        var model = LmModelFiles.Open(Folder("llama3-tiny"), tokenizerPath: null, cpu);
+        using var weights = model.Weights;
+        Assert.Equal(model.Config.VocabSize, model.Tokenizer.VocabSize);
+        Assert.Equal(0, model.Tokenizer.DecodeBytes(0, model.Config.VocabSize - 1, new byte[model.Tokenizer.MaxTokenBytes]));
+        Assert.Equal("A"u8.ToArray(), Decode(model.Tokenizer, 'A'));
+    }
+
+    private static byte[] Decode(ITextTokenizer tokenizer, int id)
+    {
+        var buffer = new byte[tokenizer.MaxTokenBytes];
+        return buffer[..tokenizer.DecodeBytes(0, id, buffer)];
+    }
+
     private static int Argmax(ReadOnlySpan<float> x)
     {
         int best = 0;
