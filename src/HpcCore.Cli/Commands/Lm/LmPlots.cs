@@ -2,13 +2,17 @@
 namespace HpcCore.Cli.Commands.Lm;
 
 using System.Globalization;
+using HpcCore.Cli.Plots;
 using HpcCore.Models.Lm;
 using ScottPlot;
 
 /// <summary>Quality against KV budget for every policy evaluated (`lm eval --plot`).</summary>
 internal static class LmPlots
 {
-    /// <summary>Two panels side by side: perplexity (relative to the full cache) and pass-key accuracy, one line per policy.</summary>
+    /// <summary>
+    /// Two panels side by side: perplexity (relative to the full cache) and pass-key accuracy, one line per policy with
+    /// the same colour and marker in both, and one legend outside the right panel.
+    /// </summary>
     public static void QualityVsBudget(IReadOnlyList<LmEvalResult> results, string path)
     {
         double full = results.Where(r => r.Budget >= 1).Select(r => r.Perplexity).DefaultIfEmpty(results.Min(r => r.Perplexity)).Min();
@@ -17,25 +21,30 @@ internal static class LmPlots
         layout.Layout = new ScottPlot.MultiplotLayouts.Columns();
         var perplexity = layout.GetPlot(0);
         var passkey = layout.GetPlot(1);
+        int series = 0;
         foreach (var policy in results.GroupBy(r => r.Policy))
         {
             var points = policy.OrderBy(r => r.Budget).ToArray();
             double[] x = points.Select(r => 100 * r.Budget).ToArray();
-            var a = perplexity.Add.Scatter(x, points.Select(r => 100 * (r.Perplexity / full - 1)).ToArray());
-            a.LegendText = policy.Key;
-            var b = passkey.Add.Scatter(x, points.Select(r => 100 * r.PasskeyAccuracy).ToArray());
+            var a = perplexity.Add.Scatter(x, points.Select(r => 100 * (r.Perplexity / full - 1)).ToArray(), SeriesStyle.ColorOf(series));
+            var b = passkey.Add.Scatter(x, points.Select(r => 100 * r.PasskeyAccuracy).ToArray(), SeriesStyle.ColorOf(series));
+            foreach (var s in new[] { a, b })
+            {
+                s.MarkerShape = SeriesStyle.MarkerOf(series);
+                s.MarkerSize = 8;
+            }
             b.LegendText = policy.Key;
+            series++;
         }
         perplexity.Title("Held-out perplexity vs KV budget");
         perplexity.XLabel("budget (% of context)");
         perplexity.YLabel("perplexity above the full cache (%)");
-        perplexity.Legend.Alignment = Alignment.UpperRight;
         passkey.Title("Pass-key retrieval vs KV budget");
         passkey.XLabel("budget (% of context)");
         passkey.YLabel("pass-key accuracy (%)");
-        passkey.Legend.Alignment = Alignment.LowerRight;
+        SeriesStyle.LegendOutside(passkey);
         passkey.Axes.SetLimitsY(-5, 105);
-        layout.SavePng(path, 1400, 550);
+        layout.SavePng(path, 1500, 550);
     }
 
     /// <summary>A text chart per policy: one bar per budget, length proportional to perplexity relative to the worst.</summary>

@@ -8,11 +8,11 @@ using SkiaSharp;
 /// <summary>
 /// `vit eval --visualize`: ToMe-style merge maps (Bolya et al., figure 4). For each reducing method (one row) and each
 /// sample image (one column), every patch is tinted by the final token it ended in (source tracking), borders are drawn
-/// between patches of different tokens, and pruned patches are darkened.
+/// between patches of different tokens, and pruned patches are darkened. A key under the maps says so.
 /// </summary>
 internal static class VitMergeMaps
 {
-    private const int Scale = 4, Samples = 8, Label = 18;
+    private const int Scale = 4, Samples = 8, Label = 18, Key = 24;
 
     /// <summary>Draws the maps of <paramref name="specs"/> (the baseline rows are skipped) into <paramref name="path"/>.</summary>
     public static void Draw(VitWeights weights, ImageSet images, IReadOnlyList<VitMethodSpec> specs, string path)
@@ -20,7 +20,8 @@ internal static class VitMergeMaps
         var c = weights.Config;
         int n = Math.Min(Samples, images.Count), px = c.Channels * c.ImageSize * c.ImageSize, cell = c.ImageSize * Scale;
         var rows = specs.Where(s => s.Name is not ("baseline" or "none")).ToList();
-        using var surface = SKSurface.Create(new SKImageInfo(n * (cell + 4) + 4, Math.Max(1, rows.Count) * (cell + Label + 4) + 4));
+        int mapsHeight = Math.Max(1, rows.Count) * (cell + Label + 4) + 4;
+        using var surface = SKSurface.Create(new SKImageInfo(Math.Max(n * (cell + 4) + 4, 640), mapsHeight + Key));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
         using var font = new SKFont(SKTypeface.Default, 13);
@@ -45,9 +46,32 @@ internal static class VitMergeMaps
                 (reducer as IDisposable)?.Dispose();
             }
         }
+        DrawKey(canvas, mapsHeight, font, text);
         using var png = surface.Snapshot().Encode(SKEncodedImageFormat.Png, 100);
         using var file = File.Create(path);
         png.SaveTo(file);
+    }
+
+    // The key: a swatch and a phrase for each mark the cells use.
+    private static void DrawKey(SKCanvas canvas, int top, SKFont font, SKPaint text)
+    {
+        using var fill = new SKPaint();
+        using var edge = new SKPaint { Color = new SKColor(255, 255, 255, 200), StrokeWidth = 1 };
+        float x = 4, y = top + 4;
+        void Swatch(SKColor color, string phrase, bool border = false)
+        {
+            fill.Color = new SKColor(128, 128, 128);
+            canvas.DrawRect(x, y, 14, 14, fill);
+            fill.Color = color;
+            canvas.DrawRect(x, y, 14, 14, fill);
+            if (border) canvas.DrawLine(x + 7, y, x + 7, y + 14, edge);
+            canvas.DrawText(phrase, x + 18, y + 12, font, text);
+            x += 18 + font.MeasureText(phrase) + 16;
+        }
+        Swatch(SKColor.FromHsv(200, 80, 100, 110), "merged patches (one tint per token)");
+        Swatch(new SKColor(120, 0, 0, 170), "pruned");
+        Swatch(SKColors.Transparent, "token border", border: true);
+        Swatch(SKColors.Transparent, "untinted: a patch kept alone");
     }
 
     private static void DrawCell(SKCanvas canvas, ReadOnlySpan<byte> image, int h, int w, VitConfig c, ReadOnlySpan<int> groups, int left, int top)

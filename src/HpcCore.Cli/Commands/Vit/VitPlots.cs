@@ -1,23 +1,24 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Cli.Commands.Vit;
 
+using HpcCore.Cli.Plots;
 using ScottPlot;
 
 /// <summary>The accuracy-vs-throughput (Pareto) plot of `vit eval --plot`.</summary>
 internal static class VitPlots
 {
-    /// <summary>Top-1 against images/s at the large batch, one labelled point per method, the Pareto front joined.</summary>
+    /// <summary>
+    /// Top-1 against images/s at the large batch, one point per method (its own colour and marker, named in the legend
+    /// outside the axes rather than by labels that would overlap), the Pareto front joined.
+    /// </summary>
     public static void AccuracyVsThroughput(IReadOnlyList<VitEvalResult> results, string path)
     {
         var plot = new Plot();
-        foreach (var r in results)
+        for (int i = 0; i < results.Count; i++)
         {
-            var point = plot.Add.Marker(r.ImagesPerSecondBatchN, 100 * r.Top1, MarkerShape.FilledCircle, 8);
+            var r = results[i];
+            var point = plot.Add.Marker(r.ImagesPerSecondBatchN, 100 * r.Top1, SeriesStyle.MarkerOf(i), 10, SeriesStyle.ColorOf(i));
             point.LegendText = r.Method;
-            var label = plot.Add.Text(r.Method, r.ImagesPerSecondBatchN, 100 * r.Top1);
-            label.LabelFontSize = 11;
-            label.OffsetX = 6;
-            label.OffsetY = -6;
         }
         // Pareto front: methods no other method beats on both accuracy and speed, by increasing speed.
         var front = results.Where(r => !results.Any(o => o != r && o.Top1 >= r.Top1 && o.ImagesPerSecondBatchN > r.ImagesPerSecondBatchN))
@@ -26,15 +27,15 @@ internal static class VitPlots
         {
             var line = plot.Add.ScatterLine(front.Select(r => r.ImagesPerSecondBatchN).ToArray(), front.Select(r => 100 * r.Top1).ToArray());
             line.LinePattern = LinePattern.Dashed;
+            line.Color = Colors.Gray;
             line.LegendText = "Pareto front";
         }
         int batch = results.Count > 0 ? results[0].LargeBatch : 0;
-        // Fast, accurate methods sit top right: keep the legend out of their way and leave room for the labels.
-        plot.Legend.Alignment = Alignment.LowerLeft;
-        plot.Axes.Margins(0.15, 0.1);
+        SeriesStyle.LegendOutside(plot);
+        plot.Axes.Margins(0.1, 0.1);
         plot.Title("ViT token reduction: accuracy vs throughput");
         plot.XLabel($"images/s (batch {batch})");
         plot.YLabel("top-1 accuracy (%)");
-        plot.SavePng(path, 900, 600);
+        plot.SavePng(path, 1000, 600);
     }
 }
