@@ -13,7 +13,7 @@ using HpcCore.Cli.Errors;
 internal static class CliApp
 {
     /// <summary>Prints the stack trace of an error as well as its one-line message (every command takes it).</summary>
-    public static Option<bool> Verbose { get; } = new("--verbose") { Description = "On an error, print the stack trace too.", Recursive = true };
+    public static Option<bool> Verbose { get; } = new("--verbose") { Description = "Log the device chosen, fallbacks and load times to stderr; on an error, print the stack trace too.", Recursive = true };
 
     public static RootCommand CreateRoot()
     {

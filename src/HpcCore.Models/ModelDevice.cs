@@ -2,6 +2,7 @@
 namespace HpcCore.Models;
 
 using HpcCore.Devices;
+using Microsoft.Extensions.Logging;
 
 /// <summary>
 /// The device a model pipeline (ViT, decoder LM) runs on: the best one <see cref="HpcRuntime"/> finds (a CUDA GPU, then an OpenCL GPU
@@ -12,16 +13,23 @@ public static class ModelDevice
 {
     /// <summary>
     /// Opens the best device with <paramref name="cpuThreads"/> worker threads should it be the CPU (0: every core).
-    /// <paramref name="configure"/> (optional) adds providers or preferences before the environment override applies.
+    /// <paramref name="configure"/> (optional) adds providers or preferences before the environment override applies;
+    /// <paramref name="logger"/> (optional) is told which device was chosen and why.
     /// </summary>
-    public static IBackend OpenBest(int cpuThreads = 0, Action<HpcRuntimeBuilder>? configure = null)
+    public static IBackend OpenBest(int cpuThreads = 0, Action<HpcRuntimeBuilder>? configure = null, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cpuThreads);
-        return HpcRuntime.Create(b =>
+        var backend = HpcRuntime.Create(b =>
         {
             b.CpuThreads = cpuThreads;
             configure?.Invoke(b);
         });
+        if (logger is not null && logger.IsEnabled(LogLevel.Information))
+        {
+            string device = Describe(backend);
+            ModelLog.DeviceChosen(logger, device);
+        }
+        return backend;
     }
 
     /// <summary>One line for logs: the device, how many CPU threads, and what chose it.</summary>

@@ -50,6 +50,21 @@ public sealed class LmGenerateHfTests
     }
 
     [Fact]
+    public void Verbose_LogsDeviceConversionAndLoadTime_OnStderrOnly()
+    {
+        var (code, stdout, stderr) = CliRun.Run("lm", "generate", "--model", Llama3, "--steps", "2", "--json", "--verbose");
+        Assert.True(code == ExitCodes.Ok, stderr);
+        Assert.Contains("[hpccore] device: ", stderr, StringComparison.Ordinal);
+        // Every tensor of the tiny Llama is BF16, in two shards.
+        Assert.Contains("[hpccore] 21 F16/BF16 tensors converted to F32 at load (2 weight files)", stderr, StringComparison.Ordinal);
+        Assert.Contains("[hpccore] loaded ", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("[hpccore]", stdout, StringComparison.Ordinal);
+        (code, _, stderr) = CliRun.Run("lm", "generate", "--model", Llama3, "--steps", "2", "--json");
+        Assert.True(code == ExitCodes.Ok, stderr);
+        Assert.DoesNotContain("[hpccore]", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HfFolder_MissingConfigKey_IsFormatError_NamingTheKey()
     {
         string dir = Directory.CreateTempSubdirectory("hpccore-cli-hf-").FullName;

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using HpcCore.Cli.Errors;
+using HpcCore.Cli.Logging;
 using HpcCore.Cli.Options;
 using HpcCore.Models;
 using HpcCore.Models.Lm;
@@ -63,12 +64,13 @@ internal static class LmEvalCommand
                 policies = [.. policies.Select(p => p + (p.Contains(':', StringComparison.Ordinal) ? ";" : ":") + "positions=" + positions.ToString().ToLowerInvariant())];
             string textPath = r.GetValue(text)!;
             if (!File.Exists(textPath)) throw new FileNotFoundException($"--text: '{textPath}' does not exist.", textPath);
-            using var backend = ModelDevice.OpenBest(r.GetValue(threads));
+            var log = CliLog.For(r);
+            using var backend = ModelDevice.OpenBest(r.GetValue(threads), logger: log);
             Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
             string modelPath = r.GetValue(model)!;
             if (r.GetValue(tokenizer) is null && !Directory.Exists(modelPath))
                 throw new CliUsageException($"--tokenizer is required for '{modelPath}': only a Hugging Face folder carries its own tokenizer");
-            var lm = LmModelFiles.Open(modelPath, r.GetValue(tokenizer), backend);
+            var lm = LmModelFiles.Open(modelPath, r.GetValue(tokenizer), backend, log);
             var (config, weights, tok) = (lm.Config, lm.Weights, lm.Tokenizer);
             using var _ = weights;
             int window = r.GetValue(context);

@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using HpcCore.Cli.Errors;
+using HpcCore.Cli.Logging;
 using HpcCore.Cli.Options;
 using HpcCore.Models;
 using HpcCore.Models.KvCache;
@@ -51,8 +52,9 @@ internal static class LmGenerateCommand
             string? tokenizerPath = r.GetValue(tokenizer);
             if (tokenizerPath is null && !Directory.Exists(modelPath))
                 throw new CliUsageException($"--tokenizer is required for '{modelPath}': only a Hugging Face folder carries its own tokenizer");
-            using var backend = ModelDevice.OpenBest(r.GetValue(threads));
-            var lm = LmModelFiles.Open(modelPath, tokenizerPath, backend);
+            var log = CliLog.For(r);
+            using var backend = ModelDevice.OpenBest(r.GetValue(threads), logger: log);
+            var lm = LmModelFiles.Open(modelPath, tokenizerPath, backend, log);
             var (config, weights, tok) = (lm.Config, lm.Weights, lm.Tokenizer);
             using var _ = weights;
             if (window >= config.MaxSeqLen)

@@ -5,10 +5,12 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using HpcCore.Cli.Errors;
+using HpcCore.Cli.Logging;
 using HpcCore.Cli.Options;
 using HpcCore.Models;
 using HpcCore.Models.Images;
 using HpcCore.Models.Vit;
+using Microsoft.Extensions.Logging;
 
 /// <summary>What `vit classify --json` prints per image.</summary>
 internal sealed record VitClassification(string File, int[] Classes, string[]? Labels, double[] Probabilities, float[] Logits);
@@ -50,11 +52,11 @@ internal static class VitClassifyCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON array (per file: classes, labels, probabilities, logits)." };
         var command = new Command("classify", "Classify single image files (PNG, JPEG) with a ViT.") { images, model, method, top, labels, threads, json };
         command.SetAction(r => Run(r.GetValue(images)!, r.GetValue(model)!, r.GetValue(method)!, r.GetValue(top), r.GetValue(labels),
-            r.GetValue(threads), r.GetValue(json)));
+            r.GetValue(threads), r.GetValue(json), CliLog.For(r)));
         return command;
     }
 
-    private static int Run(FileInfo[] images, FileInfo modelFile, string methodText, int top, FileInfo? labelsFile, int threads, bool json)
+    private static int Run(FileInfo[] images, FileInfo modelFile, string methodText, int top, FileInfo? labelsFile, int threads, bool json, ILogger log)
     {
         // Every input is checked before the model loads: a typo in the last file name fails at once.
         if (!modelFile.Exists) throw new FileNotFoundException($"--model: '{modelFile.FullName}' does not exist.", modelFile.FullName);
@@ -67,7 +69,7 @@ internal static class VitClassifyCommand
             names = File.ReadAllLines(labelsFile.FullName);
         }
         var spec = VitMethodSpec.ParseList(methodText)[0];
-        using var backend = ModelDevice.OpenBest(threads);
+        using var backend = ModelDevice.OpenBest(threads, logger: log);
         using var weights = VitWeightsLoader.Load(modelFile.FullName, backend);
         var config = weights.Config;
         if (names is not null && names.Length < config.Classes)

@@ -1,9 +1,9 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Lm.Loading;
 
-using System.Diagnostics;
 using HpcCore.Devices;
 using HpcCore.Models.Lm.Tokenization;
+using Microsoft.Extensions.Logging;
 
 /// <summary>
 /// A Hugging Face decoder folder: <c>config.json</c> (<see cref="HfModelConfig"/>: llama, mistral, qwen2, gpt2),
@@ -15,10 +15,10 @@ using HpcCore.Models.Lm.Tokenization;
 public static class HfFolder
 {
     /// <summary>Loads the model in <paramref name="folder"/> onto <paramref name="backend"/>.</summary>
-    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend) => Load(folder, backend, out _);
+    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend) => Load(folder, backend, logger: null);
 
-    /// <summary>Loads the model in <paramref name="folder"/>; <paramref name="loadSeconds"/> is the wall time of reading and converting the weights.</summary>
-    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend, out double loadSeconds)
+    /// <summary>Loads the model in <paramref name="folder"/>, telling <paramref name="logger"/> how many tensors were converted to F32.</summary>
+    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(backend);
@@ -26,10 +26,9 @@ public static class HfFolder
         if (!File.Exists(configPath)) throw new FileNotFoundException($"HfFolder.Load: '{folder}' has no config.json.", configPath);
         // The config is read and checked whole before any weight file is opened, so a bad value never leaves weights behind.
         var hf = HfModelConfig.Read(configPath);
-        var clock = Stopwatch.StartNew();
         using var files = HfTensorFiles.OpenFolder(folder);
         var weights = HfSafetensors.LoadWeights(files, hf, backend);
-        loadSeconds = clock.Elapsed.TotalSeconds;
+        if (logger is not null && files.ConvertedCount > 0) ModelLog.WeightsConverted(logger, files.ConvertedCount, files.FileCount);
         return (hf.Config, weights);
     }
 
@@ -41,7 +40,7 @@ public static class HfFolder
     /// no tokenizer.json or it is a SentencePiece conversion (byte_fallback). End tokens come from
     /// <paramref name="generation"/> where it gives them.
     /// </summary>
-    public static ITextTokenizer LoadTokenizer(string folder, int modelVocabSize, HfGenerationConfig generation)
+    public static ITextTokenizer LoadTokenizer(string folder, int modelVocabSize, HfGenerationConfig generation, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(generation);
         string json = Path.Combine(folder, "tokenizer.json"), model = Path.Combine(folder, "tokenizer.model");
@@ -51,9 +50,10 @@ public static class HfFolder
             {
                 return TextTokenizers.Checked(HfTokenizerJson.Load(json, generation.EosIds), json, modelVocabSize);
             }
-            catch (LmFormatException) when (File.Exists(model))
+            catch (LmFormatException e) when (File.Exists(model))
             {
                 // A SentencePiece model converted to tokenizer.json: its tokenizer.model is the original.
+                if (logger is not null) ModelLog.TokenizerFallback(logger, folder, e.Message);
             }
         }
         if (File.Exists(model)) return TextTokenizers.Load(model, modelVocabSize);

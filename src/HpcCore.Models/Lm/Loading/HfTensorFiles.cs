@@ -30,6 +30,9 @@ public sealed class HfTensorFiles : IDisposable
     /// <summary>The file or folder the tensors come from (for messages).</summary>
     public string Source { get; }
 
+    /// <summary>Tensors converted from F16 or BF16 to F32 so far.</summary>
+    public int ConvertedCount { get; private set; }
+
     /// <summary>Number of files read (1, or the number of shards).</summary>
     public int FileCount => _readers.Length;
 
@@ -116,6 +119,7 @@ public sealed class HfTensorFiles : IDisposable
         {
             using var narrow = loaded;
             loaded = Cast.To(narrow, DType.F32);
+            ConvertedCount++;
         }
         return Track(loaded);
     }

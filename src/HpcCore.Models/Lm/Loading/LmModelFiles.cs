@@ -1,7 +1,9 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Lm.Loading;
 
+using System.Diagnostics;
 using HpcCore.Devices;
+using Microsoft.Extensions.Logging;
 
 /// <summary>A loaded decoder LM: shape, weights (owned by the caller), tokenizer and the model's generation defaults.</summary>
 /// <param name="Config">The model's shape and numerics.</param>
@@ -32,9 +34,10 @@ public static class LmModelFiles
 
     /// <summary>
     /// Loads <paramref name="modelPath"/> onto <paramref name="backend"/> with <paramref name="tokenizerPath"/>, or, when it
-    /// is null, the tokenizer inside a Hugging Face folder.
+    /// is null, the tokenizer inside a Hugging Face folder. <paramref name="logger"/> (optional) hears the load time,
+    /// F16/BF16 conversions and tokenizer fallbacks.
     /// </summary>
-    public static LmModel Open(string modelPath, string? tokenizerPath, IBackend backend)
+    public static LmModel Open(string modelPath, string? tokenizerPath, IBackend backend, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         bool folder = Directory.Exists(modelPath);
@@ -46,10 +49,11 @@ public static class LmModelFiles
         LmConfig config;
         LmWeights weights;
         var generation = HfGenerationConfig.None;
+        var clock = Stopwatch.StartNew();
         if (folder)
         {
             generation = HfFolder.Generation(modelPath);
-            (config, weights) = HfFolder.Load(modelPath, backend);
+            (config, weights) = HfFolder.Load(modelPath, backend, logger);
         }
         else if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
@@ -63,8 +67,16 @@ public static class LmModelFiles
         try
         {
             var tokenizer = tokenizerPath is null
-                ? HfFolder.LoadTokenizer(modelPath, config.VocabSize, generation)
+                ? HfFolder.LoadTokenizer(modelPath, config.VocabSize, generation, logger)
                 : Tokenization.TextTokenizers.Load(tokenizerPath, config.VocabSize);
+            if (logger is not null && logger.IsEnabled(LogLevel.Information))
+            {
+                string architecture = config.Architecture.ToString(), tokenizerType = tokenizer.GetType().Name;
+                long parameters = weights.ParameterCount;
+                double seconds = clock.Elapsed.TotalSeconds;
+                ModelLog.LmLoaded(logger, modelPath, architecture, config.Layers, parameters, config.VocabSize, config.MaxSeqLen, seconds);
+                ModelLog.TokenizerLoaded(logger, tokenizerType, tokenizer.VocabSize);
+            }
             return new LmModel(config, weights, tokenizer, generation);
         }
         catch
