@@ -12,7 +12,9 @@ using HpcCore.Tensors;
 /// <c>model.layers.N.self_attn.q_proj.weight</c> ..., rotate-half RoPE, q/k/v biases where the config says) and
 /// GPT2LMHeadModel (<c>transformer.h.N.attn.c_attn.weight</c> ..., Conv1D weights stored [in, out], transposed
 /// here). With a config (<see cref="HfFolder"/>) every tensor's shape is checked against it; a bare file takes its
-/// shapes from the tensors and the head count and context from its <c>__metadata__</c>.
+/// shapes from the tensors and the head count and context from its <c>__metadata__</c>, with <c>rope_theta</c>,
+/// <c>rms_norm_eps</c> / <c>layer_norm_epsilon</c> from there too when given (else 10000 and 1e-5: load the folder
+/// with its config.json to have them checked).
 /// </summary>
 public static class HfSafetensors
 {
@@ -30,6 +32,11 @@ public static class HfSafetensors
                 CountLayers(reader, "model.layers.{0}.input_layernorm.weight"), heads,
                 reader.GetEntry("model.layers.0.self_attn.k_proj.weight").Shape[0] / headDim, emb[0],
                 maxSeqLen > 0 ? maxSeqLen : Meta(reader, "max_position_embeddings"), RopeLayout: RopeLayout.HalfSplit);
+            config = config with
+            {
+                RopeTheta = MetaNumber(reader, "rope_theta") ?? config.RopeTheta,
+                NormEpsilon = MetaNumber(reader, "rms_norm_eps") ?? config.NormEpsilon,
+            };
             hf = new HfModelConfig(config, "llama", !reader.Contains("lm_head.weight"), false, false);
         }
         else
@@ -39,6 +46,7 @@ public static class HfSafetensors
             var wte = reader.GetEntry(t + "wte.weight").Shape;
             var config = new LmConfig(LmArchitecture.Gpt2, wte[1], reader.GetEntry(t + "h.0.mlp.c_fc.weight").Shape[1],
                 CountLayers(reader, t + "h.{0}.ln_1.weight"), heads, heads, wte[0], reader.GetEntry(t + "wpe.weight").Shape[0]);
+            config = config with { NormEpsilon = MetaNumber(reader, "layer_norm_epsilon") ?? config.NormEpsilon };
             hf = new HfModelConfig(config, "gpt2", true, true, true);
         }
         hf.Config.Validate();
@@ -72,6 +80,12 @@ public static class HfSafetensors
     private static int Meta(SafetensorsReader reader, string key) =>
         reader.Metadata.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
             : throw new LmFormatException($"HfSafetensors: {reader.Source} does not give {key} in its metadata; pass it explicitly, or load the Hugging Face folder with its config.json.");
+
+    // An optional positive number in __metadata__ (rope_theta, epsilons); absent: the decoder's Llama 2 / GPT-2 default.
+    private static float? MetaNumber(SafetensorsReader reader, string key) =>
+        !reader.Metadata.TryGetValue(key, out var v) ? null
+            : float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float x) && x > 0 && float.IsFinite(x) ? x
+            : throw new LmFormatException($"HfSafetensors: {reader.Source}: __metadata__ {key} = \"{v}\" is not a positive number.");
 
     private static int CountLayers(SafetensorsReader reader, string format)
     {

@@ -85,6 +85,22 @@ public sealed class HfSafetensorsTests
     }
 
     [Fact]
+    public void Llama_RopeThetaAndEpsilon_FromMetadata()
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama() with { RopeLayout = HpcCore.Kernels.RopeLayout.HalfSplit, RopeTheta = 500000f, NormEpsilon = 1e-6f };
+        using var w = LmTestModels.Random(config, cpu, seed: 24);
+        AssertSameForward(config, w, LlamaNames(config, w), new Dictionary<string, string>
+        {
+            ["num_attention_heads"] = "6", ["max_position_embeddings"] = $"{config.MaxSeqLen}", ["rope_theta"] = "500000", ["rms_norm_eps"] = "1e-6",
+        }, cpu);
+        var ms = new MemoryStream();
+        SafetensorsWriter.Write(ms, LlamaNames(config, w), new Dictionary<string, string> { ["num_attention_heads"] = "6", ["max_position_embeddings"] = "256", ["rope_theta"] = "-3" });
+        using var reader = SafetensorsReader.FromBytes(ms.ToArray());
+        Assert.Contains("rope_theta = \"-3\" is not a positive number", Assert.Throws<LmFormatException>(() => HfSafetensors.Load(reader, cpu)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MissingHeadCount_Throws()
     {
         using var cpu = new CpuBackend(threads: 1);
