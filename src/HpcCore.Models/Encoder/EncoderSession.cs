@@ -205,9 +205,9 @@ public sealed class EncoderSession : IDisposable
         bool means = (ex & EncoderReductionExports.KeyMeans) != 0, cls = (ex & EncoderReductionExports.ClassRow) != 0;
         var options = new AttentionOptions(KeyLengths: p.Lengths, KeyBias: biased ? p.KeyBias : null, KeyMeans: means ? p.KeyMeans : null,
             RowIndices: cls ? _rowIndex : null, RowProbabilities: cls ? p.ClassRow : null);
-        Gemm.Multiply(p.XRows[cur], w.QkvWeight, p.Qkv, new GemmOptions(TransposeB: true, Bias: w.QkvBias));
+        Gemm.Multiply(p.XRows[cur], _w.Packs.Of(w.QkvWeight), p.Qkv, new GemmOptions(Bias: w.QkvBias));
         Attention.Forward(p.Q, p.K, p.V, p.Attended, options);
-        Gemm.Multiply(p.AttendedRows, w.OutWeight, p.XRows[cur], new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.OutBias));
+        Gemm.Multiply(p.AttendedRows, _w.Packs.Of(w.OutWeight), p.XRows[cur], new GemmOptions(Beta: 1f, Bias: w.OutBias));
         Norms.LayerNorm(p.XRows[cur], w.AttentionNormWeight, w.AttentionNormBias, p.XRows[1 - cur], eps);
         int y = 1 - cur;
         double rows = p.Batch * (double)p.Tokens, d = Config.Hidden;
@@ -221,10 +221,10 @@ public sealed class EncoderSession : IDisposable
             y = cur;
         }
         LastBlockFlops += 4.0 * p.Batch * p.Tokens * Config.Hidden * Config.Intermediate;
-        Gemm.Multiply(p.XRows[y], w.UpWeight, p.Hidden, new GemmOptions(TransposeB: true, Bias: w.UpBias));
+        Gemm.Multiply(p.XRows[y], _w.Packs.Of(w.UpWeight), p.Hidden, new GemmOptions(Bias: w.UpBias));
         if (Config.TanhGelu) Activations.GeluTanh(p.Hidden, p.Hidden);
         else Activations.Gelu(p.Hidden, p.Hidden);
-        Gemm.Multiply(p.Hidden, w.DownWeight, p.XRows[y], new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.DownBias));
+        Gemm.Multiply(p.Hidden, _w.Packs.Of(w.DownWeight), p.XRows[y], new GemmOptions(Beta: 1f, Bias: w.DownBias));
         Norms.LayerNorm(p.XRows[y], w.OutputNormWeight, w.OutputNormBias, p.XRows[1 - y], eps);
         return (p, 1 - y, biased);
     }

@@ -213,9 +213,14 @@ public sealed class LmDecoder : IDisposable
         _ws.Logits.CopyTo<float>(_ws.LogitsHost);
     }
 
-    // x [rows, in] W^T (+ bias) (+ destination): nn.Linear weights [out, in]; one row runs the core's GEMV path.
-    private static void Linear(Tensor x, Tensor w, Tensor? bias, Tensor destination, bool accumulate) =>
-        Gemm.Multiply(x, w, destination, new GemmOptions(TransposeB: true, Beta: accumulate ? 1f : 0f, Bias: bias));
+    // x [rows, in] W^T (+ bias) (+ destination): nn.Linear weights [out, in]. A decode step's one row runs the core's
+    // GEMV path, which reads W in place; a prefill chunk multiplies the weight packed once with the model.
+    private void Linear(Tensor x, Tensor w, Tensor? bias, Tensor destination, bool accumulate)
+    {
+        var options = new GemmOptions(Beta: accumulate ? 1f : 0f, Bias: bias);
+        if (x.Shape[0] == 1) Gemm.Multiply(x, w, destination, options with { TransposeB = true });
+        else Gemm.Multiply(x, _w.Packs.Of(w), destination, options);
+    }
 
     private void Norm(Tensor x, Tensor gamma, Tensor? beta, Tensor destination)
     {

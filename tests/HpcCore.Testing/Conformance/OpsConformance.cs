@@ -84,6 +84,56 @@ public abstract class OpsConformance : ConformanceBase
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Gemm_PackedOperand_MatchesReference_AcrossKBlocksAndMatrixVectorRows(bool transB)
+    {
+        // K past the CPU's largest K block (768) so that later blocks read the packed panels at their K offset; M of 1
+        // and 3 take the matrix-vector path, which reads the source in place; N off the panel width pads the last panel.
+        int[] ms = IsEmulator ? [1, 9] : [1, 3, 9, 130];
+        int[] ks = IsEmulator ? [7] : [5, 800, 1601];
+        int n = IsEmulator ? 19 : 45, batch = 2, seed = 100;
+        foreach (int k in ks)
+        {
+            var b = TestData.Uniform(k * n, seed++);
+            var bias = TestData.Uniform(n, seed++);
+            using var tb = transB ? On(b, n, k) : On(b, k, n);
+            using var tbias = On(bias, n);
+            using var packed = Gemm.Pack(tb, transB);
+            Assert.Equal((k, n), (packed.K, packed.N));
+            foreach (int m in ms)
+            {
+                var a = TestData.Uniform(batch * m * k, seed++);
+                var c0 = TestData.Uniform(batch * m * n, seed++);
+                using var ta = On(a, batch, m, k);
+                using var tc = On(c0, batch, m, n);
+                Gemm.Multiply(ta, packed, tc, new GemmOptions(Alpha: 0.5f, Beta: 1f, Bias: tbias));
+                var expected = ReferenceGemm.Multiply(a, b, c0, bias, batch, m, n, k, false, transB, 0.5f, 1f, true);
+                TensorAssert.Close(expected, Read(tc), Adjust(Tolerance.F32Gemm.ForDot(k, 2)), $"packed gemm {batch}x{m}x{n}x{k} tB={transB}");
+                using var poisoned = Poisoned(batch, m, n);
+                Gemm.Multiply(ta, packed, poisoned);
+                expected = ReferenceGemm.Multiply(a, b, null, null, batch, m, n, k, false, transB, 1f, 0f, true);
+                TensorAssert.Close(expected, Read(poisoned), Adjust(Tolerance.F32Gemm.ForDot(k)), $"packed gemm {m}x{n}x{k} beta 0 over NaN");
+            }
+        }
+    }
+
+    [Fact]
+    public void Gemm_PackedOperand_RefusesTransposeOptionAndDisposedMatrix()
+    {
+        using var tb = On(TestData.Uniform(6, 1), 2, 3);
+        using var ta = On(TestData.Uniform(4, 2), 2, 2);
+        using var tc = On(new float[6], 2, 3);
+        var packed = Gemm.Pack(tb);
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(ta, packed, tc, new GemmOptions(TransposeB: true)));
+        Assert.Contains("TransposeB", e.Message, StringComparison.Ordinal);
+        packed.Dispose();
+        Assert.False(tb.IsDisposed);
+        e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(ta, packed, tc));
+        Assert.Contains("disposed", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Gemm_StridedAndTransposedViews_MatchDenseResult()
     {

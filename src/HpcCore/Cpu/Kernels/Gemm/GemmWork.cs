@@ -17,6 +17,9 @@ internal unsafe struct GemmWork : IParallelBody
     /// <summary>Operand base pointers (element [0, ...] of each tensor); Bias is null when absent.</summary>
     public float* A, B, C, Bias;
 
+    /// <summary>op(B) packed once over all of K (CpuKernels.PackGemmB), or null: each tile packs its B block.</summary>
+    public float* PackedB;
+
     /// <summary>
     /// Per-thread pack buffers: <see cref="Slots"/> buffers of <see cref="SlotFloats"/> floats (the B block, then,
     /// when A is transposed, one MR x KC A panel), and one claim flag per buffer.
@@ -72,7 +75,7 @@ internal unsafe struct GemmWork : IParallelBody
             bool first = kk == 0;
             float beta = first ? Beta : 1f;
             float* bias = first ? Bias : null;
-            for (int q = q0; q < q1; q++)
+            for (int q = q0; q < q1 && PackedB == null; q++)
             {
                 int j0 = q * Nr, valid = Math.Min(Nr, N - j0);
                 float* dst = pack + (long)(q - q0) * Nr * kc;
@@ -94,7 +97,7 @@ internal unsafe struct GemmWork : IParallelBody
                 }
                 for (int q = q0; q < q1; q++)
                 {
-                    float* bp = pack + (long)(q - q0) * Nr * kc;
+                    float* bp = PackedB != null ? PackedB + ((long)q * K + kk) * Nr : pack + (long)(q - q0) * Nr * kc;
                     int j0 = q * Nr, nValid = Math.Min(Nr, N - j0);
                     float* c = cBase + i0 * Ldc + j0;
                     if (mValid == Mr && nValid == Nr)
