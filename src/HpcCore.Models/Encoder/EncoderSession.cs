@@ -221,9 +221,8 @@ public sealed class EncoderSession : IDisposable
             y = cur;
         }
         LastBlockFlops += 4.0 * p.Batch * p.Tokens * Config.Hidden * Config.Intermediate;
-        Gemm.Multiply(p.XRows[y], _w.Packs.Of(w.UpWeight), p.Hidden, new GemmOptions(Bias: w.UpBias));
-        if (Config.TanhGelu) Activations.GeluTanh(p.Hidden, p.Hidden);
-        else Activations.Gelu(p.Hidden, p.Hidden);
+        var gelu = Config.TanhGelu ? GemmActivation.GeluTanh : GemmActivation.Gelu;
+        Gemm.Multiply(p.XRows[y], _w.Packs.Of(w.UpWeight), p.Hidden, new GemmOptions(Bias: w.UpBias, Activation: gelu));
         Gemm.Multiply(p.Hidden, _w.Packs.Of(w.DownWeight), p.XRows[y], new GemmOptions(Beta: 1f, Bias: w.DownBias));
         Norms.LayerNorm(p.XRows[y], w.OutputNormWeight, w.OutputNormBias, p.XRows[1 - y], eps);
         return (p, 1 - y, biased);

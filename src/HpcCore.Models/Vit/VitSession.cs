@@ -244,8 +244,7 @@ public sealed class VitSession : IDisposable
             }
         }
         Norms.LayerNorm(p.YRows, w.Norm2Weight, w.Norm2Bias, p.Normed2, eps);
-        Gemm.Multiply(p.Normed2, _w.Packs.Of(w.Fc1Weight), p.Hidden, new GemmOptions(Bias: w.Fc1Bias));
-        Activations.Gelu(p.Hidden, p.Hidden);
+        Gemm.Multiply(p.Normed2, _w.Packs.Of(w.Fc1Weight), p.Hidden, new GemmOptions(Bias: w.Fc1Bias, Activation: GemmActivation.Gelu));
         Gemm.Multiply(p.Hidden, _w.Packs.Of(w.Fc2Weight), p.YRows, new GemmOptions(Beta: 1f, Bias: w.Fc2Bias));
     }
 

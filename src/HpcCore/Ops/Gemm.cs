@@ -83,7 +83,7 @@ public static class Gemm
             p.A.ColumnMajor ^ o.TransposeA, p.B.ColumnMajor ^ o.TransposeB, o.Alpha ?? 1f, o.Beta,
             p.Batch, p.M, p.N, p.K,
             p.A.BatchStride, p.B.Batch == 1 ? 0 : p.B.BatchStride, cm.BatchStride,
-            p.A.Ld, p.B.Ld, cm.Ld, packedB);
+            p.A.Ld, p.B.Ld, cm.Ld, packedB, o.Activation);
         a.Backend.Kernels.Gemm(args);
     }
 
@@ -121,6 +121,8 @@ public static class Gemm
         {
             ThrowHelper.OutOfRange(Op, "Beta", o.Beta, "a non-zero Beta needs a destination to accumulate into");
         }
+        if (!Enum.IsDefined(o.Activation))
+            ThrowHelper.OutOfRange(Op, "Activation", (int)o.Activation, "one of the GemmActivation values");
         if (o.Bias is { } bias)
         {
             Check.Live(Op, "Bias", bias);

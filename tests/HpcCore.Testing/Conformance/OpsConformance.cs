@@ -119,6 +119,60 @@ public abstract class OpsConformance : ConformanceBase
         }
     }
 
+    [Theory]
+    [InlineData(GemmActivation.Gelu)]
+    [InlineData(GemmActivation.GeluTanh)]
+    [InlineData(GemmActivation.Silu)]
+    public void Gemm_FusedActivation_AppliesLastOnEveryPath(GemmActivation activation)
+    {
+        // act(alpha * A B^T + beta * C + bias) on the matrix-vector rows (M 1, 3), a ragged tiled product, K = 0 (bias
+        // and C only) and a packed operand; K past the CPU's K block so the activation waits for the last one.
+        Func<double, double> act = activation switch
+        {
+            GemmActivation.Gelu => v => 0.5 * v * (1 + ReferenceElementwise.Erf(v / Math.Sqrt(2))),
+            GemmActivation.GeluTanh => v => 0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))),
+            _ => v => v / (1 + Math.Exp(-v)),
+        };
+        int n = IsEmulator ? 13 : 45, batch = 2, seed = 300;
+        int[] ms = IsEmulator ? [1, 9] : [1, 3, 37];
+        int[] ks = IsEmulator ? [0, 7] : [0, 33, 800];
+        foreach (int k in ks)
+        foreach (int m in ms)
+        foreach (bool packed in (bool[])[false, true])
+        {
+            if (packed && k == 0) continue;
+            var a = TestData.Uniform(batch * m * k, seed++, -2f, 2f);
+            var b = TestData.Uniform(n * k, seed++, -2f, 2f);
+            var c0 = TestData.Uniform(batch * m * n, seed++, -3f, 3f);
+            var bias = TestData.Uniform(n, seed++, -3f, 3f);
+            using var ta = On(a, batch, m, k);
+            using var tb = On(b, n, k);
+            using var tbias = On(bias, n);
+            using var tc = On(c0, batch, m, n);
+            var options = new GemmOptions(Alpha: 0.5f, Beta: 1f, Bias: tbias, Activation: activation);
+            if (packed)
+            {
+                using var pb = Gemm.Pack(tb, transposeB: true);
+                Gemm.Multiply(ta, pb, tc, options);
+            }
+            else
+            {
+                Gemm.Multiply(ta, tb, tc, options with { TransposeB = true });
+            }
+            var expected = ReferenceGemm.Multiply(a, b, c0, bias, batch, m, n, k, false, true, 0.5f, 1f, true).Select(act).ToArray();
+            TensorAssert.Close(expected, Read(tc), Adjust(Tolerance.F32Gemm.ForDot(Math.Max(k, 1), 4)),
+                $"gemm {activation} {batch}x{m}x{n}x{k} packed={packed}");
+        }
+    }
+
+    [Fact]
+    public void Gemm_RefusesUndefinedActivation()
+    {
+        using var ta = On(TestData.Uniform(4, 1), 2, 2);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(ta, ta, new GemmOptions(Activation: (GemmActivation)9)));
+        Assert.Contains("Activation", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Gemm_PackedOperand_RefusesTransposeOptionAndDisposedMatrix()
     {

@@ -32,14 +32,13 @@ internal sealed unsafe partial class CpuKernels
     {
         if (a.Batch == 0 || a.M == 0 || a.N == 0) return;
         float* bias = a.Bias is null ? null : Ptr<float>(a.Bias);
-        if (a.K == 0)
+        if (a.K == 0 || (a.TransB && a.M <= GemvWork.MaxRows && GemvEnabled))
         {
-            GemmScaleOnly(a, bias);
-            return;
-        }
-        if (a.TransB && a.M <= GemvWork.MaxRows && GemvEnabled)
-        {
-            Gemv(a, bias);
+            if (a.K == 0) GemmScaleOnly(a, bias);
+            else Gemv(a, bias);
+            // These paths write C in one sweep of a few rows (or none of arithmetic): the activation follows it.
+            float* c = Ptr<float>(a.C);
+            for (int b = 0; b < a.Batch; b++) GemmActivations.Apply(a.Activation, c + b * a.BatchStrideC, a.M, a.Ldc, a.N);
             return;
         }
         int mr = GemmUse512 ? GemmMicroKernel512.MR : GemmMicroKernel256.MR;
@@ -72,6 +71,7 @@ internal sealed unsafe partial class CpuKernels
                 SlotBase = (float*)(buffer + headerBytes), SlotFlags = (int*)buffer, Slots = slots,
                 SlotFloats = slotFloats, BPackFloats = bPackFloats,
                 TransA = a.TransA, TransB = a.TransB, BroadcastB = a.BatchStrideB == 0 && a.Batch > 1, Use512 = GemmUse512,
+                Activation = a.Activation,
                 Alpha = a.Alpha, Beta = a.Beta, M = a.M, N = a.N, K = a.K, Mr = mr, Nr = nr,
                 MPanels = mPanels, NPanels = nPanels,
                 BatchStrideA = a.BatchStrideA, BatchStrideB = a.BatchStrideB, BatchStrideC = a.BatchStrideC,

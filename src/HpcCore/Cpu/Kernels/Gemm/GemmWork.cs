@@ -36,6 +36,9 @@ internal unsafe struct GemmWork : IParallelBody
     public long SlotFloats, BPackFloats;
 
     public bool TransA, TransB, BroadcastB, Use512;
+
+    /// <summary>Applied to each row segment of the tile after its last K block.</summary>
+    public HpcCore.Ops.GemmActivation Activation;
     public float Alpha, Beta;
     public int M, N, K, Mr, Nr, MPanels, NPanels;
     public long BatchStrideA, BatchStrideB, BatchStrideC, Lda, Ldb, Ldc;
@@ -109,6 +112,11 @@ internal unsafe struct GemmWork : IParallelBody
                         Kernel(ap, lda, mValid, bp, kc, scratch, Nr, 1f, 0f, null);
                         Edge(scratch, c, mValid, nValid, beta, bias == null ? null : bias + j0);
                     }
+                }
+                if (kk + kc == K)
+                {
+                    int j0 = q0 * Nr;
+                    GemmActivations.Apply(Activation, cBase + i0 * Ldc + j0, mValid, Ldc, Math.Min(N, q1 * Nr) - j0);
                 }
             }
         }
