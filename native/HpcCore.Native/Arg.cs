@@ -79,12 +79,12 @@ internal static unsafe class Arg
         {
             if (handle == 0) return NativeError.Ok();
             var value = Handles.Remove<T>(handle) ?? throw Invalid(fn, name, kind);
-            (value as IDisposable)?.Dispose();
+            value?.Dispose();
             return NativeError.Ok();
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, fn);
         }
     }
 

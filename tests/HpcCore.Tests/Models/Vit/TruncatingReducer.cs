@@ -34,4 +34,9 @@ internal sealed class TruncatingReducer(int[] keep) : IVitTokenReducer
             map.CopyFrom<int>(m);
         }
     }
+
+    /// <summary>Nothing to release: every tensor this reducer makes lives for one call.</summary>
+    public void Dispose()
+    {
+    }
 }
