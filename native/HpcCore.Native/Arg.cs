@@ -79,7 +79,7 @@ internal static unsafe class Arg
         {
             if (handle == 0) return NativeError.Ok();
             var value = Handles.Remove<T>(handle) ?? throw Invalid(fn, name, kind);
-            value?.Dispose();
+            (value as IDisposable)?.Dispose();
             return NativeError.Ok();
         }
         catch (Exception e)
