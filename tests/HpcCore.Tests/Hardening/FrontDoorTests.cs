@@ -95,6 +95,23 @@ public sealed class FrontDoorTests : IDisposable
     }
 
     [Fact]
+    public void VitSessionWithToMe_OnNaNPixels_GivesNaNLogits_NotAnIndexError()
+    {
+        // Issue #21: NaN pixels made every ToMe similarity NaN and the plan indexed row[-1] (HPC_ERR_INTERNAL in C).
+        var config = Models.Vit.VitSessionTests.Small(6, 2, 1, 12, 2, 3, 20, 4);
+        using var w = Models.Vit.VitSessionTests.ScaledRandom(config, _cpu, seed: 9);
+        using var reducer = HpcCore.Models.Vit.VitReducers.Create(HpcCore.Models.Vit.VitMethodSpec.Parse("tome:r=2"), config)!;
+        using var session = new HpcCore.Models.Vit.VitSession(w, 2, reducer);
+        var pixels = Enumerable.Repeat(float.NaN, 2 * 36).ToArray();
+        var logits = session.Forward(pixels).ToArray<float>();
+        Assert.All(logits, x => Assert.True(float.IsNaN(x)));
+        Assert.Equal([8, 6], session.TokensAfterReduction);
+        // The session is still good for finite input.
+        var finite = session.Forward(HpcCore.Testing.TestData.Uniform(2 * 36, seed: 1)).ToArray<float>();
+        Assert.All(finite, x => Assert.True(float.IsFinite(x)));
+    }
+
+    [Fact]
     public void Gemm_IntoADestinationThatAliasesAnInput_IsRefused()
     {
         using var a = Tensor.From<float>(Enumerable.Range(0, 16).Select(i => (float)i).ToArray(), new Shape(4, 4), _cpu);
