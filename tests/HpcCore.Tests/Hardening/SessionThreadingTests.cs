@@ -5,10 +5,13 @@
 namespace HpcCore.Tests.Hardening;
 
 using HpcCore.Cpu;
+using HpcCore.Models.Encoder;
+using HpcCore.Models.Encoder.Reduction;
 using HpcCore.Models.KvCache;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Vit;
 using HpcCore.Testing;
+using HpcCore.Tests.Models.Encoder;
 using HpcCore.Tests.Models.Lm;
 using HpcCore.Tests.Models.Vit;
 using Xunit;
@@ -68,6 +71,64 @@ public sealed class SessionThreadingTests
         policy.Release.Set();
         Assert.Equal(config.VocabSize, (await first).Length);
         Assert.Equal(config.VocabSize, decoder.Decode(4).Length);
+    }
+
+    [Fact]
+    public async Task EncoderSession_UsedFromTwoThreadsAtOnce_Throws()
+    {
+        var dir = Directory.CreateTempSubdirectory("hpccore-threading-").FullName;
+        try
+        {
+            var config = EncoderTestModels.Small();
+            EncoderTestModels.WriteFolder(dir, config, seed: 5);
+            using var cpu = new CpuBackend(threads: 1);
+            using var model = EncoderModel.Load(dir, cpu);
+            var reducer = new BlockingEncoderReducer();
+            using var session = new EncoderSession(model.Weights, maxBatch: 2, maxTokens: 16, reducer);
+            int[] ids = TestData.Ints(9, 4, config.VocabSize), lengths = [9];
+            var alone = new float[config.Hidden];
+            session.Encode(ids, lengths, alone);
+
+            reducer.Block = true;
+            var first = Task.Run(() =>
+            {
+                var e = new float[config.Hidden];
+                session.Encode(ids, lengths, e);
+                return e;
+            });
+            Assert.True(reducer.Inside.Wait(Wait), "the first call did not reach the reducer");
+            var error = Assert.Throws<InvalidOperationException>(() => session.Encode(ids, lengths, new float[config.Hidden]));
+            Assert.Contains("EncoderSession.Encode", error.Message, StringComparison.Ordinal);
+            reducer.Block = false;
+            reducer.Release.Set();
+            Assert.Equal(alone, await first);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // Keeps every token; holds the first call open inside the session when asked to.
+    private sealed class BlockingEncoderReducer : EncoderTokenReducer
+    {
+        public ManualResetEventSlim Inside { get; } = new();
+        public ManualResetEventSlim Release { get; } = new();
+        public bool Block { get; set; }
+
+        public override string Name => "blocking";
+
+        public override EncoderReductionExports Exports(int layer) => EncoderReductionExports.None;
+
+        public override bool Plan(int layer, EncoderReductionState state)
+        {
+            if (Block && layer == 0)
+            {
+                Inside.Set();
+                Release.Wait(Wait);
+            }
+            return false;
+        }
     }
 
     private sealed class BlockingPolicy : KvPolicy
