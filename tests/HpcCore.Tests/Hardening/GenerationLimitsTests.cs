@@ -70,6 +70,23 @@ public sealed class GenerationLimitsTests
         Assert.Throws<KvCapacityException>(() => decoder.Decode(1));
     }
 
+    [Theory]
+    [InlineData(37, "streaming")]
+    [InlineData(37, "h2o")]
+    [InlineData(45, "streaming")]
+    [InlineData(45, "ems")]
+    public void ContextNotAMultipleOf16_RenumberedEviction_GeneratesPastTheContext(int context, string policy)
+    {
+        using var cpu = new CpuBackend(threads: 1);
+        var config = LmTestModels.Llama(seq: context);
+        using var weights = LmTestModels.Random(config, cpu, seed: context + 1);
+        var settings = new KvPolicySettings { Budget = 12, Positions = KvPositionMode.Renumbered };
+        using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: KvPolicyRegistry.Create(policy, settings)));
+        decoder.Prefill(TestData.Ints(10, 5, config.VocabSize));
+        for (int t = 10; t < 3 * context; t++) Assert.Equal(config.VocabSize, decoder.Decode(t % config.VocabSize).Length);
+        Assert.Equal(3 * context, decoder.Position);
+    }
+
     // One token per UTF-8 byte (the worst case of a byte-fallback vocabulary), counting Encode calls.
     private sealed class CountingTokenizer(int vocab, int maxTokenBytes) : ITextTokenizer
     {
