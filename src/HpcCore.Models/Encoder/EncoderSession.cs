@@ -17,6 +17,7 @@ using HpcCore.Tensors;
 /// </summary>
 public sealed class EncoderSession : IDisposable
 {
+    private SessionInUse _inUse;
     /// <summary>Call shapes are padded to a multiple of this many tokens, which bounds the number of plans kept.</summary>
     public const int TokenStep = 8;
 
@@ -113,7 +114,21 @@ public sealed class EncoderSession : IDisposable
     /// <paramref name="ids"/>, text i having <paramref name="lengths"/>[i] ids, and writes their L2-normalised embeddings
     /// [B, D] to <paramref name="embeddings"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this session (one call at a time).</exception>
     public void Encode(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, Span<float> embeddings)
+    {
+        _inUse.Enter("EncoderSession.Encode");
+        try
+        {
+            EncodeCore(ids, lengths, embeddings);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
+    }
+
+    private void EncodeCore(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, Span<float> embeddings)
     {
         var c = Config;
         int b = lengths.Length;

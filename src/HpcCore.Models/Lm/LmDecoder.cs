@@ -18,6 +18,7 @@ using HpcCore.Tensors;
 /// </summary>
 public sealed class LmDecoder : IDisposable
 {
+    private SessionInUse _inUse;
     private readonly LmWeights _w;
     private readonly LmWorkspace _ws;
     private readonly LmRows _chunk;
@@ -85,37 +86,64 @@ public sealed class LmDecoder : IDisposable
     public ReadOnlySpan<float> Logits => _ws.LogitsHost;
 
     /// <summary>Starts a new sequence: empties this sequence's cache and resets the policy.</summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this decoder (one call at a time).</exception>
     public void Reset()
     {
-        Cache.Clear(_sequence);
-        Position = 0;
-        _promptLength = 0;
-        Policy.Begin(Cache.Sequence(_sequence), Config.Heads);
+        _inUse.Enter("LmDecoder.Reset");
+        try
+        {
+            Cache.Clear(_sequence);
+            Position = 0;
+            _promptLength = 0;
+            Policy.Begin(Cache.Sequence(_sequence), Config.Heads);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
     }
 
     /// <summary>Runs the prompt <paramref name="tokens"/> in chunks; returns the logits [V] after its last token.</summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this decoder (one call at a time).</exception>
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
         if (tokens.IsEmpty) throw new ArgumentException("LmDecoder.Prefill: tokens is empty.", nameof(tokens));
-        CheckTokens(tokens);
-        CheckContext(tokens.Length);
-        _promptLength = Position + tokens.Length;
-        for (int start = 0; start < tokens.Length; start += _ws.MaxRows)
-            Forward(tokens.Slice(start, Math.Min(_ws.MaxRows, tokens.Length - start)));
-        Policy.AfterPrefill(Cache.Sequence(_sequence), Position, _decisions);
-        Cache.Apply(_sequence, _decisions);
+        _inUse.Enter("LmDecoder.Prefill");
+        try
+        {
+            CheckTokens(tokens);
+            CheckContext(tokens.Length);
+            _promptLength = Position + tokens.Length;
+            for (int start = 0; start < tokens.Length; start += _ws.MaxRows)
+                Forward(tokens.Slice(start, Math.Min(_ws.MaxRows, tokens.Length - start)));
+            Policy.AfterPrefill(Cache.Sequence(_sequence), Position, _decisions);
+            Cache.Apply(_sequence, _decisions);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
         return Logits;
     }
 
     /// <summary>Runs one token; returns the logits [V] for the next one.</summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this decoder (one call at a time).</exception>
     public ReadOnlySpan<float> Decode(int token)
     {
         ReadOnlySpan<int> one = [token];
-        CheckTokens(one);
-        CheckContext(1);
-        Forward(one);
-        Policy.AfterDecodeStep(Cache.Sequence(_sequence), _decisions);
-        Cache.Apply(_sequence, _decisions);
+        _inUse.Enter("LmDecoder.Decode");
+        try
+        {
+            CheckTokens(one);
+            CheckContext(1);
+            Forward(one);
+            Policy.AfterDecodeStep(Cache.Sequence(_sequence), _decisions);
+            Cache.Apply(_sequence, _decisions);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
         return Logits;
     }
 
@@ -144,7 +172,7 @@ public sealed class LmDecoder : IDisposable
             ? "GPT-2's learned position table has no row for it"
             : "with positions 'original' the model would see RoPE positions it was never trained on; decode with an evicting policy and " +
               "positions 'renumbered' (--kv-positions renumbered, e.g. --kv-policy streaming)";
-        throw new InvalidOperationException($"LmDecoder: position {Position + rows - 1} is past the {Config.MaxSeqLen} trained positions of this model: {fix}.");
+        throw new KvCapacityException($"LmDecoder: position {Position + rows - 1} is past the {Config.MaxSeqLen} trained positions of this model: {fix}.");
     }
 
     private void Forward(ReadOnlySpan<int> tokens)

@@ -12,6 +12,7 @@ using HpcCore.Tensors;
 /// </summary>
 public sealed class VitSession : IDisposable
 {
+    private SessionInUse _inUse;
     private readonly VitWeights _w;
     private readonly IVitTokenReducer? _reducer;
     private readonly OwnedTensors _tensors = new();
@@ -189,7 +190,21 @@ public sealed class VitSession : IDisposable
     /// <see cref="Images.ImageTensor"/>), and returns the logits F32 [B, classes], owned by the session and
     /// overwritten by the next call.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this session (one call at a time).</exception>
     public Tensor Forward(ReadOnlySpan<float> pixels)
+    {
+        _inUse.Enter("VitSession.Forward");
+        try
+        {
+            return ForwardCore(pixels);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
+    }
+
+    private Tensor ForwardCore(ReadOnlySpan<float> pixels)
     {
         var c = Config;
         long need = (long)_batch * c.Channels * c.ImageSize * c.ImageSize;

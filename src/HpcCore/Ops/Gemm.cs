@@ -116,6 +116,9 @@ public static class Gemm
             Check.SameDevice(Op, "destination", c, a, "a");
             Check.DType(Op, "destination", c, DType.F32);
             Check.Shape(Op, "destination", c, outShape, "a times b", b, "b");
+            Check.NoOverlap(Op, "destination", c, "a", a);
+            Check.NoOverlap(Op, "destination", c, "b", b);
+            Check.NoOverlap(Op, "destination", c, "Bias", o.Bias);
         }
         else if (o.Beta != 0)
         {

@@ -125,7 +125,7 @@ internal static class VitEvalCommand
         {
             try
             {
-                (VitReducers.Create(spec, config) as IDisposable)?.Dispose();
+                VitReducers.Create(spec, config)?.Dispose();
             }
             catch (ArgumentException e)
             {

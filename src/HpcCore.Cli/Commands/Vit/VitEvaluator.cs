@@ -66,8 +66,8 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
         {
             big?.Dispose();
             one?.Dispose();
-            (reducerBig as IDisposable)?.Dispose();
-            (reducerOne as IDisposable)?.Dispose();
+            reducerBig?.Dispose();
+            reducerOne?.Dispose();
         }
     }
 

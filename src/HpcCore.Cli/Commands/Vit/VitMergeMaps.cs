@@ -42,7 +42,7 @@ internal static class VitMergeMaps
             }
             finally
             {
-                (reducer as IDisposable)?.Dispose();
+                reducer?.Dispose();
             }
         }
         using var png = surface.Snapshot().Encode(SKEncodedImageFormat.Png, 100);
