@@ -84,7 +84,7 @@ internal static unsafe class Arg
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, fn);
         }
     }
 

@@ -43,7 +43,7 @@ internal static unsafe class AttentionExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 }

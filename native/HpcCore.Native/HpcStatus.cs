@@ -14,4 +14,5 @@ internal enum HpcStatus
     OutOfMemory = 7,
     Internal = 8,
     Io = 9,
+    InvalidState = 10,
 }

@@ -30,7 +30,7 @@ internal static unsafe class KvPolicyExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -42,14 +42,15 @@ internal static unsafe class KvPolicyExports
     [UnmanagedCallersOnly(EntryPoint = "hpc_kv_policy_reset")]
     public static int Reset(nint policy)
     {
+        const string Fn = "hpc_kv_policy_reset";
         try
         {
-            Arg.Handle<NativeKvPolicy>("hpc_kv_policy_reset", "policy", policy, "kv policy").Reset();
+            Arg.Handle<NativeKvPolicy>(Fn, "policy", policy, "kv policy").Reset();
             return NativeError.Ok();
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -117,7 +118,7 @@ internal static unsafe class KvPolicyExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 }

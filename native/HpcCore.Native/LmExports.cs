@@ -38,7 +38,7 @@ internal static unsafe class LmExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -60,7 +60,7 @@ internal static unsafe class LmExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -96,7 +96,7 @@ internal static unsafe class LmExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 }

@@ -63,7 +63,7 @@ internal sealed class NativeVit : IDisposable
                 }
                 catch
                 {
-                    (reducer as IDisposable)?.Dispose();
+                    reducer?.Dispose();
                     throw;
                 }
                 _reducer = reducer;
@@ -96,7 +96,7 @@ internal sealed class NativeVit : IDisposable
     private void DropSession()
     {
         _session?.Dispose();
-        (_reducer as IDisposable)?.Dispose();
+        _reducer?.Dispose();
         _session = null;
         _reducer = null;
         _method = "";

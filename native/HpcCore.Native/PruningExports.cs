@@ -35,7 +35,7 @@ internal static unsafe class PruningExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -79,7 +79,7 @@ internal static unsafe class PruningExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 }

@@ -71,7 +71,7 @@ internal static unsafe class TensorExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -99,7 +99,7 @@ internal static unsafe class TensorExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -130,7 +130,7 @@ internal static unsafe class TensorExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 }

@@ -26,7 +26,7 @@ internal static unsafe class ToMeExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -46,7 +46,7 @@ internal static unsafe class ToMeExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -54,9 +54,10 @@ internal static unsafe class ToMeExports
     [UnmanagedCallersOnly(EntryPoint = "hpc_merge_plan_info")]
     public static int Info(nint plan, int* r, int* inputTokens, int* outputTokens)
     {
+        const string Fn = "hpc_merge_plan_info";
         try
         {
-            var p = Arg.Plan("hpc_merge_plan_info", "plan", plan);
+            var p = Arg.Plan(Fn, "plan", plan);
             if (r != null) *r = p.R;
             if (inputTokens != null) *inputTokens = p.InputTokens;
             if (outputTokens != null) *outputTokens = p.OutputTokens;
@@ -64,7 +65,7 @@ internal static unsafe class ToMeExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -93,7 +94,7 @@ internal static unsafe class ToMeExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -111,7 +112,7 @@ internal static unsafe class ToMeExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -130,7 +131,7 @@ internal static unsafe class ToMeExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 }

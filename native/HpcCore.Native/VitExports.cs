@@ -25,7 +25,7 @@ internal static unsafe class VitExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -51,7 +51,7 @@ internal static unsafe class VitExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -83,7 +83,7 @@ internal static unsafe class VitExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 
@@ -111,7 +111,7 @@ internal static unsafe class VitExports
         }
         catch (Exception e)
         {
-            return NativeError.From(e);
+            return NativeError.From(e, Fn);
         }
     }
 }

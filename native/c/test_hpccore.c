@@ -257,6 +257,45 @@ static void test_bad_arguments(void) {
     hpc_tensor_free(scores);
 }
 
+/* Issue #21: sizes from C never wrap. [65536]^4 F32 had 2^64 elements, wrapped to 0 bytes, and hpc_topk on it killed
+ * the process; now the shape is refused. A shape that is valid but cannot be allocated is HPC_ERR_OUT_OF_MEMORY.
+ * Every failure's message names the function, also where the exception came from the managed library. */
+static void test_sizes_and_messages(void) {
+    hpc_tensor* out = (hpc_tensor*)&out;
+    int64_t huge[4] = {65536, 65536, 65536, 65536};
+    expect_error(hpc_tensor_create(HPC_F32, huge, 4, NULL, 0, &out), HPC_ERR_OUT_OF_RANGE, "hpc_tensor_create",
+                 "65536", "element count overflow");
+    CHECK(out == NULL, "out must be NULL after an overflowing shape");
+    float one = 1.0f;
+    expect_error(hpc_tensor_create(HPC_F32, huge, 4, &one, sizeof one, &out), HPC_ERR_OUT_OF_RANGE,
+                 "hpc_tensor_create", "65536", "element count overflow with data");
+    int64_t zero_then_huge[5] = {0, 65536, 65536, 65536, 65536};
+    expect_error(hpc_tensor_create(HPC_U8, zero_then_huge, 5, NULL, 0, &out), HPC_ERR_OUT_OF_RANGE,
+                 "hpc_tensor_create", "65536", "stride overflow behind a zero dim");
+    int64_t too_big[2] = {1 << 28, 1 << 28}; /* 2^56 F32 elements: valid, 256 PB */
+    expect_error(hpc_tensor_create(HPC_F32, too_big, 2, NULL, 0, &out), HPC_ERR_OUT_OF_MEMORY, "hpc_tensor_create",
+                 "", "unallocatable zeros");
+
+    /* A small k on a long row (the k-sized heap path) matches a plain selection, ties to the lower index. */
+    enum { N = 5000 };
+    static float row[N];
+    for (int i = 0; i < N; i++) row[i] = (float)((i * 7919) % 1000);
+    int64_t rs[2] = {1, N};
+    hpc_tensor *scores = make_f32(row, rs, 2), *values = NULL, *indices = NULL;
+    OK(hpc_topk(scores, 3, &values, &indices));
+    int got[3], want[3];
+    OK(hpc_tensor_copy_to(indices, got, sizeof got));
+    naive_topk(row, N, 3, want);
+    CHECK(memcmp(got, want, sizeof got) == 0, "top-3 of 5000: got %d %d %d, want %d %d %d", got[0], got[1], got[2],
+          want[0], want[1], want[2]);
+    hpc_tensor_free(values);
+    hpc_tensor_free(indices);
+    /* Errors raised inside the managed op are prefixed with the entry point's name. */
+    expect_error(hpc_topk(scores, N + 1, &values, &indices), HPC_ERR_OUT_OF_RANGE, "hpc_topk", "k", "k > N");
+    expect_error(hpc_topk(scores, -1, &values, &indices), HPC_ERR_OUT_OF_RANGE, "hpc_topk", "k", "k < 0");
+    hpc_tensor_free(scores);
+}
+
 int main(void) {
     CHECK(hpc_version() != NULL && hpc_version()[0] != '\0', "version");
     test_attention(1, 1, 1, 1, 1, 1, 0, 0);
@@ -272,6 +311,7 @@ int main(void) {
     test_tome(2, 197, 8, 16);
     test_tome(1, 7, 3, 100);
     test_bad_arguments();
+    test_sizes_and_messages();
     if (failures) {
         fprintf(stderr, "hpccore C test: %d failure(s)\n", failures);
         return 1;

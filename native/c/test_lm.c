@@ -117,6 +117,37 @@ static void test_bad_arguments(hpc_lm* lm, const char* tokenizer, size_t length,
     hpc_lm* missing = NULL;
     expect_error(hpc_lm_load("/nonexistent/model.bin", tokenizer, &missing), HPC_ERR_IO, "model.bin", "", "missing file");
     CHECK(missing == NULL, "out must be NULL after a failed load");
+
+    /* A prompt longer than the 512-token context is HPC_ERR_OUT_OF_RANGE (it was HPC_ERR_INTERNAL), refused before it
+     * is encoded: 64 kB of text cannot fit 512 tokens of a tokenizer whose longest piece is a few bytes. */
+    size_t long_bytes = 64 * 1024;
+    char* long_prompt = malloc(long_bytes + 1);
+    memset(long_prompt, 'a', long_bytes);
+    long_prompt[long_bytes] = 0;
+    expect_error(hpc_lm_generate(lm, long_prompt, 4, NULL, text, sizeof text, &needed), HPC_ERR_OUT_OF_RANGE,
+                 "hpc_lm_generate", "prompt", "prompt longer than the context");
+    free(long_prompt);
+    CHECK(strcmp(generate(lm, 40, NULL, NULL), full) == 0, "after the long prompt the text changed");
+}
+
+/* A truncated llama2.c checkpoint is a malformed file: HPC_ERR_IO (LmFormatException was HPC_ERR_INTERNAL), with a
+ * message that names the function. */
+static void test_truncated_checkpoint(const char* model, const char* tokenizer) {
+    FILE* in = fopen(model, "rb");
+    if (!in) return;
+    static unsigned char head[4096];
+    size_t n = fread(head, 1, sizeof head, in);
+    fclose(in);
+    const char* truncated = "hpccore_test_truncated.bin"; /* in CTest's working folder */
+    FILE* out = fopen(truncated, "wb");
+    CHECK(out != NULL, "cannot write %s", truncated);
+    if (!out) return;
+    fwrite(head, 1, n / 2, out);
+    fclose(out);
+    hpc_lm* lm = (hpc_lm*)head;
+    expect_error(hpc_lm_load(truncated, tokenizer, &lm), HPC_ERR_IO, "hpc_lm_load", "", "truncated checkpoint");
+    CHECK(lm == NULL, "out must be NULL after a failed load");
+    remove(truncated);
 }
 
 int main(int argc, char** argv) {
@@ -146,6 +177,7 @@ int main(int argc, char** argv) {
     test_policies_keeping_everything(lm, full);
     test_streaming_bounded(lm);
     test_bad_arguments(lm, tokenizer, strlen(full), full);
+    test_truncated_checkpoint(model, tokenizer);
     CHECK(hpc_lm_free(lm) == HPC_OK, "free");
     expect_error(hpc_lm_free(lm), HPC_ERR_INVALID_HANDLE, "hpc_lm_free", "lm", "double free");
     if (failures) {

@@ -38,17 +38,20 @@ extern "C" {
 
 /* ---- status, errors, version ------------------------------------------------------------------------------------ */
 
+/* Every failure's message starts with the name of the hpc_* function that failed. */
 typedef enum hpc_status {
     HPC_OK = 0,
     HPC_ERR_NULL_POINTER = 1,     /* a required pointer or handle is NULL */
-    HPC_ERR_INVALID_ARGUMENT = 2, /* wrong dtype, rank, shape, layout or value */
-    HPC_ERR_OUT_OF_RANGE = 3,     /* a count or index outside its range (e.g. k > N) */
+    HPC_ERR_INVALID_ARGUMENT = 2, /* wrong dtype, rank, shape, layout or value; an output that aliases an input */
+    HPC_ERR_OUT_OF_RANGE = 3,     /* a count or index outside its range (e.g. k > N); a shape of more than 2^56
+                                     elements; a prompt longer than the model's context; a full KV cache */
     HPC_ERR_INVALID_HANDLE = 4,   /* a handle that is freed, of the wrong kind, or not from hpccore */
     HPC_ERR_BUFFER_TOO_SMALL = 5, /* a caller buffer shorter than needed */
     HPC_ERR_UNSUPPORTED = 6,      /* the operation is not available (e.g. an op with no CPU kernel) */
-    HPC_ERR_OUT_OF_MEMORY = 7,
+    HPC_ERR_OUT_OF_MEMORY = 7,    /* an allocation failed (e.g. a valid shape too large for this machine) */
     HPC_ERR_INTERNAL = 8,         /* a bug: please report it with hpc_last_error() */
-    HPC_ERR_IO = 9                /* a file is missing, unreadable or malformed */
+    HPC_ERR_IO = 9,               /* a file is missing, unreadable or malformed (truncated checkpoint, bad header) */
+    HPC_ERR_INVALID_STATE = 10    /* the object cannot take the call now (e.g. used by another thread at once) */
 } hpc_status;
 
 /* The calling thread's last error message ("" after a success). Never NULL. */

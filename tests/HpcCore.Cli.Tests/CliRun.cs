@@ -2,6 +2,7 @@
 namespace HpcCore.Cli.Tests;
 
 using System.Reflection;
+using Spectre.Console;
 
 /// <summary>
 /// Runs `hpccore ARGS` in this process through the real entry point (Program.cs, every subcommand) and captures what
@@ -20,6 +21,10 @@ internal static class CliRun
         using var stderr = new StringWriter();
         Console.SetOut(stdout);
         Console.SetError(stderr);
+        // Spectre's console keeps the writer it was created over: a new one over this run's stdout, so that a table
+        // lands in the capture and no later run writes to this run's disposed writer.
+        var oldAnsi = AnsiConsole.Console;
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
         try
         {
             int code = (int)EntryPoint.Invoke(null, [args])!;
@@ -29,6 +34,7 @@ internal static class CliRun
         {
             Console.SetOut(oldOut);
             Console.SetError(oldErr);
+            AnsiConsole.Console = oldAnsi;
         }
     }
 

@@ -75,7 +75,7 @@ public sealed class OpenCLPipelineTests(OpenCLFixture fixture)
         }
         finally
         {
-            (reducer as IDisposable)?.Dispose();
+            reducer?.Dispose();
         }
     }
 

@@ -63,11 +63,12 @@ public static class GemmQuick
                 Console.Error.WriteLine($"gemm {shape}: ours and {peer} disagree, max relative error {err:G3} > {MaxRelativeError:G3}");
                 return 1;
             }
-            var (ours, theirsTime) = Interleaved.Median(Ours, Theirs);
+            var timing = Interleaved.Median(Ours, Theirs);
+            var (ours, theirsTime) = timing;
             double flops = 2.0 * m * n * k;
             double og = flops / ours / 1e9, pg = flops / theirsTime / 1e9;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"op\":\"gemm\",\"shape\":\"{shape}\",\"ours_gflops\":{og:F1},\"peer\":\"{peer}\",\"peer_gflops\":{pg:F1},\"ratio\":{og / pg:F3}}}"));
+                $"{{\"op\":\"gemm\",\"shape\":\"{shape}\",\"ours_gflops\":{og:F1},\"peer\":\"{peer}\",\"peer_gflops\":{pg:F1},\"ratio\":{og / pg:F3},{timing.SpreadJson}}}"));
         }
         return 0;
     }

@@ -80,10 +80,11 @@ public static class GemvQuick
             // only 5 calls): otherwise the first, sub-microsecond shape measures tier-0 code in some rounds.
             Warm(Ours);
             Warm(General);
-            var t = Interleaved.Medians([Ours, General, Theirs]);
+            var rounds = Interleaved.Rounds([Ours, General, Theirs]);
+            var t = rounds.Select(r => Interleaved.Quantile(r, 0.5)).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{{\"op\":\"gemv\",\"shape\":\"{shape}\",\"threads\":{threads},\"ours_us\":{t[0] * 1e6:F2},\"general_us\":{t[1] * 1e6:F2}," +
-                $"\"peer\":\"{peer}\",\"peer_us\":{t[2] * 1e6:F2},\"ratio\":{t[2] / t[0]:F3},\"vs_general\":{t[1] / t[0]:F3}}}"));
+                $"\"peer\":\"{peer}\",\"peer_us\":{t[2] * 1e6:F2},\"ratio\":{t[2] / t[0]:F3},\"vs_general\":{t[1] / t[0]:F3},{Interleaved.SpreadJson(Interleaved.Ratios(rounds[2], rounds[0]))}}}"));
         }
         kernels.GemvEnabled = true;
         return 0;

@@ -81,15 +81,16 @@ public static class QuickAttention
                 return 1;
             }
             double flops = 4.0 * b * h * t * t * d / (causal ? 2 : 1);
-            var (ours, peerTime) = Interleaved.Median(Ours, Theirs);
-            Line("attention", shape, flops / ours / 1e9, peer, flops / peerTime / 1e9);
-            var (withExports, without) = Interleaved.Median(OursExports, Ours);
+            var timing = Interleaved.Median(Ours, Theirs);
+            Line("attention", shape, flops / timing.Ours / 1e9, peer, flops / timing.Peer / 1e9, timing);
+            var exportTiming = Interleaved.Median(OursExports, Ours);
+            var (withExports, without) = exportTiming;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"op\":\"attention-exports\",\"shape\":\"{shape}\",\"ms_with\":{withExports * 1e3:F2},\"ms_without\":{without * 1e3:F2},\"overhead\":{withExports / without - 1:F3}}}"));
+                $"{{\"op\":\"attention-exports\",\"shape\":\"{shape}\",\"ms_with\":{withExports * 1e3:F2},\"ms_without\":{without * 1e3:F2},\"overhead\":{withExports / without - 1:F3},{exportTiming.SpreadJson}}}"));
             if (first)
             {
-                var (fused, slow) = Interleaved.Median(Ours, () => Attention.Forward(tq, tk, tv, to, unfused), rounds: 5);
-                Line("attention", shape, flops / fused / 1e9, "hpccore-unfused", flops / slow / 1e9);
+                var unfusedTiming = Interleaved.Median(Ours, () => Attention.Forward(tq, tk, tv, to, unfused), rounds: 5);
+                Line("attention", shape, flops / unfusedTiming.Ours / 1e9, "hpccore-unfused", flops / unfusedTiming.Peer / 1e9, unfusedTiming);
                 BlockMaskAndHalf(backend, tq, tk, tv, to, plain, Ours, shape);
                 first = false;
             }
@@ -110,13 +111,15 @@ public static class QuickAttention
             for (int j = Math.Max(0, i - 1); j <= Math.Min(kb - 1, i + 1); j++) keep[i * kb + j] = true;
         using var mask = Tensor.From<bool>(keep, new Shape(1, 1, qb, kb), backend);
         var masked = plain with { BlockMask = mask };
-        var (withMask, without) = Interleaved.Median(() => Attention.Forward(q, k, v, o, masked), dense, rounds: 11);
+        var maskTiming = Interleaved.Median(() => Attention.Forward(q, k, v, o, masked), dense, rounds: 11);
+        var (withMask, without) = maskTiming;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"attention-blockmask\",\"shape\":\"{shape}\",\"kept\":{keep.Count(x => x) / (double)keep.Length:F3},\"ms_masked\":{withMask * 1e3:F2},\"ms_dense\":{without * 1e3:F2},\"speedup\":{without / withMask:F2}}}"));
+            $"{{\"op\":\"attention-blockmask\",\"shape\":\"{shape}\",\"kept\":{keep.Count(x => x) / (double)keep.Length:F3},\"ms_masked\":{withMask * 1e3:F2},\"ms_dense\":{without * 1e3:F2},\"speedup\":{without / withMask:F2},{maskTiming.SpreadJson}}}"));
 
-        var (half, single) = Bf16AgainstF32(backend, q, k, v, o, plain);
+        var bf16 = Bf16AgainstF32(backend, q, k, v, o, plain);
+        var (half, single) = bf16;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"attention-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"overhead\":{half / single - 1:F3}}}"));
+            $"{{\"op\":\"attention-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"overhead\":{half / single - 1:F3},{bf16.SpreadJson}}}"));
     }
 
     /// <summary>
@@ -132,31 +135,34 @@ public static class QuickAttention
         using var o = Tensor.Empty(new Shape(1, 1, h, d), DType.F32, backend);
         using var copy = Tensor.Empty(new Shape(1, tk, hkv, d), DType.F32, backend);
         double bytes = 2.0 * tk * hkv * d * sizeof(float);
-        var (attn, memcpy) = Interleaved.Median(
+        var decodeTiming = Interleaved.Median(
             () => Attention.Forward(q, k, v, o),
             () => k.CopyTo(copy));
+        var (attn, memcpy) = decodeTiming;
         string shape = $"B1xH{h}xHkv{hkv}xTq1xTk{tk}xD{d}";
         // memcpy moves bytes/2 in and bytes/2 out: its traffic equals the bytes decode reads.
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"attention-decode\",\"shape\":\"{shape}\",\"kv_gbps\":{bytes / attn / 1e9:F1},\"copy_gbps\":{bytes / memcpy / 1e9:F1},\"ratio\":{memcpy / attn:F3}}}"));
+            $"{{\"op\":\"attention-decode\",\"shape\":\"{shape}\",\"kv_gbps\":{bytes / attn / 1e9:F1},\"copy_gbps\":{bytes / memcpy / 1e9:F1},\"ratio\":{memcpy / attn:F3},{decodeTiming.SpreadJson}}}"));
 
         // Score exports during decode (H2O's per-key totals and the query's probability row) against the plain call.
         using var totals = Tensor.Empty(new Shape(1, h, tk), DType.F32, backend);
         using var rows = Tensor.From<int>([0], new Shape(1), backend);
         using var probs = Tensor.Empty(new Shape(1, h, 1, tk), DType.F32, backend);
         var exports = new AttentionOptions(KeyTotals: totals, RowIndices: rows, RowProbabilities: probs);
-        var (withExports, without) = Interleaved.Median(() => Attention.Forward(q, k, v, o, exports), () => Attention.Forward(q, k, v, o), rounds: 11);
+        var exportTiming = Interleaved.Median(() => Attention.Forward(q, k, v, o, exports), () => Attention.Forward(q, k, v, o), rounds: 11);
+        var (withExports, without) = exportTiming;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"attention-decode-exports\",\"shape\":\"{shape}\",\"ms_with\":{withExports * 1e3:F2},\"ms_without\":{without * 1e3:F2},\"overhead\":{withExports / without - 1:F3}}}"));
+            $"{{\"op\":\"attention-decode-exports\",\"shape\":\"{shape}\",\"ms_with\":{withExports * 1e3:F2},\"ms_without\":{without * 1e3:F2},\"overhead\":{withExports / without - 1:F3},{exportTiming.SpreadJson}}}"));
 
         // A BF16 cache (K/V widened per key block inside the kernel) against F32: half the bytes to read.
-        var (half, single) = Bf16AgainstF32(backend, q, k, v, o, default);
+        var bf16 = Bf16AgainstF32(backend, q, k, v, o, default);
+        var (half, single) = bf16;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"attention-decode-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"kv_gbps_bf16\":{bytes / 2 / half / 1e9:F1},\"kv_gbps_f32\":{bytes / single / 1e9:F1},\"speedup\":{single / half:F2}}}"));
+            $"{{\"op\":\"attention-decode-bf16\",\"shape\":\"{shape}\",\"ms_bf16\":{half * 1e3:F2},\"ms_f32\":{single * 1e3:F2},\"kv_gbps_bf16\":{bytes / 2 / half / 1e9:F1},\"kv_gbps_f32\":{bytes / single / 1e9:F1},\"speedup\":{single / half:F2},{bf16.SpreadJson}}}"));
     }
 
     /// <summary>Median seconds per call on BF16 copies of q, k, v (BF16 output) and on the F32 operands, interleaved.</summary>
-    private static (double Half, double Single) Bf16AgainstF32(CpuBackend backend, Tensor q, Tensor k, Tensor v, Tensor o, AttentionOptions options)
+    private static Comparison Bf16AgainstF32(CpuBackend backend, Tensor q, Tensor k, Tensor v, Tensor o, AttentionOptions options)
     {
         using var qh = Cast.To(q, DType.BF16);
         using var kh = Cast.To(k, DType.BF16);
@@ -165,9 +171,9 @@ public static class QuickAttention
         return Interleaved.Median(() => Attention.Forward(qh, kh, vh, oh, options), () => Attention.Forward(q, k, v, o, options), rounds: 11);
     }
 
-    private static void Line(string op, string shape, double ours, string peer, double theirs) =>
+    private static void Line(string op, string shape, double ours, string peer, double theirs, Comparison timing) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"{op}\",\"shape\":\"{shape}\",\"ours_gflops\":{ours:F1},\"peer\":\"{peer}\",\"peer_gflops\":{theirs:F1},\"ratio\":{ours / theirs:F3}}}"));
+            $"{{\"op\":\"{op}\",\"shape\":\"{shape}\",\"ours_gflops\":{ours:F1},\"peer\":\"{peer}\",\"peer_gflops\":{theirs:F1},\"ratio\":{ours / theirs:F3},{timing.SpreadJson}}}"));
 
     private static double MaxAbs(float[] a, float[] b)
     {

@@ -21,6 +21,7 @@ public static class QuickBenchmarks
         ["vit"] = QuickVit.Run,
         ["vit-b"] = QuickVitBase.Run,
         ["encoder"] = QuickEncoder.Run,
+        ["roofline"] = QuickRoofline.Run,
     };
 
     /// <summary>

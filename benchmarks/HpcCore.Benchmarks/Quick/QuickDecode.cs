@@ -27,10 +27,11 @@ public static class QuickDecode
             using var o = Tensor.Empty(new Shape(1, tq, h, d), DType.F32, backend);
             using var copy = Tensor.Empty(new Shape(1, tk, hkv, d), DType.F32, backend);
             double bytes = 2.0 * tk * hkv * d * sizeof(float);
-            var (attn, memcpy) = Interleaved.Median(() => Attention.Forward(q, k, v, o), () => k.CopyTo(copy));
+            var timing = Interleaved.Median(() => Attention.Forward(q, k, v, o), () => k.CopyTo(copy));
+            var (attn, memcpy) = timing;
             // The copy moves bytes/2 in and bytes/2 out: its traffic equals the bytes decode reads.
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"op\":\"attention-decode\",\"shape\":\"B1xH{h}xHkv{hkv}xTq{tq}xTk{tk}xD{d}\",\"ms\":{attn * 1e3:F3},\"kv_gbps\":{bytes / attn / 1e9:F1},\"copy_gbps\":{bytes / memcpy / 1e9:F1},\"ratio\":{memcpy / attn:F3}}}"));
+                $"{{\"op\":\"attention-decode\",\"shape\":\"B1xH{h}xHkv{hkv}xTq{tq}xTk{tk}xD{d}\",\"ms\":{attn * 1e3:F3},\"kv_gbps\":{bytes / attn / 1e9:F1},\"copy_gbps\":{bytes / memcpy / 1e9:F1},\"ratio\":{memcpy / attn:F3},{timing.SpreadJson}}}"));
         }
         return 0;
     }

@@ -90,14 +90,18 @@ public static class QuickDecodeLm
             void Run(KvLayerAttention r, Tensor q, Tensor o, KvPolicy p) =>
                 r.Run(0, 0, q, o, p, context - 1, 0, KvPositionMode.Original, rope);
             // Interleaved rounds (the machine is shared): each round times a block of every variant.
-            var (fullUs, selectUs, rescoredUs) = Interleaved(
-                () => Run(run1, q1, o1, full), () => Run(run1, q1, o1, select), () => Run(run1, q1, o1, rescoring));
+            var policies = Interleaved.Rounds(
+                [() => Run(run1, q1, o1, full), () => Run(run1, q1, o1, select), () => Run(run1, q1, o1, rescoring)], rounds: 11);
+            double fullUs = Interleaved.Quantile(policies[0], 0.5) * 1e6, selectUs = Interleaved.Quantile(policies[1], 0.5) * 1e6;
+            double rescoredUs = Interleaved.Quantile(policies[2], 0.5) * 1e6;
             // Full attention with the kv heads spread over a two-thread pool (same result bit for bit).
-            var (oneUs, twoUs, _) = Interleaved(() => Run(run1, q1, o1, full), () => Run(run2, q2, o2, full), () => { });
+            var pools = Interleaved.Median(() => Run(run1, q1, o1, full), () => Run(run2, q2, o2, full), rounds: 11);
+            double oneUs = pools.Ours * 1e6, twoUs = pools.Peer * 1e6;
             Console.WriteLine($"{{\"bench\":\"decode-attention\",\"heads\":{heads},\"kv_heads\":{kvHeads},\"d\":{d},\"context\":{context}," +
                               $"\"full_us\":{fullUs:F1},\"tokenselect10_cached_us\":{selectUs:F1},\"tokenselect10_rescored_us\":{rescoredUs:F1}," +
                               $"\"speedup_cached\":{fullUs / selectUs:F2},\"speedup_rescored\":{fullUs / rescoredUs:F2}," +
-                              $"\"full_1thread_us\":{oneUs:F1},\"full_2threads_us\":{twoUs:F1},\"speedup_2threads\":{oneUs / twoUs:F2}}}");
+                              $"\"full_1thread_us\":{oneUs:F1},\"full_2threads_us\":{twoUs:F1},\"speedup_2threads\":{oneUs / twoUs:F2}," +
+                              $"{Interleaved.SpreadJson(Interleaved.Ratios(policies[0], policies[1]))}}}");
         }
     }
 
@@ -113,22 +117,6 @@ public static class QuickDecodeLm
         using var vt = Tensor.From<float>(v, new Shape(context * kvHeads, d), backend);
         cache.Append(0, 0, kt, vt, context, 0);
         return cache;
-    }
-
-    private static (double, double, double) Interleaved(Action a, Action b, Action c)
-    {
-        Action[] steps = [a, b, c];
-        var times = new List<double>[] { [], [], [] };
-        for (int round = 0; round < 12; round++)
-        for (int k = 0; k < 3; k++)
-        {
-            int which = round % 2 == 0 ? k : 2 - k;
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < 10; i++) steps[which]();
-            if (round >= 2) times[which].Add(sw.Elapsed.TotalMicroseconds / 10);
-        }
-        double Median(List<double> x) { x.Sort(); return x[x.Count / 2]; }
-        return (Median(times[0]), Median(times[1]), Median(times[2]));
     }
 
     private static string? FindStories()

@@ -97,14 +97,15 @@ public static class QuickEncoder
             Console.Error.WriteLine($"encoder {key} batch {b}: ours and {peer} disagree, max |error| {err:G3} > {MaxAbsoluteError:G3}");
             return 1;
         }
-        var samples = Interleaved.Samples([Ours, Theirs], rounds: 21, blockSeconds: 0.3);
-        static double Q(double[] s, double q) => s[(int)Math.Round(q * (s.Length - 1))];
+        var timing = Interleaved.Median(Ours, Theirs, rounds: 21, blockSeconds: 0.3);
+        double[][] samples = [timing.OursRounds, timing.PeerRounds];
+        static double Q(double[] s, double q) => Interleaved.Quantile(s, q);
         double om = Q(samples[0], 0.5), pm = Q(samples[1], 0.5);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"op\":\"encoder-{key}\",\"batch\":{b},\"max_tokens\":{t},\"tokens\":{lengths.Sum()},\"threads\":{threads}," +
             $"\"ours_ms\":{om * 1e3:F2},\"ours_p25_p75_ms\":[{Q(samples[0], 0.25) * 1e3:F2},{Q(samples[0], 0.75) * 1e3:F2}]," +
             $"\"peer\":\"{peer}\",\"peer_ms\":{pm * 1e3:F2},\"peer_p25_p75_ms\":[{Q(samples[1], 0.25) * 1e3:F2},{Q(samples[1], 0.75) * 1e3:F2}]," +
-            $"\"ratio\":{pm / om:F3},\"max_abs_error\":{err:G3}}}"));
+            $"\"ratio\":{pm / om:F3},\"max_abs_error\":{err:G3},{timing.SpreadJson}}}"));
         return 0;
     }
 }

@@ -44,34 +44,15 @@ public static class QuickReduction
             .Select(v => (v[0], v[1], v[2])).ToArray();
     }
 
-    private static void Report(string method, int n, int c, int h, string setting, (double Step, double Block) t) =>
+    private static void Report(string method, int n, int c, int h, string setting, (double Step, double Block, string Spread) t) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"op\":\"reduction\",\"method\":\"{method}\",\"shape\":\"B1xN{n}xC{c}xH{h}\",\"setting\":\"{setting}\",\"step_ms\":{t.Step * 1e3:F3},\"block_ms\":{t.Block * 1e3:F3},\"ratio\":{t.Step / t.Block:F4}}}"));
+            $"{{\"op\":\"reduction\",\"method\":\"{method}\",\"shape\":\"B1xN{n}xC{c}xH{h}\",\"setting\":\"{setting}\",\"step_ms\":{t.Step * 1e3:F3},\"block_ms\":{t.Block * 1e3:F3},\"ratio\":{t.Step / t.Block:F4},{t.Spread}}}"));
 
-    // Median seconds per call of step and block, timed in alternating rounds (order flipped every round).
-    private static (double Step, double Block) Alternate(Action step, Action block, int rounds)
+    // Median seconds per call of step and block, interleaved (the step sized to ~20 ms blocks, the block one call).
+    private static (double Step, double Block, string Spread) Alternate(Action step, Action block, int rounds)
     {
-        step();
-        block();
-        int reps = Math.Max(1, (int)(0.02 / Math.Max(1e-7, Time(step, 3))));
-        var a = new double[rounds];
-        var b = new double[rounds];
-        for (int i = 0; i < rounds; i++)
-        {
-            if ((i & 1) == 0) a[i] = Time(step, reps);
-            b[i] = Time(block, 1);
-            if ((i & 1) == 1) a[i] = Time(step, reps);
-        }
-        Array.Sort(a);
-        Array.Sort(b);
-        return (a[rounds / 2], b[rounds / 2]);
-    }
-
-    private static double Time(Action action, int reps)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        for (int i = 0; i < reps; i++) action();
-        return Stopwatch.GetElapsedTime(t0).TotalSeconds / reps;
+        var t = Interleaved.Median(step, block, rounds, blockSeconds: 0, warmups: 1);
+        return (t.Ours, t.Peer, Interleaved.SpreadJson(Interleaved.Ratios(t.OursRounds, t.PeerRounds)));
     }
 
     /// <summary>Operands of one block and of the reduction steps at one shape.</summary>

@@ -55,10 +55,11 @@ public static class QuickVit
                 Console.Error.WriteLine($"vit batch {batch}: ours and {peer} disagree, max relative error {err:G3} > {MaxRelativeError:G3}");
                 return 1;
             }
-            var (ours, peerTime) = Interleaved.Median(Ours, Theirs, rounds: 15, blockSeconds: 0.2);
+            var timing = Interleaved.Median(Ours, Theirs, rounds: 15, blockSeconds: 0.2);
+            var (ours, peerTime) = timing;
             double oi = batch / ours, pi = batch / peerTime;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"op\":\"vit-fmnist\",\"batch\":{batch},\"tokens\":{c.Tokens},\"ours_images_per_s\":{oi:F1},\"peer\":\"{peer}\",\"peer_images_per_s\":{pi:F1},\"ratio\":{oi / pi:F3}}}"));
+                $"{{\"op\":\"vit-fmnist\",\"batch\":{batch},\"tokens\":{c.Tokens},\"ours_images_per_s\":{oi:F1},\"peer\":\"{peer}\",\"peer_images_per_s\":{pi:F1},\"ratio\":{oi / pi:F3},{timing.SpreadJson}}}"));
         }
         return 0;
     }

@@ -32,26 +32,10 @@ public static class QuickVitBase
                 using var tome = new VitSession(weights, batch, reducer);
                 plain.Forward(pixels);
                 tome.Forward(pixels);
-                var a = new double[rounds];
-                var b = new double[rounds];
-                for (int i = 0; i < rounds; i++)
-                {
-                    if ((i & 1) == 0)
-                    {
-                        a[i] = Time(plain, pixels);
-                        b[i] = Time(tome, pixels);
-                    }
-                    else
-                    {
-                        b[i] = Time(tome, pixels);
-                        a[i] = Time(plain, pixels);
-                    }
-                }
-                Array.Sort(a);
-                Array.Sort(b);
-                double pa = batch / a[rounds / 2], pb = batch / b[rounds / 2];
+                var t = Interleaved.Median(() => plain.Forward(pixels), () => tome.Forward(pixels), rounds, blockSeconds: 0, warmups: 0);
+                double pa = batch / t.Ours, pb = batch / t.Peer;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"op\":\"vit-b16-tome\",\"batch\":{batch},\"baseline_images_per_s\":{pa:F2},\"tome_r16_images_per_s\":{pb:F2},\"speedup\":{pb / pa:F3},\"gflops_baseline\":{plain.FlopsPerImage / 1e9:F2},\"gflops_tome\":{tome.FlopsPerImage / 1e9:F2},\"final_tokens\":{tome.TokensAfterReduction[^1]}}}"));
+                    $"{{\"op\":\"vit-b16-tome\",\"batch\":{batch},\"baseline_images_per_s\":{pa:F2},\"tome_r16_images_per_s\":{pb:F2},\"speedup\":{pb / pa:F3},\"gflops_baseline\":{plain.FlopsPerImage / 1e9:F2},\"gflops_tome\":{tome.FlopsPerImage / 1e9:F2},\"final_tokens\":{tome.TokensAfterReduction[^1]},{Interleaved.SpreadJson(Interleaved.Ratios(t.OursRounds, t.PeerRounds))}}}"));
             }
             finally
             {
@@ -59,12 +43,5 @@ public static class QuickVitBase
             }
         }
         return 0;
-    }
-
-    private static double Time(VitSession session, float[] pixels)
-    {
-        var sw = Stopwatch.StartNew();
-        session.Forward(pixels);
-        return sw.Elapsed.TotalSeconds;
     }
 }

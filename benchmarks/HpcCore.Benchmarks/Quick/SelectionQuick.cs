@@ -62,9 +62,10 @@ public static class SelectionQuick
                     Console.Error.WriteLine($"topk n={n} k={k}: ours and Array.Sort disagree");
                     return 1;
                 }
-                var (ours, peer) = Interleaved.Median(Ours, Peer);
+                var timing = Interleaved.Median(Ours, Peer);
+                var (ours, peer) = timing;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"op\":\"topk\",\"n\":{n},\"k\":{k},\"ours_us\":{ours * 1e6:F1},\"peer\":\"Array.Sort(keys, indices)\",\"peer_us\":{peer * 1e6:F1},\"speedup\":{peer / ours:F2}}}"));
+                    $"{{\"op\":\"topk\",\"n\":{n},\"k\":{k},\"ours_us\":{ours * 1e6:F1},\"peer\":\"Array.Sort(keys, indices)\",\"peer_us\":{peer * 1e6:F1},\"speedup\":{peer / ours:F2},{timing.SpreadJson}}}"));
             }
         }
         return 0;
@@ -108,9 +109,10 @@ public static class SelectionQuick
             // One call of the largest shapes takes ~1 s on two cores: fewer rounds there.
             double flops = 2.0 * na * nb * c;
             int rounds = flops > 2e10 ? 3 : flops > 1e9 ? 7 : 31;
-            var (ours, peer) = Interleaved.Median(Ours, Peer, rounds);
+            var timing = Interleaved.Median(Ours, Peer, rounds);
+            var (ours, peer) = timing;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"op\":\"bestmatch\",\"tokens\":{tokens},\"a\":{na},\"b\":{nb},\"c\":{c},\"ours_us\":{ours * 1e6:F1},\"ours_gflops\":{flops / ours / 1e9:F1},\"peer\":\"Cosine+RowMax (materialised)\",\"peer_us\":{peer * 1e6:F1},\"speedup\":{peer / ours:F2}}}"));
+                $"{{\"op\":\"bestmatch\",\"tokens\":{tokens},\"a\":{na},\"b\":{nb},\"c\":{c},\"ours_us\":{ours * 1e6:F1},\"ours_gflops\":{flops / ours / 1e9:F1},\"peer\":\"Cosine+RowMax (materialised)\",\"peer_us\":{peer * 1e6:F1},\"speedup\":{peer / ours:F2},{timing.SpreadJson}}}"));
         }
         return 0;
     }

@@ -4,6 +4,7 @@
 namespace HpcCore.Gpu.Kernels;
 
 using HpcCore.Kernels;
+using HpcCore.Tensors;
 
 /// <summary>ILGPU kernels for every op. Arguments arrive validated from the op front doors.</summary>
 internal sealed partial class IlgpuKernels : IKernels, IAttentionKernels
@@ -48,6 +49,9 @@ internal sealed partial class IlgpuKernels : IKernels, IAttentionKernels
     }
 
     public void Gemm(in GemmArgs args) => _gemm.Value.Launch(args);
+
+    // The tiled GPU GEMM stages B through shared memory per call; a host-side panel layout would not help it.
+    public Tensor? PackGemmB(in GemmPackArgs args) => null;
 
     public void Binary(in BinaryArgs args) => _binary.Value.Launch(args);
 

@@ -17,6 +17,7 @@ using HpcCore.Tensors;
 /// </summary>
 public sealed class EncoderSession : IDisposable
 {
+    private SessionInUse _inUse;
     /// <summary>Call shapes are padded to a multiple of this many tokens, which bounds the number of plans kept.</summary>
     public const int TokenStep = 8;
 
@@ -113,7 +114,21 @@ public sealed class EncoderSession : IDisposable
     /// <paramref name="ids"/>, text i having <paramref name="lengths"/>[i] ids, and writes their L2-normalised embeddings
     /// [B, D] to <paramref name="embeddings"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this session (one call at a time).</exception>
     public void Encode(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, Span<float> embeddings)
+    {
+        _inUse.Enter("EncoderSession.Encode");
+        try
+        {
+            EncodeCore(ids, lengths, embeddings);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
+    }
+
+    private void EncodeCore(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, Span<float> embeddings)
     {
         var c = Config;
         int b = lengths.Length;
@@ -205,9 +220,9 @@ public sealed class EncoderSession : IDisposable
         bool means = (ex & EncoderReductionExports.KeyMeans) != 0, cls = (ex & EncoderReductionExports.ClassRow) != 0;
         var options = new AttentionOptions(KeyLengths: p.Lengths, KeyBias: biased ? p.KeyBias : null, KeyMeans: means ? p.KeyMeans : null,
             RowIndices: cls ? _rowIndex : null, RowProbabilities: cls ? p.ClassRow : null);
-        Gemm.Multiply(p.XRows[cur], w.QkvWeight, p.Qkv, new GemmOptions(TransposeB: true, Bias: w.QkvBias));
+        Gemm.Multiply(p.XRows[cur], _w.Packs.Of(w.QkvWeight), p.Qkv, new GemmOptions(Bias: w.QkvBias));
         Attention.Forward(p.Q, p.K, p.V, p.Attended, options);
-        Gemm.Multiply(p.AttendedRows, w.OutWeight, p.XRows[cur], new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.OutBias));
+        Gemm.Multiply(p.AttendedRows, _w.Packs.Of(w.OutWeight), p.XRows[cur], new GemmOptions(Beta: 1f, Bias: w.OutBias));
         Norms.LayerNorm(p.XRows[cur], w.AttentionNormWeight, w.AttentionNormBias, p.XRows[1 - cur], eps);
         int y = 1 - cur;
         double rows = p.Batch * (double)p.Tokens, d = Config.Hidden;
@@ -221,10 +236,9 @@ public sealed class EncoderSession : IDisposable
             y = cur;
         }
         LastBlockFlops += 4.0 * p.Batch * p.Tokens * Config.Hidden * Config.Intermediate;
-        Gemm.Multiply(p.XRows[y], w.UpWeight, p.Hidden, new GemmOptions(TransposeB: true, Bias: w.UpBias));
-        if (Config.TanhGelu) Activations.GeluTanh(p.Hidden, p.Hidden);
-        else Activations.Gelu(p.Hidden, p.Hidden);
-        Gemm.Multiply(p.Hidden, w.DownWeight, p.XRows[y], new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.DownBias));
+        var gelu = Config.TanhGelu ? GemmActivation.GeluTanh : GemmActivation.Gelu;
+        Gemm.Multiply(p.XRows[y], _w.Packs.Of(w.UpWeight), p.Hidden, new GemmOptions(Bias: w.UpBias, Activation: gelu));
+        Gemm.Multiply(p.Hidden, _w.Packs.Of(w.DownWeight), p.XRows[y], new GemmOptions(Beta: 1f, Bias: w.DownBias));
         Norms.LayerNorm(p.XRows[y], w.OutputNormWeight, w.OutputNormBias, p.XRows[1 - y], eps);
         return (p, 1 - y, biased);
     }

@@ -27,9 +27,13 @@ public sealed class EncoderWeights : IDisposable
     /// <summary>The blocks, first to last.</summary>
     public required EncoderLayerWeights[] Layers { get; init; }
 
+    /// <summary>The linear weights packed for the GEMM on first use (<see cref="PackedWeights"/>), released with the model.</summary>
+    public PackedWeights Packs { get; } = new();
+
     /// <inheritdoc />
     public void Dispose()
     {
+        Packs.Dispose();
         WordEmbeddings.Dispose();
         PositionBias.Dispose();
         EmbeddingNormWeight.Dispose();

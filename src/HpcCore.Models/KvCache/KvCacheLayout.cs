@@ -29,7 +29,7 @@ public readonly record struct KvCacheLayout(
     public int SequenceCount => Sequences > 0 ? Sequences : 1;
 
     /// <summary>Pages one head needs at most.</summary>
-    public int BlocksPerHead => (MaxTokensPerHead + Page - 1) / Page;
+    public int BlocksPerHead => (int)(((long)MaxTokensPerHead + Page - 1) / Page);
 
     /// <summary>Tokens one head can really hold: <see cref="MaxTokensPerHead"/> rounded up to whole pages (the width of per-token buffers and exports).</summary>
     public int TokensPerHead => BlocksPerHead * Page;
@@ -48,6 +48,13 @@ public readonly record struct KvCacheLayout(
         if (PageTokens < 0) throw new ArgumentOutOfRangeException(nameof(PageTokens), PageTokens, $"KvCacheLayout: PageTokens = {PageTokens} must be >= 0 (0: 16).");
         if (Sequences < 0) throw new ArgumentOutOfRangeException(nameof(Sequences), Sequences, $"KvCacheLayout: Sequences = {Sequences} must be >= 0 (0: 1).");
         if (MaxPages < 0) throw new ArgumentOutOfRangeException(nameof(MaxPages), MaxPages, $"KvCacheLayout: MaxPages = {MaxPages} must be >= 0 (0: all heads full).");
+        // Every size derived from the layout must fit an int (page ids, slots) and the pool's bytes a long.
+        long blocks = ((long)MaxTokensPerHead + Page - 1) / Page;
+        long pages = MaxPages > 0 ? MaxPages : blocks * SequenceCount * Layers * KvHeads;
+        if (blocks * Page > int.MaxValue || pages > int.MaxValue || pages * Page > int.MaxValue || (long)KvHeads * HeadDim > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(MaxTokensPerHead), MaxTokensPerHead,
+                $"KvCacheLayout: {SequenceCount} sequences x {Layers} layers x {KvHeads} kv heads x {MaxTokensPerHead} tokens in pages of {Page} " +
+                $"(D = {HeadDim}) is too large: page rows must stay below 2^31.");
         if (DType is not (DType.F32 or DType.F16 or DType.BF16))
             throw new ArgumentException($"KvCacheLayout: DType {DType} is not a cache type; expected F32, F16 or BF16.", nameof(DType));
     }

@@ -189,13 +189,17 @@ public sealed class PagedKvCache : IDisposable
     /// <summary>
     /// Appends the keys and values of <paramref name="rows"/> new tokens at positions <paramref name="firstPosition"/>..
     /// to every kv head of <paramref name="layer"/>: <paramref name="keys"/> and <paramref name="values"/> are F32
-    /// [rows x Hkv, D] (token-major). Capacity is checked for every head before anything changes.
+    /// [rows x Hkv, D] (token-major). Arguments and capacity are checked for every head before anything changes: a
+    /// key or value tensor of any other shape (a short key included) is refused, never padded.
     /// </summary>
+    /// <exception cref="ArgumentException">keys or values is not F32 [rows x Hkv, D]; layer, rows or firstPosition is out of range.</exception>
+    /// <exception cref="KvCapacityException">A head or the page pool would overflow.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Append(int sequence, int layer, Tensor keys, Tensor values, int rows, int firstPosition)
     {
         var heads = _heads[CheckSequence(sequence)];
         int hkv = KvHeads, p = Layout.Page;
+        CheckAppend(layer, keys, values, rows, firstPosition);
         int pagesNeeded = 0;
         for (int h = 0; h < hkv; h++)
         {
@@ -371,6 +375,22 @@ public sealed class PagedKvCache : IDisposable
         _moveRows.Dispose();
         _readSlots.Dispose();
         _readRows.Dispose();
+    }
+
+    private void CheckAppend(int layer, Tensor keys, Tensor values, int rows, int firstPosition)
+    {
+        const string Op = "PagedKvCache.Append";
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(values);
+        if ((uint)layer >= (uint)Layers)
+            throw new ArgumentOutOfRangeException(nameof(layer), $"{Op}: layer {layer} is outside 0..{Layers - 1}.");
+        if (rows < 0 || firstPosition < 0 || (long)firstPosition + rows > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{Op}: rows {rows} from position {firstPosition} must be >= 0 and stay below 2^31.");
+        var expected = new Shape(checked(rows * KvHeads), HeadDim);
+        if (keys.DType != DType.F32 || keys.Shape != expected)
+            throw new ArgumentException($"{Op}: keys is {keys.DType} {keys.Shape}; F32 {expected} ([rows x Hkv, D] with rows {rows}, Hkv {KvHeads}, D {HeadDim}) expected.", nameof(keys));
+        if (values.DType != DType.F32 || values.Shape != expected)
+            throw new ArgumentException($"{Op}: values is {values.DType} {values.Shape}; F32 {expected} ([rows x Hkv, D] with rows {rows}, Hkv {KvHeads}, D {HeadDim}) expected.", nameof(values));
     }
 
     private int CheckSequence(int sequence)

@@ -19,6 +19,7 @@ using HpcCore.Tensors;
 /// </summary>
 public sealed class LmDecoder : IDisposable
 {
+    private SessionInUse _inUse;
     private readonly LmWeights _w;
     private readonly LmWorkspace _ws;
     private readonly LmRows _chunk;
@@ -90,37 +91,64 @@ public sealed class LmDecoder : IDisposable
     public ReadOnlySpan<float> Logits => _ws.LogitsHost;
 
     /// <summary>Starts a new sequence: empties this sequence's cache and resets the policy.</summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this decoder (one call at a time).</exception>
     public void Reset()
     {
-        Cache.Clear(_sequence);
-        Position = 0;
-        _promptLength = 0;
-        Policy.Begin(Cache.Sequence(_sequence), Config.Heads);
+        _inUse.Enter("LmDecoder.Reset");
+        try
+        {
+            Cache.Clear(_sequence);
+            Position = 0;
+            _promptLength = 0;
+            Policy.Begin(Cache.Sequence(_sequence), Config.Heads);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
     }
 
     /// <summary>Runs the prompt <paramref name="tokens"/> in chunks; returns the logits [V] after its last token.</summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this decoder (one call at a time).</exception>
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
         if (tokens.IsEmpty) throw new ArgumentException("LmDecoder.Prefill: tokens is empty.", nameof(tokens));
-        CheckTokens(tokens);
-        CheckContext(tokens.Length);
-        _promptLength = Position + tokens.Length;
-        for (int start = 0; start < tokens.Length; start += _ws.MaxRows)
-            Forward(tokens.Slice(start, Math.Min(_ws.MaxRows, tokens.Length - start)));
-        Policy.AfterPrefill(Cache.Sequence(_sequence), Position, _decisions);
-        Cache.Apply(_sequence, _decisions);
+        _inUse.Enter("LmDecoder.Prefill");
+        try
+        {
+            CheckTokens(tokens);
+            CheckContext(tokens.Length);
+            _promptLength = Position + tokens.Length;
+            for (int start = 0; start < tokens.Length; start += _ws.MaxRows)
+                Forward(tokens.Slice(start, Math.Min(_ws.MaxRows, tokens.Length - start)));
+            Policy.AfterPrefill(Cache.Sequence(_sequence), Position, _decisions);
+            Cache.Apply(_sequence, _decisions);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
         return Logits;
     }
 
     /// <summary>Runs one token; returns the logits [V] for the next one.</summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this decoder (one call at a time).</exception>
     public ReadOnlySpan<float> Decode(int token)
     {
         ReadOnlySpan<int> one = [token];
-        CheckTokens(one);
-        CheckContext(1);
-        Forward(one);
-        Policy.AfterDecodeStep(Cache.Sequence(_sequence), _decisions);
-        Cache.Apply(_sequence, _decisions);
+        _inUse.Enter("LmDecoder.Decode");
+        try
+        {
+            CheckTokens(one);
+            CheckContext(1);
+            Forward(one);
+            Policy.AfterDecodeStep(Cache.Sequence(_sequence), _decisions);
+            Cache.Apply(_sequence, _decisions);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
         return Logits;
     }
 
@@ -141,7 +169,7 @@ public sealed class LmDecoder : IDisposable
     private void CheckContext(int rows)
     {
         if (ContextProblem(rows) is { } problem)
-            throw PositionMode == KvPositionMode.Renumbered ? new KvCapacityException(problem) : new InvalidOperationException(problem);
+            throw new KvCapacityException(problem);
     }
 
     // Original positions past the trained context are positions the model never saw (RoPE) or has no row for (GPT-2).
@@ -237,9 +265,14 @@ public sealed class LmDecoder : IDisposable
         _ws.Logits.CopyTo<float>(_ws.LogitsHost);
     }
 
-    // x [rows, in] W^T (+ bias) (+ destination): nn.Linear weights [out, in]; one row runs the core's GEMV path.
-    private static void Linear(Tensor x, Tensor w, Tensor? bias, Tensor destination, bool accumulate) =>
-        Gemm.Multiply(x, w, destination, new GemmOptions(TransposeB: true, Beta: accumulate ? 1f : 0f, Bias: bias));
+    // x [rows, in] W^T (+ bias) (+ destination): nn.Linear weights [out, in]. A decode step's one row runs the core's
+    // GEMV path, which reads W in place; a prefill chunk multiplies the weight packed once with the model.
+    private void Linear(Tensor x, Tensor w, Tensor? bias, Tensor destination, bool accumulate)
+    {
+        var options = new GemmOptions(Beta: accumulate ? 1f : 0f, Bias: bias);
+        if (x.Shape[0] == 1) Gemm.Multiply(x, w, destination, options with { TransposeB = true });
+        else Gemm.Multiply(x, _w.Packs.Of(w), destination, options);
+    }
 
     private void Norm(Tensor x, Tensor gamma, Tensor? beta, Tensor destination)
     {

@@ -3,6 +3,7 @@ namespace HpcCore.Models.Lm;
 
 using System.Diagnostics;
 using System.Text;
+using HpcCore.Models.KvCache;
 using HpcCore.Models.Lm.Sampling;
 
 /// <summary>What <see cref="LmGenerator.Generate"/> produced and how fast.</summary>
@@ -29,14 +30,24 @@ public static class LmGenerator
     /// receives the text as it is produced (whole UTF-8 characters only). <paramref name="stopIds"/> end generation
     /// (null: the tokenizer's BOS and EOS).
     /// </summary>
+    /// <exception cref="KvCapacityException">
+    /// The prompt does not fit the decoder's cache. A prompt of more UTF-8 bytes than the cache's tokens times the
+    /// tokenizer's longest piece cannot fit in any tokenization, and is refused before it is encoded, so the work spent on
+    /// a prompt that is refused is bounded by the context, not by the prompt (issue #21).
+    /// </exception>
     public static LmGeneration Generate(LmDecoder decoder, ITextTokenizer tokenizer, string prompt, int maxNewTokens,
         in SamplerOptions sampling = default, Action<string>? onText = null, IReadOnlySet<int>? stopIds = null)
     {
         ArgumentNullException.ThrowIfNull(decoder);
         ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(prompt);
         ArgumentOutOfRangeException.ThrowIfNegative(maxNewTokens);
+        CheckPromptLength(decoder, tokenizer, prompt);
         var sampler = new TokenSampler(decoder.Config.VocabSize, sampling);
         int[] promptIds = tokenizer.Encode(prompt, addBos: tokenizer.BosId >= 0);
+        int room = Capacity(decoder);
+        if (promptIds.Length > room)
+            throw new KvCapacityException($"LmGenerator.Generate: the prompt is {promptIds.Length} tokens but the model's context (its KV cache) holds {room}; shorten the prompt.");
         var text = new StringBuilder();
         var utf8 = Encoding.UTF8.GetDecoder();
         var bytes = new byte[tokenizer.MaxTokenBytes + 8];
@@ -71,5 +82,26 @@ public static class LmGenerator
         }
         double decode = clock.Elapsed.TotalSeconds;
         return new LmGeneration(promptIds, [.. generated], text.ToString(), prefill, decode);
+    }
+
+    // Every token of an encoding decodes to at most MaxTokenBytes of the text, so a text of more bytes than the context
+    // times that needs more tokens than the context holds. Counting UTF-8 bytes is linear and allocates nothing.
+    private static void CheckPromptLength(LmDecoder decoder, ITextTokenizer tokenizer, string prompt)
+    {
+        int room = Capacity(decoder);
+        long most = (long)room * Math.Max(1, tokenizer.MaxTokenBytes);
+        // A UTF-8 byte count is at least the char count: skip the count for prompts that cannot be too long.
+        if (prompt.Length <= most / 3) return;
+        long bytes = System.Text.Encoding.UTF8.GetByteCount(prompt);
+        if (bytes > most)
+            throw new KvCapacityException($"LmGenerator.Generate: the prompt is {bytes} UTF-8 bytes; the model's context holds {room} tokens of at " +
+                                          $"most {tokenizer.MaxTokenBytes} bytes each ({most} bytes), so it cannot fit; shorten the prompt.");
+    }
+
+    // The tokens a prompt may have: the cache's capacity, and with original positions the trained context too.
+    private static int Capacity(LmDecoder decoder)
+    {
+        int room = decoder.Cache.Head(0, 0).MaxTokens;
+        return decoder.PositionMode == KvPositionMode.Original ? Math.Min(room, decoder.Config.MaxSeqLen) : room;
     }
 }

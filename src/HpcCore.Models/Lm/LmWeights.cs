@@ -35,9 +35,13 @@ public sealed class LmWeights : IDisposable
         }
     }
 
+    /// <summary>The linear weights packed for the GEMM on first use (<see cref="PackedWeights"/>), released with the model.</summary>
+    public PackedWeights Packs { get; } = new();
+
     /// <inheritdoc />
     public void Dispose()
     {
+        Packs.Dispose();
         foreach (var l in Layers) l.Dispose();
         TokenEmbedding.Dispose();
         PositionEmbedding?.Dispose();

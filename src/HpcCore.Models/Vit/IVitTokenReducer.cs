@@ -4,9 +4,11 @@ namespace HpcCore.Models.Vit;
 /// <summary>
 /// A token-reduction method switched on per layer inside <see cref="VitSession"/>. Schedules are fixed per layer (the
 /// token count leaving each block depends only on the count entering it), so the session preallocates every
-/// activation once per batch size and the steady-state forward allocates nothing.
+/// activation once per batch size and the steady-state forward allocates nothing. Reducers may keep plans and scores
+/// in pooled backend memory between calls, so every reducer is disposable; whoever creates one disposes it (a
+/// <see cref="VitSession"/> uses its reducer but does not own it).
 /// </summary>
-public interface IVitTokenReducer
+public interface IVitTokenReducer : IDisposable
 {
     /// <summary>Short name for tables, e.g. "tome:r=8".</summary>
     string Name { get; }

@@ -12,6 +12,7 @@ using HpcCore.Tensors;
 /// </summary>
 public sealed class VitSession : IDisposable
 {
+    private SessionInUse _inUse;
     private readonly VitWeights _w;
     private readonly IVitTokenReducer? _reducer;
     private readonly OwnedTensors _tensors = new();
@@ -189,7 +190,21 @@ public sealed class VitSession : IDisposable
     /// <see cref="Images.ImageTensor"/>), and returns the logits F32 [B, classes], owned by the session and
     /// overwritten by the next call.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this session (one call at a time).</exception>
     public Tensor Forward(ReadOnlySpan<float> pixels)
+    {
+        _inUse.Enter("VitSession.Forward");
+        try
+        {
+            return ForwardCore(pixels);
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
+    }
+
+    private Tensor ForwardCore(ReadOnlySpan<float> pixels)
     {
         var c = Config;
         long need = (long)_batch * c.Channels * c.ImageSize * c.ImageSize;
@@ -228,9 +243,9 @@ public sealed class VitSession : IDisposable
         float eps = Config.LayerNormEpsilon;
         if (p.KeyBiasSource is { } sizes) LogInto(sizes, p.Attention.KeyBias!);
         Norms.LayerNorm(p.XRows, w.Norm1Weight, w.Norm1Bias, p.Normed, eps);
-        Gemm.Multiply(p.Normed, w.QkvWeight, p.Qkv, new GemmOptions(TransposeB: true, Bias: w.QkvBias));
+        Gemm.Multiply(p.Normed, _w.Packs.Of(w.QkvWeight), p.Qkv, new GemmOptions(Bias: w.QkvBias));
         Attention.Forward(p.Q, p.K, p.V, p.Attended, p.Attention);
-        Gemm.Multiply(p.AttendedRows, w.ProjWeight, p.XRows, new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.ProjBias));
+        Gemm.Multiply(p.AttendedRows, _w.Packs.Of(w.ProjWeight), p.XRows, new GemmOptions(Beta: 1f, Bias: w.ProjBias));
         if (p.Step is { } step)
         {
             if (p.TokensAfter == p.Tokens)
@@ -244,9 +259,8 @@ public sealed class VitSession : IDisposable
             }
         }
         Norms.LayerNorm(p.YRows, w.Norm2Weight, w.Norm2Bias, p.Normed2, eps);
-        Gemm.Multiply(p.Normed2, w.Fc1Weight, p.Hidden, new GemmOptions(TransposeB: true, Bias: w.Fc1Bias));
-        Activations.Gelu(p.Hidden, p.Hidden);
-        Gemm.Multiply(p.Hidden, w.Fc2Weight, p.YRows, new GemmOptions(TransposeB: true, Beta: 1f, Bias: w.Fc2Bias));
+        Gemm.Multiply(p.Normed2, _w.Packs.Of(w.Fc1Weight), p.Hidden, new GemmOptions(Bias: w.Fc1Bias, Activation: GemmActivation.Gelu));
+        Gemm.Multiply(p.Hidden, _w.Packs.Of(w.Fc2Weight), p.YRows, new GemmOptions(Beta: 1f, Bias: w.Fc2Bias));
     }
 
     // log(size) for proportional attention (ToMe eq. 1: softmax(QK^T / sqrt(d) + log s)).

@@ -71,9 +71,13 @@ public sealed class VitWeights : IDisposable
         yield return new("head.bias", HeadBias);
     }
 
+    /// <summary>The linear weights packed for the GEMM on first use (<see cref="PackedWeights"/>), released with the model.</summary>
+    public PackedWeights Packs { get; } = new();
+
     /// <summary>Releases every tensor.</summary>
     public void Dispose()
     {
+        Packs.Dispose();
         foreach (var (_, t) in Named()) t.Dispose();
     }
 }

@@ -233,7 +233,17 @@ internal sealed class SafetensorsHeader
                 : $"{what} has unknown dtype {Echo(dtypeName)} (supported: {SafetensorsDTypes.SupportedList})");
         }
 
-        var shape = new Shape(dims[..rank]);
+        Shape shape;
+        try
+        {
+            shape = new Shape(dims[..rank]);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // More than Shape.MaxElements (2^56) elements: no tensor of this shape can exist, let alone be addressed.
+            throw Fail(file, $"{what} shape [{string.Join(", ", dims[..rank].ToArray())}] has more elements than can be addressed " +
+                "(the product overflows)");
+        }
         string layout = $"{SafetensorsDTypes.ToName(dtype)} {shape}";
         // Element count times element size, with overflow checked. A zero dimension makes the product 0 however
         // large the others are (each is at most int.MaxValue, so there is nothing else to guard).

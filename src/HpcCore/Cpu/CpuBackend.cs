@@ -70,7 +70,7 @@ public sealed unsafe class CpuBackend : IBackend
         Host(source).AsSpan(sourceOffset, destination.Length).CopyTo(destination);
 
     /// <inheritdoc/>
-    public void Clear(Storage storage, long offset, long length) => Host(storage).AsSpan(offset, length).Clear();
+    public void Clear(Storage storage, long offset, long length) => Host(storage).Clear(offset, length);
 
     /// <summary>CPU kernels run synchronously: nothing to wait for.</summary>
     public void Synchronize()

@@ -35,9 +35,17 @@ public sealed unsafe class CpuStorage : Storage
     /// <summary>A span over <paramref name="length"/> bytes from <paramref name="offset"/>.</summary>
     public Span<byte> AsSpan(long offset, long length)
     {
-        if (offset < 0 || length < 0 || offset + length > ByteLength)
+        if (offset < 0 || length < 0 || offset > ByteLength - length)
             throw new ArgumentOutOfRangeException(nameof(offset), $"CpuStorage.AsSpan: [{offset}, {offset + length}) is outside {ByteLength} bytes.");
         return new Span<byte>(Pointer + offset, checked((int)length));
+    }
+
+    /// <summary>Zeroes <paramref name="length"/> bytes from <paramref name="offset"/> (any length: no span of more than 2 GiB is made).</summary>
+    public void Clear(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > ByteLength - length)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"CpuStorage.Clear: [{offset}, {offset} + {length}) is outside {ByteLength} bytes.");
+        System.Runtime.InteropServices.NativeMemory.Clear(Pointer + offset, (nuint)length);
     }
 
     /// <inheritdoc/>

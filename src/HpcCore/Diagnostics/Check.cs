@@ -85,6 +85,34 @@ internal static class Check
         Contiguous(op, name, t);
     }
 
+    /// <summary>
+    /// Throws when <paramref name="destination"/> may share memory with the input <paramref name="input"/>: the same
+    /// storage and overlapping byte extents (first to last element). Kernels read inputs while they write outputs, so an
+    /// aliased destination would be read after it was overwritten. Disjoint views of one buffer pass.
+    /// </summary>
+    public static void NoOverlap(string op, string destinationName, Tensor destination, string inputName, Tensor? input)
+    {
+        if (input is null || !ReferenceEquals(destination.Storage, input.Storage)) return;
+        var (d0, d1) = Extent(destination);
+        var (i0, i1) = Extent(input);
+        if (d0 < d1 && i0 < i1 && d0 < i1 && i0 < d1) Overlap(op, destinationName, destination, inputName, input);
+    }
+
+    // Bytes [first, end) a view can touch (strides are never negative); empty for a view of no elements.
+    private static (long First, long End) Extent(Tensor t)
+    {
+        if (t.ElementCount == 0) return (0, 0);
+        long last = 0;
+        for (int i = 0; i < t.Rank; i++) last += (t.Shape[i] - 1) * t.Strides[i];
+        int size = t.DType.SizeInBytes();
+        return (t.ByteOffset, t.ByteOffset + (last + 1) * size);
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Overlap(string op, string name, Tensor t, string inputName, Tensor input) =>
+        ThrowHelper.Argument(op, name, $"({t.DType} {t.Shape}) shares memory with {inputName} ({input.DType} {input.Shape}); " +
+                                       "the op reads its inputs while it writes, so write to a separate tensor");
+
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void NullTensor(string op, string name) => throw new ArgumentNullException(name, $"{op}: {name} is null.");
 

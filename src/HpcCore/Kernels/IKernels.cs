@@ -2,6 +2,8 @@
 // The contract between op front doors and backends: one method per op, taking a validated args struct.
 namespace HpcCore.Kernels;
 
+using HpcCore.Tensors;
+
 /// <summary>
 /// A backend's kernels. Every method receives arguments that the op's front door has already validated
 /// (shapes, dtypes, devices, contiguity), so implementations never validate and never throw for bad input.
@@ -11,6 +13,12 @@ public interface IKernels
 {
     /// <summary>Batched GEMM: C = alpha * op(A) @ op(B) + beta * C (+ bias per column).</summary>
     void Gemm(in GemmArgs args);
+
+    /// <summary>
+    /// Copies op(B) into this backend's GEMM panel layout once, for a weight that many calls reuse (so no call
+    /// re-packs it); returns null when the backend's GEMM reads B in place and gains nothing from packing.
+    /// </summary>
+    Tensor? PackGemmB(in GemmPackArgs args);
 
     /// <summary>Elementwise binary op with the right operand broadcast over leading axes.</summary>
     void Binary(in BinaryArgs args);

@@ -27,6 +27,9 @@ internal static class AttentionValidation
         if (hkv == 0 || h % hkv != 0)
             ThrowHelper.Argument(Op, "k", $"has {hkv} kv heads (shape {k.Shape}); q's {h} heads (shape {q.Shape}) must be a multiple");
         Check.Shape(Op, "destination", dest, q.Shape, "same as q", q, "q");
+        Check.NoOverlap(Op, "destination", dest, "q", q);
+        Check.NoOverlap(Op, "destination", dest, "k", k);
+        Check.NoOverlap(Op, "destination", dest, "v", v);
 
         float scale = o.Scale == 0f ? 1f / MathF.Sqrt(Math.Max(1, d)) : o.Scale;
         if (!float.IsFinite(o.Scale)) ThrowHelper.OutOfRange(Op, "Scale", o.Scale, "it must be finite (0: 1/sqrt(D))");

@@ -32,7 +32,49 @@ public static class Gemm
         Run(a, b, destination, options, plan);
     }
 
-    private static void Run(Tensor a, Tensor b, Tensor c, in GemmOptions o, in GemmPlan p)
+    /// <summary>
+    /// Packs a GEMM right operand once for reuse by many products (a model's weights): op(B) is <paramref name="b"/>
+    /// [K, N], or its transpose when <paramref name="transposeB"/> (nn.Linear weights [N, K]). Any backend accepts
+    /// the result; those whose GEMM gains nothing from it keep only a reference to <paramref name="b"/>.
+    /// </summary>
+    public static PackedMatrix Pack(Tensor b, bool transposeB = false)
+    {
+        const string op = "Gemm.Pack";
+        Check.Live(op, "b", b);
+        Check.DType(op, "b", b, DType.F32);
+        if (b.Rank != 2) ThrowHelper.Argument(op, "b", $"has shape {b.Shape}; a packed operand is one matrix [rows, cols]");
+        var bm = MatrixView.Resolve(b, op, "b");
+        bool trans = bm.ColumnMajor ^ transposeB;
+        int k = transposeB ? b.Shape[1] : b.Shape[0], n = transposeB ? b.Shape[0] : b.Shape[1];
+        var source = b.Narrow(0, 0, b.Shape[0]);
+        try
+        {
+            var panels = b.Backend.Kernels.PackGemmB(new GemmPackArgs(b, trans, k, n, bm.Ld));
+            return new PackedMatrix(source, panels, transposeB, k, n);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes <c>Alpha * op(A) @ op(B) + Beta * C + Bias</c> into <paramref name="destination"/> with op(B) packed by
+    /// <see cref="Pack"/> (its transpose was fixed there: <paramref name="options"/>' TransposeB must be false).
+    /// </summary>
+    public static void Multiply(Tensor a, PackedMatrix b, Tensor destination, in GemmOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        if (b.IsDisposed) ThrowHelper.Argument(Op, "b", "is a disposed PackedMatrix");
+        if (options.TransposeB)
+            ThrowHelper.Argument(Op, "options", "sets TransposeB with a PackedMatrix, whose transpose is fixed by Gemm.Pack");
+        var o = options with { TransposeB = b.Transposed };
+        var plan = Plan(a, b.Source, destination, o);
+        Run(a, b.Source, destination, o, plan, b.Panels);
+    }
+
+    private static void Run(Tensor a, Tensor b, Tensor c, in GemmOptions o, in GemmPlan p, Tensor? packedB = null)
     {
         var cm = MatrixView.Resolve(c, Op, "destination");
         if (cm.ColumnMajor)
@@ -41,7 +83,7 @@ public static class Gemm
             p.A.ColumnMajor ^ o.TransposeA, p.B.ColumnMajor ^ o.TransposeB, o.Alpha ?? 1f, o.Beta,
             p.Batch, p.M, p.N, p.K,
             p.A.BatchStride, p.B.Batch == 1 ? 0 : p.B.BatchStride, cm.BatchStride,
-            p.A.Ld, p.B.Ld, cm.Ld);
+            p.A.Ld, p.B.Ld, cm.Ld, packedB, o.Activation);
         a.Backend.Kernels.Gemm(args);
     }
 
@@ -74,11 +116,16 @@ public static class Gemm
             Check.SameDevice(Op, "destination", c, a, "a");
             Check.DType(Op, "destination", c, DType.F32);
             Check.Shape(Op, "destination", c, outShape, "a times b", b, "b");
+            Check.NoOverlap(Op, "destination", c, "a", a);
+            Check.NoOverlap(Op, "destination", c, "b", b);
+            Check.NoOverlap(Op, "destination", c, "Bias", o.Bias);
         }
         else if (o.Beta != 0)
         {
             ThrowHelper.OutOfRange(Op, "Beta", o.Beta, "a non-zero Beta needs a destination to accumulate into");
         }
+        if (!Enum.IsDefined(o.Activation))
+            ThrowHelper.OutOfRange(Op, "Activation", (int)o.Activation, "one of the GemmActivation values");
         if (o.Bias is { } bias)
         {
             Check.Live(Op, "Bias", bias);

@@ -13,9 +13,11 @@ using HpcCore.Tensors;
 /// <param name="Alpha">Scale of the product; null means 1.</param>
 /// <param name="Beta">Scale of the destination's previous contents (0: not read).</param>
 /// <param name="Bias">Optional F32 [N] added to every output row, fused into the kernel.</param>
+/// <param name="Activation">Applied last, to <c>Alpha * op(A) @ op(B) + Beta * C + Bias</c>, fused into the kernel.</param>
 public readonly record struct GemmOptions(
     bool TransposeA = false,
     bool TransposeB = false,
     float? Alpha = null,
     float Beta = 0f,
-    Tensor? Bias = null);
+    Tensor? Bias = null,
+    GemmActivation Activation = GemmActivation.None);

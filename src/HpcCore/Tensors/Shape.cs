@@ -15,20 +15,44 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>Number of axes.</summary>
     public int Rank { get; }
 
+    /// <summary>
+    /// Largest product of the nonzero dimensions (2^56): every element count, row-major stride and byte size (8 bytes
+    /// per element at most, rounded up to an allocator's size class) of a shape then fits a <see cref="long"/> with room
+    /// to spare, so no size computed from a shape can overflow.
+    /// </summary>
+    public const long MaxElements = 1L << 56;
+
     /// <summary>Creates a shape from its dimensions.</summary>
     /// <exception cref="ArgumentException">More than <see cref="MaxRank"/> axes, or a negative dimension.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The product of the nonzero dimensions exceeds <see cref="MaxElements"/> (the message names the dimensions).
+    /// </exception>
     public Shape(params ReadOnlySpan<int> dims)
     {
         if (dims.Length > MaxRank)
             throw new ArgumentException($"Shape: rank {dims.Length} exceeds the maximum of {MaxRank}.", nameof(dims));
+        // Checked in the loop, not with `checked`: the bound must hold for the zero-free product too, because the
+        // row-major strides of [0, a, b] are products of a and b.
+        long product = 1;
         for (int i = 0; i < dims.Length; i++)
         {
-            if (dims[i] < 0)
-                throw new ArgumentException($"Shape: dimension {i} is {dims[i]}; dimensions must be >= 0.", nameof(dims));
-            _dims[i] = dims[i];
+            int d = dims[i];
+            if (d < 0)
+                throw new ArgumentException($"Shape: dimension {i} is {d}; dimensions must be >= 0.", nameof(dims));
+            if (d > 1)
+            {
+                if (product > MaxElements / d) ThrowTooLarge(dims);
+                product *= d;
+            }
+            _dims[i] = d;
         }
         Rank = dims.Length;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooLarge(ReadOnlySpan<int> dims) =>
+        throw new ArgumentOutOfRangeException(nameof(dims),
+            $"Shape: [{string.Join(", ", dims.ToArray())}] has more than 2^56 elements (Shape.MaxElements); its sizes would overflow.");
 
     /// <summary>Size of axis <paramref name="axis"/>; negative axes count from the end.</summary>
     public int this[int axis]

@@ -8,10 +8,14 @@ using HpcCore.Diagnostics;
 public sealed partial class Tensor
 {
     /// <summary>A new contiguous tensor whose contents are unspecified (pooled memory is reused as is).</summary>
+    /// <remarks>
+    /// The byte size cannot overflow: a <see cref="Shape"/> holds at most <see cref="Shape.MaxElements"/> elements.
+    /// A size the backend cannot provide throws <see cref="OutOfMemoryException"/>.
+    /// </remarks>
     public static Tensor Empty(Shape shape, DType dtype, IBackend backend)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        long bytes = shape.ElementCount * dtype.SizeInBytes();
+        long bytes = checked(shape.ElementCount * dtype.SizeInBytes());
         var storage = backend.Allocate(bytes);
         return new Tensor(storage, shape, Strides.RowMajor(shape), 0, dtype);
     }
@@ -20,7 +24,16 @@ public sealed partial class Tensor
     public static Tensor Zeros(Shape shape, DType dtype, IBackend backend)
     {
         var t = Empty(shape, dtype, backend);
-        backend.Clear(t.Storage, 0, shape.ElementCount * dtype.SizeInBytes());
+        try
+        {
+            backend.Clear(t.Storage, 0, shape.ElementCount * dtype.SizeInBytes());
+        }
+        catch
+        {
+            // Give the (already touched) buffer back: a failed Zeros must not keep its memory.
+            t.Dispose();
+            throw;
+        }
         return t;
     }
 
@@ -32,7 +45,15 @@ public sealed partial class Tensor
         if (data.Length != shape.ElementCount)
             ThrowHelper.Argument("Tensor.From", nameof(data), $"has {data.Length} elements but shape {shape} needs {shape.ElementCount}");
         var t = Empty(shape, dtype, backend);
-        backend.CopyFromHost(MemoryMarshal.AsBytes(data), t.Storage, 0);
+        try
+        {
+            backend.CopyFromHost(MemoryMarshal.AsBytes(data), t.Storage, 0);
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
         return t;
     }
 
@@ -43,7 +64,15 @@ public sealed partial class Tensor
         if (data.Length != need)
             ThrowHelper.Argument("Tensor.FromBytes", nameof(data), $"has {data.Length} bytes but {dtype} {shape} needs {need}");
         var t = Empty(shape, dtype, backend);
-        backend.CopyFromHost(data, t.Storage, 0);
+        try
+        {
+            backend.CopyFromHost(data, t.Storage, 0);
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
         return t;
     }
 
@@ -54,10 +83,12 @@ public sealed partial class Tensor
     public static Tensor FromStorage(Storage storage, Shape shape, DType dtype, long offsetElements = 0)
     {
         ArgumentNullException.ThrowIfNull(storage);
-        long need = (offsetElements + shape.ElementCount) * dtype.SizeInBytes();
-        if (offsetElements < 0 || need > storage.ByteLength)
-            ThrowHelper.Argument("Tensor.FromStorage", nameof(shape),
-                $"{dtype} {shape} at element offset {offsetElements} needs {need} bytes but the storage holds {storage.ByteLength}");
+        // No sum or product that can overflow: a huge offset must not wrap around and pass (issue #21).
+        long capacity = storage.ByteLength / dtype.SizeInBytes();
+        long count = shape.ElementCount;
+        if (offsetElements < 0 || count > capacity || offsetElements > capacity - count)
+            ThrowHelper.Argument("Tensor.FromStorage", nameof(offsetElements),
+                $"= {offsetElements}: {dtype} {shape} ({count} elements) from that offset does not fit the storage's {capacity} elements ({storage.ByteLength} bytes)");
         return new Tensor(storage, shape, Strides.RowMajor(shape), offsetElements, dtype);
     }
 

@@ -113,13 +113,15 @@ public static class ToMe
             var order = HostIndex.Reuse(ref plan.Order, new Shape(batch, na), DType.I32, metric);
             Gather.Rows(metric, even, a);
             Gather.Rows(metric, odd, bs);
-            Similarity.BestMatch(a, bs, best, partnerT, options.DistillationToken ? 1 : 0);
+            int firstColumn = options.DistillationToken ? 1 : 0;
+            Similarity.BestMatch(a, bs, best, partnerT, firstColumn);
 
-            // Step 3: the [CLS] token's row is -inf, so it sorts last and is never merged.
+            // Step 3: the [CLS] token's row is NaN, which ranks below every number (-inf included: an A token whose
+            // similarities are all NaN scores -inf), so it sorts last and is never merged.
             if (options.ClassToken)
             {
                 var score = HostIndex.Read<float>(best);
-                for (int b = 0; b < batch; b++) score[b * na] = float.NegativeInfinity;
+                for (int b = 0; b < batch; b++) score[b * na] = float.NaN;
                 HostIndex.Write(best, score);
                 HostIndex.Return(score);
             }
@@ -143,7 +145,10 @@ public static class ToMe
                     for (int o = 0; o < m; o++) row[kept[o]] = o;
                     for (int k = 0; k < r; k++)
                     {
-                        int s = 2 * e[k], t = 2 * partner[b * na + e[k]] + 1;
+                        // An A token whose similarities are all NaN (a NaN metric) has no best partner (-1): every
+                        // partner ties, and ties go to the lowest allowed B column (issue #21: this indexed row[-1]).
+                        int p = partner[b * na + e[k]];
+                        int s = 2 * e[k], t = 2 * (p >= 0 ? p : firstColumn) + 1;
                         row[s] = row[t];
                         src[b * r + k] = s;
                         dst[b * r + k] = t;

@@ -39,7 +39,7 @@ public sealed class IlgpuVitSessionTests(IlgpuCpuFixture fixture)
         }
         finally
         {
-            (reducer as IDisposable)?.Dispose();
+            reducer?.Dispose();
         }
     }
 

@@ -84,6 +84,110 @@ public abstract class OpsConformance : ConformanceBase
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Gemm_PackedOperand_MatchesReference_AcrossKBlocksAndMatrixVectorRows(bool transB)
+    {
+        // K past the CPU's largest K block (768) so that later blocks read the packed panels at their K offset; M of 1
+        // and 3 take the matrix-vector path, which reads the source in place; N off the panel width pads the last panel.
+        int[] ms = IsEmulator ? [1, 9] : [1, 3, 9, 130];
+        int[] ks = IsEmulator ? [7] : [5, 800, 1601];
+        int n = IsEmulator ? 19 : 45, batch = 2, seed = 100;
+        foreach (int k in ks)
+        {
+            var b = TestData.Uniform(k * n, seed++);
+            var bias = TestData.Uniform(n, seed++);
+            using var tb = transB ? On(b, n, k) : On(b, k, n);
+            using var tbias = On(bias, n);
+            using var packed = Gemm.Pack(tb, transB);
+            Assert.Equal((k, n), (packed.K, packed.N));
+            foreach (int m in ms)
+            {
+                var a = TestData.Uniform(batch * m * k, seed++);
+                var c0 = TestData.Uniform(batch * m * n, seed++);
+                using var ta = On(a, batch, m, k);
+                using var tc = On(c0, batch, m, n);
+                Gemm.Multiply(ta, packed, tc, new GemmOptions(Alpha: 0.5f, Beta: 1f, Bias: tbias));
+                var expected = ReferenceGemm.Multiply(a, b, c0, bias, batch, m, n, k, false, transB, 0.5f, 1f, true);
+                TensorAssert.Close(expected, Read(tc), Adjust(Tolerance.F32Gemm.ForDot(k, 2)), $"packed gemm {batch}x{m}x{n}x{k} tB={transB}");
+                using var poisoned = Poisoned(batch, m, n);
+                Gemm.Multiply(ta, packed, poisoned);
+                expected = ReferenceGemm.Multiply(a, b, null, null, batch, m, n, k, false, transB, 1f, 0f, true);
+                TensorAssert.Close(expected, Read(poisoned), Adjust(Tolerance.F32Gemm.ForDot(k)), $"packed gemm {m}x{n}x{k} beta 0 over NaN");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(GemmActivation.Gelu)]
+    [InlineData(GemmActivation.GeluTanh)]
+    [InlineData(GemmActivation.Silu)]
+    public void Gemm_FusedActivation_AppliesLastOnEveryPath(GemmActivation activation)
+    {
+        // act(alpha * A B^T + beta * C + bias) on the matrix-vector rows (M 1, 3), a ragged tiled product, K = 0 (bias
+        // and C only) and a packed operand; K past the CPU's K block so the activation waits for the last one.
+        Func<double, double> act = activation switch
+        {
+            GemmActivation.Gelu => v => 0.5 * v * (1 + ReferenceElementwise.Erf(v / Math.Sqrt(2))),
+            GemmActivation.GeluTanh => v => 0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))),
+            _ => v => v / (1 + Math.Exp(-v)),
+        };
+        int n = IsEmulator ? 13 : 45, batch = 2, seed = 300;
+        int[] ms = IsEmulator ? [1, 9] : [1, 3, 37];
+        int[] ks = IsEmulator ? [0, 7] : [0, 33, 800];
+        foreach (int k in ks)
+        foreach (int m in ms)
+        foreach (bool packed in (bool[])[false, true])
+        {
+            if (packed && k == 0) continue;
+            var a = TestData.Uniform(batch * m * k, seed++, -2f, 2f);
+            var b = TestData.Uniform(n * k, seed++, -2f, 2f);
+            var c0 = TestData.Uniform(batch * m * n, seed++, -3f, 3f);
+            var bias = TestData.Uniform(n, seed++, -3f, 3f);
+            using var ta = On(a, batch, m, k);
+            using var tb = On(b, n, k);
+            using var tbias = On(bias, n);
+            using var tc = On(c0, batch, m, n);
+            var options = new GemmOptions(Alpha: 0.5f, Beta: 1f, Bias: tbias, Activation: activation);
+            if (packed)
+            {
+                using var pb = Gemm.Pack(tb, transposeB: true);
+                Gemm.Multiply(ta, pb, tc, options);
+            }
+            else
+            {
+                Gemm.Multiply(ta, tb, tc, options with { TransposeB = true });
+            }
+            var expected = ReferenceGemm.Multiply(a, b, c0, bias, batch, m, n, k, false, true, 0.5f, 1f, true).Select(act).ToArray();
+            TensorAssert.Close(expected, Read(tc), Adjust(Tolerance.F32Gemm.ForDot(Math.Max(k, 1), 4)),
+                $"gemm {activation} {batch}x{m}x{n}x{k} packed={packed}");
+        }
+    }
+
+    [Fact]
+    public void Gemm_RefusesUndefinedActivation()
+    {
+        using var ta = On(TestData.Uniform(4, 1), 2, 2);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(ta, ta, new GemmOptions(Activation: (GemmActivation)9)));
+        Assert.Contains("Activation", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gemm_PackedOperand_RefusesTransposeOptionAndDisposedMatrix()
+    {
+        using var tb = On(TestData.Uniform(6, 1), 2, 3);
+        using var ta = On(TestData.Uniform(4, 2), 2, 2);
+        using var tc = On(new float[6], 2, 3);
+        var packed = Gemm.Pack(tb);
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(ta, packed, tc, new GemmOptions(TransposeB: true)));
+        Assert.Contains("TransposeB", e.Message, StringComparison.Ordinal);
+        packed.Dispose();
+        Assert.False(tb.IsDisposed);
+        e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(ta, packed, tc));
+        Assert.Contains("disposed", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Gemm_StridedAndTransposedViews_MatchDenseResult()
     {

@@ -18,7 +18,7 @@ using HpcCore.Kernels;
 internal readonly struct GemmParams
 {
     public readonly int Batch, M, N, K, Tile;
-    public readonly int TransA, TransB, HasBias;
+    public readonly int TransA, TransB, HasBias, Activation;
     public readonly float Alpha, Beta;
     public readonly long OffsetA, OffsetB, OffsetC, OffsetBias;
     public readonly long BatchStrideA, BatchStrideB, BatchStrideC;
@@ -28,6 +28,7 @@ internal readonly struct GemmParams
     {
         Batch = a.Batch; M = a.M; N = a.N; K = a.K; Tile = tile;
         TransA = a.TransA ? 1 : 0; TransB = a.TransB ? 1 : 0; HasBias = a.Bias is null ? 0 : 1;
+        Activation = (int)a.Activation;
         Alpha = a.Alpha; Beta = a.Beta;
         OffsetA = a.A.Offset; OffsetB = a.B.Offset; OffsetC = a.C.Offset; OffsetBias = a.Bias?.Offset ?? 0;
         BatchStrideA = a.BatchStrideA; BatchStrideB = a.BatchStrideB; BatchStrideC = a.BatchStrideC;
@@ -114,7 +115,10 @@ internal sealed class GemmTiledKernel(Accelerator accelerator, LaunchPolicy poli
         }
     }
 
-    /// <summary>Epilogue for tile element <paramref name="e"/>: alpha * acc (+ beta * C, read only when beta != 0) + bias.</summary>
+    /// <summary>
+    /// Epilogue for tile element <paramref name="e"/>: alpha * acc (+ beta * C, read only when beta != 0) + bias, then
+    /// the fused activation (GemmActivation).
+    /// </summary>
     private static void Store(ArrayView<float> c, ArrayView<float> bias, GemmParams p, long baseC, int row0, int col0, int e, float acc)
     {
         int t = p.Tile;
@@ -123,6 +127,7 @@ internal sealed class GemmTiledKernel(Accelerator accelerator, LaunchPolicy poli
         if (i >= p.M || j >= p.N) return;
         long at = baseC + i * p.Ldc + j;
         float prev = p.Beta == 0f ? 0f : p.Beta * c[at];
-        c[at] = p.Alpha * acc + prev + (p.HasBias != 0 ? bias[p.OffsetBias + j] : 0f);
+        float v = p.Alpha * acc + prev + (p.HasBias != 0 ? bias[p.OffsetBias + j] : 0f);
+        c[at] = p.Activation == 0 ? v : UnaryKernel.Activation(p.Activation, v);
     }
 }

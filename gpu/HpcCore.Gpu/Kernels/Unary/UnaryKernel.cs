@@ -42,15 +42,17 @@ internal sealed class UnaryKernel(Accelerator accelerator, LaunchPolicy policy)
         for (long i = Grid.GlobalIndex.X; i < p.Count; i += stride)
         {
             float v = x[i];
-            float r;
-            if (p.Op == (int)UnaryOp.Scale) r = p.Alpha * v;
-            else if (p.Op == (int)UnaryOp.Gelu) r = 0.5f * v * (1f + Erf(v * 0.70710678118654752f));
-            else if (p.Op == (int)UnaryOp.GeluTanh)
-                r = 0.5f * v * (1f + XMath.Tanh(0.7978845608028654f * (v + 0.044715f * v * v * v)));
-            else r = Silu(v);
-            d[i] = r;
+            d[i] = p.Op == (int)UnaryOp.Scale ? p.Alpha * v : Activation(p.Op, v);
         }
     }
+
+    /// <summary>
+    /// An activation of one value: 1 GELU, 2 GELU-tanh, 3 SiLU (UnaryOp's and GemmActivation's shared numbering).
+    /// </summary>
+    internal static float Activation(int activation, float v) =>
+        activation == 1 ? 0.5f * v * (1f + Erf(v * 0.70710678118654752f))
+        : activation == 2 ? 0.5f * v * (1f + XMath.Tanh(0.7978845608028654f * (v + 0.044715f * v * v * v)))
+        : Silu(v);
 
     /// <summary>x * sigmoid(x); exp(-x) overflowing to +inf gives -0, as it should.</summary>
     internal static float Silu(float v) => v / (1f + XMath.Exp(-v));

@@ -27,8 +27,7 @@ internal static class EmbedCommand
             int max = Math.Min(r.GetValue(maxTokens), encoder.Weights.Config.MaxPositions);
             using var embedder = new SentenceEmbedder(encoder, max, Math.Max(1, r.GetValue(batch)));
             var vectors = embedder.Embed(texts);
-            using var stdout = Console.OpenStandardOutput();
-            if (r.GetValue(json)) WriteJson(stdout, encoder.Name, embedder.Dim, vectors);
+            if (r.GetValue(json)) WriteJson(Console.Out, encoder.Name, embedder.Dim, vectors);
             else
                 for (int i = 0; i < vectors.Length; i++)
                     Console.WriteLine($"{i}: [{string.Join(", ", vectors[i].Take(4).Select(v => v.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}, ...] {texts[i][..Math.Min(60, texts[i].Length)]}");
@@ -50,9 +49,11 @@ internal static class EmbedCommand
         return [.. texts];
     }
 
-    private static void WriteJson(Stream stream, string name, int dim, float[][] vectors)
+    // Through Console.Out (not the raw stdout stream), so that a redirected Console sees it too.
+    private static void WriteJson(TextWriter output, string name, int dim, float[][] vectors)
     {
-        using var w = new Utf8JsonWriter(stream);
+        using var buffer = new MemoryStream();
+        using var w = new Utf8JsonWriter(buffer);
         w.WriteStartObject();
         w.WriteString("model", name);
         w.WriteNumber("dim", dim);
@@ -66,6 +67,7 @@ internal static class EmbedCommand
         w.WriteEndArray();
         w.WriteEndObject();
         w.Flush();
-        stream.WriteByte((byte)'\n');
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        output.Flush();
     }
 }

@@ -1,6 +1,8 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Cli.Commands.Vit;
 
+using HpcCore.Cli.Timing;
+
 /// <summary>One method's row of `hpccore vit eval`.</summary>
 /// <param name="Method">The method spec as written.</param>
 /// <param name="Images">Images scored.</param>
@@ -14,6 +16,10 @@ namespace HpcCore.Cli.Commands.Vit;
 /// <param name="SpeedupBatch1">Median ratio of its images/s to the plain model's at batch 1, rounds interleaved.</param>
 /// <param name="SpeedupBatchN">The same at the large batch.</param>
 /// <param name="Rounds">Interleaved throughput rounds per batch size.</param>
+/// <param name="SpreadBatch1">The per-round speed-ups at batch 1: quartiles and range. For the plain model itself
+/// (measured against a second session of itself) this is the noise floor, not a gain.</param>
+/// <param name="SpreadBatchN">The same at the large batch.</param>
 internal sealed record VitEvalResult(
     string Method, int Images, double Top1, double ImagesPerSecondBatch1, double ImagesPerSecondBatchN, int LargeBatch,
-    double GflopsPerImage, int[] TokensPerLayer, string Device, double SpeedupBatch1, double SpeedupBatchN, int Rounds);
+    double GflopsPerImage, int[] TokensPerLayer, string Device, double SpeedupBatch1, double SpeedupBatchN, int Rounds,
+    GainSpread SpreadBatch1, GainSpread SpreadBatchN);

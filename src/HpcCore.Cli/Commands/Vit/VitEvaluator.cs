@@ -2,6 +2,7 @@
 namespace HpcCore.Cli.Commands.Vit;
 
 using System.Diagnostics;
+using HpcCore.Cli.Timing;
 using HpcCore.Models.Images;
 using HpcCore.Models;
 using HpcCore.Models.Vit;
@@ -59,20 +60,20 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
             var (oneRate, oneGain) = Interleaved(one, _plainOne, _inputs.AsSpan(0, px).ToArray(), 1);
             return new VitEvalResult(spec.Text, Count, (double)correct / Count, oneRate, bigRate, largeBatch,
                 big.FlopsPerImage / 1e9, big.TokensAfterReduction, ModelDevice.Describe(weights.PatchWeight.Backend),
-                oneGain, bigGain, rounds);
+                oneGain.Median, bigGain.Median, rounds, oneGain, bigGain);
         }
         finally
         {
             big?.Dispose();
             one?.Dispose();
-            (reducerBig as IDisposable)?.Dispose();
-            (reducerOne as IDisposable)?.Dispose();
+            reducerBig?.Dispose();
+            reducerOne?.Dispose();
         }
     }
 
-    // Median images/s of the method and median per-round ratio to the plain model: rounds of about RoundSeconds per
+    // Median images/s of the method and the per-round ratios to the plain model: rounds of about RoundSeconds per
     // side, the order flipped every round, after two warm-up calls of each.
-    private (double Rate, double Gain) Interleaved(VitSession method, VitSession plain, float[] input, int batch)
+    private (double Rate, GainSpread Gain) Interleaved(VitSession method, VitSession plain, float[] input, int batch)
     {
         for (int i = 0; i < 2; i++)
         {
@@ -97,7 +98,7 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
             rates[r] = m;
             gains[r] = m / p;
         }
-        return (Median(rates), Median(gains));
+        return (Median(rates), GainSpread.Of(gains));
     }
 
     // Images per second over at least RoundSeconds and 2 calls.

@@ -43,7 +43,7 @@ internal static class VitMergeMaps
             }
             finally
             {
-                (reducer as IDisposable)?.Dispose();
+                reducer?.Dispose();
             }
         }
         DrawKey(canvas, mapsHeight, font, text);

@@ -29,11 +29,12 @@ public sealed class EmsKvPolicy(int budget, int window = 32, int sinks = 4, int 
     /// <summary>Observation window for the local score.</summary>
     public int Window { get; } = window >= 1 ? window : throw new ArgumentOutOfRangeException(nameof(window), $"EMS: window {window} must be at least 1.");
     /// <summary>Leading tokens always kept.</summary>
-    public int Sinks { get; } = sinks;
+    public int Sinks { get; } = sinks >= 0 ? sinks : throw new ArgumentOutOfRangeException(nameof(sinks), $"EMS: sinks {sinks} must be >= 0.");
     /// <summary>Newest tokens always kept.</summary>
-    public int Recent { get; } = recent;
+    public int Recent { get; } = recent >= 0 ? recent : throw new ArgumentOutOfRangeException(nameof(recent), $"EMS: recent {recent} must be >= 0.");
     /// <summary>Share of the non-kept tokens merged rather than evicted.</summary>
-    public float MergeFraction { get; } = mergeFraction;
+    public float MergeFraction { get; } = mergeFraction is >= 0f and <= 1f ? mergeFraction
+        : throw new ArgumentOutOfRangeException(nameof(mergeFraction), $"EMS: merge fraction {mergeFraction} must lie in [0, 1].");
 
     /// <inheritdoc />
     public override string Name => "ems";

@@ -37,7 +37,8 @@ public sealed class RecycledKvPolicy(int budget, int stride = 8, RecycleTrigger 
     /// <summary>A full step every this many decode steps (<see cref="RecycleTrigger.Stride"/>).</summary>
     public int Stride { get; } = stride > 0 ? stride : throw new ArgumentOutOfRangeException(nameof(stride), $"Recycled: stride {stride} must be positive.");
     /// <summary>What triggers a full step.</summary>
-    public RecycleTrigger Trigger { get; } = trigger;
+    public RecycleTrigger Trigger { get; } = Enum.IsDefined(trigger) ? trigger
+        : throw new ArgumentOutOfRangeException(nameof(trigger), $"Recycled: trigger {(int)trigger} is not a RecycleTrigger value.");
     /// <summary>Query cosine below which a full step runs (<see cref="RecycleTrigger.Query"/>).</summary>
     public float Threshold { get; } = threshold is >= -1f and <= 1f ? threshold : throw new ArgumentOutOfRangeException(nameof(threshold), $"Recycled: threshold {threshold} must lie in [-1, 1].");
     /// <summary>Full and recycled decode steps so far (all layers).</summary>

@@ -29,7 +29,8 @@ public sealed class SnapKvPolicy(int budget, int window = 32, int kernel = 5, Sn
     /// <summary>Pool width (odd).</summary>
     public int Kernel { get; } = kernel >= 1 && kernel % 2 == 1 ? kernel : throw new ArgumentOutOfRangeException(nameof(kernel), $"SnapKV: kernel {kernel} must be odd and at least 1.");
     /// <summary>Average (default) or max pooling.</summary>
-    public SnapKvPooling Pooling { get; } = pooling;
+    public SnapKvPooling Pooling { get; } = Enum.IsDefined(pooling) ? pooling
+        : throw new ArgumentOutOfRangeException(nameof(pooling), $"SnapKV: pooling {(int)pooling} is not a SnapKvPooling value.");
 
     /// <inheritdoc />
     public override string Name => "snapkv";

@@ -11,9 +11,9 @@ namespace HpcCore.Models.KvCache;
 public sealed class StreamingLlmKvPolicy(int budget, int sinks = 4) : KvPolicy
 {
     /// <summary>Tokens kept per head.</summary>
-    public int Budget { get; } = budget > sinks && sinks >= 0 ? budget : throw new ArgumentOutOfRangeException(nameof(budget), $"StreamingLLM: budget {budget} must exceed sinks {sinks} (>= 0).");
+    public int Budget { get; } = budget > sinks ? budget : throw new ArgumentOutOfRangeException(nameof(budget), $"StreamingLLM: budget {budget} must exceed sinks {sinks}.");
     /// <summary>Leading tokens always kept.</summary>
-    public int Sinks { get; } = sinks;
+    public int Sinks { get; } = sinks >= 0 ? sinks : throw new ArgumentOutOfRangeException(nameof(sinks), $"StreamingLLM: sinks {sinks} must be >= 0.");
 
     /// <inheritdoc />
     public override string Name => "streaming";

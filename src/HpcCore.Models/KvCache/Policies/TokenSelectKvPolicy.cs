@@ -37,6 +37,8 @@ public sealed class TokenSelectKvPolicy : KvPolicy
         if (budget <= 0) throw new ArgumentOutOfRangeException(nameof(budget), $"TokenSelect: budget {budget} must be positive.");
         if (sinks < 0) throw new ArgumentOutOfRangeException(nameof(sinks), $"TokenSelect: sinks {sinks} must be >= 0.");
         if (local < 0) throw new ArgumentOutOfRangeException(nameof(local), $"TokenSelect: local {local} must be >= 0.");
+        if (!(reuseCosine is >= -1f and <= 1f)) throw new ArgumentOutOfRangeException(nameof(reuseCosine), $"TokenSelect: reuse cosine {reuseCosine} must lie in [-1, 1].");
+        if (!Enum.IsDefined(positions)) throw new ArgumentOutOfRangeException(nameof(positions), $"TokenSelect: positions {(int)positions} is not a KvPositionMode value.");
         if (selectionChunk < 1) throw new ArgumentOutOfRangeException(nameof(selectionChunk), $"TokenSelect: selection chunk {selectionChunk} must be at least 1.");
         Budget = budget;
         Sinks = sinks;

@@ -8,7 +8,7 @@ using HpcCore.TokenReduction;
 /// patches the [CLS] token attends to most (mean over heads, from the kernel's [CLS]-row export) and fuse the rest into
 /// one token weighted by that attention, between attention and MLP.
 /// </summary>
-public sealed class EvitReducer : IVitTokenReducer, IDisposable
+public sealed class EvitReducer : IVitTokenReducer
 {
     private readonly TokenPlan?[] _plans;
     private readonly HashSet<int> _layers;

@@ -74,4 +74,9 @@ public sealed class ExpeditReducer : IVitTokenReducer
             }
         return labels;
     }
+
+    /// <summary>Nothing to release: every tensor this reducer makes lives for one call.</summary>
+    public void Dispose()
+    {
+    }
 }

@@ -12,7 +12,7 @@ using HpcCore.TokenReduction;
 /// <see cref="Observe"/>). The paper's middle block is 9 of CLIP-L's 24 (about 3/8 of the depth); the default here is
 /// L/2.
 /// </summary>
-public sealed class HiPruneReducer : PatchPruneReducer, IDisposable
+public sealed class HiPruneReducer : PatchPruneReducer
 {
     private readonly double _keep;
     private readonly int _objectLayer;
@@ -56,5 +56,9 @@ public sealed class HiPruneReducer : PatchPruneReducer, IDisposable
     }
 
     /// <summary>Releases the kept object-block scores.</summary>
-    public void Dispose() => _objectScores?.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _objectScores?.Dispose();
+        base.Dispose(disposing);
+    }
 }

@@ -23,6 +23,18 @@ public abstract class PatchPruneReducer : IVitTokenReducer
     /// <summary>The pruning blocks, ascending.</summary>
     public int[] Layers { get; }
 
+    /// <summary>Releases what the reducer keeps between calls (see <see cref="Dispose(bool)"/>).</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the tensors a subclass keeps between calls (scores copied at an observing block); the base keeps none.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
     /// <inheritdoc />
     public abstract string Name { get; }
 

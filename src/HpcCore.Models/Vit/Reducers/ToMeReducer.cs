@@ -9,7 +9,7 @@ using HpcCore.TokenReduction;
 /// so later blocks use proportional attention (KeyBias = log size). [CLS] is protected. Optionally only at some
 /// blocks, or with a schedule of r per block (the paper's sec. 4.1 compares constant and decreasing schedules).
 /// </summary>
-public sealed class ToMeReducer : IVitTokenReducer, IDisposable
+public sealed class ToMeReducer : IVitTokenReducer
 {
     private static readonly ToMeOptions Options = new(ClassToken: true);
     private readonly MergePlan?[] _plans;

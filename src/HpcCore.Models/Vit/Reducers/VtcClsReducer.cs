@@ -12,7 +12,7 @@ using HpcCore.TokenReduction;
 /// earlier blocks' [CLS] rows come from the attention kernel's export at those blocks (<see cref="Observe"/>): no
 /// extra attention pass.
 /// </summary>
-public sealed class VtcClsReducer : PatchPruneReducer, IDisposable
+public sealed class VtcClsReducer : PatchPruneReducer
 {
     private readonly double _keep;
     private readonly int _from;
@@ -81,8 +81,10 @@ public sealed class VtcClsReducer : PatchPruneReducer, IDisposable
     }
 
     /// <summary>Releases the copied rows.</summary>
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        foreach (var t in _rows) t?.Dispose();
+        if (disposing)
+            foreach (var t in _rows) t?.Dispose();
+        base.Dispose(disposing);
     }
 }

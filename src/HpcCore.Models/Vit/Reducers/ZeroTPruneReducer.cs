@@ -46,4 +46,9 @@ public sealed class ZeroTPruneReducer(double keep, int pruneLayer, int iteration
         using var kept = ZeroTPrune.Select(importance, step.KeyMeans!, pi, ps, classToken: true);
         KeptRows.Gather(step, kept, batch, t, t - pi - ps, tokenPositions: true);
     }
+
+    /// <summary>Nothing to release: every tensor this reducer makes lives for one call.</summary>
+    public void Dispose()
+    {
+    }
 }

@@ -7,6 +7,8 @@
 // zero-padded B panels, clamped A rows and a scalar epilogue on edge tiles. Steady state allocates nothing: the
 // pack buffers are rented from the backend's memory pool and returned after each call; their size depends only
 // on KC, the tile width and the thread count, so any problem size runs without chunking.
+// A weight packed once (PackGemmB: every NR-wide panel of op(B) over all of K, k-major) skips the per-tile packing;
+// any KC block of a panel is then a contiguous run the micro-kernel reads in place.
 // A matrix-vector product against nn.Linear weights (M <= 4 per batch item, B transposed) skips all of that and
 // runs Gemm/GemvWork.cs: W read once in place, eight rows per kernel call, split by output rows when large.
 namespace HpcCore.Cpu;
@@ -14,6 +16,7 @@ namespace HpcCore.Cpu;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using HpcCore.Kernels;
+using HpcCore.Tensors;
 
 internal sealed unsafe partial class CpuKernels
 {
@@ -29,20 +32,20 @@ internal sealed unsafe partial class CpuKernels
     {
         if (a.Batch == 0 || a.M == 0 || a.N == 0) return;
         float* bias = a.Bias is null ? null : Ptr<float>(a.Bias);
-        if (a.K == 0)
+        if (a.K == 0 || (a.TransB && a.M <= GemvWork.MaxRows && GemvEnabled))
         {
-            GemmScaleOnly(a, bias);
-            return;
-        }
-        if (a.TransB && a.M <= GemvWork.MaxRows && GemvEnabled)
-        {
-            Gemv(a, bias);
+            if (a.K == 0) GemmScaleOnly(a, bias);
+            else Gemv(a, bias);
+            // These paths write C in one sweep of a few rows (or none of arithmetic): the activation follows it.
+            float* c = Ptr<float>(a.C);
+            for (int b = 0; b < a.Batch; b++) GemmActivations.Apply(a.Activation, c + b * a.BatchStrideC, a.M, a.Ldc, a.N);
             return;
         }
         int mr = GemmUse512 ? GemmMicroKernel512.MR : GemmMicroKernel256.MR;
         int nr = GemmUse512 ? GemmMicroKernel512.NR : GemmMicroKernel256.NR;
         int mPanels = GemmBlocking.CeilDiv(a.M, mr), nPanels = GemmBlocking.CeilDiv(a.N, nr);
         int kc = GemmBlocking.Kc(a.K);
+        float* packedB = a.PackedB is null ? null : Ptr<float>(a.PackedB);
         int maxNPanels = Math.Max(1, GemmBlocking.PackBlockBytes / sizeof(float) / (kc * nr));
 
         long flops = 2L * a.Batch * a.M * a.N * a.K;
@@ -54,7 +57,7 @@ internal sealed unsafe partial class CpuKernels
         // One buffer per thread that can run at once: the tile's B block, then (transposed A only) one A panel,
         // each rounded to whole cache lines; the claim flags take the leading cache lines.
         const int lineFloats = CpuMemoryPool.Alignment / sizeof(float);
-        long bPackFloats = GemmBlocking.CeilDiv((long)ntp * nr * kc, lineFloats) * lineFloats;
+        long bPackFloats = packedB != null ? 0 : GemmBlocking.CeilDiv((long)ntp * nr * kc, lineFloats) * lineFloats;
         long slotFloats = bPackFloats + (a.TransA ? GemmBlocking.CeilDiv((long)mr * kc, lineFloats) * lineFloats : 0);
         long headerBytes = GemmBlocking.CeilDiv((long)slots * sizeof(int), CpuMemoryPool.Alignment) * CpuMemoryPool.Alignment;
         var memory = _backend.Memory;
@@ -64,10 +67,11 @@ internal sealed unsafe partial class CpuKernels
             new Span<byte>(buffer, (int)headerBytes).Clear();
             var w = new GemmWork
             {
-                A = Ptr<float>(a.A), B = Ptr<float>(a.B), C = Ptr<float>(a.C), Bias = bias,
+                A = Ptr<float>(a.A), B = Ptr<float>(a.B), C = Ptr<float>(a.C), Bias = bias, PackedB = packedB,
                 SlotBase = (float*)(buffer + headerBytes), SlotFlags = (int*)buffer, Slots = slots,
                 SlotFloats = slotFloats, BPackFloats = bPackFloats,
                 TransA = a.TransA, TransB = a.TransB, BroadcastB = a.BatchStrideB == 0 && a.Batch > 1, Use512 = GemmUse512,
+                Activation = a.Activation,
                 Alpha = a.Alpha, Beta = a.Beta, M = a.M, N = a.N, K = a.K, Mr = mr, Nr = nr,
                 MPanels = mPanels, NPanels = nPanels,
                 BatchStrideA = a.BatchStrideA, BatchStrideB = a.BatchStrideB, BatchStrideC = a.BatchStrideC,
@@ -80,6 +84,35 @@ internal sealed unsafe partial class CpuKernels
         finally
         {
             memory.Return(buffer, capacity);
+        }
+    }
+
+    public Tensor? PackGemmB(in GemmPackArgs a)
+    {
+        int nr = GemmUse512 ? GemmMicroKernel512.NR : GemmMicroKernel256.NR;
+        int nPanels = GemmBlocking.CeilDiv(a.N, nr);
+        long floats = checked((long)nPanels * nr * Math.Max(1, a.K));
+        var panels = Tensor.Empty(new Shape(checked((int)floats)), DType.F32, _backend);
+        float* dst = Ptr<float>(panels), src = Ptr<float>(a.B);
+        var body = new PackBody { Src = src, Dst = dst, TransB = a.TransB, Ldb = a.Ldb, K = a.K, N = a.N, Nr = nr };
+        Pool.For(nPanels, body);
+        return panels;
+    }
+
+    // One NR-wide panel of op(B) over all of K per item: dst[q][k][r] = op(B)(k, q*NR + r), zero past N.
+    private struct PackBody : IParallelBody
+    {
+        public float* Src, Dst;
+        public bool TransB;
+        public long Ldb;
+        public int K, N, Nr;
+
+        public readonly void Invoke(int q)
+        {
+            int j0 = q * Nr, valid = Math.Min(Nr, N - j0);
+            float* dst = Dst + (long)q * Nr * K;
+            if (TransB) GemmPacking.PackTransposed(Src + j0 * Ldb, Ldb, Nr, valid, K, dst);
+            else GemmPacking.PackContiguous(Src + j0, Ldb, Nr, valid, K, dst);
         }
     }
 

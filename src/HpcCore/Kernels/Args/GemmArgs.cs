@@ -9,10 +9,15 @@ using HpcCore.Tensors;
 /// Element (i, k) of op(A) is at <c>A.Offset + b*BatchStrideA + (TransA ? k*Lda + i : i*Lda + k)</c>; B likewise
 /// with (k, j) at <c>TransB ? j*Ldb + k : k*Ldb + j</c>; C (i, j) at <c>C.Offset + b*BatchStrideC + i*Ldc + j</c>.
 /// A batch stride of 0 broadcasts one matrix over the batch. When Beta is 0, C is never read (NaN-safe).
+/// <see cref="PackedB"/>, when set, is op(B) already in the backend's panel layout (from
+/// <see cref="IKernels.PackGemmB"/>; B then is shared by the whole batch): the kernel may read it in place of B.
+/// <see cref="Activation"/> applies to each finished output: C = act(alpha * op(A) @ op(B) + beta * C + bias).
 /// </summary>
 public readonly record struct GemmArgs(
     Tensor A, Tensor B, Tensor C, Tensor? Bias,
     bool TransA, bool TransB, float Alpha, float Beta,
     int Batch, int M, int N, int K,
     long BatchStrideA, long BatchStrideB, long BatchStrideC,
-    long Lda, long Ldb, long Ldc);
+    long Lda, long Ldb, long Ldc,
+    Tensor? PackedB = null,
+    HpcCore.Ops.GemmActivation Activation = HpcCore.Ops.GemmActivation.None);

@@ -209,7 +209,7 @@ public sealed class KvPolicyDecoderTests
         using var decoder = new LmDecoder(config, weights, cpu, new LmDecoderOptions(Policy: new StreamingLlmKvPolicy(12, 2)));
         decoder.Prefill(TestData.Ints(20, 16, config.VocabSize));
         for (int t = 20; t < 24; t++) decoder.Decode(3);
-        var e = Assert.Throws<InvalidOperationException>(() => decoder.Decode(3));
+        var e = Assert.Throws<KvCapacityException>(() => decoder.Decode(3));
         Assert.Contains("renumbered", e.Message, StringComparison.Ordinal);
         Assert.Contains("24 trained positions", e.Message, StringComparison.Ordinal);
     }

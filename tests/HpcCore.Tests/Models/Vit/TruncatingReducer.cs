@@ -17,9 +17,13 @@ internal sealed class TruncatingReducer(int[] keep) : IVitTokenReducer
 
     public int Calls { get; private set; }
 
+    // Runs inside Reduce, on the session's thread (a test holds a call open with it).
+    public Action? OnReduce { get; set; }
+
     public void Reduce(in VitReductionStep step)
     {
         Calls++;
+        OnReduce?.Invoke();
         int t = step.Input.Shape[1], k = step.Output.Shape[1], d = step.Input.Shape[2], batch = step.Input.Shape[0];
         var x = step.Input.ToArray<float>();
         var y = new float[batch * k * d];
@@ -33,5 +37,10 @@ internal sealed class TruncatingReducer(int[] keep) : IVitTokenReducer
                 for (int i = 0; i < t; i++) m[b * t + i] = i < k ? i : -1;
             map.CopyFrom<int>(m);
         }
+    }
+
+    /// <summary>Nothing to release: every tensor this reducer makes lives for one call.</summary>
+    public void Dispose()
+    {
     }
 }

@@ -139,7 +139,7 @@ public sealed class VitMethodPipelineTests
         }
         finally
         {
-            (reducer as IDisposable)?.Dispose();
+            reducer?.Dispose();
         }
     }
 }

@@ -40,7 +40,7 @@ public sealed class VitReducerTests
         }
         finally
         {
-            (reducer as IDisposable)?.Dispose();
+            reducer?.Dispose();
         }
     }
 
@@ -153,7 +153,7 @@ public sealed class VitReducerTests
         }
         finally
         {
-            (reducer as IDisposable)?.Dispose();
+            reducer?.Dispose();
         }
     }
 }

@@ -17,6 +17,9 @@ internal unsafe struct GemmWork : IParallelBody
     /// <summary>Operand base pointers (element [0, ...] of each tensor); Bias is null when absent.</summary>
     public float* A, B, C, Bias;
 
+    /// <summary>op(B) packed once over all of K (CpuKernels.PackGemmB), or null: each tile packs its B block.</summary>
+    public float* PackedB;
+
     /// <summary>
     /// Per-thread pack buffers: <see cref="Slots"/> buffers of <see cref="SlotFloats"/> floats (the B block, then,
     /// when A is transposed, one MR x KC A panel), and one claim flag per buffer.
@@ -33,6 +36,9 @@ internal unsafe struct GemmWork : IParallelBody
     public long SlotFloats, BPackFloats;
 
     public bool TransA, TransB, BroadcastB, Use512;
+
+    /// <summary>Applied to each row segment of the tile after its last K block.</summary>
+    public HpcCore.Ops.GemmActivation Activation;
     public float Alpha, Beta;
     public int M, N, K, Mr, Nr, MPanels, NPanels;
     public long BatchStrideA, BatchStrideB, BatchStrideC, Lda, Ldb, Ldc;
@@ -72,7 +78,7 @@ internal unsafe struct GemmWork : IParallelBody
             bool first = kk == 0;
             float beta = first ? Beta : 1f;
             float* bias = first ? Bias : null;
-            for (int q = q0; q < q1; q++)
+            for (int q = q0; q < q1 && PackedB == null; q++)
             {
                 int j0 = q * Nr, valid = Math.Min(Nr, N - j0);
                 float* dst = pack + (long)(q - q0) * Nr * kc;
@@ -94,7 +100,7 @@ internal unsafe struct GemmWork : IParallelBody
                 }
                 for (int q = q0; q < q1; q++)
                 {
-                    float* bp = pack + (long)(q - q0) * Nr * kc;
+                    float* bp = PackedB != null ? PackedB + ((long)q * K + kk) * Nr : pack + (long)(q - q0) * Nr * kc;
                     int j0 = q * Nr, nValid = Math.Min(Nr, N - j0);
                     float* c = cBase + i0 * Ldc + j0;
                     if (mValid == Mr && nValid == Nr)
@@ -106,6 +112,11 @@ internal unsafe struct GemmWork : IParallelBody
                         Kernel(ap, lda, mValid, bp, kc, scratch, Nr, 1f, 0f, null);
                         Edge(scratch, c, mValid, nValid, beta, bias == null ? null : bias + j0);
                     }
+                }
+                if (kk + kc == K)
+                {
+                    int j0 = q0 * Nr;
+                    GemmActivations.Apply(Activation, cBase + i0 * Ldc + j0, mValid, Ldc, Math.Min(N, q1 * Nr) - j0);
                 }
             }
         }

@@ -12,7 +12,7 @@ internal sealed unsafe partial class CpuKernels : ISelectionKernels
     {
         if (a.Rows == 0 || a.K == 0) return;
         int items = ItemsFor(a.Rows, a.Cols);
-        long perItem = TopKRow.ScratchUints(a.Cols);
+        long perItem = TopKRow.ScratchUints(a.Cols, a.K);
         byte* scratch = _backend.Memory.Rent(items * perItem * sizeof(uint), out long capacity);
         try
         {

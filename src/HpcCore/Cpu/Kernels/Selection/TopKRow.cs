@@ -8,7 +8,10 @@
 //  4. a stable LSD radix sort of the k survivors by key (passes whose digit is constant are skipped) keeps index
 //     order among equal keys; tiny k uses insertion sort.
 // Rows of at most SmallRow columns skip 2-4 and introsort unique (key << 32 | index) composites instead.
-// Scratch: 6 * N uints per row, supplied by the caller (pooled), so steady-state calls allocate nothing.
+// A small k (at most HeapK) on a long row keeps a max-heap of the k best (key << 32 | index) composites in one pass
+// instead: most elements are rejected by one compare with the heap's top, and the scratch is 2k uints, not 6N (a top-3
+// of a long row took 24 bytes per element; issue #21). Unique composites make the heap's result exactly the radix path's.
+// Scratch: ScratchUints(N, k) per row, supplied by the caller (pooled), so steady-state calls allocate nothing.
 namespace HpcCore.Cpu;
 
 /// <summary>Deterministic top-k / argsort of one row.</summary>
@@ -17,8 +20,11 @@ internal static unsafe class TopKRow
     // Rows up to this length take the composite-sort path (`quick selection`: faster at 197 columns, see BENCHMARKS.md).
     private const int SmallRow = 256;
 
-    /// <summary>Scratch uints needed for a row of <paramref name="n"/>.</summary>
-    public static long ScratchUints(int n) => 6L * n;
+    // Largest k that takes the heap path on rows longer than SmallRow.
+    private const int HeapK = 64;
+
+    /// <summary>Scratch uints needed for a top-<paramref name="k"/> of a row of <paramref name="n"/>.</summary>
+    public static long ScratchUints(int n, int k) => n > SmallRow && k <= HeapK ? 2L * k : 6L * n;
 
     /// <summary>
     /// Writes the indices of the k best scores (by descending score when <paramref name="descending"/>, else
@@ -28,8 +34,22 @@ internal static unsafe class TopKRow
     public static void Run(float* scores, int n, int k, bool descending, int* indices, float* values, uint* scratch)
     {
         if (k == 0) return;
-        uint* keys = scratch;
         uint flip = descending ? uint.MaxValue : 0u;
+        if (n > SmallRow && k <= HeapK)
+        {
+            HeapSelect(scores, n, k, flip, indices, (ulong*)scratch);
+        }
+        else
+        {
+            RankAndSelect(scores, n, k, flip, indices, scratch);
+        }
+        if (values != null)
+            for (int j = 0; j < k; j++) values[j] = scores[indices[j]];
+    }
+
+    private static void RankAndSelect(float* scores, int n, int k, uint flip, int* indices, uint* scratch)
+    {
+        uint* keys = scratch;
         SortableKey.Fill(scores, keys, n, flip);
 
         if (n <= SmallRow)
@@ -40,8 +60,56 @@ internal static unsafe class TopKRow
         {
             SelectAndSort(keys, n, k, indices, scratch);
         }
-        if (values != null)
-            for (int j = 0; j < k; j++) values[j] = scores[indices[j]];
+    }
+
+    // The k smallest unique composites (key << 32 | index) through a max-heap of k; then sorted ascending. Indices
+    // rise through the scan, so an element tying the top's key has a larger composite and never displaces it: ties go
+    // to the lower index, as on the radix path.
+    private static void HeapSelect(float* scores, int n, int k, uint flip, int* indices, ulong* heap)
+    {
+        for (int i = 0; i < k; i++)
+        {
+            heap[i] = ((ulong)(SortableKey.Of(scores[i]) ^ flip) << 32) | (uint)i;
+            SiftUp(heap, i);
+        }
+        for (int i = k; i < n; i++)
+        {
+            ulong c = ((ulong)(SortableKey.Of(scores[i]) ^ flip) << 32) | (uint)i;
+            if (c >= heap[0]) continue;
+            heap[0] = c;
+            SiftDown(heap, k);
+        }
+        new Span<ulong>(heap, k).Sort();
+        for (int j = 0; j < k; j++) indices[j] = (int)(uint)heap[j];
+    }
+
+    private static void SiftUp(ulong* heap, int i)
+    {
+        ulong c = heap[i];
+        while (i > 0)
+        {
+            int parent = (i - 1) >> 1;
+            if (heap[parent] >= c) break;
+            heap[i] = heap[parent];
+            i = parent;
+        }
+        heap[i] = c;
+    }
+
+    private static void SiftDown(ulong* heap, int count)
+    {
+        ulong c = heap[0];
+        int i = 0;
+        while (true)
+        {
+            int child = 2 * i + 1;
+            if (child >= count) break;
+            if (child + 1 < count && heap[child + 1] > heap[child]) child++;
+            if (heap[child] <= c) break;
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = c;
     }
 
     // Short rows: one introsort of unique (key << 32 | index) composites beats four 256-bucket histogram passes.
