@@ -100,7 +100,18 @@ public sealed class LlamaCppRunner : IDisposable
         return _context.NativeHandle.GetLogitsIth(_batch.TokenCount - 1);
     }
 
-    // llama.cpp logs every load to stderr; keep warnings and errors only. The callback must be set before the first load.
+    /// <summary>llama.cpp's own description of the CPU features it was built for and found (llama_print_system_info).</summary>
+    public static string SystemInfo
+    {
+        get
+        {
+            Configure();
+            return Marshal.PtrToStringAnsi(NativeApi.llama_print_system_info())?.Trim() ?? "";
+        }
+    }
+
+    // llama.cpp logs every load to stderr (progress dots at the "continue" level included); keep errors only. The
+    // callback must be set before the first load.
     private static void Configure()
     {
         lock (Gate)
@@ -108,7 +119,7 @@ public sealed class LlamaCppRunner : IDisposable
             if (_configured) return;
             NativeLibraryConfig.All.WithLogCallback((level, message) =>
             {
-                if (level >= LLamaLogLevel.Error) Console.Error.Write("[llama.cpp] " + message);
+                if (level == LLamaLogLevel.Error) Console.Error.Write("[llama.cpp] " + message);
             });
             NativeApi.llama_empty_call();
             _configured = true;
