@@ -4,7 +4,10 @@
 // 128 and 512 tokens (one call each, tokens/s) and greedy decode of 64 tokens after a 16-token prompt (tokens/s of
 // the decode steps only). Models: stories260K (when found), the committed Austen model, and a seeded random
 // llama-architecture model (6 layers x 512, GQA 8/2 heads, 2048 context, 8192 vocabulary) written at run time.
-// One JSON line per (model, phase, threads) with the median and the quartiles and extremes of the rounds.
+// One JSON line per (model, phase, threads) with the median and the quartiles and extremes of the rounds; a first line
+// names the peer build, its CPU features and the load average, and warns when the machine is busier than its cores.
+// llama.cpp's CPU build uses OpenMP, whose threads spin at barriers: on an oversubscribed machine its two-thread runs
+// collapse unless OMP_WAIT_POLICY=passive is set in the environment before the process starts.
 using System.Diagnostics;
 using HpcCore.Cpu;
 using HpcCore.Models.Lm;
@@ -27,9 +30,10 @@ public static class QuickDecodeLlamaCpp
             int rc = 0;
             string peer = LlamaCppRunner.Version;
             Console.WriteLine($"{{\"op\":\"decode-llamacpp\",\"peer\":\"{peer}\",\"peer_system_info\":\"{LlamaCppRunner.SystemInfo.Replace("\"", "'")}\"," +
-                              $"\"load_average\":\"{LoadAverage()}\",\"processors\":{Environment.ProcessorCount}}}");
+                              $"\"load_average\":\"{LoadAverage()}\",\"processors\":{Environment.ProcessorCount}," +
+                              $"\"omp_wait_policy\":\"{Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "default"}\"{BusyWarning()}}}");
             foreach (var (name, path, trained) in Models(dir))
-                foreach (int threads in new[] { 1, 2 })
+                foreach (int threads in ThreadCounts())
                     rc = Math.Max(rc, RunModel(name, path, trained, threads, peer));
             return rc;
         }
@@ -112,6 +116,18 @@ public static class QuickDecodeLlamaCpp
     }
 
     private static readonly Stopwatch DecodeClock = new();
+
+    // 1 and 2 threads, or only HPCCORE_QUICK_THREADS when it is set.
+    private static int[] ThreadCounts() =>
+        int.TryParse(Environment.GetEnvironmentVariable("HPCCORE_QUICK_THREADS"), out int t) && t > 0 ? [t] : [1, 2];
+
+    private static string BusyWarning()
+    {
+        var fields = LoadAverage().Split(' ');
+        return double.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, out double load) && load > Environment.ProcessorCount
+            ? $",\"warning\":\"load average {load} exceeds the {Environment.ProcessorCount} cores: absolute rates and 2-thread runs are unreliable\""
+            : "";
+    }
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

@@ -19,7 +19,7 @@ gcc -Ofast -fopenmp -march=native "$LLAMA2C/run.c" -lm -o "$work/run"
 dotnet build src/HpcCore.Cli -c Release -nologo -clp:ErrorsOnly >/dev/null
 cli=src/HpcCore.Cli/bin/Release/net10.0/HpcCore.Cli
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-minmax() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "[%s,%s]", lo, hi}'; }
+minmax() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "[%.0f,%.0f]", lo, hi}'; }
 run_pair() { # name model tokenizer prompt
   local name=$1 model=$2 tok=$3 prompt=$4
   for threads in 1 2; do
