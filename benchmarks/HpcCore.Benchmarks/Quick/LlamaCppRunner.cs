@@ -31,6 +31,12 @@ public sealed class LlamaCppRunner : IDisposable
         _context = _weights.CreateContext(p);
     }
 
+    /// <summary>
+    /// Loads the native library through LLamaSharp's resolver (CPU-feature variant under runtimes/); call it before
+    /// any other LLamaSharp entry point, such as <c>LLamaQuantizer</c>, that does not load it itself.
+    /// </summary>
+    public static void EnsureLoaded() => Configure();
+
     /// <summary>"llama.cpp-" and the ggml commit the native library was built from (LLamaSharp 0.30.0's pinned llama.cpp).</summary>
     public static string Version
     {

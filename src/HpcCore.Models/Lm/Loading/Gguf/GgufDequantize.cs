@@ -2,6 +2,7 @@
 namespace HpcCore.Models.Lm.Loading.Gguf;
 
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 /// <summary>
 /// Expands ggml's block formats to F32, written from the block layouts in ggml's documentation (ggml-common.h).
@@ -17,6 +18,17 @@ public static class GgufDequantize
         if (values == 0) throw new ArgumentException($"GgufDequantize.ToF32: ggml type {(uint)type} is not supported.", nameof(type));
         if (src.Length % bytes != 0 || (long)src.Length / bytes * values != dst.Length)
             throw new ArgumentException($"GgufDequantize.ToF32: {src.Length} bytes of {type} do not decode to {dst.Length} values.", nameof(dst));
+        // The unquantised types in bulk (a 7B model has billions of values): a copy, and the library's F16 widening.
+        if (BitConverter.IsLittleEndian && type == GgufTensorType.F32)
+        {
+            MemoryMarshal.Cast<byte, float>(src).CopyTo(dst);
+            return;
+        }
+        if (BitConverter.IsLittleEndian && type == GgufTensorType.F16)
+        {
+            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(src), dst);
+            return;
+        }
         int blocks = src.Length / bytes;
         for (int b = 0; b < blocks; b++)
         {

@@ -12,9 +12,10 @@ using Xunit;
 
 /// <summary>
 /// llama.cpp (LLamaSharp 0.30.0's CPU build, in-process) as the independent implementation: it reads the GGUF files
-/// this repository writes and must produce HpcCore's greedy tokens; on files llama.cpp's own quantiser writes (Q4_0,
-/// Q4_K_M: Q4_K and Q6_K blocks) HpcCore's dequantised load must give llama.cpp's logits up to llama.cpp's own
-/// activation quantisation. Token ids are passed directly, so only the model is compared, not the tokenizers.
+/// this repository writes and must produce HpcCore's greedy tokens; on files llama.cpp's own quantiser writes (F16,
+/// Q8_0, Q4_0, Q4_K_M: Q4_K and Q6_K blocks) HpcCore's decode must be within each format's rounding of the F32 original
+/// (F16, Q8_0) or give llama.cpp's logits up to llama.cpp's own activation quantisation (the 4-bit types). Token
+/// ids are passed directly, so only the model is compared, not the tokenizers.
 /// </summary>
 public sealed class GgufLlamaCppOracleTests : IDisposable
 {
@@ -49,6 +50,8 @@ public sealed class GgufLlamaCppOracleTests : IDisposable
     }
 
     [Theory]
+    [InlineData(LLamaFtype.MOSTLY_F16)]
+    [InlineData(LLamaFtype.MOSTLY_Q8_0)]
     [InlineData(LLamaFtype.MOSTLY_Q4_0)]
     [InlineData(LLamaFtype.MOSTLY_Q4_K_M)]
     public void LlamaCppQuantisedFile_LoadsToLlamaCppsLogits(LLamaFtype ftype)
@@ -57,12 +60,47 @@ public sealed class GgufLlamaCppOracleTests : IDisposable
         var config = new LmConfig(LmArchitecture.Llama, 256, 512, 2, 4, 2, 320, 128);
         string f32 = Path.Combine(_dir, "r-f32.gguf"), quant = Path.Combine(_dir, $"r-{ftype}.gguf");
         RandomLlamaModel.WriteGguf(f32, config, GgufTensorType.F32, seed: 21);
+        LlamaCppRunner.EnsureLoaded();
         Assert.True(LLama.LLamaQuantizer.Quantize(f32, quant, ftype, 1), $"llama.cpp could not quantise to {ftype}");
         using (var file = GgufFile.Open(quant))
         {
             var types = file.Tensors.Select(t => t.Type).ToHashSet();
-            Assert.Contains(ftype == LLamaFtype.MOSTLY_Q4_0 ? GgufTensorType.Q4_0 : GgufTensorType.Q4_K, types);
+            Assert.Contains(ftype switch
+            {
+                LLamaFtype.MOSTLY_F16 => GgufTensorType.F16,
+                LLamaFtype.MOSTLY_Q8_0 => GgufTensorType.Q8_0,
+                LLamaFtype.MOSTLY_Q4_0 => GgufTensorType.Q4_0,
+                _ => GgufTensorType.Q4_K,
+            }, types);
             if (ftype == LLamaFtype.MOSTLY_Q4_K_M) Assert.Contains(GgufTensorType.Q6_K, types);
+        }
+        if (ftype is LLamaFtype.MOSTLY_F16 or LLamaFtype.MOSTLY_Q8_0)
+        {
+            // llama.cpp rounds the activations to the same precision, so its logits differ from ours by as much as the
+            // weights' rounding: check instead that every value llama.cpp encoded decodes to within the format's
+            // bound of the F32 original (F16: half an ulp; Q8_0: half a step d = max|x|/127 of its block, plus d's
+            // own F16 rounding). A misread block breaks the bound by orders of magnitude.
+            using var q = GgufFile.Open(quant);
+            using var original = GgufFile.Open(f32);
+            int checkedTensors = 0;
+            foreach (var t in q.Tensors.Where(t => t.Type is GgufTensorType.F16 or GgufTensorType.Q8_0))
+            {
+                var decoded = q.ReadF32(t);
+                var source = original.ReadF32(original.Find(t.Name)!);
+                for (int b = 0; b < source.Length; b += 32)
+                {
+                    double amax = 0;
+                    for (int i = b; i < b + 32; i++) amax = Math.Max(amax, Math.Abs(source[i]));
+                    for (int i = b; i < b + 32; i++)
+                    {
+                        double bound = t.Type == GgufTensorType.F16 ? Math.Abs(source[i]) * Math.Pow(2, -11) + 1e-7 : amax / 254 + amax * Math.Pow(2, -10);
+                        Assert.True(Math.Abs(decoded[i] - source[i]) <= bound, $"{t.Name}[{i}]: {decoded[i]} vs {source[i]} ({t.Type})");
+                    }
+                }
+                checkedTensors++;
+            }
+            Assert.True(checkedTensors >= 2 * config.Layers, $"only {checkedTensors} tensors were {ftype}");
+            return;
         }
         using var cpu = new CpuBackend(threads: 1);
         int[] prompt = [1, 300, 17, 260, 45, 99, 310, 2, 280];
