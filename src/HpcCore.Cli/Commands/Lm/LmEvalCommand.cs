@@ -19,8 +19,8 @@ internal static class LmEvalCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, or Hugging Face folder (config.json + model.safetensors).", Required = true };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer (see lm generate --tokenizer).", Required = true };
+        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, Hugging Face folder (config.json + model.safetensors), or llama GGUF file (.gguf, tokenizer embedded).", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer (see lm generate --tokenizer); optional for a .gguf model." };
         var text = new Option<string>("--text") { Description = "Held-out text file (perplexity and pass-key filler).", Required = true };
         var kv = new LmKvOptions(allowList: true);
         var budget = new Option<double>("--budget") { Description = "Fraction of the prefilled tokens' KV entries each policy keeps.", DefaultValueFactory = _ => 0.2 }.AboveUpTo(0.0, 1.0);
@@ -65,7 +65,7 @@ internal static class LmEvalCommand
             if (!File.Exists(textPath)) throw new FileNotFoundException($"--text: '{textPath}' does not exist.", textPath);
             using var backend = ModelDevice.OpenBest(r.GetValue(threads));
             Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
-            var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, r.GetValue(tokenizer)!, backend);
+            var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, LmModelPaths.Tokenizer(r.GetValue(model)!, r.GetValue(tokenizer)), backend);
             using var _ = weights;
             int window = r.GetValue(context);
             if (window > config.MaxSeqLen)

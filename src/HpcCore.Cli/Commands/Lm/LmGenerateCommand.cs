@@ -18,8 +18,8 @@ internal static class LmGenerateCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, or Hugging Face folder (config.json + model.safetensors).", Required = true };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer, by file type: llama2.c .bin, SentencePiece .model, GPT-2 BPE vocab.json (merges.txt beside) or .tiktoken, or gpt2 (built-in GPT-2 BPE).", Required = true };
+        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, Hugging Face folder (config.json + model.safetensors), or llama GGUF file (.gguf, tokenizer embedded).", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer, by file type: llama2.c .bin, SentencePiece .model, GPT-2 BPE vocab.json (merges.txt beside) or .tiktoken, or gpt2 (built-in GPT-2 BPE); optional for a .gguf model (its embedded tokenizer)." };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text (at most the model's context in tokens).", DefaultValueFactory = _ => "Once upon a time" };
         var kv = new LmKvOptions(allowList: false);
         var budget = new Option<int>("--kv-budget") { Description = "Tokens each head keeps under an evicting or selecting policy.", DefaultValueFactory = _ => 64 }.AtLeast(1);
@@ -37,7 +37,7 @@ internal static class LmGenerateCommand
         {
             var (entry, settings) = KvPolicyRegistry.Parse(r.GetValue(kv.Policy)!, new KvPolicySettings { Budget = r.GetValue(budget) });
             using var backend = ModelDevice.OpenBest(r.GetValue(threads));
-            var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, r.GetValue(tokenizer)!, backend);
+            var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, LmModelPaths.Tokenizer(r.GetValue(model)!, r.GetValue(tokenizer)), backend);
             using var _ = weights;
             string text = r.GetValue(prompt)!;
             CheckPromptFits(tok.Encode(text, addBos: tok.BosId >= 0).Length, config.MaxSeqLen);
