@@ -18,6 +18,7 @@ public static class QuickBenchmarks
         ["selection"] = SelectionQuick.Run,
         ["reduction"] = QuickReduction.Run,
         ["decode-lm"] = QuickDecodeLm.Run,
+        ["decode-llamacpp"] = QuickDecodeLlamaCpp.Run,
         ["vit"] = QuickVit.Run,
         ["vit-b"] = QuickVitBase.Run,
         ["encoder"] = QuickEncoder.Run,

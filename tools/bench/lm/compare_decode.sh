@@ -2,6 +2,7 @@
 # stories260K greedy decode, HpcCore (`quick decode-lm`, one thread) against plainc.c (a plain single-threaded C
 # forward pass, gcc -O3 -march=native), alternated ROUNDS times so that both see the same machine load.
 # Usage: tools/bench/lm/compare_decode.sh [rounds]   (stories260K from ../shared/models/stories260K)
+# llama2.c's own run.c is the peer of tools/bench/lm/compare_runc.sh (1 and 2 threads, stories260K and the Austen model).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 rounds=${1:-3}

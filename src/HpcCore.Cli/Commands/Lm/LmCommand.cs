@@ -8,9 +8,10 @@ internal static class LmCommand
 {
     public static Command Create()
     {
-        var command = new Command("lm", "Decoder language models: text generation and KV-cache policy evaluation.");
+        var command = new Command("lm", "Decoder language models: text generation, KV-cache policy evaluation and conversion to GGUF.");
         command.Subcommands.Add(LmGenerateCommand.Create());
         command.Subcommands.Add(LmEvalCommand.Create());
+        command.Subcommands.Add(LmConvertCommand.Create());
         return command;
     }
 }

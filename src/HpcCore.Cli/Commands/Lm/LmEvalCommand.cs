@@ -20,8 +20,8 @@ internal static class LmEvalCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, or Hugging Face folder (config.json + model.safetensors).", Required = true };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer (see lm generate --tokenizer); default for a Hugging Face folder: its own." };
+        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, Hugging Face folder (config.json, model.safetensors or a sharded index), or llama GGUF file (.gguf, tokenizer embedded).", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer (see lm generate --tokenizer); default for a Hugging Face folder or a .gguf model: its own." };
         var text = new Option<string>("--text") { Description = "Held-out text file (perplexity and pass-key filler).", Required = true };
         var kv = new LmKvOptions(allowList: true);
         var budget = new Option<double>("--budget") { Description = "Fraction of the prefilled tokens' KV entries each policy keeps.", DefaultValueFactory = _ => 0.2 }.AboveUpTo(0.0, 1.0);
@@ -68,9 +68,7 @@ internal static class LmEvalCommand
             using var backend = ModelDevice.OpenBest(r.GetValue(threads), logger: log);
             Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
             string modelPath = r.GetValue(model)!;
-            if (r.GetValue(tokenizer) is null && !Directory.Exists(modelPath))
-                throw new CliUsageException($"--tokenizer is required for '{modelPath}': only a Hugging Face folder carries its own tokenizer");
-            var lm = LmModelFiles.Open(modelPath, r.GetValue(tokenizer), backend, log);
+            var lm = LmModelFiles.Open(modelPath, LmModelPaths.Tokenizer(modelPath, r.GetValue(tokenizer)), backend, log);
             var (config, weights, tok) = (lm.Config, lm.Weights, lm.Tokenizer);
             using var _ = weights;
             int window = r.GetValue(context);

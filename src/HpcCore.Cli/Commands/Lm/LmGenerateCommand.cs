@@ -19,8 +19,8 @@ internal static class LmGenerateCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, or Hugging Face folder (config.json, model.safetensors or a sharded index; Llama, Mistral, Qwen2, GPT-2).", Required = true };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer, by file type: llama2.c .bin, SentencePiece .model, tokenizer.json (byte-level BPE), GPT-2 BPE vocab.json (merges.txt beside) or .tiktoken, or gpt2 (built-in GPT-2 BPE). Default for a Hugging Face folder: its own." };
+        var model = new Option<string>("--model") { Description = "llama2.c checkpoint (.bin), safetensors file, Hugging Face folder (config.json, model.safetensors or a sharded index; Llama, Mistral, Qwen2, GPT-2), or llama GGUF file (.gguf, tokenizer embedded).", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer, by file type: llama2.c .bin, SentencePiece .model, tokenizer.json (byte-level BPE), GPT-2 BPE vocab.json (merges.txt beside) or .tiktoken, or gpt2 (built-in GPT-2 BPE). Default for a Hugging Face folder or a .gguf model: its own." };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text (at most the model's context in tokens).", DefaultValueFactory = _ => "Once upon a time" };
         var kv = new LmKvOptions(allowList: false);
         var budget = new Option<int>("--kv-budget") { Description = "Tokens each head keeps under an evicting or selecting policy.", DefaultValueFactory = _ => 64 }.AtLeast(1);
@@ -49,9 +49,7 @@ internal static class LmGenerateCommand
             string spec = window is { } n ? $"streaming:sinks={StreamingSinks}" : r.GetValue(kv.Policy)!;
             var (entry, settings) = KvPolicyRegistry.Parse(spec, new KvPolicySettings { Budget = window ?? r.GetValue(budget) });
             string modelPath = r.GetValue(model)!;
-            string? tokenizerPath = r.GetValue(tokenizer);
-            if (tokenizerPath is null && !Directory.Exists(modelPath))
-                throw new CliUsageException($"--tokenizer is required for '{modelPath}': only a Hugging Face folder carries its own tokenizer");
+            string? tokenizerPath = LmModelPaths.Tokenizer(modelPath, r.GetValue(tokenizer));
             var log = CliLog.For(r);
             using var backend = ModelDevice.OpenBest(r.GetValue(threads), logger: log);
             var lm = LmModelFiles.Open(modelPath, tokenizerPath, backend, log);

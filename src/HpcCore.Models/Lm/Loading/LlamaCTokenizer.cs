@@ -17,10 +17,12 @@ public sealed class LlamaCTokenizer : ITextTokenizer
     private readonly float[] _scores;
     private readonly Dictionary<string, int> _lookup = new(StringComparer.Ordinal);
 
-    private LlamaCTokenizer(byte[][] pieces, float[] scores, int maxTokenLength)
+    private LlamaCTokenizer(byte[][] pieces, float[] scores, int maxTokenLength, int bosId = 1, int eosId = 2)
     {
         _pieces = pieces;
         _scores = scores;
+        BosId = bosId;
+        EosId = eosId;
         MaxTokenBytes = Math.Max(maxTokenLength, 1);
         for (int i = 0; i < pieces.Length; i++)
             _lookup.TryAdd(Encoding.Latin1.GetString(pieces[i]), i);
@@ -30,10 +32,10 @@ public sealed class LlamaCTokenizer : ITextTokenizer
     public int VocabSize => _pieces.Length;
 
     /// <inheritdoc />
-    public int BosId => 1;
+    public int BosId { get; }
 
     /// <inheritdoc />
-    public int EosId => 2;
+    public int EosId { get; }
 
     /// <inheritdoc />
     public int MaxTokenBytes { get; }
@@ -72,6 +74,22 @@ public sealed class LlamaCTokenizer : ITextTokenizer
         }
         return new LlamaCTokenizer(pieces, scores, maxLen);
     }
+
+    /// <summary>
+    /// A tokenizer over pieces and scores read elsewhere (a GGUF file's embedded SentencePiece vocabulary, with its
+    /// spaces already restored from U+2581); byte-fallback ids stay at byte + 3, as in Llama's vocabulary.
+    /// </summary>
+    public static LlamaCTokenizer FromPieces(byte[][] pieces, float[] scores, int bosId, int eosId)
+    {
+        ArgumentNullException.ThrowIfNull(pieces);
+        ArgumentNullException.ThrowIfNull(scores);
+        if (pieces.Length != scores.Length || pieces.Length < 3)
+            throw new ArgumentException($"LlamaCTokenizer.FromPieces: {pieces.Length} pieces and {scores.Length} scores (need equal counts, at least 3).", nameof(scores));
+        return new LlamaCTokenizer(pieces, scores, pieces.Max(p => p.Length), bosId, eosId);
+    }
+
+    /// <summary>The merge score of token <paramref name="id"/>.</summary>
+    public float Score(int id) => _scores[id];
 
     /// <summary>The raw bytes of token <paramref name="id"/>.</summary>
     public ReadOnlySpan<byte> Piece(int id) => _pieces[id];

@@ -20,37 +20,51 @@ public sealed record LmModel(LmConfig Config, LmWeights Weights, ITextTokenizer 
 /// Opens a model and its tokenizer by file type: llama2.c checkpoints (.bin), Hugging Face-named safetensors
 /// (.safetensors, head count and context from its metadata) or a Hugging Face folder (<see cref="HfFolder"/>), with a tokenizer opened by
 /// <see cref="Tokenization.TextTokenizers"/> (llama2.c .bin, SentencePiece .model, tokenizer.json, GPT-2 BPE files or <c>gpt2</c>),
-/// or, for a folder with no tokenizer named, the folder's own.
+/// or, for a folder with no tokenizer named, the folder's own; or a llama GGUF file (.gguf, <see cref="Gguf.GgufLlamaReader"/>)
+/// whose embedded tokenizer is used when no tokenizer path is given.
 /// </summary>
 public static class LmModelFiles
 {
-    /// <summary>Loads <paramref name="modelPath"/> and <paramref name="tokenizerPath"/> onto <paramref name="backend"/>.</summary>
-    public static (LmConfig Config, LmWeights Weights, ITextTokenizer Tokenizer) Load(string modelPath, string tokenizerPath, IBackend backend)
+    /// <summary>
+    /// Loads <paramref name="modelPath"/> and <paramref name="tokenizerPath"/> onto <paramref name="backend"/>; the
+    /// tokenizer path may be null or empty for a .gguf model (its embedded tokenizer).
+    /// </summary>
+    public static (LmConfig Config, LmWeights Weights, ITextTokenizer Tokenizer) Load(string modelPath, string? tokenizerPath, IBackend backend)
     {
-        ArgumentNullException.ThrowIfNull(tokenizerPath);
         var m = Open(modelPath, tokenizerPath, backend);
         return (m.Config, m.Weights, m.Tokenizer);
     }
 
     /// <summary>
     /// Loads <paramref name="modelPath"/> onto <paramref name="backend"/> with <paramref name="tokenizerPath"/>, or, when it
-    /// is null, the tokenizer inside a Hugging Face folder. <paramref name="logger"/> (optional) hears the load time,
-    /// F16/BF16 conversions and tokenizer fallbacks.
+    /// is null or empty, the tokenizer inside a Hugging Face folder or a GGUF file. <paramref name="logger"/> (optional)
+    /// hears the load time, F16/BF16 conversions and tokenizer fallbacks.
     /// </summary>
     public static LmModel Open(string modelPath, string? tokenizerPath, IBackend backend, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         bool folder = Directory.Exists(modelPath);
         if (!folder && !File.Exists(modelPath)) throw new FileNotFoundException($"LmModelFiles.Load: model file '{modelPath}' does not exist.", modelPath);
+        bool gguf = !folder && modelPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase);
+        if (string.IsNullOrEmpty(tokenizerPath)) tokenizerPath = null;
+        if (gguf && tokenizerPath is null)
+        {
+            var (ggufConfig, ggufWeights, ggufTokenizer) = Gguf.GgufLlamaReader.Load(modelPath, backend);
+            return new LmModel(ggufConfig, ggufWeights, ggufTokenizer, HfGenerationConfig.None);
+        }
         if (tokenizerPath is null && !folder)
-            throw new ArgumentException($"LmModelFiles.Load: '{modelPath}' is a single file; name its tokenizer (only a Hugging Face folder carries its own).", nameof(tokenizerPath));
+            throw new ArgumentException($"LmModelFiles.Load: '{modelPath}' holds no tokenizer; give a tokenizer file (only a Hugging Face folder or a .gguf file carries its own).", nameof(tokenizerPath));
         if (tokenizerPath is not null && tokenizerPath != Tokenization.TextTokenizers.Gpt2 && !File.Exists(tokenizerPath))
             throw new FileNotFoundException($"LmModelFiles.Load: tokenizer file '{tokenizerPath}' does not exist.", tokenizerPath);
         LmConfig config;
         LmWeights weights;
         var generation = HfGenerationConfig.None;
         var clock = Stopwatch.StartNew();
-        if (folder)
+        if (gguf)
+        {
+            (config, weights, _) = Gguf.GgufLlamaReader.Load(modelPath, backend);
+        }
+        else if (folder)
         {
             generation = HfFolder.Generation(modelPath);
             (config, weights) = HfFolder.Load(modelPath, backend, logger);

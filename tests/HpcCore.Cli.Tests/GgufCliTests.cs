@@ -1,0 +1,49 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Cli.Tests;
+
+using System.Text.Json;
+using HpcCore.Cli.Errors;
+using Xunit;
+
+/// <summary>`lm convert --to gguf` and a .gguf model in `lm generate`: same tokens without --tokenizer, usage and format errors.</summary>
+public sealed class GgufCliTests
+{
+    [Theory]
+    [InlineData("f32")]
+    [InlineData("q8_0")]
+    public void Convert_ThenGenerateFromGguf_GivesTheSameTokensWithoutTokenizer(string type)
+    {
+        using var lm = new TinyLm();
+        string gguf = Path.Combine(lm.Folder, $"tiny-{type}.gguf");
+        var (code, _, err) = CliRun.Run("lm", "convert", "--model", lm.Model, "--tokenizer", lm.Tokenizer, "--type", type, "--out", gguf);
+        Assert.True(code == 0, err);
+        var (c1, o1, e1) = CliRun.Run("lm", "generate", "--model", lm.Model, "--tokenizer", lm.Tokenizer, "--prompt", "the cat", "--steps", "6", "--json");
+        var (c2, o2, e2) = CliRun.Run("lm", "generate", "--model", gguf, "--prompt", "the cat", "--steps", "6", "--json");
+        Assert.True(c1 == 0 && c2 == 0, e1 + e2);
+        static int[] Ids(string json, string key) => JsonDocument.Parse(json).RootElement.GetProperty(key).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Equal(Ids(o1, "PromptTokens"), Ids(o2, "PromptTokens"));
+        Assert.Equal(Ids(o1, "GeneratedTokens"), Ids(o2, "GeneratedTokens"));
+    }
+
+    [Fact]
+    public void MissingTokenizer_ForANonGgufModel_IsUsage()
+    {
+        using var lm = new TinyLm();
+        var (code, _, err) = CliRun.Run("lm", "generate", "--model", lm.Model);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--tokenizer", Assert.Single(ExitCodeTests.Lines(err)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TruncatedGguf_IsFormat_NamingTheFile()
+    {
+        using var lm = new TinyLm();
+        string gguf = Path.Combine(lm.Folder, "cut.gguf");
+        Assert.Equal(0, CliRun.Run("lm", "convert", "--model", lm.Model, "--tokenizer", lm.Tokenizer, "--out", gguf).Code);
+        var bytes = File.ReadAllBytes(gguf);
+        File.WriteAllBytes(gguf, bytes[..(bytes.Length / 3)]);
+        var (code, _, err) = CliRun.Run("lm", "generate", "--model", gguf);
+        Assert.Equal(ExitCodes.Format, code);
+        Assert.Contains("cut.gguf", Assert.Single(ExitCodeTests.Lines(err)), StringComparison.Ordinal);
+    }
+}
