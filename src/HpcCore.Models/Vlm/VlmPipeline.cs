@@ -32,7 +32,7 @@ public sealed class VlmPipeline : IDisposable
         _encoder = new VlmVisionEncoder(vit, VlmScene.ViewCount(highRes));
         _lm = new VlmLanguageModel(vlm.LmConfig, vlm.Lm);
         _backend = vlm.Fc1Weight.Backend;
-        VisualTokens = _encoder.Views * vit.Config.Patches;
+        VisualTokens = _encoder.Views * (vit.Config.Grid / VlmVisionEncoder.Pool) * (vit.Config.Grid / VlmVisionEncoder.Pool);
     }
 
     /// <summary>Whether scenes are seen as thumbnail + crops.</summary>

@@ -75,6 +75,19 @@ def load_vit(path):
     return vit
 
 
+POOL = 2  # patch features are average-pooled 2 x 2 into one visual token (14 x 14 patches -> 7 x 7 tokens per view)
+
+
+def pool_tokens(feats):
+    """[N, V * 196, D] ViT patch features -> [N, V * 49, D] visual tokens: 2 x 2 average pooling within each view's grid
+    (as LLaVA-OneVision / Qwen2-VL merge neighbouring patches), summed in the C# order ((a + b) + c) + d, then / 4."""
+    n, t, d = feats.shape
+    g = 14
+    x = feats.reshape(n, t // (g * g), g // POOL, POOL, g // POOL, POOL, d)
+    s = ((x[:, :, :, 0, :, 0] + x[:, :, :, 0, :, 1]) + x[:, :, :, 1, :, 0]) + x[:, :, :, 1, :, 1]
+    return (s / 4).reshape(n, -1, d)
+
+
 @torch.no_grad()
 def vit_features(vit, x):
     """x [N, 28, 28] normalised -> patch features [N, 196, D] (last block, final LayerNorm, no [CLS])."""

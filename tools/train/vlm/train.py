@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 import scenes as S  # noqa: E402
-from model import Vlm, load_vit, vit_features  # noqa: E402
+from model import Vlm, load_vit, pool_tokens, vit_features  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
 DEBIAN = "/usr/share/datasets/fashion-mnist"
@@ -56,7 +56,7 @@ def encode_scenes(vit, images, all_cells, high_res, chunk=16, half=True):
     for s in range(0, len(all_cells), chunk):
         views = [S.views(S.render(c, images), high_res) for c in all_cells[s:s + chunk]]
         x = torch.from_numpy(np.concatenate(views)).float()
-        f = vit_features(vit, x).reshape(len(views), -1, 64)
+        f = pool_tokens(vit_features(vit, x).reshape(len(views), -1, 64))
         out.append(f.half() if half else f)
     return torch.cat(out)
 
@@ -135,6 +135,9 @@ def main():
     p.add_argument("--threads", type=int, default=1, help="1: on the loaded shared machine two threads ran at half the speed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="/tmp/vlm-train")
+    p.add_argument("--held-cache", default="", help="unpooled held-out features of an earlier run with the same seed")
+    p.add_argument("--init", default="", help="continue from this checkpoint (a run written by this script)")
+    p.add_argument("--bank-cache", default="", help="feature bank file: loaded if present, extended for --bank-minutes, saved")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -149,13 +152,23 @@ def main():
     erng = np.random.default_rng(1000 + a.seed)
     held = held_out_set(erng, held_labels, held_pool, a.eval_scenes, a.per_scene)
     held_hr = held_out_set(erng, held_labels, held_pool, a.eval_hr_scenes, a.per_scene)
-    held_feats = encode_scenes(vit, held_images, [c for c, _, _ in held[::a.per_scene]], False, half=False)
-    held_hr_feats = encode_scenes(vit, held_images, [c for c, _, _ in held_hr[::a.per_scene]], True, half=False)
+    if a.held_cache and os.path.exists(a.held_cache):  # unpooled features of the same held-out scenes (same seed)
+        cached = torch.load(a.held_cache)
+        held_feats, held_hr_feats = pool_tokens(cached["held"]), pool_tokens(cached["held_hr"])
+    else:
+        held_feats = encode_scenes(vit, held_images, [c for c, _, _ in held[::a.per_scene]], False, half=False)
+        held_hr_feats = encode_scenes(vit, held_images, [c for c, _, _ in held_hr[::a.per_scene]], True, half=False)
     print(f"held-out features in {time.time() - start:.0f}s", flush=True)
 
     rng = np.random.default_rng(a.seed)
     base_cells, hr_cells, base_feats, hr_feats = [], [], [], []
-    while time.time() - start < a.bank_minutes * 60:
+    if a.bank_cache and os.path.exists(a.bank_cache):
+        cached = torch.load(a.bank_cache)
+        base_cells, hr_cells = cached["base_cells"], cached["hr_cells"]
+        base_feats, hr_feats = [cached["base"]], [cached["hr"]] if hr_cells else []
+        rng = np.random.default_rng(a.seed + len(base_cells))  # new scenes, not the cached ones again
+    bank_start = time.time()
+    while time.time() - bank_start < a.bank_minutes * 60:
         hr = rng.random() < a.hr_share
         cells = [S.make_scene(rng, labels, train_pool) for _ in range(16 if not hr else 4)]
         (hr_cells if hr else base_cells).extend(cells)
@@ -164,8 +177,12 @@ def main():
     high = (hr_cells, torch.cat(hr_feats)) if hr_feats else None
     print(f"bank: {len(base_cells)} base scenes, {len(hr_cells)} high-res scenes after {time.time() - start:.0f}s", flush=True)
     torch.save({"held": held_feats, "held_hr": held_hr_feats}, os.path.join(a.out, "held-features.pt"))
+    if a.bank_cache:
+        torch.save({"base_cells": base_cells, "hr_cells": hr_cells, "base": base[1], "hr": high[1] if high else None}, a.bank_cache)
 
     model = Vlm()
+    if a.init:
+        model.load_state_dict(torch.load(a.init)["state"])
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
     log = open(os.path.join(a.out, "log.jsonl"), "a")
     train_start = time.time()
