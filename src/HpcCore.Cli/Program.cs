@@ -9,5 +9,6 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(HpcCore.Cli.Commands.Lm.LmCommand.Create());
 root.Subcommands.Add(VitCommand.Create());
+root.Subcommands.Add(HpcCore.Cli.Commands.Vlm.VlmCommand.Create());
 HpcCore.Cli.Commands.Encoder.EncoderCommands.AddTo(root);
 return CliApp.Invoke(root, args);

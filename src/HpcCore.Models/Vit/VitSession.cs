@@ -144,6 +144,7 @@ public sealed class VitSession : IDisposable
                 }
             }
             int tf = TokensAfterReduction[^1];
+            Tokens = View(cur, batch, tf, d);
             _clsSource = Own(View(cur, batch, tf, d).Narrow(1, 0, 1));
             _cls = View(Flat((long)batch * d, backend), batch, 1, d);
             _clsRows = Own(_cls.Reshape(batch, d));
@@ -160,6 +161,12 @@ public sealed class VitSession : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The last block's output tokens F32 [B, T', D] before the final norm ([CLS] first), owned by the session and
+    /// overwritten by the next <see cref="Forward"/>: the patch features a vision-language model feeds its projector.
+    /// </summary>
+    public Tensor Tokens { get; } = null!;
 
     /// <summary>The model this session runs.</summary>
     public VitConfig Config => _w.Config;

@@ -1,0 +1,106 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Cli.Commands.Vlm;
+
+using System.CommandLine;
+using System.Globalization;
+using HpcCore.Cli.Errors;
+using HpcCore.Models;
+using HpcCore.Models.Images;
+using HpcCore.Models.Vit;
+using HpcCore.Models.Vlm;
+using StbImageSharp;
+
+/// <summary>
+/// `hpccore vlm ask`: answers one question about a 56 x 56 greyscale scene (a PNG, or four cells taken from the
+/// Fashion-MNIST set), optionally with a reduction method at a share of the visual tokens.
+/// </summary>
+internal static class VlmAskCommand
+{
+    public static Command Create()
+    {
+        var (model, vit) = VlmCommand.ModelOptions();
+        var data = VlmCommand.DataOption();
+        var image = new Option<FileInfo?>("--image") { Description = "A 56 x 56 greyscale image of a 2 x 2 grid of 28 x 28 items (white on black, as Fashion-MNIST)." };
+        var cells = new Option<string?>("--cells") { Description = "Instead of --image: four image indices into --data, row-major, -1 for an empty cell (e.g. 3,-1,17,42)." };
+        var question = new Option<string>("--question") { Description = "'what is at row R column C', 'how many CLASS' or 'is there a CLASS'.", Required = true };
+        var method = new Option<string>("--method") { Description = $"Reduction method: {string.Join(", ", VlmMethod.Known)}.", DefaultValueFactory = _ => "full" };
+        method.AcceptOnlyFromAmong([.. VlmMethod.Known]);
+        var keep = new Option<double>("--keep") { Description = "Share of the visual tokens kept, in (0, 1].", DefaultValueFactory = _ => 1 };
+        keep.Validators.Add(r => { double k = r.GetValueOrDefault<double>(); if (!(k > 0 && k <= 1)) r.AddError("--keep: must be in (0, 1]"); });
+        var highRes = new Option<bool>("--high-res") { Description = "Thumbnail + 4 full-resolution crops (AnyRes) instead of the thumbnail alone." };
+        var threads = new Option<int>("--threads") { Description = "CPU worker threads when the device is the CPU (0: all cores).", DefaultValueFactory = _ => 0 };
+        var command = new Command("ask", "Answer one question about a grid scene.")
+        {
+            model, vit, data, image, cells, question, method, keep, highRes, threads,
+        };
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(vit)!, r.GetValue(data)!, r.GetValue(image), r.GetValue(cells),
+            r.GetValue(question)!, r.GetValue(method)!, r.GetValue(keep), r.GetValue(highRes), r.GetValue(threads)));
+        return command;
+    }
+
+    public static int Run(FileInfo modelFile, FileInfo vitFile, DirectoryInfo dataDir, FileInfo? image, string? cells, string question,
+        string method, double keep, bool highRes, int threads)
+    {
+        if ((image is null) == (cells is null)) throw new CliUsageException("give exactly one of --image and --cells");
+        int[] ids;
+        try
+        {
+            ids = VlmVocabulary.ParseQuestion(question);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException($"--question: {e.Message}", e);
+        }
+        VlmCommand.Require(modelFile, "--model");
+        VlmCommand.Require(vitFile, "--vit");
+        var scene = image is not null ? LoadScene(image) : SceneFromCells(cells!, dataDir);
+        using var backend = ModelDevice.OpenBest(threads);
+        using var vitWeights = VitWeightsLoader.Load(vitFile.FullName, backend);
+        using var weights = VlmWeights.Load(modelFile.FullName, backend);
+        using var pipeline = new VlmPipeline(vitWeights, weights, highRes);
+        var answer = pipeline.Ask(scene, ids, VlmMethod.Create(method, weights.LmConfig.Layers, vitWeights.Config.Depth), keep);
+        Console.WriteLine(VlmVocabulary.Tokens[answer.Token]);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"question tokens: {string.Join(" ", ids.Select(i => VlmVocabulary.Tokens[i]))}; visual tokens {answer.VisualKept}/{pipeline.VisualTokens}; " +
+            $"prefill {answer.PrefillMs:F2} ms, first token {answer.FirstTokenMs:F2} ms, KV {answer.Prefill.KvBytes / 1024.0:F1} KiB; device {ModelDevice.Describe(backend)}"));
+        return 0;
+    }
+
+    private static float[] SceneFromCells(string text, DirectoryInfo dataDir)
+    {
+        if (!dataDir.Exists) throw new DirectoryNotFoundException($"--data: folder '{dataDir.FullName}' does not exist.");
+        var images = ImageSet.LoadIdx(dataDir.FullName);
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length != VlmScene.Grid * VlmScene.Grid)
+            throw new CliUsageException($"--cells: '{text}' has {parts.Length} entries; a scene has {VlmScene.Grid * VlmScene.Grid}");
+        var idx = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out idx[i]) || idx[i] < -1 || idx[i] >= images.Count)
+                throw new CliUsageException($"--cells: '{parts[i]}' is not -1 or an image index in 0..{images.Count - 1}");
+        return VlmEvalSet.Scene(idx, images);
+    }
+
+    // A 56 x 56 greyscale PNG/JPEG/BMP, read as [0, 1] (other sizes are refused: the model was trained on this grid).
+    private static float[] LoadScene(FileInfo file)
+    {
+        VlmCommand.Require(file, "--image");
+        if (file.Length > ImageDecoder.MaxBytes) throw new InvalidDataException($"--image: '{file.FullName}' has {file.Length} bytes, above {ImageDecoder.MaxBytes}");
+        ImageResult img;
+        try
+        {
+            var bytes = File.ReadAllBytes(file.FullName);
+            using (var probe = new MemoryStream(bytes, writable: false))
+            {
+                var head = ImageInfo.FromStream(probe) ?? throw new InvalidDataException($"--image: '{file.FullName}' is not a PNG, JPEG, BMP or TGA image");
+                if (head.Width != VlmScene.Side || head.Height != VlmScene.Side)
+                    throw new InvalidDataException($"--image: '{file.FullName}' is {head.Width}x{head.Height}; the VLM takes {VlmScene.Side}x{VlmScene.Side} grid scenes");
+            }
+            img = ImageResult.FromMemory(bytes, ColorComponents.Grey);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException or OverflowException)
+        {
+            throw new InvalidDataException($"--image: '{file.FullName}' could not be decoded: {ex.Message}", ex);
+        }
+        return [.. img.Data.Select(b => b / 255f)];
+    }
+}

@@ -1,0 +1,91 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Models.Vlm;
+
+using HpcCore.Models.Vit;
+using HpcCore.Ops;
+using HpcCore.Tensors;
+
+/// <summary>
+/// The frozen ViT as the VLM's vision tower: one <see cref="VitSession"/> over all views of a scene (batch = views)
+/// with a <see cref="VlmVisionObserver"/>, then the final LayerNorm over every token (LLaVA feeds patch features, not
+/// the classifier's [CLS]), then 2 x 2 average pooling of the 14 x 14 patch grid into 7 x 7 visual tokens per view (as
+/// LLaVA-OneVision and Qwen2-VL merge neighbouring patches; it kept the decoder's sequences short enough to train on
+/// the shared 2-core machine). A visual token's attention scores are the sums over its 2 x 2 patches (the attention
+/// mass its window receives).
+/// </summary>
+public sealed class VlmVisionEncoder : IDisposable
+{
+    private readonly VitWeights _vit;
+    private readonly VitSession _session;
+    private readonly VlmVisionObserver _observer;
+    private readonly Tensor _normed;
+    private readonly float[] _tokens;
+
+    /// <summary>An encoder for scenes of <paramref name="views"/> views.</summary>
+    public VlmVisionEncoder(VitWeights vit, int views)
+    {
+        ArgumentNullException.ThrowIfNull(vit);
+        var c = vit.Config;
+        if (c.ImageSize != VlmScene.Cell || c.Channels != 1)
+            throw new ArgumentException($"VlmVisionEncoder: the ViT takes {c.Channels}x{c.ImageSize}x{c.ImageSize} images; scenes give 1x{VlmScene.Cell}x{VlmScene.Cell} views", nameof(vit));
+        _vit = vit;
+        Views = views;
+        _observer = new VlmVisionObserver(c.Depth, views, c.Tokens, c.Heads);
+        _session = new VitSession(vit, views, _observer);
+        _normed = Tensor.Empty(new Shape(views * c.Tokens, c.Dim), DType.F32, vit.PatchWeight.Backend);
+        _tokens = new float[views * c.Tokens * c.Dim];
+    }
+
+    /// <summary>Views per scene.</summary>
+    public int Views { get; }
+
+    /// <summary>Patches per side pooled into one visual token.</summary>
+    public const int Pool = 2;
+
+    /// <summary>Encodes <paramref name="pixels"/> [views, 28, 28] (normalised, <see cref="VlmScene.Views"/>).</summary>
+    public VlmVision Encode(ReadOnlySpan<float> pixels)
+    {
+        var c = _vit.Config;
+        _session.Forward(pixels);
+        using (var rows = _session.Tokens.Reshape(Views * c.Tokens, c.Dim))
+            Norms.LayerNorm(rows, _vit.NormWeight, _vit.NormBias, _normed, c.LayerNormEpsilon);
+        _normed.CopyTo<float>(_tokens);
+        int d = c.Dim, g = c.Grid / Pool;
+        var features = PoolGrid(_tokens, c.Tokens, c.Grid, d, mean: true);
+        var cls = new float[c.Depth][];
+        var received = new float[c.Depth][];
+        for (int l = 0; l < c.Depth; l++)
+        {
+            cls[l] = PoolGrid(_observer.ClassRow(l), c.Tokens, c.Grid, 1, mean: false);
+            received[l] = PoolGrid(_observer.Received(l), c.Tokens, c.Grid, 1, mean: false);
+        }
+        return new VlmVision(Views, g, d, features, cls, received);
+    }
+
+    // [views, 1 + grid^2, width] (token 0 = [CLS], dropped) -> [views, (grid/2)^2, width]: each 2 x 2 window summed in the
+    // order ((a + b) + c) + d (the training script's), divided by 4 for features.
+    private float[] PoolGrid(float[] perToken, int tokens, int grid, int width, bool mean)
+    {
+        int g = grid / Pool;
+        var o = new float[Views * g * g * width];
+        for (int v = 0; v < Views; v++)
+            for (int i = 0; i < g; i++)
+                for (int j = 0; j < g; j++)
+                    for (int e = 0; e < width; e++)
+                    {
+                        int At(int di, int dj) => (v * tokens + 1 + (Pool * i + di) * grid + Pool * j + dj) * width + e;
+                        float s = perToken[At(0, 0)] + perToken[At(0, 1)];
+                        s += perToken[At(1, 0)];
+                        s += perToken[At(1, 1)];
+                        o[((v * g + i) * g + j) * width + e] = mean ? s / 4 : s;
+                    }
+        return o;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _session.Dispose();
+        _normed.Dispose();
+    }
+}

@@ -1,0 +1,152 @@
+"""The VLM: the frozen Fashion-MNIST ViT (tools/train/vit), a LLaVA-1.5 projector (Linear-GELU-Linear) and the
+project's Llama-style decoder (tools/train/lm/model.py: RMSNorm, interleaved RoPE, GQA, SwiGLU, tied classifier).
+
+Sequence: <s>, the projected visual tokens, then the text. Visual features are the ViT's last block output after its
+final LayerNorm, [CLS] dropped (196 patches per view). Every token carries an explicit RoPE position, so a pruned
+visual token keeps its original position (the C# pipeline does the same).
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(__file__)
+import importlib.util  # noqa: E402
+
+
+def _module(name, path):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "..", path))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+
+VisionTransformer = _module("vit_model", "vit/model.py").VisionTransformer
+lm_model = _module("lm_model", "lm/model.py")
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = h["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype="<f4").copy().reshape(h["shape"]))
+    return out, header.get("__metadata__", {})
+
+
+def write_safetensors(path, tensors, metadata):
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name in sorted(tensors):
+        raw = tensors[name].detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(path + ".tmp", path)
+
+
+def load_vit(path):
+    t, _ = read_safetensors(path)
+    depth = 1 + max(int(k.split(".")[1]) for k in t if k.startswith("blocks."))
+    dim = t["cls_token"].shape[-1]
+    vit = VisionTransformer(img=28, patch=2, chans=1, classes=t["head.weight"].shape[0], dim=dim, depth=depth,
+                            heads=4, mlp_ratio=t["blocks.0.mlp.fc1.weight"].shape[0] / dim)
+    vit.load_state_dict(t)
+    vit.eval()
+    for p in vit.parameters():
+        p.requires_grad_(False)
+    return vit
+
+
+POOL = 2  # patch features are average-pooled 2 x 2 into one visual token (14 x 14 patches -> 7 x 7 tokens per view)
+
+
+def pool_tokens(feats):
+    """[N, V * 196, D] ViT patch features -> [N, V * 49, D] visual tokens: 2 x 2 average pooling within each view's grid
+    (as LLaVA-OneVision / Qwen2-VL merge neighbouring patches), summed in the C# order ((a + b) + c) + d, then / 4."""
+    n, t, d = feats.shape
+    g = 14
+    x = feats.reshape(n, t // (g * g), g // POOL, POOL, g // POOL, POOL, d)
+    s = ((x[:, :, :, 0, :, 0] + x[:, :, :, 0, :, 1]) + x[:, :, :, 1, :, 0]) + x[:, :, :, 1, :, 1]
+    return (s / 4).reshape(n, -1, d)
+
+
+@torch.no_grad()
+def vit_features(vit, x):
+    """x [N, 28, 28] normalised -> patch features [N, 196, D] (last block, final LayerNorm, no [CLS])."""
+    h = vit.patch_embed(x[:, None])
+    h = torch.cat([vit.cls_token.expand(h.shape[0], -1, -1), h], 1) + vit.pos_embed
+    for blk in vit.blocks:
+        h = blk(h)
+    return vit.norm(h)[:, 1:]
+
+
+LM = dict(dim=64, hidden=128, layers=3, heads=4, kv_heads=2, vocab=32, ctx=1200)
+
+
+class Vlm(nn.Module):
+    def __init__(s, vis_dim=64):
+        super().__init__()
+        c = lm_model.Config(**LM)
+        s.c = c
+        s.proj1 = nn.Linear(vis_dim, c.dim)
+        s.proj2 = nn.Linear(c.dim, c.dim)
+        s.lm = lm_model.Model(c)
+
+    def project(s, feats):
+        return s.proj2(F.gelu(s.proj1(feats)))
+
+    def forward_embeds(s, h, pos):
+        """h [B, T, C] input embeddings, pos [T] RoPE positions (int) -> logits [B, T, vocab], causal."""
+        c, m = s.c, s.lm
+        B, T, _ = h.shape
+        hd, g = c.dim // c.heads, c.heads // c.kv_heads
+        cos, sin = m.cos[pos][None, :, None], m.sin[pos][None, :, None]
+        mask = torch.full((T, T), float("-inf")).triu(1)
+        for b in m.blocks:
+            y = lm_model.rms(h, b.an)
+            q = lm_model.rope(b.wq(y).view(B, T, c.heads, hd), cos, sin).transpose(1, 2)
+            k = lm_model.rope(b.wk(y).view(B, T, c.kv_heads, hd), cos, sin).transpose(1, 2).repeat_interleave(g, 1)
+            v = b.wv(y).view(B, T, c.kv_heads, hd).transpose(1, 2).repeat_interleave(g, 1)
+            att = (q @ k.transpose(-1, -2)) / math.sqrt(hd) + mask
+            o = (att.softmax(-1) @ v).transpose(1, 2).reshape(B, T, c.dim)
+            h = h + b.wo(o)
+            y = lm_model.rms(h, b.fn)
+            h = h + b.w2(F.silu(b.w1(y)) * b.w3(y))
+        return lm_model.rms(h, m.norm) @ m.emb.weight.T
+
+    def forward(s, feats, text):
+        """feats [B, V, Dv] ViT patch features, text [B, T] ids -> logits [B, 1 + V + T, vocab]."""
+        B = feats.shape[0]
+        bos = s.lm.emb(torch.full((B, 1), 1, dtype=torch.long))
+        h = torch.cat([bos, s.project(feats), s.lm.emb(text)], 1)
+        return s.forward_embeds(h, torch.arange(h.shape[1]))
+
+    def tensors(s):
+        """Export names: projector.{fc1,fc2}.{weight,bias}; lm.* as the llama2.c tensors with layer indices."""
+        out = {"projector.fc1.weight": s.proj1.weight, "projector.fc1.bias": s.proj1.bias,
+               "projector.fc2.weight": s.proj2.weight, "projector.fc2.bias": s.proj2.bias,
+               "lm.embed": s.lm.emb.weight, "lm.norm": s.lm.norm}
+        for i, b in enumerate(s.lm.blocks):
+            for n in ["an", "fn"]:
+                out[f"lm.layers.{i}.{n}"] = getattr(b, n)
+            for n in ["wq", "wk", "wv", "wo", "w1", "w2", "w3"]:
+                out[f"lm.layers.{i}.{n}"] = getattr(b, n).weight
+        return out

@@ -1,0 +1,228 @@
+"""Train the VLM's projector and decoder (the ViT stays frozen) on synthetic grid scenes, on a wall-clock budget.
+
+Training scenes take their items from the Fashion-MNIST training set (Debian's dataset-fashion-mnist package,
+/usr/share/datasets/fashion-mnist); held-out scenes from the committed test subset (assets/data/fashion-mnist, the
+first 1,000 test images, which neither the ViT nor this training ever saw), the set the C# evaluation uses.
+
+The shared 2-core machine ran this at well under one GFLOP/s, so the frozen ViT's features are computed once into a
+bank of scenes (phase 1, --bank-minutes), then training (phase 2) draws scenes from the bank with fresh questions at
+every step. Each sequence is LLaVA's multi-turn format, <s> image q1 a1 q2 a2 ..., 1..--max-turns turns, loss on the
+answers only; a share of the bank is in the high-resolution layout (thumbnail + 4 crops). The learning rate follows
+wall-clock time (--minutes); the checkpoint goes to --out/ckpt.pt at every evaluation.
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+import scenes as S  # noqa: E402
+from model import Vlm, load_vit, pool_tokens, vit_features  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
+DEBIAN = "/usr/share/datasets/fashion-mnist"
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    _, _, ndim = struct.unpack(">HBB", data[:4])
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_items(split):
+    if split == "train":
+        return read_idx(f"{DEBIAN}/train-images-idx3-ubyte.gz"), read_idx(f"{DEBIAN}/train-labels-idx1-ubyte.gz")
+    d = os.path.join(ROOT, "assets", "data", "fashion-mnist")
+    return read_idx(f"{d}/t10k-images-idx3-ubyte.gz"), read_idx(f"{d}/t10k-labels-idx1-ubyte.gz")
+
+
+def by_class(labels):
+    return [np.nonzero(labels == k)[0] for k in range(10)]
+
+
+def encode_scenes(vit, images, all_cells, high_res, chunk=16, half=True):
+    """ViT features [n, V, 64] (float16 for the training bank) of the scenes whose cells are all_cells."""
+    out = []
+    for s in range(0, len(all_cells), chunk):
+        views = [S.views(S.render(c, images), high_res) for c in all_cells[s:s + chunk]]
+        x = torch.from_numpy(np.concatenate(views)).float()
+        f = pool_tokens(vit_features(vit, x).reshape(len(views), -1, 64))
+        out.append(f.half() if half else f)
+    return torch.cat(out)
+
+
+def questions_for(rng, classes, turns):
+    text, target = [], []
+    for _ in range(turns):
+        q, a = S.make_question(rng, classes)
+        text += q + [a]
+    return text
+
+
+def make_batch(rng, bank, labels, n, max_turns):
+    """bank: (cells list, features [N, V, 64]). Returns (features [n, V, 64], text [n, T], targets [n, T])."""
+    cells, feats = bank
+    pick = rng.integers(len(cells), size=n)
+    texts = [questions_for(rng, S.cell_classes(cells[i], labels), int(rng.integers(1, max_turns + 1))) for i in pick]
+    return pack(feats[torch.from_numpy(pick)].float(), texts)
+
+
+def pack(feats, texts):
+    t = max(len(s) for s in texts)
+    text = torch.full((len(texts), t), S.PAD, dtype=torch.long)
+    target = torch.full((len(texts), t), -100, dtype=torch.long)
+    for i, s in enumerate(texts):
+        text[i, :len(s)] = torch.tensor(s)
+        for j in range(len(s) - 1):
+            if s[j] == S.QMARK:
+                target[i, j] = s[j + 1]
+    return feats, text, target
+
+
+def loss_of(model, feats, text, target):
+    logits = model(feats, text)[:, 1 + feats.shape[1]:]
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
+
+
+def held_out_set(rng, labels, pool, scenes, per_scene):
+    """[(cells, question ids, answer id)] with per_scene single questions per scene."""
+    out = []
+    for _ in range(scenes):
+        cells = S.make_scene(rng, labels, pool)
+        classes = S.cell_classes(cells, labels)
+        for _ in range(per_scene):
+            q, a = S.make_question(rng, classes)
+            out.append((cells, q, a))
+    return out
+
+
+@torch.no_grad()
+def accuracy(model, feats, items, per_scene):
+    """Single-question accuracy; feats [scenes, V, 64] in the order of items' scenes."""
+    model.eval()
+    right = 0
+    for i, (_, q, a) in enumerate(items):
+        logits = model(feats[i // per_scene:i // per_scene + 1].float(), torch.tensor([q]))
+        right += int(logits[0, -1].argmax()) == a
+    model.train()
+    return right / len(items)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--minutes", type=float, default=30, help="total wall clock, bank included")
+    p.add_argument("--bank-minutes", type=float, default=7)
+    p.add_argument("--hr-share", type=float, default=0.2, help="share of bank scenes in the high-resolution layout")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--hr-batch", type=int, default=6)
+    p.add_argument("--max-turns", type=int, default=12)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--warmup", type=int, default=30)
+    p.add_argument("--eval-every", type=float, default=5.0, help="minutes")
+    p.add_argument("--eval-scenes", type=int, default=100)
+    p.add_argument("--eval-hr-scenes", type=int, default=25)
+    p.add_argument("--per-scene", type=int, default=4)
+    p.add_argument("--threads", type=int, default=1, help="1: on the loaded shared machine two threads ran at half the speed")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="/tmp/vlm-train")
+    p.add_argument("--held-cache", default="", help="unpooled held-out features of an earlier run with the same seed")
+    p.add_argument("--init", default="", help="continue from this checkpoint (a run written by this script)")
+    p.add_argument("--bank-cache", default="", help="feature bank file: loaded if present, extended for --bank-minutes, saved")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    start = time.time()
+    images, labels = load_items("train")
+    held_images, held_labels = load_items("test")
+    train_pool, held_pool = by_class(labels), by_class(held_labels)
+    vit = load_vit(os.path.join(ROOT, "assets", "vit", "vit-fmnist.safetensors"))
+
+    # The held-out questions (export.py rebuilds them from the same seed and writes them for the C# evaluation).
+    erng = np.random.default_rng(1000 + a.seed)
+    held = held_out_set(erng, held_labels, held_pool, a.eval_scenes, a.per_scene)
+    held_hr = held_out_set(erng, held_labels, held_pool, a.eval_hr_scenes, a.per_scene)
+    if a.held_cache and os.path.exists(a.held_cache):  # unpooled features of the same held-out scenes (same seed)
+        cached = torch.load(a.held_cache)
+        held_feats, held_hr_feats = pool_tokens(cached["held"]), pool_tokens(cached["held_hr"])
+    else:
+        held_feats = encode_scenes(vit, held_images, [c for c, _, _ in held[::a.per_scene]], False, half=False)
+        held_hr_feats = encode_scenes(vit, held_images, [c for c, _, _ in held_hr[::a.per_scene]], True, half=False)
+    print(f"held-out features in {time.time() - start:.0f}s", flush=True)
+
+    rng = np.random.default_rng(a.seed)
+    base_cells, hr_cells, base_feats, hr_feats = [], [], [], []
+    if a.bank_cache and os.path.exists(a.bank_cache):
+        cached = torch.load(a.bank_cache)
+        base_cells, hr_cells = cached["base_cells"], cached["hr_cells"]
+        base_feats, hr_feats = [cached["base"]], [cached["hr"]] if hr_cells else []
+        rng = np.random.default_rng(a.seed + len(base_cells))  # new scenes, not the cached ones again
+    bank_start = time.time()
+    while time.time() - bank_start < a.bank_minutes * 60:
+        hr = rng.random() < a.hr_share
+        cells = [S.make_scene(rng, labels, train_pool) for _ in range(16 if not hr else 4)]
+        (hr_cells if hr else base_cells).extend(cells)
+        (hr_feats if hr else base_feats).append(encode_scenes(vit, images, cells, hr))
+    base = (base_cells, torch.cat(base_feats))
+    high = (hr_cells, torch.cat(hr_feats)) if hr_feats else None
+    print(f"bank: {len(base_cells)} base scenes, {len(hr_cells)} high-res scenes after {time.time() - start:.0f}s", flush=True)
+    torch.save({"held": held_feats, "held_hr": held_hr_feats}, os.path.join(a.out, "held-features.pt"))
+    if a.bank_cache:
+        torch.save({"base_cells": base_cells, "hr_cells": hr_cells, "base": base[1], "hr": high[1] if high else None}, a.bank_cache)
+
+    model = Vlm()
+    if a.init:
+        model.load_state_dict(torch.load(a.init)["state"])
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    log = open(os.path.join(a.out, "log.jsonl"), "a")
+    train_start = time.time()
+    train_seconds = a.minutes * 60 - (train_start - start)
+    next_eval, step, ema = a.eval_every * 60, 0, None
+
+    def record(final):
+        rec = {"step": step, "minutes": (time.time() - start) / 60, "loss": ema,
+               "bank_base": len(base_cells), "bank_hr": len(hr_cells),
+               "held_out_acc": accuracy(model, held_feats, held, a.per_scene),
+               "held_out_acc_hr": accuracy(model, held_hr_feats, held_hr, a.per_scene), "final": final}
+        print(json.dumps(rec), flush=True)
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        torch.save({"state": model.state_dict(), "record": rec, "args": vars(a)}, os.path.join(a.out, "ckpt.pt"))
+
+    while True:
+        elapsed = time.time() - train_start
+        frac = elapsed / train_seconds
+        if frac >= 1:
+            break
+        lr = a.lr * min(1, (step + 1) / a.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        hr = high is not None and rng.random() < a.hr_share
+        batch = make_batch(rng, high if hr else base, labels, a.hr_batch if hr else a.batch, a.max_turns)
+        loss = loss_of(model, *batch)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        step += 1
+        if step % 10 == 0:
+            print(f"step {step} t={elapsed / 60:.1f}m lr={lr:.2e} loss={ema:.3f}", flush=True)
+        if elapsed >= next_eval:
+            next_eval += a.eval_every * 60
+            record(False)
+    record(True)
+
+
+if __name__ == "__main__":
+    main()
