@@ -86,6 +86,7 @@ public sealed class VlmVisionEncoder : IDisposable
     public void Dispose()
     {
         _session.Dispose();
+        _observer.Dispose();
         _normed.Dispose();
     }
 }

@@ -32,6 +32,11 @@ internal sealed class VlmVisionObserver : IVitTokenReducer
 
     public string Name => "vlm-observer";
 
+    /// <summary>Nothing to release: the observer holds managed arrays only.</summary>
+    public void Dispose()
+    {
+    }
+
     public bool TracksSizes => false;
 
     /// <summary>[CLS] row of block l, mean over heads, [views, T] (column 0 is [CLS] itself).</summary>
