@@ -12,17 +12,20 @@ public static class SteadyState
     /// Runs <paramref name="step"/> <paramref name="warmup"/> times (past tiered JIT's promotion: call counting and
     /// the background re-JIT allocate while they run), then windows of <paramref name="steps"/> more, during which
     /// neither the calling thread's managed allocations nor <paramref name="cpu"/>'s fresh pool buffers may grow (in
-    /// at least one of four windows). <paramref name="prepare"/>, when given, runs before each window, unmeasured.
+    /// at least one of six windows). <paramref name="prepare"/>, when given, runs before each window, unmeasured.
     /// </summary>
     public static void AssertAllocatesNothing(CpuBackend? cpu, Action step, int warmup = 100, int steps = 20, Action? prepare = null)
     {
         for (int i = 0; i < warmup; i++) step();
         // A step that allocates does so in every window; the runtime's own tier-up work (late on a loaded machine:
         // a Tier-1 promotion landing inside a window has been seen to add ~6.5 KB once) does not recur. So a clean
-        // window among a few passes, and every window's numbers are reported when none is clean.
+        // window among a few passes, and every window's numbers are reported when none is clean. Between windows the
+        // test yields the core for a moment, so that a background tier-up starved by a loaded machine can finish (a
+        // full test run at load average 20+ once saw all four windows hit).
         var windows = new List<(long Bytes, long Fresh)>();
-        for (int attempt = 0; attempt < 4; attempt++)
+        for (int attempt = 0; attempt < 6; attempt++)
         {
+            if (attempt > 0) Thread.Sleep(100);
             prepare?.Invoke();
             long fresh = cpu?.Memory.FreshAllocations ?? 0;
             long before = GC.GetAllocatedBytesForCurrentThread();
