@@ -26,7 +26,7 @@ public static class HfFolder
         // config.json is untrusted and small: refuse a huge one before reading it whole.
         if (new FileInfo(configPath).Length > 1 << 20)
             throw new LmFormatException($"HfFolder.Load: '{configPath}' is over 1 MiB; a model config is a few kB.");
-        using var json = JsonDocument.Parse(File.ReadAllBytes(configPath));
+        using var json = ParseJson(configPath);
         var root = json.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new LmFormatException($"HfFolder.Load: '{configPath}' is not a JSON object.");
         int heads = Int(root, configPath, "num_attention_heads", "n_head");
@@ -37,6 +37,18 @@ public static class HfFolder
         using var reader = SafetensorsReader.Open(weightsPath);
         var (config, weights) = HfSafetensors.Load(reader, backend, heads, context);
         return (config with { NormEpsilon = epsilon ?? config.NormEpsilon, RopeTheta = theta ?? config.RopeTheta }, weights);
+    }
+
+    private static JsonDocument ParseJson(string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException e)
+        {
+            throw new LmFormatException($"HfFolder.Load: '{path}' is not valid JSON: {e.Message}", e);
+        }
     }
 
     private static int Int(JsonElement root, string path, params string[] keys)

@@ -16,9 +16,29 @@ using HpcCore.Tensors;
 public static class HfSafetensors
 {
     /// <summary>Loads a Llama or GPT-2 checkpoint (detected from the tensor names) onto <paramref name="backend"/>.</summary>
+    /// <exception cref="LmFormatException">A tensor is missing or has the wrong shape, or the sizes do not make a
+    /// model (the message names the tensor or field). Nothing loaded before the failure is kept.</exception>
     public static (LmConfig Config, LmWeights Weights) Load(SafetensorsReader reader, IBackend backend, int heads = 0, int maxSeqLen = 0)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(backend);
+        using var scope = reader.TrackLoads();
+        try
+        {
+            var (config, weights) = LoadTracked(reader, backend, heads, maxSeqLen);
+            LmWeightShapes.Check(config, weights, $"HfSafetensors: {reader.Source}");
+            scope.Commit();
+            return (config, weights);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or ArgumentException or DivideByZeroException or OverflowException or InvalidOperationException)
+        {
+            // Disposing the scope releases every tensor loaded so far, and with them the file mapping.
+            throw new LmFormatException($"HfSafetensors: {reader.Source}: {e.Message}", e);
+        }
+    }
+
+    private static (LmConfig Config, LmWeights Weights) LoadTracked(SafetensorsReader reader, IBackend backend, int heads, int maxSeqLen)
+    {
         heads = heads > 0 ? heads : Meta(reader, "num_attention_heads");
         if (reader.Contains("model.embed_tokens.weight")) return LoadLlama(reader, backend, heads, maxSeqLen > 0 ? maxSeqLen : Meta(reader, "max_position_embeddings"));
         string prefix = reader.Contains("transformer.wte.weight") ? "transformer." : reader.Contains("wte.weight") ? "" :
@@ -43,7 +63,9 @@ public static class HfSafetensors
         int layers = CountLayers(r, "model.layers.{0}.input_layernorm.weight");
         var k0 = r.GetEntry("model.layers.0.self_attn.k_proj.weight");
         var up0 = r.GetEntry("model.layers.0.mlp.up_proj.weight");
-        int dim = emb.Shape[1], headDim = dim / heads;
+        int dim = emb.Shape[1];
+        if (heads > dim) throw new LmFormatException($"HfSafetensors: {r.Source}: num_attention_heads = {heads} is above the model width {dim}.");
+        int headDim = dim / heads;
         var config = new LmConfig(LmArchitecture.Llama, dim, up0.Shape[0], layers, heads, k0.Shape[0] / headDim, emb.Shape[0], maxSeqLen,
             RopeLayout: RopeLayout.HalfSplit);
         config.Validate();
