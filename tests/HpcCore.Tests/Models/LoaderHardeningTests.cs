@@ -122,6 +122,17 @@ public sealed class LoaderHardeningTests : IDisposable
         Assert.Empty(WeightsCheck.FindNonFinite(VitGoldenTests.RepoFile("assets/vit/vit-fmnist.safetensors")));
     }
 
+    [Theory]
+    [InlineData("{\"model\": {\"type\": \"\\ud800\", \"vocab\": {}}}")]
+    [InlineData("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"\\udc00x\": 0}}}")]
+    public void TokenizerJson_BadStrings_AreEncoderFormatErrors(string json)
+    {
+        // A lone surrogate in the model type escaped as InvalidOperationException (found by ./build.sh fuzz).
+        string path = Path.Combine(_dir, "tokenizer.json");
+        File.WriteAllText(path, json);
+        Assert.Throws<HpcCore.Models.Encoder.EncoderFormatException>(() => HpcCore.Models.Encoder.EncoderTokenizer.FromTokenizerJson(path, lowerCase: true));
+    }
+
     [Fact]
     public void LmConfig_RefusesBadEpsilonAndHugeContext()
     {

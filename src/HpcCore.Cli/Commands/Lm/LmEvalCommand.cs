@@ -48,8 +48,9 @@ internal static class LmEvalCommand
         }.AtLeast(0);
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress stays on stderr)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 }.AtLeast(0);
+        var checkWeights = CheckWeightsOption.Create();
         var command = new Command("eval", "Evaluate KV policies: held-out perplexity, pass-key accuracy, KV bytes held, decode tokens/s.")
-            { model, tokenizer, text, budget, ratio, context, windows, trials, plot, detail, longRun, json, threads };
+            { model, tokenizer, text, budget, ratio, context, windows, trials, plot, detail, longRun, json, threads, checkWeights };
         kv.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -65,6 +66,7 @@ internal static class LmEvalCommand
             if (!File.Exists(textPath)) throw new FileNotFoundException($"--text: '{textPath}' does not exist.", textPath);
             using var backend = ModelDevice.OpenBest(r.GetValue(threads));
             Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
+            CheckWeightsOption.CheckLm(r.GetValue(checkWeights), r.GetValue(model)!);
             var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, r.GetValue(tokenizer)!, backend);
             using var _ = weights;
             int window = r.GetValue(context);

@@ -30,13 +30,15 @@ internal static class LmGenerateCommand
         var steps = new Option<int>("--steps") { Description = "Most new tokens.", DefaultValueFactory = _ => 256 }.AtLeast(0);
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 }.AtLeast(0);
         var json = new Option<bool>("--json") { Description = "Print one JSON object (text, token ids, speed, KV bytes) at the end instead of streaming the text." };
+        var checkWeights = CheckWeightsOption.Create();
         var command = new Command("generate", "Generate text from a prompt, streaming it to stdout (device: the best found; HPCCORE_DEVICE=cpu|cuda|opencl|ilgpu-cpu overrides).")
-            { model, tokenizer, prompt, budget, temperature, topK, topP, seed, steps, threads, json };
+            { model, tokenizer, prompt, budget, temperature, topK, topP, seed, steps, threads, json, checkWeights };
         kv.AddTo(command);
         command.SetAction(r =>
         {
             var (entry, settings) = KvPolicyRegistry.Parse(r.GetValue(kv.Policy)!, new KvPolicySettings { Budget = r.GetValue(budget) });
             using var backend = ModelDevice.OpenBest(r.GetValue(threads));
+            CheckWeightsOption.CheckLm(r.GetValue(checkWeights), r.GetValue(model)!);
             var (config, weights, tok) = LmModelFiles.Load(r.GetValue(model)!, r.GetValue(tokenizer)!, backend);
             using var _ = weights;
             string text = r.GetValue(prompt)!;
