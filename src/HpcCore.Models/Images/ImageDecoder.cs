@@ -27,7 +27,7 @@ public static class ImageDecoder
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (IOException e) when (e is not FileNotFoundException)
+        catch (Exception e) when (e is IOException and not FileNotFoundException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"ImageDecoder.Decode: '{path}' could not be read: {e.Message}", e);
         }

@@ -7,6 +7,13 @@ using System.Security.Cryptography;
 /// <summary>Mutates and runs one target's inputs until its time or input budget is spent.</summary>
 internal sealed class FuzzRunner(FuzzOptions options)
 {
+    private volatile bool _stopping;
+
+    /// <summary>Ends the current target after its input in flight (SIGINT/SIGTERM): its counts so far are reported.</summary>
+    public void Stop() => _stopping = true;
+
+    public bool Stopping => _stopping;
+
     public FuzzStats Run(FuzzTarget target, int seed)
     {
         var stats = new FuzzStats { Target = target.Name };
@@ -16,7 +23,7 @@ internal sealed class FuzzRunner(FuzzOptions options)
         Collect();
         stats.MapsBefore = Maps();
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < options.Seconds && (options.Inputs == 0 || stats.Inputs < options.Inputs))
+        while (!_stopping && clock.Elapsed.TotalSeconds < options.Seconds && (options.Inputs == 0 || stats.Inputs < options.Inputs))
         {
             // Every 16th input is a seed as is: the accepted path stays covered.
             var s = target.Seeds[rng.Next(target.Seeds.Count)];

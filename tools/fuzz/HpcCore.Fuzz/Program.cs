@@ -51,8 +51,11 @@ try
     Console.WriteLine($"fuzz: {targets.Count} targets, {seconds} s{(inputs > 0 ? $" or {inputs} inputs" : "")} each; limits {timeLimitMs} ms, {allocMb} MB per input, {rssMb} MB working set");
     Console.WriteLine($"{"target",-22} {"inputs",9} {"accepted",9} {"rejected",9} {"crash",5} {"slow",4} {"hang",4} {"alloc",5} {"max ms",8} {"peak alloc",10} {"maps",9}  exceptions");
     var runner = new FuzzRunner(options);
+    using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; runner.Stop(); });
+    using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; runner.Stop(); });
     foreach (var t in targets)
     {
+        if (runner.Stopping) break;
         var s = runner.Run(t, seed);
         results.Add(s);
         Console.WriteLine($"{s.Target,-22} {s.Inputs,9} {s.Accepted,9} {s.Rejected,9} {s.Crashes,5} {s.Slow,4} {s.Hangs,4} {s.OverAllocation,5} {s.MaxMilliseconds,8:F1} {s.PeakAllocatedBytes / 1048576.0,8:F1}MB {s.MapsBefore,4}>{s.MapsAfter,-4}  " +
