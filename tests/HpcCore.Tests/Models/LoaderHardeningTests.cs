@@ -134,6 +134,16 @@ public sealed class LoaderHardeningTests : IDisposable
     }
 
     [Fact]
+    public void HfFolder_KeyWithALoneSurrogate_IsAFormatError()
+    {
+        // Found by ./build.sh fuzz: the key lookup threw InvalidOperationException.
+        File.WriteAllBytes(Path.Combine(_dir, "model.safetensors"), []);
+        File.WriteAllText(Path.Combine(_dir, "config.json"), "{\"num_attention_heads\": 2, \"max_position_embeddings\": 32, \"\\ud922x\": 0}");
+        using var cpu = new CpuBackend(threads: 1);
+        Assert.Contains("not valid UTF-16", Assert.Throws<LmFormatException>(() => HfFolder.Load(_dir, cpu)).Message);
+    }
+
+    [Fact]
     public void LmConfig_RefusesBadEpsilonAndHugeContext()
     {
         var ok = LmTestModels.Llama();

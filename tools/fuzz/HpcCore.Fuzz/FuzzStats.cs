@@ -17,7 +17,7 @@ internal sealed class FuzzStats
     /// <summary>Undocumented exceptions (the process kept running).</summary>
     public long Crashes { get; set; }
 
-    /// <summary>Inputs over the per-input time limit twice in a row, but finished within the hang limit.</summary>
+    /// <summary>Inputs over the per-input CPU time limit twice in a row, but finished within the hang limit.</summary>
     public long Slow { get; set; }
 
     /// <summary>Inputs still running at the hang limit.</summary>
@@ -26,12 +26,16 @@ internal sealed class FuzzStats
     /// <summary>Inputs over the per-input allocation limit.</summary>
     public long OverAllocation { get; set; }
 
-    /// <summary>Inputs over the time limit once but not when run again (load on the shared machine).</summary>
+    /// <summary>Inputs over the CPU time limit once but not when run again.</summary>
     public long Retimed { get; set; }
 
     public long PeakAllocatedBytes { get; set; }
 
+    /// <summary>Most CPU time one input used (the worker thread's).</summary>
     public double MaxMilliseconds { get; set; }
+
+    /// <summary>Most wall time one input took (includes waiting for a core on a shared machine).</summary>
+    public double MaxWallMilliseconds { get; set; }
 
     public double Seconds { get; set; }
 

@@ -27,6 +27,10 @@ internal sealed class FuzzWorker
 
     public TimeSpan Elapsed { get; private set; }
 
+    /// <summary>CPU time the worker thread spent on the input (Linux; the wall time elsewhere): on a loaded machine
+    /// the wall time includes waiting for a core, which says nothing about the parser.</summary>
+    public TimeSpan CpuTime { get; private set; }
+
     /// <summary>Starts <paramref name="job"/>; <see cref="Wait"/> for it.</summary>
     public void Run(Action job)
     {
@@ -37,6 +41,23 @@ internal sealed class FuzzWorker
     /// <summary>True when the job finished within <paramref name="timeout"/>.</summary>
     public bool Wait(TimeSpan timeout) => _done.Wait(timeout);
 
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    private static TimeSpan? ThreadCpu()
+    {
+        const int ClockThreadCpuTime = 3; // CLOCK_THREAD_CPUTIME_ID
+        if (!OperatingSystem.IsLinux() || ClockGetTime(ClockThreadCpuTime, out var t) != 0) return null;
+        return TimeSpan.FromTicks(t.Seconds * TimeSpan.TicksPerSecond + t.Nanoseconds / 100);
+    }
+
     private void Loop()
     {
         while (true)
@@ -44,6 +65,7 @@ internal sealed class FuzzWorker
             _start.Wait();
             Error = null;
             long before = GC.GetAllocatedBytesForCurrentThread();
+            var cpu0 = ThreadCpu();
             var clock = Stopwatch.StartNew();
             try
             {
@@ -54,6 +76,7 @@ internal sealed class FuzzWorker
                 Error = e;
             }
             Elapsed = clock.Elapsed;
+            CpuTime = cpu0 is { } c0 && ThreadCpu() is { } c1 ? c1 - c0 : Elapsed;
             Allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             _done.Release();
         }

@@ -3,8 +3,8 @@
 //   seconds            budget per target (default 10)
 //   --inputs N         stop a target after N inputs (0: only the time budget)
 //   --only a,b         run only these targets
-//   --time-limit-ms T  per-input time limit (default 1000); over it twice in a row is a failure ("slow")
-//   --hang-s S         an input still running after S seconds is a hang (default 10)
+//   --time-limit-ms T  per-input CPU time limit (default 1000); over it twice in a row is a failure ("slow")
+//   --hang-s S         an input still running after S seconds (wall clock) is a hang (default 10)
 //   --alloc-mb M       per-input managed allocation limit (default 512)
 //   --rss-mb M         working-set limit (default 3072)
 //   --out DIR          failing inputs and report.json (default artifacts/fuzz)
@@ -49,7 +49,7 @@ try
     var targets = Targets.All(cpu, scratch).Where(t => only is null || only.Contains(t.Name)).ToList();
     if (targets.Count == 0) throw new ArgumentException($"no target named {string.Join(",", only!)}");
     Console.WriteLine($"fuzz: {targets.Count} targets, {seconds} s{(inputs > 0 ? $" or {inputs} inputs" : "")} each; limits {timeLimitMs} ms, {allocMb} MB per input, {rssMb} MB working set");
-    Console.WriteLine($"{"target",-22} {"inputs",9} {"accepted",9} {"rejected",9} {"crash",5} {"slow",4} {"hang",4} {"alloc",5} {"max ms",8} {"peak alloc",10} {"maps",9}  exceptions");
+    Console.WriteLine($"{"target",-22} {"inputs",9} {"accepted",9} {"rejected",9} {"crash",5} {"slow",4} {"hang",4} {"alloc",5} {"cpu ms",8} {"peak alloc",10} {"maps",9}  exceptions");
     var runner = new FuzzRunner(options);
     using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; runner.Stop(); });
     using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; runner.Stop(); });

@@ -41,13 +41,27 @@ public static class HfFolder
 
     private static JsonDocument ParseJson(string path)
     {
+        JsonDocument doc;
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
+            doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {
             throw new LmFormatException($"HfFolder.Load: '{path}' is not valid JSON: {e.Message}", e);
+        }
+        try
+        {
+            // System.Text.Json unescapes a name only when it is compared; a bad escape (a lone surrogate) would
+            // surface as InvalidOperationException in the first key lookup, so every top-level name is read here.
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                foreach (var property in doc.RootElement.EnumerateObject()) _ = property.Name;
+            return doc;
+        }
+        catch (InvalidOperationException e)
+        {
+            doc.Dispose();
+            throw new LmFormatException($"HfFolder.Load: '{path}' has a key that is not valid UTF-16: {e.Message}", e);
         }
     }
 
