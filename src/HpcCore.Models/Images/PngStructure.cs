@@ -99,7 +99,7 @@ internal static class PngStructure
             while (total < cap && (n = z.Read(scratch)) > 0) total += n;
             return total;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException) // corrupt streams raise either (ZLibException is an IOException)
         {
             throw new InvalidDataException($"ImageDecoder.Decode: '{source}' has a corrupt PNG zlib stream: {e.Message}", e);
         }

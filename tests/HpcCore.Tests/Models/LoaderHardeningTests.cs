@@ -4,6 +4,7 @@
 namespace HpcCore.Tests.Models;
 
 using System.Runtime.InteropServices;
+using Google.Protobuf;
 using HpcCore.Cpu;
 using HpcCore.Models.Lm.Loading;
 using HpcCore.Models.Vit;
@@ -141,6 +142,19 @@ public sealed class LoaderHardeningTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "config.json"), "{\"num_attention_heads\": 2, \"max_position_embeddings\": 32, \"\\ud922x\": 0}");
         using var cpu = new CpuBackend(threads: 1);
         Assert.Contains("not valid UTF-16", Assert.Throws<LmFormatException>(() => HfFolder.Load(_dir, cpu)).Message);
+    }
+
+    [Fact]
+    public void OnnxImport_InitializerOfRankNine_IsAnOnnxFormatError()
+    {
+        // Found by ./build.sh fuzz: Shape's ArgumentException escaped the importer.
+        var t = new HpcCore.Models.Onnx.Protos.TensorProto { Name = "embeddings.LayerNorm.weight", DataType = 1, RawData = Google.Protobuf.ByteString.CopyFrom(new byte[4]) };
+        t.Dims.AddRange(Enumerable.Repeat(1L, 9));
+        var model = new HpcCore.Models.Onnx.Protos.ModelProto { Graph = new HpcCore.Models.Onnx.Protos.GraphProto { Initializer = { t } } };
+        using var cpu = new CpuBackend(threads: 1);
+        var e = Assert.Throws<HpcCore.Models.Onnx.OnnxFormatException>(() =>
+            HpcCore.Models.Onnx.BertOnnxImporter.Import(HpcCore.Models.Onnx.OnnxModelFile.Parse(model.ToByteArray(), "rank9"), 2, HpcCore.Models.Encoder.EncoderPooling.Mean, cpu));
+        Assert.Contains("rank 9", e.Message);
     }
 
     [Fact]

@@ -95,6 +95,14 @@ public sealed class ImageHardeningTests
     }
 
     [Fact]
+    public void Png_ZlibStreamThatZlibRejectsAsIOException_IsInvalidData()
+    {
+        // Found by ./build.sh fuzz: ZLibException (an IOException) escaped the inflate check.
+        var png = Convert.FromHexString("89504e470d0a1a0a0000000d4948445200000009000000070100000000f2e05acd000000124944415478f91e338b862f43d174c63d0f01349806c1309f024e0000000049454e44ae426082");
+        Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(png, Grey4, new float[16], "zlib.png"));
+    }
+
+    [Fact]
     public void Png_AboveTheConfiguredPixelLimit_IsRefused()
     {
         var png = ImageDecoderTests.GreyPng(4, 4, new byte[16]);
