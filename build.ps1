@@ -1,6 +1,6 @@
 #!/usr/bin/env pwsh
 # HpcCore build script for PowerShell; the same verbs as build.sh:
-#   build | test | bench [args...] | demo | native | pack | install | gpu-publish | setup-opencl | help
+#   build | test | bench [args...] | demo | native | pack | install | gpu-publish | setup-opencl | fuzz [seconds] | soak [minutes] | help
 param(
     [Parameter(Position = 0)][string]$Verb = 'test',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
@@ -113,6 +113,10 @@ function Invoke-Tests {
         --logger 'trx;LogFileName=HpcCore.Tests.Vector256.trx' --logger 'console;verbosity=minimal' --results-directory $results
     if ($LASTEXITCODE -ne 0) { $status = 1 }
     Remove-Item Env:DOTNET_EnableAVX512
+    # Fuzzing, short form (issue #21): every parser and loader for 2 s of mutated inputs.
+    Write-Host '== fuzz (2 s per parser)'
+    & dotnet run --project tools/fuzz/HpcCore.Fuzz -c $Config --no-build -- 2 --out artifacts/fuzz
+    if ($LASTEXITCODE -ne 0) { Write-Host 'fuzz: FAILED'; $status = 1 }
     Write-Host '== NuGet packages + consumer project'
     try { Invoke-Pack @('--no-build'); Invoke-Consumer } catch { Write-Host $_; $status = 1 }
     if (Test-CToolchain) {
@@ -152,7 +156,18 @@ switch ($Verb) {
         if ($IsLinux) { Invoke-Checked bash @('./tools/opencl/setup-pocl.sh') }
         else { Write-Host 'setup-opencl: builds pocl on Debian only; on Windows or macOS install the GPU vendor''s OpenCL driver (docs/OPENCL.md).' }
     }
-    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|help]' }
+    # Mutation fuzzing of every parser ([seconds] per parser, default 10) and the multi-threaded soak ([minutes], default 5); docs/HARDENING.md.
+    'fuzz' {
+        Invoke-Checked dotnet @('build', 'tools/fuzz/HpcCore.Fuzz', '-c', $Config, '-nologo', '-clp:ErrorsOnly')
+        $seconds = if ($Rest.Count -gt 0) { $Rest } else { @('10') }
+        Invoke-Checked dotnet (@('run', '--project', 'tools/fuzz/HpcCore.Fuzz', '-c', $Config, '--no-build', '--') + $seconds)
+    }
+    'soak' {
+        Invoke-Checked dotnet @('build', 'tools/soak/HpcCore.Soak', '-c', $Config, '-nologo', '-clp:ErrorsOnly')
+        $minutes = if ($Rest.Count -gt 0) { $Rest } else { @('5') }
+        Invoke-Checked dotnet (@('run', '--project', 'tools/soak/HpcCore.Soak', '-c', $Config, '--no-build', '--') + $minutes)
+    }
+    'help' { Write-Host 'usage: ./build.ps1 [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|fuzz|soak|help]' }
     # Not Write-Error: with $ErrorActionPreference = 'Stop' it throws before `exit 2` runs.
-    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|help]'); exit 2 }
+    default { [Console]::Error.WriteLine('usage: ./build.ps1 [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|fuzz|soak|help]'); exit 2 }
 }

@@ -16,6 +16,11 @@
 #                         the GPU attention benchmark into .gpu/bench (~38 MiB each: carry one per run)
 #   setup-opencl          build pocl 6.0 (a CPU OpenCL runtime ILGPU can drive) into a cache folder outside the repo,
 #                         once (~10-25 min on 2 cores; a second run does nothing); `test` then runs the OpenCL tier
+#   fuzz [seconds] [...]  mutation fuzzing of every file parser and loader, [seconds] (default 10) per parser, with
+#                         per-input time and allocation limits; options in tools/fuzz/HpcCore.Fuzz/Program.cs; the
+#                         short form (2 s per parser) runs in `test` (docs/HARDENING.md)
+#   soak [minutes] [...]  ViT, LM (evicting KV policy) and C ABI calls from several threads with bad inputs mixed
+#                         in for [minutes] (default 5); checks outcomes and flat RSS, pools, mappings, descriptors
 #   help                  the verbs
 # Only the .NET SDK is needed; everything else is restored from NuGet.
 set -euo pipefail
@@ -71,6 +76,11 @@ run_tests() {
     --filter "Simd=Vector256" \
     --logger "trx;LogFileName=HpcCore.Tests.Vector256.trx" --logger "console;verbosity=minimal" \
     --results-directory "$results" || status=1
+  # Fuzzing, short form (issue #21): every parser and loader for 2 s of mutated inputs; `fuzz` runs it longer.
+  echo "== fuzz (2 s per parser)"
+  start=$SECONDS
+  dotnet run --project tools/fuzz/HpcCore.Fuzz -c "$CONFIG" --no-build -- 2 --out artifacts/fuzz || { echo "fuzz: FAILED"; status=1; }
+  echo "fuzz: took $((SECONDS - start)) s"
   # Packaging: pack the libraries just built and run the consumer project against them.
   echo "== NuGet packages + consumer project"
   start=$SECONDS
@@ -232,6 +242,16 @@ gpu_publish() {
   if [ "$kib" -ge $((64 * 1024)) ]; then echo "gpu-publish: .gpu/bench is ${kib} KiB, over the 64 MiB carry limit" >&2; exit 1; fi
 }
 
+fuzz() {
+  dotnet build tools/fuzz/HpcCore.Fuzz -c "$CONFIG" -nologo -clp:ErrorsOnly
+  nice dotnet run --project tools/fuzz/HpcCore.Fuzz -c "$CONFIG" --no-build -- "${1:-10}" "${@:2}"
+}
+
+soak() {
+  dotnet build tools/soak/HpcCore.Soak -c "$CONFIG" -nologo -clp:ErrorsOnly
+  nice dotnet run --project tools/soak/HpcCore.Soak -c "$CONFIG" --no-build -- "${1:-5}" "${@:2}"
+}
+
 verb="${1:-test}"
 [ $# -gt 0 ] && shift
 case "$verb" in
@@ -244,6 +264,8 @@ case "$verb" in
   install) install ;;
   gpu-publish) gpu_publish ;;
   setup-opencl) setup_opencl ;;
-  help) echo "usage: ./build.sh [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|help]" ;;
-  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|help]" >&2; exit 2 ;;
+  fuzz) fuzz "$@" ;;
+  soak) soak "$@" ;;
+  help) echo "usage: ./build.sh [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|fuzz|soak|help]" ;;
+  *) echo "usage: ./build.sh [build|test|bench|demo|native|pack|install|gpu-publish|setup-opencl|fuzz|soak|help]" >&2; exit 2 ;;
 esac

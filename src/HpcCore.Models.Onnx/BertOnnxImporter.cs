@@ -72,6 +72,8 @@ public static partial class BertOnnxImporter
     private static Tensor Load(OnnxModelFile onnx, string name, IBackend backend, bool transpose)
     {
         var dims = onnx.Dims(name);
+        if (dims.Length > Shape.MaxRank)
+            throw new OnnxFormatException($"BertOnnxImporter: initializer '{name}' of {onnx.Source} has rank {dims.Length}; at most {Shape.MaxRank} is supported.");
         var values = onnx.Floats(name);
         var shape = new Shape(Array.ConvertAll(dims, d => (int)d));
         if (!transpose) return Tensor.From<float>(values, shape, backend);

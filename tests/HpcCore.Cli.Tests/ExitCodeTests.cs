@@ -38,6 +38,20 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public void CheckWeights_RefusesANaNWeight_NamingTheTensor()
+    {
+        using var lm = new TinyLm();
+        var bytes = File.ReadAllBytes(lm.Model);
+        BitConverter.TryWriteBytes(bytes.AsSpan(28 + 4 * 5), float.NaN); // the token embedding's sixth value
+        string nan = Path.Combine(lm.Folder, "nan.bin");
+        File.WriteAllBytes(nan, bytes);
+        var (code, _, stderr) = CliRun.Run("lm", "generate", "--model", nan, "--tokenizer", lm.Tokenizer, "--steps", "1", "--check-weights");
+        Assert.Equal(ExitCodes.Format, code);
+        Assert.Contains("token_embedding_table (1 non-finite)", Assert.Single(Lines(stderr)), StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Ok, CliRun.Run("lm", "generate", "--model", lm.Model, "--tokenizer", lm.Tokenizer, "--steps", "1", "--check-weights").Code);
+    }
+
+    [Fact]
     public void MalformedCheckpoint_IsFormat_NamingTheFileAndField()
     {
         using var lm = new TinyLm();

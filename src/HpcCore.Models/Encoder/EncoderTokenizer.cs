@@ -54,18 +54,18 @@ public sealed class EncoderTokenizer
     {
         using var doc = ParseJson(File.ReadAllBytes(path), path);
         var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object ||
-            !model.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "WordPiece" ||
-            !model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
-            throw new EncoderFormatException($"EncoderTokenizer: {path} has no WordPiece model with a vocab object.");
         try
         {
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object ||
+                !model.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "WordPiece" ||
+                !model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
+                throw new EncoderFormatException($"EncoderTokenizer: {path} has no WordPiece model with a vocab object.");
             return FromVocabObject(vocab, lowerCase, path);
         }
         catch (InvalidOperationException e)
         {
-            // System.Text.Json validates UTF-8 only when a name is read.
-            throw new EncoderFormatException($"EncoderTokenizer: {path}: a vocabulary piece is not valid UTF-8.", e);
+            // System.Text.Json validates UTF-8 (and UTF-16 escapes) only when a string or name is read.
+            throw new EncoderFormatException($"EncoderTokenizer: {path}: a string (the model type or a vocabulary piece) is not valid UTF-8 or UTF-16.", e);
         }
     }
 

@@ -8,8 +8,9 @@ using System.IO.Compression;
 /// An IDX file (LeCun's MNIST format, also Fashion-MNIST's): two zero bytes, a type byte, a rank byte, the rank
 /// dimensions as big-endian 32-bit integers, then the values row-major. Only unsigned bytes (type 0x08) are read: the
 /// format of every MNIST-style image and label file. Files ending in .gz are decompressed on the fly.
-/// Untrusted input: every header length is checked against <see cref="MaxElements"/> before anything is allocated,
-/// and the data must be exactly as long as the header says.
+/// Untrusted input: every header length is checked against <see cref="MaxElements"/> and, for a file, against the
+/// file's length before anything is allocated; a compressed stream's buffer grows only with the data that arrives.
+/// The data must be exactly as long as the header says.
 /// </summary>
 public sealed class IdxFile
 {
@@ -73,11 +74,33 @@ public sealed class IdxFile
             if (count > MaxElements)
                 throw Bad(source, $"dimensions [{string.Join(", ", dims[..(i + 1)])}...] hold more than {MaxElements} elements");
         }
-        var data = GC.AllocateUninitializedArray<byte>((int)count);
-        ReadExactly(stream, data, source, "data");
+        // The header is 4 + 4 * rank bytes of claims: check them against what the stream holds before allocating.
+        long held = stream.CanSeek ? stream.Length - stream.Position : count;
+        if (held < count)
+            throw Bad(source, $"ends inside the data: it holds {held} bytes, the header [{string.Join(", ", dims)}] declares {count}");
+        if (held > count)
+            throw Bad(source, $"has bytes after the {count} values the header [{string.Join(", ", dims)}] declares");
+        var data = stream.CanSeek ? GC.AllocateUninitializedArray<byte>((int)count) : ReadGrowing(stream, (int)count, source);
+        if (stream.CanSeek) ReadExactly(stream, data, source, "data");
         if (stream.ReadByte() >= 0)
             throw Bad(source, $"has bytes after the {count} values the header [{string.Join(", ", dims)}] declares");
         return new IdxFile(dims, data);
+    }
+
+    // A stream of unknown length (gzip): the buffer grows with the data that actually arrives, so a short file that
+    // declares a huge count costs what it holds, not what it claims.
+    private static byte[] ReadGrowing(Stream s, int count, string source)
+    {
+        var data = new byte[Math.Min(count, 1 << 20)];
+        int got = 0;
+        while (got < count)
+        {
+            if (got == data.Length) Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
+            int n = s.Read(data, got, data.Length - got);
+            if (n == 0) throw Bad(source, $"ends inside the data ({got} of {count} bytes)");
+            got += n;
+        }
+        return data;
     }
 
     private static void ReadExactly(Stream s, Span<byte> buffer, string source, string part)

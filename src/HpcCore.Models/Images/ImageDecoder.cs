@@ -4,57 +4,73 @@ namespace HpcCore.Models.Images;
 using HpcCore.Models.Vit;
 using StbImageSharp;
 
-/// <summary>PNG, JPEG, BMP and TGA files decoded by StbImageSharp into a model's normalised input.</summary>
+/// <summary>
+/// PNG, JPEG and BMP files decoded into a model's normalised input. Files are untrusted: a strict structure check
+/// (<see cref="ImageHeader"/>) bounds the declared size by <see cref="ImageLimits"/> and by what the file holds before
+/// StbImageSharp decodes anything, and every failure is an <see cref="InvalidDataException"/> (docs/HARDENING.md).
+/// </summary>
 public static class ImageDecoder
 {
-    /// <summary>Largest accepted file (64 MiB) and decoded image (64 megapixels): untrusted input.</summary>
-    public const int MaxBytes = 64 << 20, MaxPixels = 64 << 20;
-
     /// <summary>Decodes <paramref name="path"/> into <paramref name="destination"/> [C, S, S] for <paramref name="config"/>.</summary>
-    /// <exception cref="InvalidDataException">The file is too large, not an image, or corrupt.</exception>
-    public static void Decode(string path, VitConfig config, Span<float> destination)
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is too large, not an image, corrupt, or cannot be read.</exception>
+    public static void Decode(string path, VitConfig config, Span<float> destination, ImageLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        limits ??= ImageLimits.Default;
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"ImageDecoder.Decode: no file '{path}'", path);
-        if (info.Length > MaxBytes)
-            throw new InvalidDataException($"ImageDecoder.Decode: '{path}' has {info.Length} bytes, above the {MaxBytes}-byte limit");
-        Decode(File.ReadAllBytes(path), config, destination, path);
+        if (info.Length > limits.MaxBytes)
+            throw new InvalidDataException($"ImageDecoder.Decode: '{path}' has {info.Length} bytes, above the {limits.MaxBytes}-byte limit");
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException and not FileNotFoundException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"ImageDecoder.Decode: '{path}' could not be read: {e.Message}", e);
+        }
+        Decode(bytes, config, destination, path, limits);
     }
 
     /// <summary>Decodes encoded image bytes; <paramref name="source"/> names them in errors.</summary>
-    /// <exception cref="InvalidDataException">The bytes are not a supported image or are corrupt.</exception>
-    public static void Decode(byte[] encoded, VitConfig config, Span<float> destination, string source = "<bytes>")
+    /// <exception cref="InvalidDataException">The bytes are not a supported image, exceed <paramref name="limits"/>
+    /// (default <see cref="ImageLimits.Default"/>), or are corrupt.</exception>
+    public static void Decode(byte[] encoded, VitConfig config, Span<float> destination, string source = "<bytes>", ImageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         ArgumentNullException.ThrowIfNull(config);
+        limits ??= ImageLimits.Default;
+        limits.Validate();
         var components = config.Channels switch
         {
             1 => ColorComponents.Grey,
             3 => ColorComponents.RedGreenBlue,
             _ => throw new ArgumentException($"ImageDecoder.Decode: models with {config.Channels} channels are not supported (1 or 3)", nameof(config)),
         };
+        var header = ImageHeader.Parse(encoded, limits, source);
         ImageResult image;
         try
         {
-            // stb reads the header first; refuse huge declared sizes before it allocates the pixels.
-            using (var probe = new MemoryStream(encoded, writable: false))
-            {
-                var head = ImageInfo.FromStream(probe)
-                    ?? throw new InvalidDataException($"ImageDecoder.Decode: '{source}' is not a PNG, JPEG, BMP or TGA image");
-                if ((long)head.Width * head.Height > MaxPixels)
-                    throw new InvalidDataException($"ImageDecoder.Decode: '{source}' declares {head.Width}x{head.Height} pixels, above the {MaxPixels}-pixel limit");
-            }
             image = ImageResult.FromMemory(encoded, components);
         }
-        catch (InvalidDataException)
+        catch (Exception ex) when (ex is not InvalidDataException)
         {
-            throw;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException or OverflowException)
-        {
+            // StbImageSharp reports corrupt data with assorted exception types (InvalidOperationException, index and
+            // null-reference errors, and OutOfMemoryException from its own bookkeeping): one documented type here.
             throw new InvalidDataException($"ImageDecoder.Decode: '{source}' could not be decoded: {ex.Message}", ex);
         }
+        if (image.Width != header.Width || image.Height != header.Height)
+            throw new InvalidDataException($"ImageDecoder.Decode: '{source}' decoded to {image.Width}x{image.Height}, not the {header.Width}x{header.Height} its header declares");
         ImageTensor.Write(image.Data, image.Height, image.Width, config, destination);
+    }
+
+    /// <summary>The format and size <paramref name="encoded"/> declares, after the same checks <see cref="Decode(byte[], VitConfig, Span{float}, string, ImageLimits?)"/> makes.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a supported image, exceed the limits, or are malformed.</exception>
+    public static (ImageFormat Format, int Width, int Height) Probe(ReadOnlySpan<byte> encoded, string source = "<bytes>", ImageLimits? limits = null)
+    {
+        var h = ImageHeader.Parse(encoded, limits ?? ImageLimits.Default, source);
+        return (h.Format, h.Width, h.Height);
     }
 }

@@ -54,6 +54,21 @@ public sealed record LmConfig(
         Positive(nameof(KvHeads), KvHeads);
         Positive(nameof(VocabSize), VocabSize);
         Positive(nameof(MaxSeqLen), MaxSeqLen);
+        // Upper bounds for sizes read from untrusted files: far above released models, low enough that caches and
+        // tables sized from them cannot ask for terabytes.
+        static void AtMost(string name, int v, int max)
+        {
+            if (v > max) throw new ArgumentException($"LmConfig: {name} = {v} is above {max}.", name);
+        }
+        AtMost(nameof(Dim), Dim, 1 << 16);
+        AtMost(nameof(HiddenDim), HiddenDim, 1 << 18);
+        AtMost(nameof(Layers), Layers, 1024);
+        AtMost(nameof(VocabSize), VocabSize, 1 << 22);
+        AtMost(nameof(MaxSeqLen), MaxSeqLen, 1 << 20);
+        if (!(NormEpsilon > 0f && NormEpsilon < 1f))
+            throw new ArgumentException($"LmConfig: NormEpsilon = {NormEpsilon} is outside (0, 1).", nameof(NormEpsilon));
+        if (!(RopeTheta > 0f && float.IsFinite(RopeTheta)))
+            throw new ArgumentException($"LmConfig: RopeTheta = {RopeTheta} must be positive and finite.", nameof(RopeTheta));
         if (Dim % Heads != 0)
             throw new ArgumentException($"LmConfig: Dim = {Dim} is not divisible by Heads = {Heads}.", nameof(Heads));
         if (Heads % KvHeads != 0)

@@ -85,6 +85,11 @@ public sealed record VitConfig(
             throw new ArgumentException($"VitConfig: Dim {Dim} is not divisible by Heads {Heads}");
         if (Mean.Length != Channels || Std.Length != Channels)
             throw new ArgumentException($"VitConfig: Mean ({Mean.Length}) and Std ({Std.Length}) need one value per channel ({Channels})");
+        // An epsilon <= 0 or NaN, or a zero standard deviation, would only show up later as NaN logits.
+        if (!(LayerNormEpsilon > 0f && LayerNormEpsilon < 1f))
+            throw new ArgumentOutOfRangeException(nameof(LayerNormEpsilon), LayerNormEpsilon, "VitConfig: LayerNormEpsilon must be in (0, 1)");
+        if (Mean.Any(m => !float.IsFinite(m)) || Std.Any(v => !(v > 0f) || !float.IsFinite(v)))
+            throw new ArgumentException($"VitConfig: Mean [{string.Join(", ", Mean)}] must be finite and Std [{string.Join(", ", Std)}] finite and positive");
     }
 
     /// <summary>

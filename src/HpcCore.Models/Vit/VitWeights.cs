@@ -5,7 +5,7 @@ using HpcCore.Tensors;
 
 /// <summary>
 /// A ViT's parameters under timm's tensor names, on one backend: loaded from safetensors
-/// (<see cref="VitWeightsLoader.Load(string, Devices.IBackend)"/>) or seeded random (<see cref="VitWeightsLoader.Random"/>).
+/// (<see cref="VitWeightsLoader.Load(string, Devices.IBackend, bool)"/>) or seeded random (<see cref="VitWeightsLoader.Random"/>).
 /// Owns its tensors: dispose it.
 /// </summary>
 public sealed class VitWeights : IDisposable

@@ -15,10 +15,13 @@ public static class VitWeightsLoader
     private const string Op = "VitWeightsLoader.Load";
 
     /// <summary>Opens <paramref name="path"/> and loads every tensor onto <paramref name="backend"/>.</summary>
-    public static VitWeights Load(string path, IBackend backend)
+    /// <exception cref="SafetensorsFormatException">The file is malformed or does not describe a valid ViT (see
+    /// <see cref="Load(SafetensorsReader, IBackend, bool)"/>).</exception>
+    /// <exception cref="IOException">The file cannot be opened or mapped.</exception>
+    public static VitWeights Load(string path, IBackend backend, bool checkWeights = false)
     {
         using var reader = SafetensorsReader.Open(path);
-        return Load(reader, backend);
+        return Load(reader, backend, checkWeights);
     }
 
     /// <summary>
@@ -27,12 +30,20 @@ public static class VitWeightsLoader
     /// head count, normalisation and LayerNorm epsilon come from the file's metadata (heads, mean, std,
     /// layer_norm_eps) and otherwise default to timm's (head width 64, ImageNet statistics, 1e-6).
     /// </summary>
-    /// <exception cref="SafetensorsFormatException">A tensor is missing or has the wrong shape or dtype.</exception>
-    public static VitWeights Load(SafetensorsReader reader, IBackend backend)
+    /// <param name="reader">The file.</param>
+    /// <param name="backend">Where the tensors go.</param>
+    /// <param name="checkWeights">Refuse the file when a tensor holds NaN or infinity (<see cref="WeightsCheck"/>),
+    /// naming the tensors; off by default because it reads every weight once.</param>
+    /// <exception cref="SafetensorsFormatException">A tensor is missing or has the wrong shape or dtype, a metadata
+    /// value is malformed or out of range, or (with <paramref name="checkWeights"/>) a weight is not finite. This is
+    /// the only exception a malformed file produces; nothing loaded before the failure is kept.</exception>
+    public static VitWeights Load(SafetensorsReader reader, IBackend backend, bool checkWeights = false)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(backend);
         var config = InferConfig(reader);
+        if (checkWeights && WeightsCheck.FindNonFinite(reader) is { Count: > 0 } bad)
+            throw new SafetensorsFormatException($"{Op}: '{reader.Source}' has non-finite weights: {WeightsCheck.Describe(bad)}");
         var loaded = new List<Tensor>();
         try
         {
@@ -75,7 +86,7 @@ public static class VitWeightsLoader
         }
     }
 
-    /// <summary>The <see cref="VitConfig"/> a file describes (see <see cref="Load(SafetensorsReader, IBackend)"/>).</summary>
+    /// <summary>The <see cref="VitConfig"/> a file describes (see <see cref="Load(SafetensorsReader, IBackend, bool)"/>).</summary>
     public static VitConfig InferConfig(SafetensorsReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -86,16 +97,18 @@ public static class VitWeightsLoader
         if (patch.Rank != 4 || patch[2] != patch[3] || pos.Rank != 3)
             throw new SafetensorsFormatException($"{Op}: patch_embed.proj.weight {patch} / pos_embed {pos} are not a square-patch ViT");
         int dim = patch[0], channels = patch[1], p = patch[2];
-        int grid = (int)Math.Round(Math.Sqrt(pos[1] - 1));
-        if (grid * grid != pos[1] - 1)
+        int grid = pos[1] < 2 ? 0 : (int)Math.Round(Math.Sqrt(pos[1] - 1.0));
+        if (grid == 0 || (long)grid * grid != pos[1] - 1L || (long)grid * p > int.MaxValue)
             throw new SafetensorsFormatException($"{Op}: pos_embed {pos} does not hold a square grid plus [CLS]");
         int depth = 0;
         while (reader.Contains($"blocks.{depth}.norm1.weight")) depth++;
         var fc1 = ShapeOf("blocks.0.mlp.fc1.weight");
         var head = ShapeOf("head.weight");
+        if (fc1.Rank != 2 || head.Rank != 2)
+            throw new SafetensorsFormatException($"{Op}: '{reader.Source}' has blocks.0.mlp.fc1.weight {fc1} and head.weight {head}; both must be matrices");
         var meta = reader.Metadata;
-        int heads = meta.TryGetValue("heads", out var hs) ? int.Parse(hs, CultureInfo.InvariantCulture) : Math.Max(1, dim / 64);
-        float eps = meta.TryGetValue("layer_norm_eps", out var es) ? float.Parse(es, CultureInfo.InvariantCulture) : 1e-6f;
+        int heads = meta.TryGetValue("heads", out var hs) ? MetaInt(reader, "heads", hs) : Math.Max(1, dim / 64);
+        float eps = meta.TryGetValue("layer_norm_eps", out var es) ? MetaFloat(reader, "layer_norm_eps", es) : 1e-6f;
         float[] mean = PerChannel(meta, "mean", channels, [0.485f, 0.456f, 0.406f]);
         float[] std = PerChannel(meta, "std", channels, [0.229f, 0.224f, 0.225f]);
         var config = new VitConfig(grid * p, p, channels, dim, depth, heads, fc1[0], head[0], eps, mean, std);
@@ -110,12 +123,23 @@ public static class VitWeightsLoader
         return config;
     }
 
+    // Metadata values are untrusted text: a malformed one is a format error naming the key, never a FormatException.
+    private static int MetaInt(SafetensorsReader reader, string key, string text) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new SafetensorsFormatException($"{Op}: '{reader.Source}' metadata {key} = '{Clip(text)}' is not an integer");
+
+    private static float MetaFloat(SafetensorsReader? reader, string key, string text) =>
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v) ? v
+            : throw new SafetensorsFormatException($"{Op}: {(reader is null ? "" : $"'{reader.Source}' ")}metadata {key} = '{Clip(text)}' is not a finite number");
+
+    private static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "...";
+
     // "0.5" (repeated over channels) or "0.485,0.456,0.406"; ImageNet's statistics when absent and C = 3, else 0.5.
     private static float[] PerChannel(IReadOnlyDictionary<string, string> meta, string key, int channels, float[] imageNet)
     {
         if (!meta.TryGetValue(key, out var text))
             return channels == 3 ? imageNet : Enumerable.Repeat(0.5f, channels).ToArray();
-        var parts = text.Split(',').Select(s => float.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var parts = text.Split(',').Select(s => MetaFloat(null, key, s)).ToArray();
         if (parts.Length == 1) return Enumerable.Repeat(parts[0], channels).ToArray();
         if (parts.Length != channels)
             throw new SafetensorsFormatException($"{Op}: metadata {key} has {parts.Length} values for {channels} channels");

@@ -20,7 +20,11 @@ internal sealed unsafe class MappedWeightsFile
 {
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
+    private static long s_live;
     private int _references = 1;
+
+    /// <summary>Mappings open in this process (tests and the soak check that failed loads release theirs).</summary>
+    internal static long LiveCount => Interlocked.Read(ref s_live);
 
     private MappedWeightsFile(MemoryMappedFile file, MemoryMappedViewAccessor view, byte* pointer, long length)
     {
@@ -61,6 +65,7 @@ internal sealed unsafe class MappedWeightsFile
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             acquired = true;
+            Interlocked.Increment(ref s_live);
             return new MappedWeightsFile(file, view, pointer + view.PointerOffset, length);
         }
         catch
@@ -95,6 +100,7 @@ internal sealed unsafe class MappedWeightsFile
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
+        Interlocked.Decrement(ref s_live);
     }
 
     private sealed class MappingLease(MappedWeightsFile owner) : IDisposable

@@ -38,6 +38,7 @@ public sealed unsafe class SafetensorsReader : IDisposable
     private readonly MappedWeightsFile? _mapping;
     private readonly ReadOnlyMemory<byte> _memory;
     private int _disposed;
+    private SafetensorsLoadScope? _scope;
 
     private SafetensorsReader(
         string source, SafetensorsHeader header, MappedWeightsFile? mapping, ReadOnlyMemory<byte> memory)
@@ -189,10 +190,10 @@ public sealed unsafe class SafetensorsReader : IDisposable
                     Tensor.WrapHost(backend, start, entry.ByteLength, entry.Shape, entry.DType, hold) is { } view)
                 {
                     hold = null;
-                    return view;
+                    return Tracked(view);
                 }
             }
-            return Copy(entry, backend);
+            return Tracked(Copy(entry, backend));
         }
         finally
         {
@@ -208,6 +209,34 @@ public sealed unsafe class SafetensorsReader : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _mapping?.Release();
+    }
+
+    /// <summary><paramref name="length"/> bytes of <paramref name="entry"/>'s data from <paramref name="offset"/> (within the entry).</summary>
+    internal ReadOnlySpan<byte> GetBytesSlice(SafetensorsEntry entry, long offset, int length)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + length, entry.ByteLength, nameof(length));
+        return DataSpan(entry.DataOffset + offset, length);
+    }
+
+    /// <summary>
+    /// Starts recording every tensor <see cref="Load"/> returns, so that a loader can dispose them all when it fails
+    /// part-way (one scope at a time per reader).
+    /// </summary>
+    internal SafetensorsLoadScope TrackLoads()
+    {
+        var scope = new SafetensorsLoadScope(this);
+        if (Interlocked.CompareExchange(ref _scope, scope, null) is not null)
+            throw new InvalidOperationException($"{Source}: a load is already being tracked on this reader");
+        return scope;
+    }
+
+    internal void EndScope(SafetensorsLoadScope scope) => Interlocked.CompareExchange(ref _scope, null, scope);
+
+    private Tensor Tracked(Tensor tensor)
+    {
+        Volatile.Read(ref _scope)?.Add(tensor);
+        return tensor;
     }
 
     private Tensor Copy(SafetensorsEntry entry, IBackend backend)

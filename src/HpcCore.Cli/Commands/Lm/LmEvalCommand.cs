@@ -49,8 +49,9 @@ internal static class LmEvalCommand
         }.AtLeast(0);
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress stays on stderr)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 }.AtLeast(0);
+        var checkWeights = CheckWeightsOption.Create();
         var command = new Command("eval", "Evaluate KV policies: held-out perplexity, pass-key accuracy, KV bytes held, decode tokens/s.")
-            { model, tokenizer, text, budget, ratio, context, windows, trials, plot, detail, longRun, json, threads };
+            { model, tokenizer, text, budget, ratio, context, windows, trials, plot, detail, longRun, json, threads, checkWeights };
         kv.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -68,6 +69,7 @@ internal static class LmEvalCommand
             using var backend = ModelDevice.OpenBest(r.GetValue(threads), logger: log);
             Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
             string modelPath = r.GetValue(model)!;
+            CheckWeightsOption.CheckLm(r.GetValue(checkWeights), modelPath);
             var lm = LmModelFiles.Open(modelPath, LmModelPaths.Tokenizer(modelPath, r.GetValue(tokenizer)), backend, log);
             var (config, weights, tok) = (lm.Config, lm.Weights, lm.Tokenizer);
             using var _ = weights;

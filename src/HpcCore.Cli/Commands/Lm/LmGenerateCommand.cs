@@ -36,8 +36,9 @@ internal static class LmGenerateCommand
         var steps = new Option<int>("--steps") { Description = "Most new tokens.", DefaultValueFactory = _ => 256 }.AtLeast(0);
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 }.AtLeast(0);
         var json = new Option<bool>("--json") { Description = "Print one JSON object (text, token ids, speed, KV bytes) at the end instead of streaming the text." };
+        var checkWeights = CheckWeightsOption.Create();
         var command = new Command("generate", "Generate text from a prompt, streaming it to stdout (device: the best found; HPCCORE_DEVICE=cpu|cuda|opencl|ilgpu-cpu overrides).")
-            { model, tokenizer, prompt, budget, temperature, topK, topP, context, seed, steps, threads, json };
+            { model, tokenizer, prompt, budget, temperature, topK, topP, context, seed, steps, threads, json, checkWeights };
         kv.AddTo(command);
         command.SetAction(r =>
         {
@@ -52,6 +53,7 @@ internal static class LmGenerateCommand
             string? tokenizerPath = LmModelPaths.Tokenizer(modelPath, r.GetValue(tokenizer));
             var log = CliLog.For(r);
             using var backend = ModelDevice.OpenBest(r.GetValue(threads), logger: log);
+            CheckWeightsOption.CheckLm(r.GetValue(checkWeights), modelPath);
             var lm = LmModelFiles.Open(modelPath, tokenizerPath, backend, log);
             var (config, weights, tok) = (lm.Config, lm.Weights, lm.Tokenizer);
             using var _ = weights;

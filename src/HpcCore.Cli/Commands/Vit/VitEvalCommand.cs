@@ -53,23 +53,24 @@ internal static class VitEvalCommand
             Description = "Throughput rounds per batch size, each ~0.25 s of the method then ~0.25 s of the plain model (interleaved; medians reported).",
             DefaultValueFactory = _ => 5,
         }.AtLeast(1);
+        var checkWeights = CheckWeightsOption.Create();
         var command = new Command("eval", "Accuracy and speed of a ViT with token-reduction methods on an image set.")
         {
-            model, data, methods, limit, batch, threads, plot, visualize, json, rounds,
+            model, data, methods, limit, batch, threads, plot, visualize, json, rounds, checkWeights,
         };
         command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(methods)!, r.GetValue(limit),
-            r.GetValue(batch), r.GetValue(threads), r.GetValue(plot), r.GetValue(visualize), r.GetValue(json), r.GetValue(rounds)));
+            r.GetValue(batch), r.GetValue(threads), r.GetValue(plot), r.GetValue(visualize), r.GetValue(json), r.GetValue(rounds), r.GetValue(checkWeights)));
         return command;
     }
 
     public static int Run(FileInfo modelFile, DirectoryInfo dataDir, string methodList, int limit, int batch, int threads,
-        FileInfo? plot, FileInfo? visualize, bool json, int rounds)
+        FileInfo? plot, FileInfo? visualize, bool json, int rounds, bool checkWeights = false)
     {
         var specs = VitMethodSpec.ParseList(methodList);
         if (!modelFile.Exists) throw new FileNotFoundException($"--model: '{modelFile.FullName}' does not exist.", modelFile.FullName);
         if (!dataDir.Exists) throw new DirectoryNotFoundException($"--data: folder '{dataDir.FullName}' does not exist.");
         using var backend = ModelDevice.OpenBest(threads);
-        using var weights = VitWeightsLoader.Load(modelFile.FullName, backend);
+        using var weights = VitWeightsLoader.Load(modelFile.FullName, backend, checkWeights);
         CheckAgainstModel(specs, weights.Config);
         var images = ImageSet.LoadIdx(dataDir.FullName);
         using var evaluator = new VitEvaluator(weights, images, limit, batch, rounds);

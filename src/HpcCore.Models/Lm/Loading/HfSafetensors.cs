@@ -22,6 +22,24 @@ public static class HfSafetensors
     public static (LmConfig Config, LmWeights Weights) Load(SafetensorsReader reader, IBackend backend, int heads = 0, int maxSeqLen = 0)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(backend);
+        using var scope = reader.TrackLoads();
+        try
+        {
+            var (config, weights) = LoadTracked(reader, backend, heads, maxSeqLen);
+            LmWeightShapes.Check(config, weights, $"HfSafetensors: {reader.Source}");
+            scope.Commit();
+            return (config, weights);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or ArgumentException or DivideByZeroException or OverflowException or InvalidOperationException)
+        {
+            // Disposing the scope releases every tensor loaded so far, and with them the file mapping.
+            throw new LmFormatException($"HfSafetensors: {reader.Source}: {e.Message}", e);
+        }
+    }
+
+    private static (LmConfig Config, LmWeights Weights) LoadTracked(SafetensorsReader reader, IBackend backend, int heads, int maxSeqLen)
+    {
         heads = heads > 0 ? heads : Meta(reader, "num_attention_heads");
         HfModelConfig hf;
         if (reader.Contains("model.embed_tokens.weight"))
