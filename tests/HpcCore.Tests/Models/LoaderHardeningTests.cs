@@ -56,7 +56,10 @@ public sealed class LoaderHardeningTests : IDisposable
         string path = WriteLlama(cpu, drop: "", new Dictionary<string, string> { ["num_attention_heads"] = $"{config.Dim * 2}", ["max_position_embeddings"] = "64" });
         long before = MappedWeightsFile.LiveCount;
         using (var reader = SafetensorsReader.Open(path))
-            Assert.Contains("num_attention_heads", Assert.Throws<LmFormatException>(() => HfSafetensors.Load(reader, cpu)).Message);
+        {
+            string message = Assert.Throws<LmFormatException>(() => HfSafetensors.Load(reader, cpu)).Message;
+            Assert.True(message.Contains("num_attention_heads", StringComparison.Ordinal), message);
+        }
         Assert.Equal(before, MappedWeightsFile.LiveCount);
     }
 
@@ -72,7 +75,8 @@ public sealed class LoaderHardeningTests : IDisposable
         string path = Path.Combine(_dir, "shape.safetensors");
         SafetensorsWriter.Write(path, named, new Dictionary<string, string> { ["num_attention_heads"] = $"{config.Heads}", ["max_position_embeddings"] = "64" });
         using var reader = SafetensorsReader.Open(path);
-        Assert.Contains("layer 0 output projection", Assert.Throws<LmFormatException>(() => HfSafetensors.Load(reader, cpu)).Message);
+        string message = Assert.Throws<LmFormatException>(() => HfSafetensors.Load(reader, cpu)).Message;
+        Assert.True(message.Contains("model.layers.0.self_attn.o_proj.weight", StringComparison.Ordinal), message);
     }
 
     [Theory]
@@ -141,7 +145,8 @@ public sealed class LoaderHardeningTests : IDisposable
         File.WriteAllBytes(Path.Combine(_dir, "model.safetensors"), []);
         File.WriteAllText(Path.Combine(_dir, "config.json"), "{\"num_attention_heads\": 2, \"max_position_embeddings\": 32, \"\\ud922x\": 0}");
         using var cpu = new CpuBackend(threads: 1);
-        Assert.Contains("not valid UTF-16", Assert.Throws<LmFormatException>(() => HfFolder.Load(_dir, cpu)).Message);
+        string message = Assert.Throws<LmFormatException>(() => HfFolder.Load(_dir, cpu)).Message;
+        Assert.True(message.Contains("not valid UTF-16", StringComparison.Ordinal), message);
     }
 
     [Fact]

@@ -81,23 +81,22 @@ internal static class VlmAskCommand
     }
 
     // A 56 x 56 greyscale PNG/JPEG/BMP, read as [0, 1] (other sizes are refused: the model was trained on this grid).
+    // The header goes through ImageDecoder.Probe, the checks that make StbImageSharp safe on untrusted files (issue #21).
     private static float[] LoadScene(FileInfo file)
     {
         VlmCommand.Require(file, "--image");
-        if (file.Length > ImageDecoder.MaxBytes) throw new InvalidDataException($"--image: '{file.FullName}' has {file.Length} bytes, above {ImageDecoder.MaxBytes}");
+        if (file.Length > ImageLimits.Default.MaxBytes)
+            throw new InvalidDataException($"--image: '{file.FullName}' has {file.Length} bytes, above {ImageLimits.Default.MaxBytes}");
+        var bytes = File.ReadAllBytes(file.FullName);
+        var (_, width, height) = ImageDecoder.Probe(bytes, file.FullName);
+        if (width != VlmScene.Side || height != VlmScene.Side)
+            throw new InvalidDataException($"--image: '{file.FullName}' is {width}x{height}; the VLM takes {VlmScene.Side}x{VlmScene.Side} grid scenes");
         ImageResult img;
         try
         {
-            var bytes = File.ReadAllBytes(file.FullName);
-            using (var probe = new MemoryStream(bytes, writable: false))
-            {
-                var head = ImageInfo.FromStream(probe) ?? throw new InvalidDataException($"--image: '{file.FullName}' is not a PNG, JPEG, BMP or TGA image");
-                if (head.Width != VlmScene.Side || head.Height != VlmScene.Side)
-                    throw new InvalidDataException($"--image: '{file.FullName}' is {head.Width}x{head.Height}; the VLM takes {VlmScene.Side}x{VlmScene.Side} grid scenes");
-            }
             img = ImageResult.FromMemory(bytes, ColorComponents.Grey);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException or OverflowException)
+        catch (Exception ex) when (ex is not InvalidDataException)
         {
             throw new InvalidDataException($"--image: '{file.FullName}' could not be decoded: {ex.Message}", ex);
         }

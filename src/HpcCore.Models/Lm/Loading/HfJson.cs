@@ -42,6 +42,18 @@ internal readonly struct HfJson
             document.Dispose();
             throw new LmFormatException($"HfFolder.Load: '{path}' is not a JSON object.");
         }
+        try
+        {
+            // System.Text.Json unescapes a name only when it is compared: a bad escape (a lone surrogate) would surface
+            // as InvalidOperationException at the first key lookup, so every top-level name is read here (found by
+            // ./build.sh fuzz).
+            foreach (var property in document.RootElement.EnumerateObject()) _ = property.Name;
+        }
+        catch (InvalidOperationException e)
+        {
+            document.Dispose();
+            throw new LmFormatException($"HfFolder.Load: '{path}' has a key that is not valid UTF-16: {e.Message}", e);
+        }
         return new HfJson(path, document.RootElement);
     }
 

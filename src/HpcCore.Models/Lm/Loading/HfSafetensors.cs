@@ -45,7 +45,9 @@ public static class HfSafetensors
         if (reader.Contains("model.embed_tokens.weight"))
         {
             var emb = reader.GetEntry("model.embed_tokens.weight").Shape;
-            int dim = emb[1], headDim = dim / heads;
+            int dim = emb[1];
+            if (heads > dim) throw new LmFormatException($"HfSafetensors: {reader.Source}: num_attention_heads = {heads} is above the model width {dim}.");
+            int headDim = dim / heads;
             var config = new LmConfig(LmArchitecture.Llama, dim, reader.GetEntry("model.layers.0.mlp.up_proj.weight").Shape[0],
                 CountLayers(reader, "model.layers.{0}.input_layernorm.weight"), heads,
                 reader.GetEntry("model.layers.0.self_attn.k_proj.weight").Shape[0] / headDim, emb[0],
