@@ -60,7 +60,7 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
             var (oneRate, oneGain) = Interleaved(one, _plainOne, _inputs.AsSpan(0, px).ToArray(), 1);
             return new VitEvalResult(spec.Text, Count, (double)correct / Count, oneRate, bigRate, largeBatch,
                 big.FlopsPerImage / 1e9, big.TokensAfterReduction, ModelDevice.Describe(weights.PatchWeight.Backend),
-                oneGain.Median, bigGain.Median, rounds, oneGain, bigGain);
+                rounds, oneGain, bigGain);
         }
         finally
         {

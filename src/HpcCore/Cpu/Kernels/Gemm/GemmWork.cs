@@ -78,13 +78,16 @@ internal unsafe struct GemmWork : IParallelBody
             bool first = kk == 0;
             float beta = first ? Beta : 1f;
             float* bias = first ? Bias : null;
-            for (int q = q0; q < q1 && PackedB == null; q++)
+            if (PackedB == null)
             {
-                int j0 = q * Nr, valid = Math.Min(Nr, N - j0);
-                float* dst = pack + (long)(q - q0) * Nr * kc;
-                // op(B)(k, j) is at j*ldb + k when transposed (nn.Linear weights), k*ldb + j otherwise.
-                if (TransB) GemmPacking.PackTransposed(bBase + j0 * Ldb + kk, Ldb, Nr, valid, kc, dst);
-                else GemmPacking.PackContiguous(bBase + kk * Ldb + j0, Ldb, Nr, valid, kc, dst);
+                for (int q = q0; q < q1; q++)
+                {
+                    int j0 = q * Nr, valid = Math.Min(Nr, N - j0);
+                    float* dst = pack + (long)(q - q0) * Nr * kc;
+                    // op(B)(k, j) is at j*ldb + k when transposed (nn.Linear weights), k*ldb + j otherwise.
+                    if (TransB) GemmPacking.PackTransposed(bBase + j0 * Ldb + kk, Ldb, Nr, valid, kc, dst);
+                    else GemmPacking.PackContiguous(bBase + kk * Ldb + j0, Ldb, Nr, valid, kc, dst);
+                }
             }
             for (int p = p0; p < p1; p++)
             {
