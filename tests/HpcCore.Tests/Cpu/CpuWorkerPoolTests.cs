@@ -5,6 +5,7 @@ using HpcCore.Cpu;
 using HpcCore.Testing;
 using Xunit;
 
+[Collection(SteadyStateGroup.Name)]
 public sealed class CpuWorkerPoolTests
 {
     private struct CountBody : IParallelBody

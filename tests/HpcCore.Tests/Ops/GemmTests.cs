@@ -11,6 +11,7 @@ using HpcCore.Testing;
 using HpcCore.Testing.Reference;
 using Xunit;
 
+[Collection(SteadyStateGroup.Name)]
 public sealed class GemmTests : IDisposable
 {
     private readonly CpuBackend _cpu = new();

@@ -14,6 +14,7 @@ using HpcCore.Testing;
 using HpcCore.Testing.Reference;
 using Xunit;
 
+[Collection(SteadyStateGroup.Name)]
 [Trait("Simd", "Vector256")]
 public sealed class GemvTests : IDisposable
 {

@@ -10,6 +10,7 @@ using HpcCore.Tensors;
 using HpcCore.Testing;
 using Xunit;
 
+[Collection(SteadyStateGroup.Name)]
 public sealed class PagedAttentionCpuTests
 {
     public static TheoryData<PagedAttentionCase> ParallelCases =>

@@ -8,6 +8,7 @@ using HpcCore.Tensors;
 using HpcCore.Testing;
 using Xunit;
 
+[Collection(SteadyStateGroup.Name)]
 public sealed class SteadyStateTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using HpcCore.Testing;
 using HpcCore.TokenReduction;
 using Xunit;
 
+[Collection(SteadyStateGroup.Name)]
 public sealed class ReductionSteadyStateTests
 {
     [Fact]

@@ -12,6 +12,7 @@ using Xunit;
 /// EncoderSession against the double reference doing the same reduction per text; padding must not change a text's
 /// embedding; a steady-state reduced call allocates nothing.
 /// </summary>
+[Collection(SteadyStateGroup.Name)]
 public sealed class EncoderReductionTests : IDisposable
 {
     // Reduced blocks add a scatter and proportional-attention bias to the plain path's F32 error budget.

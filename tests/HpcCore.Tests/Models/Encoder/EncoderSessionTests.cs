@@ -10,6 +10,7 @@ using Xunit;
 /// EncoderSession (through an HF folder written and read back) against the plain double reference: mixed-length
 /// batches, both poolings, both GELUs; a steady-state call allocates nothing; bad input is refused by name.
 /// </summary>
+[Collection(SteadyStateGroup.Name)]
 public sealed class EncoderSessionTests : IDisposable
 {
     // Two post-LN blocks in F32 against double: LayerNorm renormalises each block, so errors stay near F32 GEMM level.

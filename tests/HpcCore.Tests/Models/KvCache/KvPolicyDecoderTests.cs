@@ -10,6 +10,7 @@ using HpcCore.Tests.Models.Lm;
 using Xunit;
 
 /// <summary>Policies inside the decoder: against the reference forward with the policy's mask, memory, and allocation.</summary>
+[Collection(SteadyStateGroup.Name)]
 public sealed class KvPolicyDecoderTests
 {
     private static KvPolicy Policy(string name, int budget, bool[,]? retrieval = null, int context = 0) =>

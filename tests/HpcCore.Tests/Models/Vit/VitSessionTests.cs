@@ -8,6 +8,7 @@ using HpcCore.Models.Vit;
 using HpcCore.Testing;
 using Xunit;
 
+[Collection(SteadyStateGroup.Name)]
 public sealed class VitSessionTests
 {
     internal static VitConfig Small(int image, int patch, int channels, int dim, int depth, int heads, int hidden, int classes) =>

@@ -9,6 +9,7 @@ using HpcCore.Tensors;
 using HpcCore.Testing;
 using Xunit;
 
+[Collection(SteadyStateGroup.Name)]
 public sealed class SelectionSteadyStateTests
 {
     [Fact]
