@@ -117,6 +117,8 @@ public sealed class EncoderSession : IDisposable
     /// <exception cref="InvalidOperationException">Another thread is inside a call on this session (one call at a time).</exception>
     public void Encode(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, Span<float> embeddings)
     {
+        double blockValues = (double)Config.Layers * (4.0 * Config.Hidden * Config.Hidden + 2.0 * Config.Hidden * Config.Intermediate);
+        using var work = _ids.Backend.BeginWork(2 * blockValues * ids.Length, 4 * blockValues);
         _inUse.Enter("EncoderSession.Encode");
         try
         {

@@ -23,6 +23,8 @@ public sealed class VitSession : IDisposable
     private readonly float[] _patchScratch, _sizeScratch;
     private readonly int[] _mapScratch, _sourceScratch;
     private readonly int _batch;
+    // What a forward costs, for IBackend.BeginWork (a small forward runs on the calling thread alone).
+    private readonly double _flopsPerForward, _weightBytes;
 
     /// <summary>Preallocates a session for <paramref name="batch"/> images.</summary>
     /// <param name="weights">The model (borrowed: it must outlive the session).</param>
@@ -54,6 +56,8 @@ public sealed class VitSession : IDisposable
                 TokensAfterReduction[l] = after;
                 t = after;
             }
+            _flopsPerForward = batch * FlopsPerImage;
+            _weightBytes = 4.0 * c.Depth * (4.0 * d * d + 2.0 * d * c.MlpHidden);
 
             long bt = (long)batch * t0;
             var xa = Flat(bt * d, backend);
@@ -200,6 +204,7 @@ public sealed class VitSession : IDisposable
     /// <exception cref="InvalidOperationException">Another thread is inside a call on this session (one call at a time).</exception>
     public Tensor Forward(ReadOnlySpan<float> pixels)
     {
+        using var work = _x0.Backend.BeginWork(_flopsPerForward, _weightBytes);
         _inUse.Enter("VitSession.Forward");
         try
         {

@@ -72,6 +72,31 @@ public sealed unsafe class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Clear(Storage storage, long offset, long length) => Host(storage).Clear(offset, length);
 
+    /// <summary>
+    /// A unit of work below this many FLOPs (and <see cref="SerialBelowBytes"/>) runs on the calling thread alone
+    /// (<see cref="BeginWork"/>). Measured: see <see cref="DefaultSerialBelowFlops"/>. 0 turns it off.
+    /// </summary>
+    public double SerialBelowFlops { get; set; } = DefaultSerialBelowFlops;
+
+    /// <summary>
+    /// A unit of work that streams at least this many bytes uses the pool whatever its FLOPs: a decode step is a
+    /// chain of memory-bound matrix-vector products, and two cores read memory at about twice one core's rate.
+    /// </summary>
+    public double SerialBelowBytes { get; set; } = DefaultSerialBelowBytes;
+
+    /// <summary>
+    /// The FLOPs below which a forward ran faster on one thread than on two here (BENCHMARKS.md, "Two threads slower
+    /// than one on a small forward").
+    /// </summary>
+    public const double DefaultSerialBelowFlops = 4e8;
+
+    /// <summary>The streamed bytes from which two threads won a decode step here (same section of BENCHMARKS.md).</summary>
+    public const double DefaultSerialBelowBytes = 8e6;
+
+    /// <inheritdoc/>
+    public WorkScope BeginWork(double flops, double bytes) =>
+        Pool.Threads > 1 && flops < SerialBelowFlops && bytes < SerialBelowBytes ? WorkScope.SerialOnThisThread() : default;
+
     /// <summary>CPU kernels run synchronously: nothing to wait for.</summary>
     public void Synchronize()
     {

@@ -11,6 +11,12 @@
 // used to wait that long for it. Items are claimed by a compare-exchange on one 64-bit word holding the job's
 // generation and the next index, so a late worker can never claim an item of a newer job; the caller closes a
 // finished job (index = int.MaxValue) before it writes the next one.
+//
+// What the caller cannot avoid is a worker that claimed an item and was then preempted: on an oversubscribed machine
+// (load 10 on two cores) every such job waits most of a time slice, and a batch-1 ViT forward ran at half its
+// one-thread speed. So the pool watches for it: when the caller waits on claimed items for longer than it worked
+// itself (and longer than LateTicks), the next jobs run inline for a back-off that doubles while workers stay late
+// (2 to 64 ms), then the pool tries its workers again. A quiet machine never triggers it.
 using System.Diagnostics;
 
 namespace HpcCore.Cpu;
@@ -34,18 +40,27 @@ public sealed class CpuWorkerPool : IDisposable
     private long _state = StateOf(0, int.MaxValue);
     private Exception? _failure;
     private volatile bool _stopping;
+    // Back-off after late workers (see the file header): jobs run inline until _inlineUntil (a Stopwatch timestamp).
+    private long _inlineUntil;
+    private int _lateStreak;
+    private static readonly long LateTicks = Stopwatch.Frequency / 10_000;
+    private readonly long _backOffTicks;
+    private const int MaxBackOffDoublings = 5;
 
     [ThreadStatic]
     private static bool t_insideJob;
 
     /// <summary>
     /// Creates a pool using <paramref name="threads"/> threads in all (the caller counts as one). Idle workers spin
-    /// for <paramref name="spinMicroseconds"/> after each job before parking.
+    /// for <paramref name="spinMicroseconds"/> after each job before parking. After a job whose workers were late,
+    /// jobs run inline for <paramref name="backOffMicroseconds"/>, doubled while they stay late (see
+    /// <see cref="BackingOff"/>).
     /// </summary>
-    public CpuWorkerPool(int threads, int spinMicroseconds = 500)
+    public CpuWorkerPool(int threads, int spinMicroseconds = 500, int backOffMicroseconds = 2000)
     {
         Threads = Math.Max(1, threads);
         _spinTicks = Stopwatch.Frequency * Math.Max(0, spinMicroseconds) / 1_000_000;
+        _backOffTicks = Stopwatch.Frequency * Math.Max(0, backOffMicroseconds) / 1_000_000;
         _workers = new Worker[Threads - 1];
         if (_workers.Length > 0) RunStartupClassConstructors();
         for (int i = 0; i < _workers.Length; i++)
@@ -71,7 +86,7 @@ public sealed class CpuWorkerPool : IDisposable
     public void For<TBody>(int count, in TBody body) where TBody : struct, IParallelBody
     {
         if (count <= 0) return;
-        if (count == 1 || _workers.Length == 0 || t_insideJob)
+        if (count == 1 || _workers.Length == 0 || t_insideJob || Stopwatch.GetTimestamp() < Volatile.Read(ref _inlineUntil))
         {
             var local = body;
             for (int i = 0; i < count; i++) local.Invoke(i);
@@ -86,15 +101,34 @@ public sealed class CpuWorkerPool : IDisposable
             _count = count;
             _done = 0;
             int generation = unchecked(GenerationOf(Volatile.Read(ref _state)) + 1);
+            long start = Stopwatch.GetTimestamp();
             Publish(StateOf(generation, 0));
             Work(generation);
+            long worked = Stopwatch.GetTimestamp();
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
+            long waited = Stopwatch.GetTimestamp();
+            BackOffIfLate(worked - start, waited - worked, waited);
             Interlocked.Exchange(ref _state, StateOf(generation, int.MaxValue));
             _job = null;
             Job<TBody>.Body = default;
             if (_failure is { } e) throw new AggregateException("CpuWorkerPool: a work item failed.", e);
         }
+    }
+
+    /// <summary>Whether jobs started now would run inline because workers were late (see the file header).</summary>
+    public bool BackingOff => Stopwatch.GetTimestamp() < Volatile.Read(ref _inlineUntil);
+
+    // The caller worked for `worked` ticks, then waited `waited` ticks for items the workers had claimed.
+    private void BackOffIfLate(long worked, long waited, long now)
+    {
+        if (waited <= Math.Max(worked, LateTicks))
+        {
+            _lateStreak = 0;
+            return;
+        }
+        int doublings = Math.Min(_lateStreak++, MaxBackOffDoublings);
+        Volatile.Write(ref _inlineUntil, now + (_backOffTicks << doublings));
     }
 
     // Announce a new generation; wake the workers that parked. The full fences here and in WorkerLoop
@@ -135,6 +169,20 @@ public sealed class CpuWorkerPool : IDisposable
             t_insideJob = false;
         }
     }
+
+    /// <summary>
+    /// Makes every job started from this thread run inline until <see cref="ExitSerial"/>; false (and nothing
+    /// changed) when this thread already runs inline. See <see cref="Devices.WorkScope"/>.
+    /// </summary>
+    internal static bool EnterSerial()
+    {
+        if (t_insideJob) return false;
+        t_insideJob = true;
+        return true;
+    }
+
+    /// <summary>Ends what a successful <see cref="EnterSerial"/> began.</summary>
+    internal static void ExitSerial() => t_insideJob = false;
 
     private static long StateOf(int generation, int next) => ((long)generation << 32) | (uint)next;
 

@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Devices;
 
+using HpcCore.Cpu;
 using HpcCore.Kernels;
 using HpcCore.Tensors;
 
@@ -34,4 +35,13 @@ public interface IBackend : IDisposable
 
     /// <summary>Waits until all queued work on the device has finished.</summary>
     void Synchronize();
+
+    /// <summary>
+    /// Begins a unit of work (a forward pass, a decode step) of about <paramref name="flops"/> floating-point
+    /// operations over about <paramref name="bytes"/> bytes of weights and activations, and returns a scope to dispose
+    /// when it ends, on the same thread. A backend may run a small unit on the calling thread alone (the CPU backend
+    /// does below both <see cref="CpuBackend.SerialBelowFlops"/> and <see cref="CpuBackend.SerialBelowBytes"/>); the
+    /// default changes nothing.
+    /// </summary>
+    WorkScope BeginWork(double flops, double bytes) => default;
 }

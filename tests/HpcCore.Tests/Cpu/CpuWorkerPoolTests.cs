@@ -35,6 +35,72 @@ public sealed class CpuWorkerPoolTests
         }
     }
 
+    // Stands in for a preempted worker: an item run off the calling thread takes 100 ms, one on the caller 50 us.
+    private struct LateWorkerBody : IParallelBody
+    {
+        public int Caller;
+        public int[] RanOn;
+
+        public readonly void Invoke(int index)
+        {
+            bool onCaller = Environment.CurrentManagedThreadId == Caller;
+            RanOn[index] = Environment.CurrentManagedThreadId;
+            if (!onCaller)
+            {
+                Thread.Sleep(100);
+                return;
+            }
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 20_000;
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
+        }
+    }
+
+    private static (LateWorkerBody Body, int[] RanOn) LateJob()
+    {
+        var ranOn = new int[64];
+        return (new LateWorkerBody { Caller = Environment.CurrentManagedThreadId, RanOn = ranOn }, ranOn);
+    }
+
+    [Fact]
+    public void For_AfterAJobWhoseWorkerWasLate_RunsInlineUntilTheBackOffEnds()
+    {
+        using var pool = new CpuWorkerPool(2, backOffMicroseconds: 60_000_000);
+        int caller = Environment.CurrentManagedThreadId;
+        // The worker claims an item within the caller's 64 x 50 us unless it never wakes; a few tries cover that.
+        for (int attempt = 0; attempt < 5 && !pool.BackingOff; attempt++)
+        {
+            var (body, ranOn) = LateJob();
+            pool.For(ranOn.Length, body);
+            Assert.True(pool.BackingOff || ranOn.All(t => t == caller), "a worker ran an item for 100 ms and the pool did not back off");
+        }
+        Assert.True(pool.BackingOff);
+        var (next, nextRanOn) = LateJob();
+        pool.For(nextRanOn.Length, next);
+        Assert.All(nextRanOn, t => Assert.Equal(caller, t));
+    }
+
+    [Fact]
+    public void For_BackOffExpires_AndTheWorkersAreUsedAgain()
+    {
+        using var pool = new CpuWorkerPool(2, backOffMicroseconds: 1000);
+        for (int attempt = 0; attempt < 5 && !pool.BackingOff; attempt++)
+        {
+            var (body, ranOn) = LateJob();
+            pool.For(ranOn.Length, body);
+        }
+        Thread.Sleep(50); // past the back-off (1 ms, doubled at most 5 times: 32 ms)
+        Assert.False(pool.BackingOff);
+        bool workerRan = false;
+        for (int round = 0; round < 100 && !workerRan; round++)
+        {
+            var (body, ranOn) = LateJob();
+            pool.For(ranOn.Length, body);
+            workerRan = ranOn.Any(t => t != Environment.CurrentManagedThreadId);
+            Thread.Sleep(50);
+        }
+        Assert.True(workerRan, "no job reached a worker after the back-off ended");
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 1)]
@@ -56,7 +122,7 @@ public sealed class CpuWorkerPoolTests
     [Fact]
     public void For_BackToBackJobs_EachIndexRunsOnceInItsOwnJob()
     {
-        using var pool = new CpuWorkerPool(3, spinMicroseconds: 0);
+        using var pool = new CpuWorkerPool(3, spinMicroseconds: 0, backOffMicroseconds: 0);
         for (int job = 0; job < 2000; job++)
         {
             var hits = new int[1 + job % 9];
@@ -68,7 +134,7 @@ public sealed class CpuWorkerPoolTests
     [Fact]
     public void For_AcrossTheGenerationWrapAround_RunsEveryItemOnce()
     {
-        using var pool = new CpuWorkerPool(3, spinMicroseconds: 0);
+        using var pool = new CpuWorkerPool(3, spinMicroseconds: 0, backOffMicroseconds: 0);
         // A long-running process eventually passes int.MaxValue jobs; start just below it instead of running them.
         var state = typeof(CpuWorkerPool).GetField("_state", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
         state.SetValue(pool, ((long)(int.MaxValue - 3) << 32) | int.MaxValue);

@@ -1,0 +1,91 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// A small unit of work runs on the calling thread alone (issue #18 item 4): the scope, the CPU backend's thresholds,
+// and a model session that uses them.
+namespace HpcCore.Tests.Cpu;
+
+using HpcCore.Cpu;
+using HpcCore.Devices;
+using HpcCore.Models.Vit;
+using HpcCore.Testing;
+using Xunit;
+
+public sealed class WorkScopeTests
+{
+    private struct ThreadBody : IParallelBody
+    {
+        public int[] RanOn;
+
+        public readonly void Invoke(int index)
+        {
+            RanOn[index] = Environment.CurrentManagedThreadId;
+            Thread.SpinWait(2000);
+        }
+    }
+
+    private static int[] RunJob(CpuWorkerPool pool, int items = 256)
+    {
+        var ranOn = new int[items];
+        pool.For(items, new ThreadBody { RanOn = ranOn });
+        return ranOn;
+    }
+
+    [Fact]
+    public void SerialScope_RunsEveryItemOnTheCaller_AndNests()
+    {
+        using var pool = new CpuWorkerPool(2, backOffMicroseconds: 0);
+        int caller = Environment.CurrentManagedThreadId;
+        using (var outer = WorkScope.SerialOnThisThread())
+        {
+            Assert.True(outer.Serial);
+            using (var inner = WorkScope.SerialOnThisThread())
+                Assert.False(inner.Serial); // already serial: the inner scope must not end the outer one
+            Assert.All(RunJob(pool), t => Assert.Equal(caller, t));
+        }
+        // Outside the scope the worker takes part again (it may need a few jobs to wake up).
+        bool workerRan = false;
+        for (int i = 0; i < 200 && !workerRan; i++) workerRan = RunJob(pool).Any(t => t != caller);
+        Assert.True(workerRan);
+    }
+
+    [Theory]
+    [InlineData(2, 1e6, 1e5, true)]
+    [InlineData(2, 1e10, 1e5, false)]
+    [InlineData(2, 1e6, 1e9, false)]
+    [InlineData(1, 1e6, 1e5, false)]
+    public void CpuBackend_BeginWork_IsSerialBelowBothThresholds(int threads, double flops, double bytes, bool serial)
+    {
+        using var cpu = new CpuBackend(threads);
+        using var scope = cpu.BeginWork(flops, bytes);
+        Assert.Equal(serial, scope.Serial);
+    }
+
+    [Fact]
+    public void CpuBackend_BeginWork_OffWhenTheThresholdIsZero()
+    {
+        using var cpu = new CpuBackend(2) { SerialBelowFlops = 0 };
+        using var scope = cpu.BeginWork(1, 1);
+        Assert.False(scope.Serial);
+    }
+
+    // The session puts its whole forward in the scope: the same logits as a forward that uses the pool, bit for bit
+    // (every kernel splits work by output rows, so no sum changes order), and the calling thread is free again after.
+    [Fact]
+    public void VitSession_SmallForward_RunsSerial_WithTheSameLogits()
+    {
+        // 257 tokens of width 128: its GEMMs and attention are each large enough to use the pool when allowed.
+        var config = new VitConfig(32, 2, 1, Dim: 128, Depth: 2, Heads: 4, MlpHidden: 256, Classes: 10, 1e-6f, [0.5f], [0.25f]);
+        using var serialCpu = new CpuBackend(2);
+        using var pooledCpu = new CpuBackend(2) { SerialBelowFlops = 0 };
+        using var w1 = VitWeightsLoader.Random(config, serialCpu, seed: 3);
+        using var w2 = VitWeightsLoader.Random(config, pooledCpu, seed: 3);
+        using var s1 = new VitSession(w1, batch: 1);
+        using var s2 = new VitSession(w2, batch: 1);
+        Assert.True(s1.FlopsPerImage < serialCpu.SerialBelowFlops);
+        var pixels = TestData.Normal(32 * 32, 5);
+        var serial = s1.Forward(pixels).ToArray<float>();
+        var pooled = s2.Forward(pixels).ToArray<float>();
+        Assert.Equal(pooled, serial);
+        using var after = WorkScope.SerialOnThisThread();
+        Assert.True(after.Serial, "the session's scope was left open");
+    }
+}
