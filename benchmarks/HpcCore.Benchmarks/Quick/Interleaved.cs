@@ -5,6 +5,7 @@
 // swings of a model measured against itself).
 using System.Diagnostics;
 using System.Globalization;
+using HpcCore.Diagnostics;
 
 namespace HpcCore.Benchmarks.Quick;
 
@@ -56,11 +57,7 @@ public static class Interleaved
     }
 
     /// <summary>The <paramref name="q"/> quantile (0..1, nearest rank) of <paramref name="values"/> (any order).</summary>
-    public static double Quantile(double[] values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[(int)Math.Round(q * (sorted.Length - 1))];
-    }
+    public static double Quantile(double[] values, double q) => Quantiles.NearestRank(values.Order().ToArray(), q);
 
     /// <summary>Per-round ratios <paramref name="numerator"/>[r] / <paramref name="denominator"/>[r].</summary>
     public static double[] Ratios(double[] numerator, double[] denominator) =>

@@ -23,6 +23,7 @@ public static class QuickBenchmarks
         ["vit-b"] = QuickVitBase.Run,
         ["encoder"] = QuickEncoder.Run,
         ["roofline"] = QuickRoofline.Run,
+        ["threads"] = QuickThreads.Run,
     };
 
     /// <summary>

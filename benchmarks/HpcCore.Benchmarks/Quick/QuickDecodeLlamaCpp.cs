@@ -10,6 +10,7 @@
 // collapse unless OMP_WAIT_POLICY=passive is set in the environment before the process starts.
 using System.Diagnostics;
 using HpcCore.Cpu;
+using HpcCore.Diagnostics;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Lm.Loading;
 using HpcCore.Models.Lm.Loading.Gguf;
@@ -161,7 +162,7 @@ public static class QuickDecodeLlamaCpp
 
     private static void Print(string model, string phase, int threads, double[] o, double[] p, string peerName, bool? sameTokens = null)
     {
-        static double Q(double[] s, double q) => s[(int)Math.Round(q * (s.Length - 1))];
+        static double Q(double[] sorted, double q) => Quantiles.NearestRank(sorted, q);
         double om = Q(o, 0.5), pm = Q(p, 0.5);
         string same = sameTokens is { } b ? $",\"same_greedy_tokens\":{(b ? "true" : "false")}" : "";
         Console.WriteLine($"{{\"op\":\"decode-llamacpp\",\"model\":\"{model}\",\"phase\":\"{phase}\",\"threads\":{threads}," +

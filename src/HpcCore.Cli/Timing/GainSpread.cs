@@ -1,5 +1,6 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 using System.Globalization;
+using HpcCore.Diagnostics;
 
 namespace HpcCore.Cli.Timing;
 
@@ -20,8 +21,7 @@ internal sealed record GainSpread(double Median, double P25, double P75, double 
     {
         var s = gains.Order().ToArray();
         if (s.Length == 0) return new GainSpread(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-        double Q(double q) => s[(int)Math.Round(q * (s.Length - 1))];
-        return new GainSpread(Q(0.5), Q(0.25), Q(0.75), s[0], s[^1]);
+        return new GainSpread(Quantiles.NearestRank(s, 0.5), Quantiles.NearestRank(s, 0.25), Quantiles.NearestRank(s, 0.75), s[0], s[^1]);
     }
 
     /// <summary>"1.23x (1.10-1.31)": the median and the quartiles.</summary>
