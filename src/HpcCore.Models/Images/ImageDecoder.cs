@@ -39,15 +39,29 @@ public static class ImageDecoder
     /// (default <see cref="ImageLimits.Default"/>), or are corrupt.</exception>
     public static void Decode(byte[] encoded, VitConfig config, Span<float> destination, string source = "<bytes>", ImageLimits? limits = null)
     {
-        ArgumentNullException.ThrowIfNull(encoded);
         ArgumentNullException.ThrowIfNull(config);
+        if (config.Channels is not (1 or 3))
+            throw new ArgumentException($"ImageDecoder.Decode: models with {config.Channels} channels are not supported (1 or 3)", nameof(config));
+        var (pixels, width, height) = DecodePixels(encoded, config.Channels, source, limits);
+        ImageTensor.Write(pixels, height, width, config, destination);
+    }
+
+    /// <summary>
+    /// Decodes encoded image bytes to 8-bit pixels, row-major [H, W, <paramref name="channels"/>] (1: grey, 3: RGB),
+    /// after the checks of <see cref="Probe"/>: the unnormalised image, for models that take their own input layout.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a supported image, exceed <paramref name="limits"/>
+    /// (default <see cref="ImageLimits.Default"/>), or are corrupt.</exception>
+    public static (byte[] Pixels, int Width, int Height) DecodePixels(byte[] encoded, int channels, string source = "<bytes>", ImageLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
         limits ??= ImageLimits.Default;
         limits.Validate();
-        var components = config.Channels switch
+        var components = channels switch
         {
             1 => ColorComponents.Grey,
             3 => ColorComponents.RedGreenBlue,
-            _ => throw new ArgumentException($"ImageDecoder.Decode: models with {config.Channels} channels are not supported (1 or 3)", nameof(config)),
+            _ => throw new ArgumentOutOfRangeException(nameof(channels), $"ImageDecoder.DecodePixels: {channels} channels are not supported (1 or 3)"),
         };
         var header = ImageHeader.Parse(encoded, limits, source);
         ImageResult image;
@@ -63,7 +77,7 @@ public static class ImageDecoder
         }
         if (image.Width != header.Width || image.Height != header.Height)
             throw new InvalidDataException($"ImageDecoder.Decode: '{source}' decoded to {image.Width}x{image.Height}, not the {header.Width}x{header.Height} its header declares");
-        ImageTensor.Write(image.Data, image.Height, image.Width, config, destination);
+        return (image.Data, image.Width, image.Height);
     }
 
     /// <summary>The format and size <paramref name="encoded"/> declares, after the same checks <see cref="Decode(byte[], VitConfig, Span{float}, string, ImageLimits?)"/> makes.</summary>

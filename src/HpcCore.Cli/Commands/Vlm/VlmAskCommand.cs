@@ -8,7 +8,6 @@ using HpcCore.Models;
 using HpcCore.Models.Images;
 using HpcCore.Models.Vit;
 using HpcCore.Models.Vlm;
-using StbImageSharp;
 
 /// <summary>
 /// `hpccore vlm ask`: answers one question about a 56 x 56 greyscale scene (a PNG, or four cells taken from the
@@ -80,8 +79,8 @@ internal static class VlmAskCommand
         return VlmEvalSet.Scene(idx, images);
     }
 
-    // A 56 x 56 greyscale PNG/JPEG/BMP, read as [0, 1] (other sizes are refused: the model was trained on this grid).
-    // The header goes through ImageDecoder.Probe, the checks that make StbImageSharp safe on untrusted files (issue #21).
+    // A 56 x 56 greyscale PNG/JPEG/BMP, read as [0, 1] (other sizes are refused: the model was trained on this grid),
+    // through ImageDecoder's checks, which make the decoder safe on untrusted files (issue #21).
     private static float[] LoadScene(FileInfo file)
     {
         VlmCommand.Require(file, "--image");
@@ -91,15 +90,7 @@ internal static class VlmAskCommand
         var (_, width, height) = ImageDecoder.Probe(bytes, file.FullName);
         if (width != VlmScene.Side || height != VlmScene.Side)
             throw new InvalidDataException($"--image: '{file.FullName}' is {width}x{height}; the VLM takes {VlmScene.Side}x{VlmScene.Side} grid scenes");
-        ImageResult img;
-        try
-        {
-            img = ImageResult.FromMemory(bytes, ColorComponents.Grey);
-        }
-        catch (Exception ex) when (ex is not InvalidDataException)
-        {
-            throw new InvalidDataException($"--image: '{file.FullName}' could not be decoded: {ex.Message}", ex);
-        }
-        return [.. img.Data.Select(b => b / 255f)];
+        var (pixels, _, _) = ImageDecoder.DecodePixels(bytes, channels: 1, file.FullName);
+        return [.. pixels.Select(b => b / 255f)];
     }
 }

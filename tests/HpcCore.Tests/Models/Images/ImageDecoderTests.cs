@@ -69,6 +69,18 @@ public sealed class ImageDecoderTests
     }
 
     [Fact]
+    public void DecodePixels_Png_ReturnsTheStoredBytes_AndRefusesOddChannelCounts()
+    {
+        var pixels = Enumerable.Range(0, 15).Select(i => (byte)(i * 17)).ToArray();
+        var (decoded, width, height) = ImageDecoder.DecodePixels(GreyPng(5, 3, pixels), channels: 1, "grey.png");
+        Assert.Equal((5, 3), (width, height));
+        Assert.Equal(pixels, decoded);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ImageDecoder.DecodePixels(GreyPng(5, 3, pixels), channels: 2));
+        Assert.Contains("ImageDecoder.DecodePixels", e.Message);
+        Assert.Throws<InvalidDataException>(() => ImageDecoder.DecodePixels([1, 2, 3, 4, 5, 6, 7, 8, 9], channels: 1, "junk"));
+    }
+
+    [Fact]
     public void Decode_Png_Downscale2x_AveragesPairs()
     {
         // 8x8 -> 4x4: each output pixel centre falls between two source pixels in each axis (bilinear = 2x2 mean).

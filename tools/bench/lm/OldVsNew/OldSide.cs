@@ -25,6 +25,9 @@ internal sealed class OldLoadContext(string folder) : AssemblyLoadContext("old-m
 /// <summary>Old <c>PagedAttention.Forward(CpuWorkerPool, PagedKvCache, layer, q, output, rows, heads, firstPosition, scratch)</c>.</summary>
 internal delegate void OldForward(object pool, object cache, int layer, float[] q, float[] output, int rows, int heads, int firstPosition, float[] scratch);
 
+/// <summary>Old <c>VitSession.Forward(pixels)</c>, its logits dropped.</summary>
+internal delegate void OldVitForward(object session, float[] pixels);
+
 /// <summary>Old <c>KvHeadCache.Append(key, value, position)</c>.</summary>
 internal delegate void OldAppend(object head, float[] key, float[] value, int position);
 
@@ -67,7 +70,8 @@ internal sealed class OldApi
     /// <summary>
     /// A <typeparamref name="TDelegate"/> that calls <paramref name="method"/> (the instance, if any, first): object
     /// arguments are cast to the old types, float[] arguments become (ReadOnly)Span&lt;float&gt; over the whole array,
-    /// and trailing parameters the delegate lacks must be <c>in</c> parameters, which get a default value.
+    /// trailing parameters the delegate lacks must be <c>in</c> parameters, which get a default value, and a value the
+    /// method returns is dropped.
     /// </summary>
     public static TDelegate Bridge<TDelegate>(MethodInfo method) where TDelegate : Delegate
     {
@@ -77,8 +81,8 @@ internal sealed class OldApi
         if (!method.IsStatic) targets.Add(method.DeclaringType!);
         targets.AddRange(method.GetParameters().Select(p => p.ParameterType));
         if (outer.Length > targets.Count) throw new ArgumentException($"{typeof(TDelegate).Name} has more parameters than {method}");
-        if (invoke.ReturnType != typeof(void) || method.ReturnType != typeof(void))
-            throw new ArgumentException($"bridges are for void methods only ({method})");
+        if (invoke.ReturnType != typeof(void))
+            throw new ArgumentException($"bridges return nothing ({typeof(TDelegate).Name})");
         var dm = new DynamicMethod("old_" + method.Name, typeof(void), outer, typeof(OldApi).Module, skipVisibility: true);
         var il = dm.GetILGenerator();
         for (int i = 0; i < targets.Count; i++)
@@ -106,6 +110,7 @@ internal sealed class OldApi
             }
         }
         il.Emit(OpCodes.Call, method);
+        if (method.ReturnType != typeof(void)) il.Emit(OpCodes.Pop);
         il.Emit(OpCodes.Ret);
         return (TDelegate)dm.CreateDelegate(typeof(TDelegate));
     }
@@ -208,4 +213,51 @@ internal sealed class OldAttention : IDisposable
     public void Run(float[] q, float[] output) => _forward(_pool, _cache, 0, q, output, 1, _heads, _context - 1, _scratch);
 
     public void Dispose() => _backend.Dispose();
+}
+
+/// <summary>Old ViT: <c>VitWeightsLoader.Random(config, backend, seed)</c> and <c>new VitSession(weights, batch)</c>.</summary>
+internal sealed class OldVit : IDisposable
+{
+    private readonly IDisposable _backend;
+    private readonly IDisposable _weights;
+    private readonly IDisposable _session;
+    private readonly OldVitForward _forward;
+
+    /// <param name="preset">A <c>VitConfig</c> preset property name ("Base").</param>
+    public OldVit(OldApi api, string preset, int batch, int threads, int seed)
+    {
+        _backend = api.NewCpuBackend(threads);
+        var configType = api.ModelsType("HpcCore.Models.Vit.VitConfig");
+        object config = configType.GetProperty(preset)!.GetValue(null)!;
+        var random = api.ModelsType("HpcCore.Models.Vit.VitWeightsLoader").GetMethod("Random")!;
+        _weights = (IDisposable)random.Invoke(null, [config, _backend, seed])!;
+        var sessionType = api.ModelsType("HpcCore.Models.Vit.VitSession");
+        var ctor = sessionType.GetConstructors().Single(c => c.GetParameters().Length >= 2 && c.GetParameters()[1].ParameterType == typeof(int));
+        var args = new object?[ctor.GetParameters().Length];
+        args[0] = _weights;
+        args[1] = batch;
+        for (int i = 2; i < args.Length; i++) args[i] = ctor.GetParameters()[i].DefaultValue;
+        _session = (IDisposable)ctor.Invoke(args);
+        _forward = OldApi.Bridge<OldVitForward>(sessionType.GetMethod("Forward")!);
+    }
+
+    /// <summary>One forward pass over <paramref name="pixels"/> [B, C, H, W].</summary>
+    public void Forward(float[] pixels) => _forward(_session, pixels);
+
+    /// <summary>The old session's logits after the last forward (its private <c>_logits</c> tensor), copied out.</summary>
+    public float[] Logits()
+    {
+        var field = _session.GetType().GetField("_logits", BindingFlags.NonPublic | BindingFlags.Instance)
+                    ?? throw new MissingFieldException("old VitSession has no _logits field");
+        object logits = field.GetValue(_session)!;
+        var toArray = logits.GetType().GetMethod("ToArray")!.MakeGenericMethod(typeof(float));
+        return (float[])toArray.Invoke(logits, null)!;
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _weights.Dispose();
+        _backend.Dispose();
+    }
 }

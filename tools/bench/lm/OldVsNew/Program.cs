@@ -2,7 +2,8 @@
 // Old main (loaded from --old) against this tree's decoder and KV cache, interleaved in one process (issue #15):
 //   1. stories260K greedy decode tokens/s (256 tokens from "Once upon a time", one thread), texts compared;
 //   2. paged decode attention, 32 query heads / 8 kv heads / D = 128, 64-token pages, 1k and 4k context, full attention,
-//      one query, on one and two threads.
+//      one query, on one and two threads;
+//   3. with --vit-b, the plain ViT-B/16 forward at batch 1 (issue #18), on the same thread counts.
 // Rounds alternate the order (old-new, new-old, ...). One JSON line per measurement; ratio = old time / new time
 // (> 1: the new code is faster). Run through tools/bench/lm/old_vs_new.sh.
 using System.Diagnostics;
@@ -11,6 +12,7 @@ using HpcCore.Cpu;
 using HpcCore.Models.KvCache;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Lm.Loading;
+using HpcCore.Models.Vit;
 using HpcCore.Ops;
 using HpcCore.Tensors;
 
@@ -29,7 +31,7 @@ internal static class Program
         int rounds = 7, lmReps = 5, steps = 256;
         var contexts = new List<int>();
         var threadCounts = new List<int>();
-        bool skipLm = false, skipAttention = false;
+        bool skipLm = false, skipAttention = false, vitBase = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -46,9 +48,10 @@ internal static class Program
                 case "--policy": s_policy = Next(); break;
                 case "--budget": s_budget = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--skip-attention": skipAttention = true; break;
+                case "--vit-b": vitBase = true; break;
                 default:
                     Console.Error.WriteLine("usage: OldVsNew --old <old build folder> [--model <stories260K folder>] [--rounds N] [--lm-reps N] " +
-                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention]");
+                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention] [--vit-b]");
                     return 2;
             }
         }
@@ -83,7 +86,44 @@ internal static class Program
             foreach (int context in contexts)
                 foreach (int threads in threadCounts)
                     Attention(api, context, threads, rounds);
+        if (vitBase)
+            foreach (int threads in threadCounts)
+                VitBase(api, threads, rounds);
         return rc;
+    }
+
+    // The plain ViT-B/16 forward at batch 1 (random weights, seed 0, the same on both sides; issue #18: "the plain
+    // ViT-B forward at batch 1 improves over today's main").
+    private static void VitBase(OldApi api, int threads, int rounds)
+    {
+        using var oldVit = new OldVit(api, "Base", batch: 1, threads, seed: 0);
+        using var backend = new CpuBackend(threads);
+        using var weights = VitWeightsLoader.Random(VitConfig.Base, backend, seed: 0);
+        using var session = new VitSession(weights, 1);
+        var c = VitConfig.Base;
+        var rng = new Random(4);
+        var pixels = new float[c.Channels * c.ImageSize * c.ImageSize];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)(rng.NextDouble() * 2 - 1);
+        void OldCall() => oldVit.Forward(pixels);
+        void NewCall() => session.Forward(pixels);
+        for (int i = 0; i < 2; i++) { OldCall(); NewCall(); }
+        var oldLogits = oldVit.Logits();
+        var newLogits = session.Forward(pixels).ToArray<float>();
+        float maxDiff = 0, scale = 0;
+        for (int i = 0; i < newLogits.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(oldLogits[i] - newLogits[i]));
+            scale = Math.Max(scale, Math.Abs(newLogits[i]));
+        }
+        var (olds, news) = Interleave(() => TimeCalls(OldCall, 3), () => TimeCalls(NewCall, 3), rounds);
+        var fields = new List<(string, object)> { ("bench", "vit-b-plain"), ("batch", 1), ("threads", threads), ("rounds", rounds), ("calls_per_round", 3) };
+        fields.AddRange(Fields("us", olds.Select(x => x.Wall).ToList(), news.Select(x => x.Wall).ToList(), higherIsBetter: false));
+        if (threads == 1)
+            fields.AddRange(Fields("cpu_us", olds.Select(x => x.Cpu).ToList(), news.Select(x => x.Cpu).ToList(), higherIsBetter: false));
+        fields.Add(("max_abs_diff", maxDiff));
+        fields.Add(("max_abs_logit", scale));
+        fields.Add(("cpu", CpuModel()));
+        Console.WriteLine(Json([.. fields]));
     }
 
     // stories260K greedy decode on one thread; a round's sample is tokens / decode seconds over lmReps generations.
