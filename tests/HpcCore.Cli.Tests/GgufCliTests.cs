@@ -57,6 +57,27 @@ public sealed class GgufCliTests
         }
     }
 
+    [Theory]
+    [InlineData("gpt2-tiny", "Gpt2")]
+    [InlineData("qwen2-tiny", "biases")]
+    public void Convert_AFolderGgufsLlamaCannotHold_IsUsage(string name, string reason)
+    {
+        // GPT-2 is another architecture; Qwen2 has q/k/v biases, which GGUF's llama has no tensors for.
+        string folder = Path.Combine(AppContext.BaseDirectory, "Golden", "hf", name);
+        string dir = Directory.CreateTempSubdirectory("gguf-cli-refused-").FullName;
+        try
+        {
+            var (code, _, err) = CliRun.Run("lm", "convert", "--model", folder, "--out", Path.Combine(dir, "x.gguf"));
+            Assert.Equal(ExitCodes.Usage, code);
+            Assert.Contains(reason, Assert.Single(ExitCodeTests.Lines(err)), StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(dir, "x.gguf")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void MissingTokenizer_ForANonGgufModel_IsUsage()
     {
