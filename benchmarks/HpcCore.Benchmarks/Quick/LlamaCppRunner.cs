@@ -84,6 +84,9 @@ public sealed class LlamaCppRunner : IDisposable
         return result;
     }
 
+    /// <summary>llama.cpp's own tokenization of <paramref name="text"/> with the file's embedded vocabulary (special-token text is not parsed).</summary>
+    public int[] Tokenize(string text, bool addBos) => [.. _context.Tokenize(text, addBos, special: false).Select(t => (int)t)];
+
     /// <summary>Index of the largest value, the lower index on ties.</summary>
     public static int ArgMax(ReadOnlySpan<float> x)
     {

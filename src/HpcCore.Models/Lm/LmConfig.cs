@@ -16,7 +16,7 @@ using HpcCore.Models.Lm.Positional;
 /// <param name="NormEpsilon">RMSNorm / LayerNorm epsilon.</param>
 /// <param name="RopeTheta">RoPE frequency base (Llama only).</param>
 /// <param name="RopeLayout">RoPE pairing: llama2.c and Meta checkpoints interleave, Hugging Face Llama splits halves.</param>
-/// <param name="RopeScaling">Llama 3.1's frequency scaling (config.json <c>rope_scaling</c>, rope_type llama3); null: none.</param>
+/// <param name="RopeScaling">Llama 3.1's frequency scaling: config.json's <c>rope_scaling</c> (rope_type llama3, <see cref="Llama3RopeScaling"/>) or a GGUF file's <c>rope_freqs</c> (<see cref="RopeFrequencyFactors"/>); null: none.</param>
 public sealed record LmConfig(
     LmArchitecture Architecture,
     int Dim,
@@ -29,7 +29,7 @@ public sealed record LmConfig(
     float NormEpsilon = 1e-5f,
     float RopeTheta = 10000f,
     RopeLayout RopeLayout = RopeLayout.Interleaved,
-    Llama3RopeScaling? RopeScaling = null)
+    RopeFrequencyScaling? RopeScaling = null)
 {
     /// <summary>Head dim D = Dim / Heads.</summary>
     public int HeadDim => Dim / Heads;
@@ -78,7 +78,7 @@ public sealed record LmConfig(
         if (RopeScaling is not null)
         {
             if (Architecture != LmArchitecture.Llama) throw new ArgumentException($"LmConfig: RopeScaling needs RoPE; a {Architecture} model has learned positions.", nameof(RopeScaling));
-            RopeScaling.Validate();
+            RopeScaling.Validate(HeadDim);
         }
         if (Architecture == LmArchitecture.Gpt2 && KvHeads != Heads)
             throw new ArgumentException($"LmConfig: GPT-2 has KvHeads = Heads, got {KvHeads} and {Heads}.", nameof(KvHeads));

@@ -53,7 +53,7 @@ public sealed class LmDecoder : IDisposable
         if (PositionMode == KvPositionMode.Renumbered && config.Architecture != LmArchitecture.Llama)
             throw new ArgumentException($"LmDecoder: positions 'renumbered' re-rotate cached keys and need RoPE; a {config.Architecture} model has learned positions. Use 'original'.", nameof(options));
         if (PositionMode == KvPositionMode.Renumbered && config.RopeScaling is not null)
-            throw new ArgumentException("LmDecoder: positions 'renumbered' re-rotate cached keys inside the attention kernel, which knows only rope_theta, not this model's llama3 rope_scaling. Use 'original'.", nameof(options));
+            throw new ArgumentException("LmDecoder: positions 'renumbered' re-rotate cached keys inside the attention kernel, which knows only rope_theta, not this model's llama3 rope scaling (rope_scaling or rope_freqs). Use 'original'.", nameof(options));
         int maxTokens = options.MaxTokens > 0 ? options.MaxTokens : config.MaxSeqLen;
         if (PositionMode == KvPositionMode.Renumbered && maxTokens > config.MaxSeqLen)
             throw new ArgumentException($"LmDecoder: MaxTokens = {maxTokens} with positions 'renumbered' would number cached keys past the {config.MaxSeqLen} trained positions; keep it at or below MaxSeqLen.", nameof(options));

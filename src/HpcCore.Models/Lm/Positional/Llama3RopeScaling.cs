@@ -12,8 +12,11 @@ namespace HpcCore.Models.Lm.Positional;
 /// <param name="LowFreqFactor"><c>low_freq_factor</c> (1 for Llama 3.1).</param>
 /// <param name="HighFreqFactor"><c>high_freq_factor</c> (4 for Llama 3.1).</param>
 /// <param name="OriginalMaxPositions"><c>original_max_position_embeddings</c> (8192 for Llama 3.1).</param>
-public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositions)
+public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositions) : RopeFrequencyScaling
 {
+    /// <inheritdoc />
+    public override void Validate(int headDim) => Validate();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the field when a value is out of range.</summary>
     public void Validate()
     {
@@ -28,14 +31,14 @@ public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, doub
     /// The scaled inverse frequencies of a head of <paramref name="headDim"/> dims (pair i: <c>theta^(-2i/D)</c> before
     /// scaling), in double, as transformers computes them in float32 from the same formula.
     /// </summary>
-    public double[] InverseFrequencies(double theta, int headDim)
+    public override double[] InverseFrequencies(double theta, int headDim)
     {
         Validate();
         var inv = new double[headDim / 2];
         double lowFreqWavelen = OriginalMaxPositions / LowFreqFactor, highFreqWavelen = OriginalMaxPositions / HighFreqFactor;
         for (int i = 0; i < inv.Length; i++)
         {
-            double f = Math.Pow(theta, -2.0 * i / headDim);
+            double f = BaseFrequency(theta, i, headDim);
             double wavelen = 2 * Math.PI / f;
             // transformers: wavelen > low_freq_wavelen -> f / factor; then the medium band (neither above low_freq_wavelen
             // nor below high_freq_wavelen) blends f / factor and f by smooth = (original / wavelen - low) / (high - low).

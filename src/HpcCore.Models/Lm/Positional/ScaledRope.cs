@@ -5,7 +5,7 @@ using HpcCore.Kernels;
 using HpcCore.Tensors;
 
 /// <summary>
-/// RoPE with per-pair inverse frequencies (<see cref="Llama3RopeScaling"/>), which the core's
+/// RoPE with per-pair inverse frequencies (<see cref="RopeFrequencyScaling"/>), which the core's
 /// <see cref="HpcCore.Ops.Rope"/> cannot take (it derives every frequency from one theta). Rotates
 /// x [1, rows, H, D] on the host through one reused buffer and a grow-only cos/sin table, so a warm decode step
 /// allocates nothing. On a GPU backend this costs a download and an upload of Q and K per step; a core op with

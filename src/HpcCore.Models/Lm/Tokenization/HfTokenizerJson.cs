@@ -1,9 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Lm.Tokenization;
 
-using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using HpcCore.Models.Lm.Loading;
 using Microsoft.ML.Tokenizers;
 
@@ -16,7 +14,8 @@ using Microsoft.ML.Tokenizers;
 /// The beginning-of-sequence token is the one the <c>TemplateProcessing</c> post-processor puts first (Llama 3's
 /// &lt;|begin_of_text|&gt;). Anything else (SentencePiece-style BPE with <c>byte_fallback</c>, as in Llama 2 and
 /// Mistral 7B, WordPiece, Unigram, other normalizers) is refused with a message; for SentencePiece models the
-/// folder's tokenizer.model loads instead.
+/// folder's tokenizer.model loads instead. The file is read into a <see cref="ByteLevelBpeDefinition"/>, which builds
+/// the tokenizer (and which a GGUF file stores, so that both build it the same way).
 /// </summary>
 public static class HfTokenizerJson
 {
@@ -40,43 +39,11 @@ public static class HfTokenizerJson
                 ? id : throw Refuse(path, $"model.vocab maps {Echo(entry.Name)} to {entry.Value.GetRawText()}, not a token id");
         var merges = Merges(model, path);
         var added = AddedTokens(root, path);
-        var special = added.Where(a => !vocab.ContainsKey(a.Content) || a.Special).ToDictionary(a => a.Content, a => a.Id, StringComparer.Ordinal);
-        var options = new BpeOptions(vocab)
-        {
-            Merges = merges,
-            ByteLevel = true,
-            PreTokenizer = new RegexPreTokenizer(new Regex(PreTokenizerPattern(root, path), RegexOptions.Compiled), special),
-            Normalizer = Normalizer(root, path),
-            SpecialTokens = special,
-        };
-        BpeTokenizer bpe;
-        try
-        {
-            bpe = BpeTokenizer.Create(options);
-        }
-        catch (ArgumentException e)
-        {
-            throw Refuse(path, e.Message);
-        }
-        int size = Math.Max(vocab.Count == 0 ? 0 : vocab.Values.Max(), added.Count == 0 ? 0 : added.Max(a => a.Id)) + 1;
-        var pieces = new byte[size][];
-        var bytesOf = TextTokenizers.ByteLevelAlphabet();
-        foreach (var (text, id) in vocab)
-        {
-            var piece = new byte[text.Length];
-            for (int i = 0; i < text.Length; i++)
-                piece[i] = bytesOf.TryGetValue(text[i], out byte b) ? b : throw Refuse(path, $"vocabulary entry {Echo(text)} is not byte-level (character U+{(int)text[i]:X4})");
-            pieces[id] = piece;
-        }
-        // Special tokens (control tokens) print nothing; other added tokens print their text.
-        foreach (var a in added) pieces[a.Id] = a.Special ? [] : Encoding.UTF8.GetBytes(a.Content);
-        for (int i = 0; i < pieces.Length; i++) pieces[i] ??= [];
-        int bos = BosFromTemplate(root, added);
-        int eos = eosIds is { Count: > 0 } ? eosIds[0] : added.FirstOrDefault(a => a.Content is "<|endoftext|>" or "<|end_of_text|>" or "</s>" or "<|im_end|>")?.Id ?? -1;
-        return new MlTextTokenizer(bpe, pieces, bos, eos, stripSpaceAfterBos: false);
+        int eosFallback = added.FirstOrDefault(a => a.Content is "<|endoftext|>" or "<|end_of_text|>" or "</s>" or "<|im_end|>")?.Id ?? -1;
+        var definition = new ByteLevelBpeDefinition(vocab, merges, PreTokenizerPattern(root, path), Normalizer(root, path), added,
+            BosFromTemplate(root, added), eosIds is { Count: > 0 } ? eosIds[0] : eosFallback);
+        return definition.Build(why => Refuse(path, why));
     }
-
-    private sealed record AddedToken(int Id, string Content, bool Special);
 
     private static List<string> Merges(JsonElement model, string path)
     {
@@ -95,9 +62,9 @@ public static class HfTokenizerJson
         return merges;
     }
 
-    private static List<AddedToken> AddedTokens(JsonElement root, string path)
+    private static List<BpeAddedToken> AddedTokens(JsonElement root, string path)
     {
-        var added = new List<AddedToken>();
+        var added = new List<BpeAddedToken>();
         if (!root.TryGetProperty("added_tokens", out var list) || list.ValueKind == JsonValueKind.Null) return added;
         if (list.ValueKind != JsonValueKind.Array) throw Refuse(path, "added_tokens is not a list");
         foreach (var a in list.EnumerateArray())
@@ -106,7 +73,7 @@ public static class HfTokenizerJson
                 || !a.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String)
                 throw Refuse(path, $"added_tokens has {Echo(a.GetRawText())}, without an id and a content");
             bool special = a.TryGetProperty("special", out var s) && s.ValueKind == JsonValueKind.True;
-            added.Add(new AddedToken(n, content.GetString()!, special));
+            added.Add(new BpeAddedToken(n, content.GetString()!, special));
         }
         return added;
     }
@@ -144,16 +111,17 @@ public static class HfTokenizerJson
         throw Refuse(path, $"pre_tokenizer type {Type(pre)} is not supported (ByteLevel, or Sequence of Split and ByteLevel)");
     }
 
-    private static NfcNormalizer? Normalizer(JsonElement root, string path)
+    // True for an NFC normalizer, false for none.
+    private static bool Normalizer(JsonElement root, string path)
     {
-        if (!root.TryGetProperty("normalizer", out var n) || n.ValueKind == JsonValueKind.Null) return null;
+        if (!root.TryGetProperty("normalizer", out var n) || n.ValueKind == JsonValueKind.Null) return false;
         if (n.ValueKind == JsonValueKind.Object && n.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "NFC")
-            return new NfcNormalizer();
+            return true;
         throw Refuse(path, $"normalizer {Echo(n.GetRawText())} is not supported (none or NFC)");
     }
 
     // TemplateProcessing's single template: a SpecialToken first (Llama 3's <|begin_of_text|>) is the BOS added to every text.
-    private static int BosFromTemplate(JsonElement root, List<AddedToken> added)
+    private static int BosFromTemplate(JsonElement root, List<BpeAddedToken> added)
     {
         if (!root.TryGetProperty("post_processor", out var post) || post.ValueKind != JsonValueKind.Object) return -1;
         var processor = post;
@@ -170,13 +138,5 @@ public static class HfTokenizerJson
 
     private static LmFormatException Refuse(string path, string why) => new($"HfTokenizerJson: '{path}' cannot be loaded: {why}.");
 
-    private static string Echo(string s) => s.Length > 40 ? s[..40] + "..." : s;
-
-    /// <summary>Unicode NFC, the normalizer Qwen2's tokenizer.json names.</summary>
-    private sealed class NfcNormalizer : Normalizer
-    {
-        public override string Normalize(string original) => original.Normalize(NormalizationForm.FormC);
-
-        public override string Normalize(ReadOnlySpan<char> original) => original.ToString().Normalize(NormalizationForm.FormC);
-    }
+    private static string Echo(string s) => ByteLevelBpeDefinition.Echo(s);
 }

@@ -15,8 +15,9 @@ public sealed class MlTextTokenizer : ITextTokenizer
     private byte[][] _pieces;
     private readonly bool _stripSpaceAfterBos;
 
-    internal MlTextTokenizer(Tokenizer tokenizer, byte[][] pieces, int bosId, int eosId, bool stripSpaceAfterBos)
+    internal MlTextTokenizer(Tokenizer tokenizer, byte[][] pieces, int bosId, int eosId, bool stripSpaceAfterBos, ByteLevelBpeDefinition? byteLevelBpe = null)
     {
+        ByteLevelBpe = byteLevelBpe;
         _tokenizer = tokenizer;
         _pieces = pieces;
         BosId = bosId;
@@ -37,6 +38,12 @@ public sealed class MlTextTokenizer : ITextTokenizer
         for (int i = _pieces.Length; i < padded.Length; i++) padded[i] = [];
         _pieces = padded;
     }
+
+    /// <summary>
+    /// What the tokenizer was built from when it is a byte-level BPE read from tokenizer.json or GGUF (null for the
+    /// other kinds): what a GGUF writer needs to embed it.
+    /// </summary>
+    public ByteLevelBpeDefinition? ByteLevelBpe { get; }
 
     /// <summary>The underlying Microsoft.ML.Tokenizers tokenizer.</summary>
     public Tokenizer Inner => _tokenizer;

@@ -116,7 +116,7 @@ public sealed class HfGoldenTests
         return best;
     }
 
-    private sealed record Golden(int[] Prompt, int[] Sequence, double[,] Logits, string EncodeText, int[] EncodeIds)
+    internal sealed record Golden(int[] Prompt, int[] Sequence, double[,] Logits, string EncodeText, int[] EncodeIds)
     {
         public static Golden Read(string name)
         {

@@ -3,7 +3,7 @@ namespace HpcCore.Models.Lm.Loading.Gguf;
 
 /// <summary>
 /// The GGUF names of the llama architecture (llama.cpp's LLM_ARCH_LLAMA): metadata keys, tensor names and the
-/// embedded SentencePiece tokenizer's keys and token types.
+/// embedded tokenizer's keys (SentencePiece "llama" or byte-level BPE "gpt2") and token types.
 /// </summary>
 public static class GgufLlamaKeys
 {
@@ -16,12 +16,13 @@ public static class GgufLlamaKeys
         RopeDimensionCount = "llama.rope.dimension_count", RopeScalingType = "llama.rope.scaling.type", VocabSize = "llama.vocab_size";
     public const string TokenizerModel = "tokenizer.ggml.model", Tokens = "tokenizer.ggml.tokens", Scores = "tokenizer.ggml.scores",
         TokenType = "tokenizer.ggml.token_type", BosId = "tokenizer.ggml.bos_token_id", EosId = "tokenizer.ggml.eos_token_id",
-        UnknownId = "tokenizer.ggml.unknown_token_id", AddBos = "tokenizer.ggml.add_bos_token", AddEos = "tokenizer.ggml.add_eos_token";
+        UnknownId = "tokenizer.ggml.unknown_token_id", AddBos = "tokenizer.ggml.add_bos_token", AddEos = "tokenizer.ggml.add_eos_token",
+        Merges = "tokenizer.ggml.merges", PreTokenizer = "tokenizer.ggml.pre";
     public const string TokenEmbedding = "token_embd.weight", OutputNorm = "output_norm.weight", Output = "output.weight",
         RopeFreqs = "rope_freqs.weight";
 
     /// <summary>Token types of tokenizer.ggml.token_type (llama.cpp's llama_token_type).</summary>
-    public const int TypeNormal = 1, TypeUnknown = 2, TypeControl = 3, TypeByte = 6;
+    public const int TypeNormal = 1, TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4, TypeUnused = 5, TypeByte = 6;
 #pragma warning restore CS1591
 
     /// <summary>Name of a block tensor, for example <c>blk.3.attn_q.weight</c>.</summary>

@@ -4,29 +4,33 @@ namespace HpcCore.Models.Lm.Loading.Gguf;
 using System.Text;
 using HpcCore.Devices;
 using HpcCore.Kernels;
+using HpcCore.Models.Lm.Positional;
+using HpcCore.Models.Lm.Tokenization;
 using HpcCore.Tensors;
 
 /// <summary>
 /// Loads a llama-architecture GGUF file as an <see cref="LmConfig"/>, <see cref="LmWeights"/> (every tensor
-/// dequantised to F32 at load, whatever its stored type) and its embedded SentencePiece tokenizer as a
-/// <see cref="LlamaCTokenizer"/>, so one .gguf file is a whole model. GGUF stores llama's Q and K rows in Meta's
-/// layout (llama.cpp's converter permutes Hugging Face weights back), so RoPE pairs adjacent dims:
-/// <see cref="RopeLayout.Interleaved"/>. Missing required keys, shape mismatches and unsupported features (another
-/// architecture, rope scaling, a BPE tokenizer) are <see cref="LmFormatException"/>s naming the key or tensor.
+/// dequantised to F32 at load, whatever its stored type) and its embedded tokenizer (SentencePiece "llama" as a
+/// <see cref="LlamaCTokenizer"/>, Llama 3's byte-level BPE "gpt2" as an <see cref="MlTextTokenizer"/>), so one .gguf
+/// file is a whole model. GGUF stores llama's Q and K rows in Meta's layout (llama.cpp's converter permutes Hugging
+/// Face weights back), so RoPE pairs adjacent dims: <see cref="RopeLayout.Interleaved"/>. Llama 3.1's rope scaling
+/// arrives as the <c>rope_freqs.weight</c> tensor of per-pair frequency divisors (<see cref="RopeFrequencyFactors"/>).
+/// Missing required keys, shape mismatches and unsupported features (another architecture, another rope scaling
+/// type, another tokenizer model or pre-tokenizer) are <see cref="LmFormatException"/>s naming the key or tensor.
 /// </summary>
 public static class GgufLlamaReader
 {
     private const int MaxDim = 1 << 16, MaxHidden = 1 << 18, MaxLayers = 1024, MaxVocab = 1 << 22, MaxSeq = 1 << 24;
 
     /// <summary>Loads <paramref name="path"/> onto <paramref name="backend"/>.</summary>
-    public static (LmConfig Config, LmWeights Weights, LlamaCTokenizer Tokenizer) Load(string path, IBackend backend)
+    public static (LmConfig Config, LmWeights Weights, ITextTokenizer Tokenizer) Load(string path, IBackend backend)
     {
         using var file = GgufFile.Open(path);
         return Load(file, backend);
     }
 
     /// <summary>Loads an opened file onto <paramref name="backend"/>.</summary>
-    public static (LmConfig Config, LmWeights Weights, LlamaCTokenizer Tokenizer) Load(GgufFile file, IBackend backend)
+    public static (LmConfig Config, LmWeights Weights, ITextTokenizer Tokenizer) Load(GgufFile file, IBackend backend)
     {
         ArgumentNullException.ThrowIfNull(file);
         var config = ReadConfig(file);
@@ -60,26 +64,45 @@ public static class GgufLlamaReader
             throw new LmFormatException($"GGUF {file.Name}: {GgufLlamaKeys.RopeDimensionCount} differs from the head dim {dim / heads}; partial rotary is not supported.");
         if (file.Get(GgufLlamaKeys.RopeScalingType) is { } scaling && scaling.Value as string != "none")
             throw new LmFormatException($"GGUF {file.Name}: {GgufLlamaKeys.RopeScalingType} = {scaling}; rope scaling is not supported.");
-        if (file.Find(GgufLlamaKeys.RopeFreqs) is not null)
-            throw new LmFormatException($"GGUF {file.Name}: tensor '{GgufLlamaKeys.RopeFreqs}' (Llama 3.1 rope frequency factors) is not supported.");
         float eps = Float(file, GgufLlamaKeys.RmsEpsilon, null);
         // llama.cpp itself falls back to 10000 when the key is absent; doing the same keeps both readers in step.
         float theta = Float(file, GgufLlamaKeys.RopeFreqBase, 10000f);
         if (!(eps > 0 && eps < 1) || !(theta > 1 && float.IsFinite(theta)))
             throw new LmFormatException($"GGUF {file.Name}: {GgufLlamaKeys.RmsEpsilon} = {eps} or {GgufLlamaKeys.RopeFreqBase} = {theta} is out of range.");
-        return new LmConfig(LmArchitecture.Llama, dim, hidden, layers, heads, kvHeads, vocab, context, eps, theta, RopeLayout.Interleaved);
+        return new LmConfig(LmArchitecture.Llama, dim, hidden, layers, heads, kvHeads, vocab, context, eps, theta, RopeLayout.Interleaved,
+            RopeFactors(file, dim / heads));
+    }
+
+    // rope_freqs.weight (llama.cpp's LLM_TENSOR_ROPE_FREQS): F32 [D/2], pair i rotating at theta^(-2i/D) / factor i.
+    private static RopeFrequencyFactors? RopeFactors(GgufFile file, int headDim)
+    {
+        if (file.Find(GgufLlamaKeys.RopeFreqs) is not { } info) return null;
+        if (info.RowMajorShape is not [var n] || n != headDim / 2)
+            throw new LmFormatException($"GGUF {file.Name}: tensor '{GgufLlamaKeys.RopeFreqs}' is [{string.Join(", ", info.RowMajorShape)}], expected [{headDim / 2}] (one factor per pair of the {headDim}-dim head).");
+        var factors = new RopeFrequencyFactors(file.ReadF32(info));
+        try
+        {
+            factors.Validate(headDim);
+        }
+        catch (ArgumentException e)
+        {
+            throw new LmFormatException($"GGUF {file.Name}: tensor '{GgufLlamaKeys.RopeFreqs}': {e.Message}", e);
+        }
+        return factors;
     }
 
     /// <summary>
-    /// The embedded tokenizer (tokenizer.ggml.model "llama": SentencePiece pieces with U+2581 for spaces, scores and
-    /// token types). Byte tokens "&lt;0xAB&gt;" must sit at id AB + 3, where <see cref="LlamaCTokenizer"/>'s byte fallback looks.
+    /// The embedded tokenizer: tokenizer.ggml.model "llama" (SentencePiece pieces with U+2581 for spaces, scores and
+    /// token types; byte tokens "&lt;0xAB&gt;" must sit at id AB + 3, where <see cref="LlamaCTokenizer"/>'s byte
+    /// fallback looks) or "gpt2" (byte-level BPE with Llama 3's pre-tokenizer, <see cref="GgufBpeTokenizer"/>).
     /// </summary>
-    public static LlamaCTokenizer ReadTokenizer(GgufFile file, int vocabSize)
+    public static ITextTokenizer ReadTokenizer(GgufFile file, int vocabSize)
     {
         ArgumentNullException.ThrowIfNull(file);
         string model = String(file, GgufLlamaKeys.TokenizerModel);
+        if (model == "gpt2") return GgufBpeTokenizer.Read(file, vocabSize);
         if (model != "llama")
-            throw new LmFormatException($"GGUF {file.Name}: {GgufLlamaKeys.TokenizerModel} is '{model}'; only 'llama' (SentencePiece) is supported.");
+            throw new LmFormatException($"GGUF {file.Name}: {GgufLlamaKeys.TokenizerModel} is '{model}'; only 'llama' (SentencePiece) and 'gpt2' (byte-level BPE) are supported.");
         var tokens = Array(file, GgufLlamaKeys.Tokens, GgufValueType.String, vocabSize, required: true)!;
         var scores = Array(file, GgufLlamaKeys.Scores, GgufValueType.Float32, vocabSize, required: false);
         var types = file.Get(GgufLlamaKeys.TokenType) is null ? null : Array(file, GgufLlamaKeys.TokenType, null, vocabSize, required: true);
@@ -143,10 +166,10 @@ public static class GgufLlamaReader
         }
     }
 
-    private static GgufValue Required(GgufFile file, string key) =>
+    internal static GgufValue Required(GgufFile file, string key) =>
         file.Get(key) ?? throw new LmFormatException($"GGUF {file.Name}: metadata key '{key}' is missing.");
 
-    private static string String(GgufFile file, string key) =>
+    internal static string String(GgufFile file, string key) =>
         Required(file, key).Value as string ?? throw new LmFormatException($"GGUF {file.Name}: '{key}' is {Required(file, key)}, not a string.");
 
     private static int Int(GgufFile file, string key, int max)
@@ -158,7 +181,7 @@ public static class GgufLlamaReader
         return (int)n;
     }
 
-    private static int TokenId(GgufFile file, string key, int fallback, int vocab)
+    internal static int TokenId(GgufFile file, string key, int fallback, int vocab)
     {
         var v = file.Get(key);
         if (v is null) return fallback;
@@ -175,7 +198,7 @@ public static class GgufLlamaReader
         return v.AsDouble() is { } d ? (float)d : throw new LmFormatException($"GGUF {file.Name}: '{key}' = {v} is not a number.");
     }
 
-    private static IReadOnlyList<GgufValue>? Array(GgufFile file, string key, GgufValueType? element, int count, bool required)
+    internal static IReadOnlyList<GgufValue>? Array(GgufFile file, string key, GgufValueType? element, int count, bool required)
     {
         var v = required ? Required(file, key) : file.Get(key);
         if (v is null) return null;

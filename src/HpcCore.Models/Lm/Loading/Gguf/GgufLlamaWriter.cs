@@ -3,25 +3,29 @@ namespace HpcCore.Models.Lm.Loading.Gguf;
 
 using System.Text;
 using HpcCore.Kernels;
+using HpcCore.Models.Lm.Tokenization;
 
 /// <summary>
-/// Writes a Llama-family <see cref="LmConfig"/> + <see cref="LmWeights"/> + <see cref="LlamaCTokenizer"/> as a
-/// self-contained llama GGUF file that llama.cpp reads. Matrices are stored as the requested type; norms stay F32 (as
-/// llama.cpp's converter keeps them), and so does a matrix whose rows are not a whole number of the type's blocks
+/// Writes a Llama-family <see cref="LmConfig"/> + <see cref="LmWeights"/> + tokenizer as a self-contained llama GGUF
+/// file that llama.cpp reads. The tokenizer is a <see cref="LlamaCTokenizer"/> (written as SentencePiece "llama") or a
+/// byte-level BPE read from tokenizer.json (<see cref="MlTextTokenizer.ByteLevelBpe"/>, written as "gpt2" with
+/// Llama 3's pre-tokenizer, <see cref="GgufBpeTokenizer"/>). Matrices are stored as the requested type; norms stay F32
+/// (as llama.cpp's converter keeps them), and so does a matrix whose rows are not a whole number of the type's blocks
 /// (stories260K's 172-wide FFN under Q8_0). Weights in Hugging Face's half-split RoPE layout have their Q and K rows
-/// permuted to Meta's interleaved layout, which GGUF's llama expects.
+/// permuted to Meta's interleaved layout, which GGUF's llama expects. Rope scaling (Llama 3.1's) is written as
+/// llama.cpp's converter writes it: the <c>rope_freqs.weight</c> tensor of per-pair frequency divisors, F32 [D/2].
 /// </summary>
 public static class GgufLlamaWriter
 {
     /// <summary>Writes <paramref name="path"/>.</summary>
-    public static void Write(string path, LmConfig config, LmWeights weights, LlamaCTokenizer tokenizer, GgufTensorType type, string name = "hpccore")
+    public static void Write(string path, LmConfig config, LmWeights weights, ITextTokenizer tokenizer, GgufTensorType type, string name = "hpccore")
     {
         ArgumentNullException.ThrowIfNull(path);
         Build(config, weights, tokenizer, type, name).Write(path);
     }
 
     /// <summary>The writer holding every key and tensor of the file.</summary>
-    public static GgufWriter Build(LmConfig config, LmWeights weights, LlamaCTokenizer tokenizer, GgufTensorType type, string name)
+    public static GgufWriter Build(LmConfig config, LmWeights weights, ITextTokenizer tokenizer, GgufTensorType type, string name)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
@@ -46,7 +50,12 @@ public static class GgufLlamaWriter
             .Add(GgufLlamaKeys.RopeFreqBase, GgufValue.Of(config.RopeTheta))
             .Add(GgufLlamaKeys.RopeDimensionCount, GgufValue.Of((uint)config.HeadDim))
             .Add(GgufLlamaKeys.VocabSize, GgufValue.Of((uint)config.VocabSize));
-        AddTokenizer(w, tokenizer);
+        if (tokenizer is LlamaCTokenizer sentencePiece) AddTokenizer(w, sentencePiece);
+        else if (tokenizer is MlTextTokenizer { ByteLevelBpe: { } bpe }) GgufBpeTokenizer.Write(w, bpe, config.VocabSize);
+        else throw new ArgumentException($"GgufLlamaWriter: a {tokenizer.GetType().Name} cannot be embedded; GGUF's llama takes a llama2.c-style (SentencePiece) vocabulary or a byte-level BPE from tokenizer.json.", nameof(tokenizer));
+        // llama.cpp's converter stores Llama 3.1's scaling as these per-pair divisors, which ggml's rope applies.
+        if (config.RopeScaling is { } scaling)
+            w.AddTensor(GgufLlamaKeys.RopeFreqs, [config.HeadDim / 2], GgufTensorType.F32, scaling.FrequencyFactors(config.RopeTheta, config.HeadDim));
 
         int C = config.Dim, kv = config.KvDim, hid = config.HiddenDim, V = config.VocabSize;
         void Matrix(string tensor, HpcCore.Tensors.Tensor t, int rows, int cols, bool rope = false)

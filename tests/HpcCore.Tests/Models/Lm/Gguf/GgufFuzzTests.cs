@@ -26,43 +26,62 @@ public sealed class GgufFuzzTests
             string seedPath = Path.Combine(dir, "seed.gguf");
             var config = new LmConfig(LmArchitecture.Llama, 32, 40, 1, 4, 2, 260, 64);
             RandomLlamaModel.WriteGguf(seedPath, config, GgufTensorType.Q8_0, seed: 5);
-            var original = File.ReadAllBytes(seedPath);
-            using (var f = GgufFile.Open(seedPath)) Assert.True(f.DataOffset > 1000);
-            long metadataEnd;
-            using (var f = GgufFile.Open(seedPath)) metadataEnd = f.DataOffset;
-            using var cpu = new CpuBackend(threads: 1);
-            var rng = new Random(11);
-            var clock = Stopwatch.StartNew();
-            int loaded = 0, rejected = 0;
-            string path = Path.Combine(dir, "case.gguf");
-            const int cases = 2000;
-            for (int i = 0; i < cases; i++)
-            {
-                var bytes = Mutate(original, metadataEnd, rng);
-                File.WriteAllBytes(path, bytes);
-                try
-                {
-                    var (_, weights, _) = GgufLlamaReader.Load(path, cpu);
-                    weights.Dispose();
-                    loaded++;
-                }
-                catch (LmFormatException)
-                {
-                    rejected++;
-                }
-                catch (Exception e)
-                {
-                    Assert.Fail($"case {i}: {e.GetType().Name}: {e.Message}");
-                }
-            }
-            Assert.True(rejected > cases / 4, $"only {rejected} of {cases} mutations were rejected: the mutations miss the header");
-            Assert.True(loaded > 0, "no mutation loaded: the seed file itself may be broken");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"{cases} cases took {clock.Elapsed}");
+            Fuzz(seedPath, cases: 2000, seed: 11);
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void MutatedLlama3Files_LoadOrFailWithFormatError()
+    {
+        // The byte-level BPE vocabulary (tokens, token types, merges, pre-tokenizer) and rope_freqs of a Llama 3 file.
+        string dir = Directory.CreateTempSubdirectory("gguf-fuzz3-").FullName;
+        try
+        {
+            Fuzz(GgufLlama3Tests.WriteGguf(dir, GgufTensorType.Q8_0), cases: 1000, seed: 12);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void Fuzz(string seedPath, int cases, int seed)
+    {
+        var original = File.ReadAllBytes(seedPath);
+        long metadataEnd;
+        using (var f = GgufFile.Open(seedPath)) metadataEnd = f.DataOffset;
+        Assert.True(metadataEnd > 1000);
+        using var cpu = new CpuBackend(threads: 1);
+        var rng = new Random(seed);
+        var clock = Stopwatch.StartNew();
+        int loaded = 0, rejected = 0;
+        string path = Path.Combine(Path.GetDirectoryName(seedPath)!, "case.gguf");
+        for (int i = 0; i < cases; i++)
+        {
+            var bytes = Mutate(original, metadataEnd, rng);
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                var (_, weights, _) = GgufLlamaReader.Load(path, cpu);
+                weights.Dispose();
+                loaded++;
+            }
+            catch (LmFormatException)
+            {
+                rejected++;
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"case {i}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        Assert.True(rejected > cases / 4, $"only {rejected} of {cases} mutations were rejected: the mutations miss the header");
+        Assert.True(loaded > 0, "no mutation loaded: the seed file itself may be broken");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"{cases} cases took {clock.Elapsed}");
     }
 
     private static byte[] Mutate(byte[] original, long metadataEnd, Random rng)
