@@ -113,9 +113,28 @@ public static class QuickThreads
         var expected = Greedy(d1);
         int rc = expected.SequenceEqual(Greedy(d2)) && expected.SequenceEqual(Greedy(d3)) ? 0 : 1;
         if (rc != 0) Console.Error.WriteLine($"quick threads: {name} greedy tokens differ between one and two threads");
-        var r = Interleaved.Rounds([() => Greedy(d1), () => Greedy(d2), () => Greedy(d3)], rounds: config.Dim >= 512 ? 9 : 15, blockSeconds: 0.1);
-        double streamed = 4.0 * w1.ParameterCount;
-        Print(name, "\"phase\":\"prefill16+decode64\"", 2.0 * w1.ParameterCount, two, r, 1e3 / steps, "ms_per_step", streamed);
+        int rounds = config.Dim >= 512 ? 9 : 15;
+        var r = Interleaved.Rounds([() => Greedy(d1), () => Greedy(d2), () => Greedy(d3)], rounds, blockSeconds: 0.1);
+        // The weight values a step streams, counted as LmDecoder counts them for BeginWork (gathered embeddings excluded).
+        double values = w1.ParameterCount - (ReferenceEquals(w1.Classifier, w1.TokenEmbedding) ? 0 : w1.TokenEmbedding.ElementCount)
+                        - (w1.PositionEmbedding?.ElementCount ?? 0);
+        Print(name, "\"phase\":\"prefill16+decode64\"", 2 * values, two, r, 1e3 / steps, "ms_per_step", 4 * values);
+        // A long prompt: the same weights, many rows per GEMM (where two threads pay on any model but the smallest).
+        int length = Math.Min(512, config.MaxSeqLen);
+        int[] longPrompt = [1, .. Enumerable.Range(0, length - 1).Select(i => 3 + i * 13 % (config.VocabSize - 3))];
+        float[] Prefill(LmDecoder d)
+        {
+            d.Reset();
+            return d.Prefill(longPrompt).ToArray();
+        }
+        var last = Prefill(d1);
+        if (!last.SequenceEqual(Prefill(d2)) || !last.SequenceEqual(Prefill(d3)))
+        {
+            Console.Error.WriteLine($"quick threads: {name} prefill logits differ between one and two threads");
+            rc = 1;
+        }
+        r = Interleaved.Rounds([() => Prefill(d1), () => Prefill(d2), () => Prefill(d3)], rounds, blockSeconds: 0.1);
+        Print(name, $"\"phase\":\"prefill{length}\"", 2 * values * length, two, r, 1e3, "ms_per_prompt", 4 * values);
         return rc;
     }
 
