@@ -4,7 +4,7 @@
 # and AFL++ drives each target for [seconds] (default 60), starting from the target's seeds. Every target by default
 # (`dotnet tools/fuzz/HpcCore.Fuzz/bin/Release/net10.0/HpcCore.Fuzz.dll --targets` lists them).
 # An input is a crash when it raises an exception outside the target's documented list or allocates more than the
-# per-input limit, and a hang when it runs past 10 s (AFL++ retries inputs over 1 s with that limit). AFL++ keeps
+# per-input limit, and a hang when it runs past 10 s (AFL++ retries inputs over 5 s with that limit). AFL++ keeps
 # those that reach new coverage under DIR/<target>/afl/default/{crashes,hangs}; each is replayed through the mutation
 # fuzzer's checks for its reason (DIR/<target>/replay). DIR is artifacts/fuzz/coverage unless --out says otherwise.
 # Exit code 0 when no target had a crash or hang, 1 otherwise, 2 when a prerequisite is missing.
@@ -42,7 +42,8 @@ harness --instrument "$out/bin"
 
 # dotnet is not AFL-instrumented (SharpFuzz writes the coverage map); this machine's core_pattern and CPU governor are
 # not ours to change; a shared machine's cores are not ours to pin; the .NET start and the target's setup can take a
-# while on a loaded machine.
+# while on a loaded machine. The 5 s first limit (-t) is for that start: the fork server starts a fresh child after a
+# hang, and AFL++ times the child's first input from the request, start and target setup (~1.3 s here) included.
 export AFL_SKIP_BIN_CHECK=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1
 export AFL_NO_UI=1 AFL_FORKSRV_INIT_TMOUT=60000 AFL_HANG_TMOUT=10000
 
@@ -53,7 +54,7 @@ printf '%-22s %7s %10s %8s %7s %6s %7s %9s %6s %5s\n' target seconds execs execs
 for t in "${targets[@]}"; do
   dir="$out/$t"
   harness --seeds "$t" "$dir/seeds" >/dev/null
-  if ! nice afl-fuzz -i "$dir/seeds" -o "$dir/afl" -t 1000 -m none -V "$seconds" -- \
+  if ! nice afl-fuzz -i "$dir/seeds" -o "$dir/afl" -t 5000 -m none -V "$seconds" -- \
       "$dotnet" "$out/bin/HpcCore.Fuzz.dll" --afl "$t" "$dir/scratch" >"$dir/afl.log" 2>&1; then
     echo "$t: afl-fuzz failed; its log: $dir/afl.log"
     grep -E 'PROGRAM ABORT|\[-\]' "$dir/afl.log" | tail -3 || true
