@@ -23,6 +23,23 @@ internal sealed class FuzzRunner(FuzzOptions options)
         Collect();
         stats.MapsBefore = Maps();
         var clock = Stopwatch.StartNew();
+        // At least one seed must be accepted: with none, the mutations start from invalid files and the target exercises
+        // little beyond its first error path (a partial config.json seed once did exactly that). Some seeds are meant
+        // to be refused further on (the ViT's ONNX file by the BERT importer: it still exercises the ONNX parser).
+        string? firstRefusal = null;
+        foreach (var valid in target.Seeds.Distinct())
+        {
+            worker.Run(() => target.Consume(valid));
+            bool done = worker.Wait(options.HangLimit);
+            if (!done) worker = new FuzzWorker();
+            if (done && worker.Error is null) stats.SeedsAccepted++;
+            else firstRefusal ??= done ? worker.Error!.ToString() : $"still running after {options.HangLimit.TotalSeconds} s";
+        }
+        if (stats.SeedsAccepted == 0)
+        {
+            stats.NoSeedAccepted = true;
+            Save(stats, "seed", target.Seeds[0], $"no seed accepted; the first: {firstRefusal}");
+        }
         while (!_stopping && clock.Elapsed.TotalSeconds < options.Seconds && (options.Inputs == 0 || stats.Inputs < options.Inputs))
         {
             // Every 16th input is a seed as is: the accepted path stays covered.
