@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `./build.sh fuzz --coverage [seconds] [target...] [--out DIR]`: coverage-guided fuzzing of the same targets as the
-# mutation fuzzer (docs/HARDENING.md). SharpFuzz instruments a copy of the HpcCore assemblies (and StbImageSharp)
-# and AFL++ drives each target for [seconds] (default 60), starting from the target's seeds. Every target by default
+# mutation fuzzer (docs/HARDENING.md). SharpFuzz instruments a copy of the HpcCore assemblies (and StbImageSharp and
+# Microsoft.ML.Tokenizers, which parse untrusted bytes for HpcCore) and AFL++ drives each target for [seconds]
+# (default 60), starting from the target's seeds. Every target by default
 # (`dotnet tools/fuzz/HpcCore.Fuzz/bin/Release/net10.0/HpcCore.Fuzz.dll --targets` lists them).
 # An input is a crash when it raises an exception outside the target's documented list or allocates more than the
 # per-input limit, and a hang when it runs past 10 s (AFL++ retries inputs over 5 s with that limit). AFL++ keeps

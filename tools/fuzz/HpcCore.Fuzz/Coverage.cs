@@ -52,12 +52,15 @@ internal static class Coverage
         }
     }
 
-    // Every type of the HpcCore assemblies in DIR (a copy of the build output), and StbImageSharp's: the image
-    // decoders' paths through it are what the PNG/JPEG/BMP targets exercise. The harness itself is not instrumented.
+    // Every type of the HpcCore assemblies in DIR (a copy of the build output), and of the two third-party parsers
+    // HpcCore hands untrusted bytes to: StbImageSharp (the PNG/JPEG/BMP targets) and Microsoft.ML.Tokenizers (vocab.txt
+    // and tokenizer.json go to its BertTokenizer: without it those targets saw ~20-80 edges). The harness itself is
+    // not instrumented.
     private static void Instrument(string dir)
     {
         var names = Directory.GetFiles(dir, "HpcCore*.dll").Where(p => Path.GetFileName(p) != "HpcCore.Fuzz.dll")
-            .Append(Path.Combine(dir, "StbImageSharp.dll")).Order(StringComparer.Ordinal).ToList();
+            .Append(Path.Combine(dir, "StbImageSharp.dll")).Append(Path.Combine(dir, "Microsoft.ML.Tokenizers.dll"))
+            .Order(StringComparer.Ordinal).ToList();
         foreach (var path in names)
         {
             int types = Fuzzer.Instrument(path, _ => true, Options.Value).Count();
