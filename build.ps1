@@ -1,6 +1,7 @@
 #!/usr/bin/env pwsh
 # HpcCore build script for PowerShell; the same verbs as build.sh:
-#   build | test | bench [args...] | demo | native | pack | install | gpu-publish | setup-opencl | fuzz [seconds] | soak [minutes] | help
+#   build | test | bench [args...] | demo | native | pack | install | gpu-publish | setup-opencl | fuzz [seconds] |
+#   fuzz --coverage [seconds] [target...] | soak [minutes] | help
 param(
     [Parameter(Position = 0)][string]$Verb = 'test',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
@@ -158,6 +159,12 @@ switch ($Verb) {
     }
     # Mutation fuzzing of every parser ([seconds] per parser, default 10) and the multi-threaded soak ([minutes], default 5); docs/HARDENING.md.
     'fuzz' {
+        # `fuzz --coverage [seconds] [target...]`: coverage-guided under AFL++ (tools/fuzz/coverage.sh), Linux only.
+        if ($Rest.Count -gt 0 -and $Rest[0] -eq '--coverage') {
+            if (-not $IsLinux) { [Console]::Error.WriteLine('fuzz --coverage: needs Linux and AFL++ (apt-get install afl++); the mutation fuzzer (fuzz [seconds]) runs everywhere'); exit 2 }
+            & bash ./tools/fuzz/coverage.sh @($Rest | Select-Object -Skip 1)
+            exit $LASTEXITCODE
+        }
         Invoke-Checked dotnet @('build', 'tools/fuzz/HpcCore.Fuzz', '-c', $Config, '-nologo', '-clp:ErrorsOnly')
         $seconds = if ($Rest.Count -gt 0) { $Rest } else { @('10') }
         Invoke-Checked dotnet (@('run', '--project', 'tools/fuzz/HpcCore.Fuzz', '-c', $Config, '--no-build', '--') + $seconds)

@@ -19,6 +19,9 @@
 #   fuzz [seconds] [...]  mutation fuzzing of every file parser and loader, [seconds] (default 10) per parser, with
 #                         per-input time and allocation limits; options in tools/fuzz/HpcCore.Fuzz/Program.cs; the
 #                         short form (2 s per parser) runs in `test` (docs/HARDENING.md)
+#   fuzz --coverage [seconds] [target...]
+#                         the same targets coverage-guided: SharpFuzz-instrumented assemblies driven by AFL++
+#                         (`apt-get install afl++`), [seconds] (default 60) per target (tools/fuzz/coverage.sh)
 #   soak [minutes] [...]  ViT, LM (evicting KV policy) and C ABI calls from several threads with bad inputs mixed
 #                         in for [minutes] (default 5); checks outcomes and flat RSS, pools, mappings, descriptors
 #   help                  the verbs
@@ -243,6 +246,10 @@ gpu_publish() {
 }
 
 fuzz() {
+  if [ "${1:-}" = --coverage ]; then
+    ./tools/fuzz/coverage.sh "${@:2}"
+    return
+  fi
   dotnet build tools/fuzz/HpcCore.Fuzz -c "$CONFIG" -nologo -clp:ErrorsOnly
   nice dotnet run --project tools/fuzz/HpcCore.Fuzz -c "$CONFIG" --no-build -- "${1:-10}" "${@:2}"
 }

@@ -146,7 +146,34 @@ public sealed class LoaderHardeningTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "config.json"), "{\"num_attention_heads\": 2, \"max_position_embeddings\": 32, \"\\ud922x\": 0}");
         using var cpu = new CpuBackend(threads: 1);
         string message = Assert.Throws<LmFormatException>(() => HfFolder.Load(_dir, cpu)).Message;
-        Assert.True(message.Contains("not valid UTF-16", StringComparison.Ordinal), message);
+        Assert.True(message.Contains("not valid Unicode", StringComparison.Ordinal), message);
+    }
+
+    // Found by the coverage-guided fuzzer's run once the hf-folder-config.json target had a complete seed: strings
+    // System.Text.Json cannot unescape or transcode (a lone surrogate escape, invalid UTF-8) in a value, or in a name of
+    // a nested object, threw InvalidOperationException where they were first read.
+    [Theory]
+    [InlineData("{\"model_type\": \"\\ud800\"}")]
+    [InlineData("{\"model_type\": \"llama\", \"architectures\": [\"\\udc00\"]}")]
+    [InlineData("{\"model_type\": \"llama\", \"rope_scaling\": {\"\\ud800x\": 1}}")]
+    [InlineData("{\"model_type\": \"llama\", \"architectures\": [\"Llama\u00FF\"]}")] // \u00FF stands for the raw byte 0xFF
+    public void HfFolder_StringsThatAreNotUnicode_AreFormatErrors(string json)
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "model.safetensors"), []);
+        // Latin-1 keeps \u00FF a single byte 0xFF: not UTF-8.
+        File.WriteAllBytes(Path.Combine(_dir, "config.json"), System.Text.Encoding.Latin1.GetBytes(json));
+        using var cpu = new CpuBackend(threads: 1);
+        string message = Assert.Throws<LmFormatException>(() => HfFolder.Load(_dir, cpu)).Message;
+        Assert.True(message.Contains("not valid Unicode", StringComparison.Ordinal), message);
+        Assert.Throws<LmFormatException>(() => HfFolder.Generation(WithGenerationConfig(json)));
+    }
+
+    private string WithGenerationConfig(string json)
+    {
+        string folder = Path.Combine(_dir, "generation");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "generation_config.json"), System.Text.Encoding.Latin1.GetBytes(json.Replace("model_type", "eos_token_id", StringComparison.Ordinal)));
+        return folder;
     }
 
     [Fact]

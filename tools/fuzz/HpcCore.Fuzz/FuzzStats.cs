@@ -26,6 +26,12 @@ internal sealed class FuzzStats
     /// <summary>Inputs over the per-input allocation limit.</summary>
     public long OverAllocation { get; set; }
 
+    /// <summary>Distinct seeds the target accepted.</summary>
+    public long SeedsAccepted { get; set; }
+
+    /// <summary>The target accepted none of its seeds: a failure (see <see cref="FuzzRunner.Run"/>).</summary>
+    public bool NoSeedAccepted { get; set; }
+
     /// <summary>Inputs over the CPU time limit once but not when run again.</summary>
     public long Retimed { get; set; }
 
@@ -50,5 +56,5 @@ internal sealed class FuzzStats
 
     public List<string> Failures { get; } = [];
 
-    public long FailureCount => Crashes + Slow + Hangs + OverAllocation;
+    public long FailureCount => (NoSeedAccepted ? 1 : 0) + Crashes + Slow + Hangs + OverAllocation;
 }

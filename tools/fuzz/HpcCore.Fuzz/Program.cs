@@ -1,5 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // `./build.sh fuzz [seconds] [options]`: mutation fuzzing of every parser and loader (docs/HARDENING.md).
+// `./build.sh fuzz --coverage [seconds] [target...]`: coverage-guided, AFL++ and SharpFuzz (tools/fuzz/coverage.sh,
+// whose steps are the --targets, --instrument, --seeds, --afl and --replay modes in Coverage.cs).
 //   seconds            budget per target (default 10)
 //   --inputs N         stop a target after N inputs (0: only the time budget)
 //   --only a,b         run only these targets
@@ -15,11 +17,13 @@ using System.Text.Json;
 using HpcCore.Cpu;
 using HpcCore.Fuzz;
 
+if (Coverage.TryRun(args, out int coverageExit)) return coverageExit;
+
 double seconds = 10;
 long inputs = 0;
 string[]? only = null;
-double timeLimitMs = 1000, hangS = 10;
-long allocMb = 512, rssMb = 3072;
+double timeLimitMs = FuzzOptions.DefaultTimeLimitMs, hangS = FuzzOptions.DefaultHangSeconds;
+long allocMb = FuzzOptions.DefaultAllocationMb, rssMb = FuzzOptions.DefaultWorkingSetMb;
 int seed = 1;
 string output = Path.Combine(Seeds.RepoRoot, "artifacts", "fuzz");
 for (int i = 0; i < args.Length; i++)

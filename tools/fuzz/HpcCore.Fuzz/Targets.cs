@@ -41,7 +41,13 @@ internal static class Targets
         Directory.CreateDirectory(hfDir);
         var llama = Seeds.HfLlama(cpu, withMetadata: false);
         File.WriteAllBytes(Path.Combine(hfDir, "model.safetensors"), llama);
-        var hfConfig = Encoding.UTF8.GetBytes("""{"architectures": ["LlamaForCausalLM"], "num_attention_heads": 2, "max_position_embeddings": 32, "rope_theta": 10000.0, "rms_norm_eps": 1e-05, "vocab_size": 32}""");
+        // The config of Seeds.HfLlama's model, complete as HfModelConfig requires it (the runner refuses a target whose
+        // seed is rejected: an older, partial config here left this target testing only the "no model_type" error).
+        var hfConfig = Encoding.UTF8.GetBytes("""
+            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 16, "intermediate_size": 32,
+             "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 32,
+             "rope_theta": 10000.0, "rms_norm_eps": 1e-05, "vocab_size": 32, "tie_word_embeddings": false}
+            """);
         string bertDir = Path.Combine(scratch, "bert");
         Seeds.BertFolder(cpu, bertDir);
         var bertWeights = File.ReadAllBytes(Path.Combine(bertDir, "model.safetensors"));
