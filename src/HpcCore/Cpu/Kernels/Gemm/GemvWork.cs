@@ -17,13 +17,13 @@ using System.Runtime.Intrinsics;
 /// <summary>Which <c>Dot8</c> kernel a GEMV uses (by ISA and K: each needs K of at least its vector width).</summary>
 internal enum GemvKernel
 {
-    /// <summary>K below 8: <see cref="GemvKernel256.Dot8Scalar"/>.</summary>
+    /// <summary>K below 8: <see cref="GemvKernel256.Dot8Scalar{T, TLoad}"/>.</summary>
     Scalar,
 
-    /// <summary><see cref="GemvKernel256.Dot8"/>.</summary>
+    /// <summary><see cref="GemvKernel256.Dot8{T, TLoad}"/>.</summary>
     Vector256,
 
-    /// <summary><see cref="GemvKernel512.Dot8"/>.</summary>
+    /// <summary><see cref="GemvKernel512.Dot8{T, TLoad}"/>.</summary>
     Vector512,
 }
 
@@ -43,8 +43,14 @@ internal unsafe struct GemvWork : IParallelBody
     /// </summary>
     public const long ParallelMinMacs = 1L << 18;
 
-    /// <summary>x (unit stride along K), W ([N, K] per batch item, unit stride along K), C, and Bias (null when absent).</summary>
-    public float* X, W, C, Bias;
+    /// <summary>x (unit stride along K), C, and Bias (null when absent).</summary>
+    public float* X, C, Bias;
+
+    /// <summary>W ([N, K] per batch item, unit stride along K): F32, or BF16 when <see cref="WBf16"/>.</summary>
+    public void* W;
+
+    /// <summary>Whether <see cref="W"/> holds BF16 (widened to F32 on load) rather than F32.</summary>
+    public bool WBf16;
 
     public long BatchStrideX, Ldx, BatchStrideW, Ldw, BatchStrideC, Ldc;
     public int M, N, K;
@@ -62,12 +68,19 @@ internal unsafe struct GemvWork : IParallelBody
         Rows(b, j0, Math.Min(N, j0 + ChunkGroups * GroupRows));
     }
 
-    // Output columns [j0, j1) of every x row of batch item b.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Output columns [j0, j1) of every x row of batch item b, with the loop specialised for W's dtype.
     private readonly void Rows(int b, int j0, int j1)
     {
+        if (WBf16) Rows<ushort, Bf16Load>((ushort*)W + b * BatchStrideW, b, j0, j1);
+        else Rows<float, F32Load>((float*)W + b * BatchStrideW, b, j0, j1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private readonly void Rows<T, TLoad>(T* w, int b, int j0, int j1)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
+    {
         float* x = X + b * BatchStrideX;
-        float* w = W + b * BatchStrideW;
         float* c = C + b * BatchStrideC;
         // One loop per kernel (the choice is per call, not per group).
         if (Kernel == GemvKernel.Vector512)
@@ -75,21 +88,21 @@ internal unsafe struct GemvWork : IParallelBody
             for (int j = j0; j < j1; j += GroupRows)
             {
                 int rows = Math.Min(GroupRows, j1 - j);
-                float* wj = w + j * Ldw;
+                T* wj = w + j * Ldw;
                 float* bias = Bias == null ? null : Bias + j;
-                for (int i = 0; i < M; i++) Store(GemvKernel512.Dot8(x + i * Ldx, wj, Ldw, rows, K), rows, c + i * Ldc + j, bias);
+                for (int i = 0; i < M; i++) Store(GemvKernel512.Dot8<T, TLoad>(x + i * Ldx, wj, Ldw, rows, K), rows, c + i * Ldc + j, bias);
             }
             return;
         }
         for (int j = j0; j < j1; j += GroupRows)
         {
             int rows = Math.Min(GroupRows, j1 - j);
-            float* wj = w + j * Ldw;
+            T* wj = w + j * Ldw;
             float* bias = Bias == null ? null : Bias + j;
             for (int i = 0; i < M; i++)
             {
                 float* xi = x + i * Ldx;
-                var sums = Kernel == GemvKernel.Vector256 ? GemvKernel256.Dot8(xi, wj, Ldw, rows, K) : GemvKernel256.Dot8Scalar(xi, wj, Ldw, rows, K);
+                var sums = Kernel == GemvKernel.Vector256 ? GemvKernel256.Dot8<T, TLoad>(xi, wj, Ldw, rows, K) : GemvKernel256.Dot8Scalar<T, TLoad>(xi, wj, Ldw, rows, K);
                 Store(sums, rows, c + i * Ldc + j, bias);
             }
         }
