@@ -23,6 +23,7 @@ public static class QuickBenchmarks
         ["vit-b"] = QuickVitBase.Run,
         ["encoder"] = QuickEncoder.Run,
         ["roofline"] = QuickRoofline.Run,
+        ["bf16"] = QuickBf16.Run,
     };
 
     /// <summary>
