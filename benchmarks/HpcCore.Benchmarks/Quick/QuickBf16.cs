@@ -2,11 +2,13 @@
 // `quick bf16`: BF16 linear weights against F32 (issue #18 item 3), each pair in one process and interleaved:
 // (1) the GEMV alone at 1 thread, at a model's FFN size and at a weight far larger than the caches; (2) greedy decode
 // tokens/s of the random 6x512 GQA llama (the decode-llamacpp subject) at 1 thread, and whether the BF16 tokens match;
-// (3) ViT-B/16 with random weights: the largest logit error of BF16 weights against F32 at batch 2; (4) held-out
-// perplexity of stories260K and the Austen model (LmEvaluator with the full cache, as `lm eval --kv-policy full`).
-// The trained ViT's top-1 comes from `hpccore vit eval --weights f32|bf16` (BENCHMARKS.md).
+// (3) ViT-B/16 with random weights: the largest logit error of BF16 weights against F32 at batch 2, and the committed
+// Fashion-MNIST ViT: top-1 of both on the committed test images (as `vit eval` counts it), predictions that differ and
+// the largest logit error; (4) held-out perplexity of stories260K and the Austen model (LmEvaluator with the full
+// cache, as `lm eval --kv-policy full`).
 using System.Globalization;
 using HpcCore.Cpu;
+using HpcCore.Models.Images;
 using HpcCore.Models.Lm;
 using HpcCore.Models.Lm.Loading;
 using HpcCore.Models.Lm.Loading.Gguf;
@@ -27,6 +29,7 @@ public static class QuickBf16
         Gemv();
         Decode();
         VitBase();
+        VitTrained();
         Perplexity();
         return 0;
     }
@@ -65,7 +68,7 @@ public static class QuickBf16
             var rng = new Random(3);
             int[] prompt = [1, .. Enumerable.Range(0, 15).Select(_ => rng.Next(3, config.VocabSize))];
             int[]? t32 = null, t16 = null;
-            var t = Interleaved.Rounds([() => t16 = Greedy(d16, prompt), () => t32 = Greedy(d32, prompt)], rounds: 15, blockSeconds: 0, warmups: 2);
+            var t = Interleaved.Rounds([() => t16 = Greedy(d16, prompt), () => t32 = Greedy(d32, prompt)], rounds: 21, blockSeconds: 0, warmups: 2);
             var rates32 = t[1].Select(s => DecodeSteps / s).ToArray();
             var rates16 = t[0].Select(s => DecodeSteps / s).ToArray();
             int same = t32!.Zip(t16!).TakeWhile(p => p.First == p.Second).Count();
@@ -127,6 +130,42 @@ public static class QuickBf16
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"bench\":\"bf16-vit-b16\",\"weights\":\"random seed 0\",\"batch\":{batch},\"logits\":{l32.Length},\"max_abs_error\":{maxErr:G4}," +
             $"\"max_abs_logit\":{maxAbs:G4},\"rms_logit\":{Math.Sqrt(sumSq / l32.Length):G4},\"top1_agree\":{agree}}}"));
+    }
+
+    private static void VitTrained()
+    {
+        string repo = QuickDecodeLmFolders.Repository();
+        using var cpu = new CpuBackend(QuickBenchmarks.Threads);
+        using var f32 = VitWeightsLoader.Load(Path.Combine(repo, "assets/vit/vit-fmnist.safetensors"), cpu);
+        using var bf16 = f32.ToBf16Linear();
+        var images = ImageSet.LoadIdx(Path.Combine(repo, "assets/data/fashion-mnist"));
+        var c = f32.Config;
+        const int batch = 100;
+        int px = c.Channels * c.ImageSize * c.ImageSize, n = images.Count / batch * batch;
+        using var s32 = new VitSession(f32, batch);
+        using var s16 = new VitSession(bf16, batch);
+        var pixels = new float[batch * px];
+        int correct32 = 0, correct16 = 0, differ = 0;
+        double maxErr = 0;
+        for (int start = 0; start < n; start += batch)
+        {
+            for (int i = 0; i < batch; i++)
+                ImageTensor.Write(images.Image(start + i), images.Height, images.Width, c, pixels.AsSpan(i * px, px));
+            var l32 = s32.Forward(pixels).ToArray<float>();
+            var l16 = s16.Forward(pixels).ToArray<float>();
+            for (int i = 0; i < batch; i++)
+            {
+                int p32 = ArgMax(l32.AsSpan(i * c.Classes, c.Classes)), p16 = ArgMax(l16.AsSpan(i * c.Classes, c.Classes));
+                int label = images.Label(start + i);
+                correct32 += p32 == label ? 1 : 0;
+                correct16 += p16 == label ? 1 : 0;
+                differ += p32 != p16 ? 1 : 0;
+            }
+            for (int i = 0; i < l32.Length; i++) maxErr = Math.Max(maxErr, Math.Abs((double)l16[i] - l32[i]));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"bench\":\"bf16-vit-fmnist\",\"images\":{n},\"f32_top1\":{100.0 * correct32 / n:F2},\"bf16_top1\":{100.0 * correct16 / n:F2}," +
+            $"\"predictions_differing\":{differ},\"max_abs_logit_error\":{maxErr:G4}}}"));
     }
 
     private static void Perplexity()
