@@ -9,6 +9,8 @@
 // so from call to call each thread reads the same rows and finds them in its own caches. With four items per thread
 // the rows a core read changed every call and a 768x768 GEMV ran 2x slower on two threads than on one (the two
 // cores of our VM do not share a last-level cache); one item per thread made it 1.87x faster than one thread.
+// W may be BF16 (weights at half the bytes): the loops and kernels are generic over how W is read (GemmLoads.cs), so
+// BF16 rows are widened to F32 as they are loaded and everything after the load is the F32 path's, bit for bit.
 namespace HpcCore.Cpu;
 
 using System.Runtime.CompilerServices;
