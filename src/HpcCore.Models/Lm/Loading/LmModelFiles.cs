@@ -75,7 +75,7 @@ public static class LmModelFiles
         else if (folder)
         {
             generation = HfFolder.Generation(modelPath);
-            (config, weights) = HfFolder.Load(modelPath, backend, logger);
+            (config, weights) = HfFolder.Load(modelPath, backend, logger, options);
         }
         else if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
