@@ -12,11 +12,14 @@ using Xunit;
 [Collection(nameof(ConsoleSwapping))]
 public sealed class JsonOutputTests
 {
-    [Fact]
-    public void LmGenerate_Json()
+    [Theory]
+    [InlineData("f32")]
+    [InlineData("bf16")]
+    public void LmGenerate_Json(string weights)
     {
         using var lm = new TinyLm();
-        var (code, stdout, _) = CliRun.Run("lm", "generate", "--model", lm.Model, "--tokenizer", lm.Tokenizer, "--prompt", "ab", "--steps", "3", "--json");
+        var (code, stdout, _) = CliRun.Run("lm", "generate", "--model", lm.Model, "--tokenizer", lm.Tokenizer, "--prompt", "ab", "--steps", "3", "--json",
+            "--weights", weights);
         Assert.Equal(ExitCodes.Ok, code);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;

@@ -43,6 +43,7 @@ public sealed class ValidationTests
     [InlineData("--limit", "0", "--limit 0 is outside [1, ...)")]
     [InlineData("--batch", "-1", "--batch -1 is outside [1, ...)")]
     [InlineData("--rounds", "0", "--rounds 0 is outside [1, ...)")]
+    [InlineData("--weights", "int8", "'int8'")]
     public void VitOptions_OutOfRange_IsUsage(string option, string value, string message)
     {
         var (code, _, stderr) = CliRun.Run("vit", "eval", "--model", "m", "--data", "d", option, value);
@@ -59,6 +60,7 @@ public sealed class ValidationTests
     [InlineData("--kv-policy", "h2o:sinks=4", "h2o has no setting 'sinks'")]
     [InlineData("--kv-policy", "lru", "unknown policy 'lru'")]
     [InlineData("--kv-dtype", "f8", "'f8'")]
+    [InlineData("--weights", "f16", "'f16'")]
     public void LmGenerateOptions_Bad_IsUsage(string option, string value, string message)
     {
         var (code, _, stderr) = CliRun.Run("lm", "generate", "--model", "m", "--tokenizer", "t", option, value);
@@ -72,6 +74,7 @@ public sealed class ValidationTests
     [InlineData("--budget", "1.5", "--budget 1.5 is outside (0, 1]")]
     [InlineData("--kv-policy", "full,h2o,snapkv:window=0", "window = '0' must be an integer >= 1")]
     [InlineData("--kv-policy", ",", "names no policy")]
+    [InlineData("--weights", "q8_0", "'q8_0'")]
     public void LmEvalOptions_Bad_IsUsage(string option, string value, string message)
     {
         var (code, _, stderr) = CliRun.Run("lm", "eval", "--model", "m", "--tokenizer", "t", "--text", "x", option, value);

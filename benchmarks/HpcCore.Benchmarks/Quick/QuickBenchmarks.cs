@@ -24,6 +24,7 @@ public static class QuickBenchmarks
         ["encoder"] = QuickEncoder.Run,
         ["roofline"] = QuickRoofline.Run,
         ["threads"] = QuickThreads.Run,
+        ["bf16"] = QuickBf16.Run,
     };
 
     /// <summary>

@@ -32,8 +32,9 @@ public sealed class LmDecoder : IDisposable
     private readonly int _sequence;
     private readonly IBackend _backend;
     // Weight values a forward streams (every linear layer and the classifier; embedding rows are gathered, not
-    // streamed): 2 FLOPs each per token, 4 bytes each per call. What BeginWork weighs to keep a small step on one thread.
-    private readonly double _streamedValues;
+    // streamed): 2 FLOPs each per token; and their bytes per call (BF16 linear weights count 2). What BeginWork weighs
+    // to keep a small step on one thread.
+    private readonly double _streamedValues, _streamedBytes;
     private int _promptLength;
 
     /// <summary>Creates a decoder over <paramref name="weights"/> (which it does not own) on <paramref name="backend"/>.</summary>
@@ -48,6 +49,7 @@ public sealed class LmDecoder : IDisposable
         _backend = backend;
         _streamedValues = weights.ParameterCount - (ReferenceEquals(weights.Classifier, weights.TokenEmbedding) ? 0 : weights.TokenEmbedding.ElementCount)
                           - (weights.PositionEmbedding?.ElementCount ?? 0);
+        _streamedBytes = weights.StreamedBytes;
         Policy = options.Policy ?? new FullKvPolicy();
         PositionMode = options.Positions ?? Policy.Positions;
         if (PositionMode == KvPositionMode.Renumbered && config.Architecture != LmArchitecture.Llama)
@@ -120,7 +122,7 @@ public sealed class LmDecoder : IDisposable
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
         if (tokens.IsEmpty) throw new ArgumentException("LmDecoder.Prefill: tokens is empty.", nameof(tokens));
-        using var work = _backend.BeginWork(2 * _streamedValues * tokens.Length, 4 * _streamedValues);
+        using var work = _backend.BeginWork(2 * _streamedValues * tokens.Length, _streamedBytes);
         _inUse.Enter("LmDecoder.Prefill");
         try
         {
@@ -144,7 +146,7 @@ public sealed class LmDecoder : IDisposable
     public ReadOnlySpan<float> Decode(int token)
     {
         ReadOnlySpan<int> one = [token];
-        using var work = _backend.BeginWork(2 * _streamedValues, 4 * _streamedValues);
+        using var work = _backend.BeginWork(2 * _streamedValues, _streamedBytes);
         _inUse.Enter("LmDecoder.Decode");
         try
         {

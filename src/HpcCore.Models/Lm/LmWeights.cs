@@ -4,7 +4,7 @@ namespace HpcCore.Models.Lm;
 using HpcCore.Tensors;
 
 /// <summary>All parameters of a decoder-only LM on one backend.</summary>
-public sealed class LmWeights : IDisposable
+public sealed partial class LmWeights : IDisposable
 {
     /// <summary>Token embedding [V, C].</summary>
     public required Tensor TokenEmbedding { get; init; }
@@ -32,6 +32,25 @@ public sealed class LmWeights : IDisposable
                              l.FfnNormBias, l.Up, l.UpBias, l.Gate, l.Down, l.DownBias })
                     n += t?.ElementCount ?? 0;
             return n;
+        }
+    }
+
+    /// <summary>
+    /// Bytes a forward streams at the stored dtypes: every layer tensor, the final norm and the classifier (embedding
+    /// rows are gathered, not streamed). BF16 linear weights (<see cref="ToBf16Linear"/>) count 2 bytes each.
+    /// </summary>
+    public long StreamedBytes
+    {
+        get
+        {
+            long bytes = Bytes(FinalNorm) + Bytes(FinalNormBias) + Bytes(Classifier);
+            foreach (var l in Layers)
+                foreach (var t in new[] { l.AttnNorm, l.AttnNormBias, l.Wq, l.Wk, l.Wv, l.Wo, l.Bq, l.Bk, l.Bv, l.Bo, l.FfnNorm,
+                             l.FfnNormBias, l.Up, l.UpBias, l.Gate, l.Down, l.DownBias })
+                    bytes += Bytes(t);
+            return bytes;
+
+            static long Bytes(Tensor? t) => t is null ? 0 : t.ElementCount * t.DType.SizeInBytes();
         }
     }
 

@@ -8,7 +8,7 @@ using HpcCore.Tensors;
 /// (<see cref="VitWeightsLoader.Load(string, Devices.IBackend, bool)"/>) or seeded random (<see cref="VitWeightsLoader.Random"/>).
 /// Owns its tensors: dispose it.
 /// </summary>
-public sealed class VitWeights : IDisposable
+public sealed partial class VitWeights : IDisposable
 {
     internal VitWeights(VitConfig config, Tensor patchWeight, Tensor patchBias, Tensor classToken, Tensor positions,
         VitBlockWeights[] blocks, Tensor normWeight, Tensor normBias, Tensor headWeight, Tensor headBias)

@@ -11,6 +11,8 @@ using HpcCore.Tensors;
 /// A is [..., M, K] and B is [..., K, N] (or [K, N] shared by the whole batch); C is [..., M, N].
 /// Any view whose last or second-to-last axis has stride 1 is accepted without copying (a transposed view is
 /// folded into the transpose flag); leading axes must collapse to one batch stride.
+/// A and C are F32; B is F32 or BF16 (weights stored at half the bytes, widened exactly to F32 in the kernel, which
+/// accumulates in F32 like the F32 path).
 /// </summary>
 public static class Gemm
 {
@@ -35,13 +37,15 @@ public static class Gemm
     /// <summary>
     /// Packs a GEMM right operand once for reuse by many products (a model's weights): op(B) is <paramref name="b"/>
     /// [K, N], or its transpose when <paramref name="transposeB"/> (nn.Linear weights [N, K]). Any backend accepts
-    /// the result; those whose GEMM gains nothing from it keep only a reference to <paramref name="b"/>.
+    /// the result; those whose GEMM gains nothing from it keep only a reference to <paramref name="b"/>. A BF16
+    /// <paramref name="b"/> is packed into F32 panels on the CPU (prefill then runs the F32 kernels), while
+    /// matrix-vector products keep reading the BF16 source in place.
     /// </summary>
     public static PackedMatrix Pack(Tensor b, bool transposeB = false)
     {
         const string op = "Gemm.Pack";
         Check.Live(op, "b", b);
-        Check.DType(op, "b", b, DType.F32);
+        CheckB(op, b);
         if (b.Rank != 2) ThrowHelper.Argument(op, "b", $"has shape {b.Shape}; a packed operand is one matrix [rows, cols]");
         var bm = MatrixView.Resolve(b, op, "b");
         bool trans = bm.ColumnMajor ^ transposeB;
@@ -95,7 +99,7 @@ public static class Gemm
         Check.Live(Op, "b", b);
         Check.SameDevice(Op, "b", b, a, "a");
         Check.DType(Op, "a", a, DType.F32);
-        Check.DType(Op, "b", b, DType.F32);
+        CheckB(Op, b);
         Check.MinRank(Op, "a", a, 2);
         Check.MinRank(Op, "b", b, 2);
         int m = o.TransposeA ? a.Shape[-1] : a.Shape[-2];
@@ -135,6 +139,13 @@ public static class Gemm
             Check.Contiguous(Op, "Bias", bias);
         }
         return new GemmPlan(am, bm, am.Batch, m, n, ka, outShape);
+    }
+
+    // The one dtype rule for B, shared by Multiply and Pack: F32, or BF16 weights.
+    private static void CheckB(string op, Tensor b)
+    {
+        if (b.DType is not (DType.F32 or DType.BF16))
+            ThrowHelper.Argument(op, "b", $"has dtype {b.DType} (shape {b.Shape}); expected F32 or BF16");
     }
 
     // a's shape with its last two axes replaced by [m, n].

@@ -165,6 +165,66 @@ public abstract class OpsConformance : ConformanceBase
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Gemm_Bf16Weights_MatchReferenceOnTheWidenedValues(bool transB)
+    {
+        // B in BF16, A and C in F32: matrix-vector rows (M = 1 to 4 with B transposed), the tiled GEMM packing B per call
+        // (larger M, or B not transposed) and a weight packed once, against the double reference on the same BF16
+        // values widened. K covers the scalar (< 8), 8-wide (8 to 15) and 16-wide kernels' tails and, on the CPU, a
+        // second K block (800 > 768); N off the panel width; bias, alpha, beta, and an activation over a NaN-poisoned
+        // destination (beta 0 must not read it).
+        int[] ns = IsEmulator ? [7, 33] : [1, 7, 33, 45];
+        int[] ks = IsEmulator ? [5, 17] : [1, 5, 15, 16, 17, 33, 800];
+        int[] ms = IsEmulator ? [1, 9] : [1, 2, 3, 4, 5, 9, 33];
+        const int batch = 2;
+        int seed = 500;
+        foreach (int n in ns)
+        foreach (int k in ks)
+        {
+            var wBits = TestData.Uniform(n * k, seed++).Select(ReferenceConvert.ToBf16).ToArray();
+            var w = wBits.Select(ReferenceConvert.FromBf16).ToArray();
+            var bias = TestData.Uniform(n, seed++);
+            using var tw = transB ? On(wBits, n, k) : On(wBits, k, n);
+            Assert.Equal(DType.BF16, tw.DType);
+            using var tbias = On(bias, n);
+            using var packed = Gemm.Pack(tw, transB);
+            foreach (int m in ms)
+            {
+                var a = TestData.Uniform(batch * m * k, seed++);
+                var c0 = TestData.Uniform(batch * m * n, seed++);
+                using var ta = On(a, batch, m, k);
+                using var tc = On(c0, batch, m, n);
+                Gemm.Multiply(ta, tw, tc, new GemmOptions(TransposeB: transB, Alpha: 0.5f, Beta: 1f, Bias: tbias));
+                var expected = ReferenceGemm.Multiply(a, w, c0, bias, batch, m, n, k, false, transB, 0.5f, 1f, true);
+                TensorAssert.Close(expected, Read(tc), Adjust(Tolerance.F32Gemm.ForDot(k, 2)), $"bf16 gemm {batch}x{m}x{n}x{k} tB={transB}");
+                using var poisoned = Poisoned(batch, m, n);
+                Gemm.Multiply(ta, packed, poisoned, new GemmOptions(Bias: tbias, Activation: GemmActivation.Silu));
+                expected = ReferenceGemm.Multiply(a, w, null, bias, batch, m, n, k, false, transB, 1f, 0f, true)
+                    .Select(v => v / (1 + Math.Exp(-v))).ToArray();
+                TensorAssert.Close(expected, Read(poisoned), Adjust(Tolerance.F32Gemm.ForDot(k, 4)), $"packed bf16 gemm {batch}x{m}x{n}x{k} tB={transB} silu");
+            }
+        }
+    }
+
+    [Fact]
+    public void Gemm_RefusesOtherWeightDTypes_AndBf16Activations()
+    {
+        using var a = On(new float[6], 2, 3);
+        using var f16 = On(new Half[6], 2, 3);
+        using var bf16 = On(new ushort[6], 3, 2);
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, f16, new GemmOptions(TransposeB: true)));
+        Assert.Contains("Gemm.Multiply", e.Message);
+        Assert.Contains("F16", e.Message);
+        Assert.Equal("b", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => Gemm.Pack(f16, transposeB: true));
+        Assert.Contains("Gemm.Pack", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(bf16, bf16));
+        Assert.Equal("a", e.ParamName);
+        Assert.Contains("BF16", e.Message);
+    }
+
     [Fact]
     public void Gemm_RefusesUndefinedActivation()
     {

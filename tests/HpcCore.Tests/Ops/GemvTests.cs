@@ -2,7 +2,9 @@
 // Gemm.Multiply's matrix-vector path (M <= 4 per batch item, B transposed: x W^T with W [N, K] in the nn.Linear
 // layout) against the double ReferenceGemm: odd K and N around every vector width and 8-row group edge, bias,
 // Alpha/Beta, strided views of x, W and C, batches, a NaN destination with Beta 0, weights with Inf in the K tail,
-// one against two threads (bitwise), the general path on the same shapes, and the zero-allocation steady state.
+// one against two threads (bitwise), the general path on the same shapes, BF16 weights against F32 weights holding
+// the same (widened) values (bitwise: widening is exact and the kernels are the same), and the zero-allocation steady
+// state.
 // The class carries the Simd=Vector256 trait, so ./build.sh test runs it again with DOTNET_EnableAVX512=0 and the
 // Vector256 kernel is checked as well as the Vector512 one.
 namespace HpcCore.Tests.Ops;
@@ -188,6 +190,41 @@ public sealed class GemvTests : IDisposable
             return c.ToArray<float>();
         }
         TensorAssert.Close(Run(general), Run(_cpu), Tolerance.F32Gemm.ForDot(k), "gemv against general path");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Bf16Weights_GiveTheF32ResultOfTheWidenedWeights_Bitwise(bool gemv)
+    {
+        // Every kernel (scalar below 8, Vector256 from 8, Vector512 from 16, the K tails, several 8-row groups and the
+        // general path's BF16 packing) with Inf in a weight row: BF16 widening happens before any arithmetic, so the
+        // result must be bit for bit the F32 weights' result, Inf counted once.
+        using var cpu = new CpuBackend(threads: 2);
+        ((CpuKernels)cpu.Kernels).GemvEnabled = gemv;
+        foreach (int k in (int[])[1, 5, 8, 13, 16, 33, 197, 1000])
+        foreach (int m in (int[])[1, 3])
+        {
+            const int n = 19;
+            var bits = TestData.Uniform(n * k, k).Select(ReferenceConvert.ToBf16).ToArray();
+            bits[k / 2] = ReferenceConvert.ToBf16(float.PositiveInfinity);
+            var widened = bits.Select(ReferenceConvert.FromBf16).ToArray();
+            var x = TestData.Uniform(m * k, k + 1, 0.5f, 1f);
+            var bias = TestData.Uniform(n, k + 2);
+            using var tx = Tensor.From<float>(x, new Shape(m, k), cpu);
+            using var tb = Tensor.From<ushort>(bits, new Shape(n, k), cpu);
+            using var tf = Tensor.From<float>(widened, new Shape(n, k), cpu);
+            using var tbias = Tensor.From<float>(bias, new Shape(n), cpu);
+            var options = new GemmOptions(TransposeB: true, Alpha: 0.5f, Bias: tbias);
+            using var fromBf16 = Gemm.Multiply(tx, tb, options);
+            using var fromF32 = Gemm.Multiply(tx, tf, options);
+            var actual = fromBf16.ToArray<float>();
+            Assert.Equal(fromF32.ToArray<float>(), actual);
+            Assert.Equal(float.PositiveInfinity, actual[0]);
+            var expected = ReferenceGemm.Multiply(x, widened, null, bias, 1, m, n, k, false, true, 0.5f, 0f, false);
+            for (int i = 0; i < m; i++) expected[i * n] = actual[i * n];  // the Inf row, checked above
+            TensorAssert.Close(expected, actual, Tolerance.F32Gemm.ForDot(k), $"bf16 {m}x{n}x{k} gemv={gemv}");
+        }
     }
 
     [Theory]

@@ -6,6 +6,8 @@
 // T and G are launch parameters (LaunchPolicy: 32 x 32 tile with 256 threads on a GPU, 11 x 11 with 32 threads on the
 // emulator, which also exercises ragged edges). Tiles and batches are grid-stride loops (grid y/z stay under 65535).
 // Beta == 0 never reads C (NaN-safe); a batch stride of 0 broadcasts a matrix. No tensor cores (mma.sync) yet.
+// B may be BF16 (weights): one kernel body, specialised per B codec (AttentionElements.cs), widens it while staging
+// op(B) into shared memory, so the tile arithmetic is the F32 path's.
 // Limits: T * T <= 4 * G; 2 * T * T floats of shared memory (8 KB at T = 32, under ILGPU's 48 KB cap).
 using ILGPU;
 using ILGPU.Runtime;
@@ -40,7 +42,13 @@ internal readonly struct GemmParams
 internal sealed class GemmTiledKernel(Accelerator accelerator, LaunchPolicy policy)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams> _launch =
-        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams>(Kernel);
+        accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams>(
+            Kernel<float, F32Element>);
+
+    // BF16 weights, compiled on first use.
+    private readonly Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, GemmParams>> _launchBf16 =
+        new(() => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, GemmParams>(
+            Kernel<ushort, BF16Element>));
 
     public void Launch(in GemmArgs a)
     {
@@ -52,15 +60,19 @@ internal sealed class GemmTiledKernel(Accelerator accelerator, LaunchPolicy poli
         var c = DeviceViews.Whole<float>(a.C);
         // Without a bias, C stands in as a never-read placeholder view.
         var bias = a.Bias is null ? c : DeviceViews.Whole<float>(a.Bias);
-        _launch(config, DeviceViews.Whole<float>(a.A), DeviceViews.Whole<float>(a.B), c, bias, new GemmParams(a, t));
+        var p = new GemmParams(a, t);
+        if (a.B.DType == HpcCore.Tensors.DType.BF16) _launchBf16.Value(config, DeviceViews.Whole<float>(a.A), DeviceViews.Whole<ushort>(a.B), c, bias, p);
+        else _launch(config, DeviceViews.Whole<float>(a.A), DeviceViews.Whole<float>(a.B), c, bias, p);
     }
 
     /// <param name="a">Storage of A: op(A[b]) is [M, K].</param>
-    /// <param name="b">Storage of B: op(B[b]) is [K, N].</param>
+    /// <param name="b">Storage of B: op(B[b]) is [K, N], elements widened to F32 by <typeparamref name="TElem"/>.</param>
     /// <param name="c">Storage of C: C[b] is [M, N], row stride Ldc.</param>
     /// <param name="bias">Storage of the bias [N] (read only when HasBias).</param>
     /// <param name="p">Dims, strides, offsets, scalars and the tile edge.</param>
-    internal static void Kernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, GemmParams p)
+    internal static void Kernel<TB, TElem>(ArrayView<float> a, ArrayView<TB> b, ArrayView<float> c, ArrayView<float> bias, GemmParams p)
+        where TB : unmanaged
+        where TElem : struct, IAttentionElement<TB>
     {
         var shared = SharedMemory.GetDynamic<float>();
         int t = p.Tile, tt = t * t;
@@ -93,7 +105,7 @@ internal sealed class GemmTiledKernel(Accelerator accelerator, LaunchPolicy poli
                             int i = row0 + r, k = k0 + q;
                             sa[e] = i < p.M && k < p.K ? a[baseA + (p.TransA != 0 ? k * p.Lda + i : i * p.Lda + k)] : 0f;
                             int kb = k0 + r, j = col0 + q;
-                            sb[e] = kb < p.K && j < p.N ? b[baseB + (p.TransB != 0 ? j * p.Ldb + kb : kb * p.Ldb + j)] : 0f;
+                            sb[e] = kb < p.K && j < p.N ? default(TElem).Load(b[baseB + (p.TransB != 0 ? j * p.Ldb + kb : kb * p.Ldb + j)]) : 0f;
                         }
                         Group.Barrier();
                         for (int kk = 0; kk < t; kk++)

@@ -50,8 +50,9 @@ internal static class LmEvalCommand
         var json = new Option<bool>("--json") { Description = "Print the results as JSON on stdout (progress stays on stderr)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 }.AtLeast(0);
         var checkWeights = CheckWeightsOption.Create();
+        var weightsDType = WeightsDTypeOption.Create();
         var command = new Command("eval", "Evaluate KV policies: held-out perplexity, pass-key accuracy, KV bytes held, decode tokens/s.")
-            { model, tokenizer, text, budget, ratio, context, windows, trials, plot, detail, longRun, json, threads, checkWeights };
+            { model, tokenizer, text, budget, ratio, context, windows, trials, plot, detail, longRun, json, threads, checkWeights, weightsDType };
         kv.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -70,7 +71,7 @@ internal static class LmEvalCommand
             Console.Error.WriteLine($"[{ModelDevice.Describe(backend)}]");
             string modelPath = r.GetValue(model)!;
             CheckWeightsOption.CheckLm(r.GetValue(checkWeights), modelPath);
-            var lm = LmModelFiles.Open(modelPath, LmModelPaths.Tokenizer(modelPath, r.GetValue(tokenizer)), backend, log);
+            var lm = LmModelFiles.Open(modelPath, LmModelPaths.Tokenizer(modelPath, r.GetValue(tokenizer)), backend, log, new LmLoadOptions(WeightsDTypeOption.Parse(r.GetValue(weightsDType)!)));
             var (config, weights, tok) = (lm.Config, lm.Weights, lm.Tokenizer);
             using var _ = weights;
             int window = r.GetValue(context);

@@ -37,8 +37,9 @@ internal static class LmGenerateCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores).", DefaultValueFactory = _ => 1 }.AtLeast(0);
         var json = new Option<bool>("--json") { Description = "Print one JSON object (text, token ids, speed, KV bytes) at the end instead of streaming the text." };
         var checkWeights = CheckWeightsOption.Create();
+        var weightsDType = WeightsDTypeOption.Create();
         var command = new Command("generate", "Generate text from a prompt, streaming it to stdout (device: the best found; HPCCORE_DEVICE=cpu|cuda|opencl|ilgpu-cpu overrides).")
-            { model, tokenizer, prompt, budget, temperature, topK, topP, context, seed, steps, threads, json, checkWeights };
+            { model, tokenizer, prompt, budget, temperature, topK, topP, context, seed, steps, threads, json, checkWeights, weightsDType };
         kv.AddTo(command);
         command.SetAction(r =>
         {
@@ -54,7 +55,7 @@ internal static class LmGenerateCommand
             var log = CliLog.For(r);
             using var backend = ModelDevice.OpenBest(r.GetValue(threads), logger: log);
             CheckWeightsOption.CheckLm(r.GetValue(checkWeights), modelPath);
-            var lm = LmModelFiles.Open(modelPath, tokenizerPath, backend, log);
+            var lm = LmModelFiles.Open(modelPath, tokenizerPath, backend, log, new LmLoadOptions(WeightsDTypeOption.Parse(r.GetValue(weightsDType)!)));
             var (config, weights, tok) = (lm.Config, lm.Weights, lm.Tokenizer);
             using var _ = weights;
             if (window >= config.MaxSeqLen)

@@ -11,6 +11,7 @@ using HpcCore.Diagnostics;
 using HpcCore.Models.Images;
 using HpcCore.Models;
 using HpcCore.Models.Vit;
+using HpcCore.Tensors;
 using Spectre.Console;
 
 /// <summary>
@@ -54,23 +55,27 @@ internal static class VitEvalCommand
             DefaultValueFactory = _ => 5,
         }.AtLeast(1);
         var checkWeights = CheckWeightsOption.Create();
+        var weightsDType = WeightsDTypeOption.Create();
         var command = new Command("eval", "Accuracy and speed of a ViT with token-reduction methods on an image set.")
         {
-            model, data, methods, limit, batch, threads, plot, visualize, json, rounds, checkWeights,
+            model, data, methods, limit, batch, threads, plot, visualize, json, rounds, checkWeights, weightsDType,
         };
         command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(methods)!, r.GetValue(limit),
-            r.GetValue(batch), r.GetValue(threads), r.GetValue(plot), r.GetValue(visualize), r.GetValue(json), r.GetValue(rounds), r.GetValue(checkWeights)));
+            r.GetValue(batch), r.GetValue(threads), r.GetValue(plot), r.GetValue(visualize), r.GetValue(json), r.GetValue(rounds), r.GetValue(checkWeights),
+            WeightsDTypeOption.Parse(r.GetValue(weightsDType)!)));
         return command;
     }
 
     public static int Run(FileInfo modelFile, DirectoryInfo dataDir, string methodList, int limit, int batch, int threads,
-        FileInfo? plot, FileInfo? visualize, bool json, int rounds, bool checkWeights = false)
+        FileInfo? plot, FileInfo? visualize, bool json, int rounds, bool checkWeights = false, DType linearWeights = DType.F32)
     {
         var specs = VitMethodSpec.ParseList(methodList);
         if (!modelFile.Exists) throw new FileNotFoundException($"--model: '{modelFile.FullName}' does not exist.", modelFile.FullName);
         if (!dataDir.Exists) throw new DirectoryNotFoundException($"--data: folder '{dataDir.FullName}' does not exist.");
         using var backend = ModelDevice.OpenBest(threads);
-        using var weights = VitWeightsLoader.Load(modelFile.FullName, backend, checkWeights);
+        using var loaded = VitWeightsLoader.Load(modelFile.FullName, backend, checkWeights);
+        using var narrowed = linearWeights == DType.BF16 ? loaded.ToBf16Linear() : null;
+        var weights = narrowed ?? loaded;
         CheckAgainstModel(specs, weights.Config);
         var images = ImageSet.LoadIdx(dataDir.FullName);
         using var evaluator = new VitEvaluator(weights, images, limit, batch, rounds);

@@ -18,7 +18,13 @@ public static class HfFolder
     public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend) => Load(folder, backend, logger: null);
 
     /// <summary>Loads the model in <paramref name="folder"/>, telling <paramref name="logger"/> how many tensors were converted to F32.</summary>
-    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend, ILogger? logger)
+    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend, ILogger? logger) => Load(folder, backend, logger, default);
+
+    /// <summary>
+    /// <see cref="Load(string, IBackend, ILogger?)"/> storing the linear weights as <paramref name="options"/> asks:
+    /// with BF16, a BF16 checkpoint's projections stay BF16 (never widened) and F32/F16 ones are rounded to BF16.
+    /// </summary>
+    public static (LmConfig Config, LmWeights Weights) Load(string folder, IBackend backend, ILogger? logger, in LmLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(backend);
@@ -27,6 +33,7 @@ public static class HfFolder
         // The config is read and checked whole before any weight file is opened, so a bad value never leaves weights behind.
         var hf = HfModelConfig.Read(configPath);
         using var files = HfTensorFiles.OpenFolder(folder);
+        files.LinearWeights = options.LinearWeights;
         var weights = HfSafetensors.LoadWeights(files, hf, backend);
         if (logger is not null && files.ConvertedCount > 0) ModelLog.WeightsConverted(logger, files.ConvertedCount, files.FileCount);
         return (hf.Config, weights);

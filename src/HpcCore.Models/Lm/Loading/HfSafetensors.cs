@@ -126,18 +126,18 @@ public static class HfSafetensors
             list[l] = new LmLayerWeights
             {
                 AttnNorm = r.Load(p + "input_layernorm.weight", b, vec),
-                Wq = r.Load(p + "self_attn.q_proj.weight", b, square),
-                Wk = r.Load(p + "self_attn.k_proj.weight", b, kvProj),
-                Wv = r.Load(p + "self_attn.v_proj.weight", b, kvProj),
-                Wo = r.Load(p + "self_attn.o_proj.weight", b, square),
+                Wq = r.LoadLinear(p + "self_attn.q_proj.weight", b, square),
+                Wk = r.LoadLinear(p + "self_attn.k_proj.weight", b, kvProj),
+                Wv = r.LoadLinear(p + "self_attn.v_proj.weight", b, kvProj),
+                Wo = r.LoadLinear(p + "self_attn.o_proj.weight", b, square),
                 Bq = hf.AttentionBias ? r.Load(p + "self_attn.q_proj.bias", b, vec) : null,
                 Bk = hf.AttentionBias ? r.Load(p + "self_attn.k_proj.bias", b, kv) : null,
                 Bv = hf.AttentionBias ? r.Load(p + "self_attn.v_proj.bias", b, kv) : null,
                 Bo = hf.OutputBias ? r.Load(p + "self_attn.o_proj.bias", b, vec) : null,
                 FfnNorm = r.Load(p + "post_attention_layernorm.weight", b, vec),
-                Gate = r.Load(p + "mlp.gate_proj.weight", b, up),
-                Up = r.Load(p + "mlp.up_proj.weight", b, up),
-                Down = r.Load(p + "mlp.down_proj.weight", b, new Shape(c.Dim, c.HiddenDim)),
+                Gate = r.LoadLinear(p + "mlp.gate_proj.weight", b, up),
+                Up = r.LoadLinear(p + "mlp.up_proj.weight", b, up),
+                Down = r.LoadLinear(p + "mlp.down_proj.weight", b, new Shape(c.Dim, c.HiddenDim)),
             };
         }
         return new LmWeights
@@ -145,7 +145,7 @@ public static class HfSafetensors
             TokenEmbedding = emb,
             Layers = list,
             FinalNorm = r.Load("model.norm.weight", b, vec),
-            Classifier = hf.TieWordEmbeddings ? emb : r.Load("lm_head.weight", b, new Shape(c.VocabSize, c.Dim)),
+            Classifier = hf.TieWordEmbeddings ? emb : r.LoadLinear("lm_head.weight", b, new Shape(c.VocabSize, c.Dim)),
         };
     }
 
@@ -159,7 +159,7 @@ public static class HfSafetensors
         // Conv1D keeps weights [in, out]; the decoder multiplies [out, in] transposed.
         Tensor Linear(string name, int inputs, int outputs)
         {
-            using var w = r.Load(name, b, new Shape(inputs, outputs));
+            using var w = r.LoadLinear(name, b, new Shape(inputs, outputs));
             using var tr = w.Transpose(0, 1);
             return r.Track(tr.Contiguous());
         }

@@ -12,7 +12,8 @@ using HpcCore.Tensors;
 /// <c>model.safetensors.index.json</c> names (its <c>weight_map</c>: tensor name -> shard file). Every shard is
 /// opened and its header validated (bounds included) before any tensor loads, and every weight_map entry must be in
 /// its shard. <see cref="Load"/> checks the shape it is asked for and converts F16/BF16 to F32, the dtype the
-/// decoder's ops take. Tensors handed out are tracked until <see cref="Release"/>, so a failed load frees them all.
+/// decoder's ops take; <see cref="LoadLinear"/> does the same for a linear weight, or stores it in BF16 when
+/// <see cref="LinearWeights"/> asks (a BF16 checkpoint's weight then stays as it is). Tensors handed out are tracked until <see cref="Release"/>, so a failed load frees them all.
 /// </summary>
 public sealed class HfTensorFiles : IDisposable
 {
@@ -30,8 +31,16 @@ public sealed class HfTensorFiles : IDisposable
     /// <summary>The file or folder the tensors come from (for messages).</summary>
     public string Source { get; }
 
-    /// <summary>Tensors converted from F16 or BF16 to F32 so far.</summary>
+    /// <summary>Tensors converted from F16 or BF16 to F32 so far (not those stored in BF16 by <see cref="LoadLinear"/>).</summary>
     public int ConvertedCount { get; private set; }
+
+    /// <summary>The dtype <see cref="LoadLinear"/> stores linear weights in: F32 (the default) or BF16.</summary>
+    public DType LinearWeights
+    {
+        get;
+        set => field = value is DType.F32 or DType.BF16 ? value
+            : throw new ArgumentException($"HfTensorFiles.LinearWeights: {value}; expected F32 or BF16.", nameof(value));
+    } = DType.F32;
 
     /// <summary>Number of files read (1, or the number of shards).</summary>
     public int FileCount => _readers.Length;
@@ -107,7 +116,15 @@ public sealed class HfTensorFiles : IDisposable
     /// Tensor <paramref name="name"/> as F32 on <paramref name="backend"/>, checked to have <paramref name="shape"/>
     /// (when given). F16 and BF16 are converted at load (exact: both widen to F32 without rounding).
     /// </summary>
-    public Tensor Load(string name, IBackend backend, Shape? shape = null)
+    public Tensor Load(string name, IBackend backend, Shape? shape = null) => LoadAs(name, backend, shape, DType.F32);
+
+    /// <summary>
+    /// A linear weight: as <see cref="Load"/>, stored in <see cref="LinearWeights"/> (BF16: rounded to nearest even
+    /// from F32 or F16; a BF16 tensor is kept as it is).
+    /// </summary>
+    public Tensor LoadLinear(string name, IBackend backend, Shape shape) => LoadAs(name, backend, shape, LinearWeights);
+
+    private Tensor LoadAs(string name, IBackend backend, Shape? shape, DType target)
     {
         var entry = Entry(name);
         if (shape is { } expected && entry.Shape != expected)
@@ -115,11 +132,11 @@ public sealed class HfTensorFiles : IDisposable
         if (entry.DType is not (DType.F32 or DType.F16 or DType.BF16))
             throw new LmFormatException($"HfFolder.Load: {Source}: tensor {name} has dtype {entry.DType}; only F32, F16 and BF16 weights load.");
         var loaded = _byName[name].Load(name, backend);
-        if (entry.DType != DType.F32)
+        if (entry.DType != target)
         {
-            using var narrow = loaded;
-            loaded = Cast.To(narrow, DType.F32);
-            ConvertedCount++;
+            using var stored = loaded;
+            loaded = Cast.To(stored, target);
+            if (target == DType.F32) ConvertedCount++;
         }
         return Track(loaded);
     }

@@ -40,9 +40,17 @@ public static class LmModelFiles
     /// is null or empty, the tokenizer inside a Hugging Face folder or a GGUF file. <paramref name="logger"/> (optional)
     /// hears the load time, F16/BF16 conversions and tokenizer fallbacks.
     /// </summary>
-    public static LmModel Open(string modelPath, string? tokenizerPath, IBackend backend, ILogger? logger = null)
+    public static LmModel Open(string modelPath, string? tokenizerPath, IBackend backend, ILogger? logger = null) =>
+        Open(modelPath, tokenizerPath, backend, logger, default);
+
+    /// <summary>
+    /// <see cref="Open(string, string?, IBackend, ILogger?)"/> with <paramref name="options"/> (BF16 linear weights).
+    /// </summary>
+    public static LmModel Open(string modelPath, string? tokenizerPath, IBackend backend, ILogger? logger, in LmLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
+        if (options.LinearWeights is not (Tensors.DType.F32 or Tensors.DType.BF16))
+            throw new ArgumentException($"LmModelFiles.Load: LinearWeights is {options.LinearWeights}; expected F32 or BF16.", nameof(options));
         bool folder = Directory.Exists(modelPath);
         if (!folder && !File.Exists(modelPath)) throw new FileNotFoundException($"LmModelFiles.Load: model file '{modelPath}' does not exist.", modelPath);
         bool gguf = !folder && modelPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase);
@@ -50,7 +58,7 @@ public static class LmModelFiles
         if (gguf && tokenizerPath is null)
         {
             var (ggufConfig, ggufWeights, ggufTokenizer) = Gguf.GgufLlamaReader.Load(modelPath, backend);
-            return new LmModel(ggufConfig, ggufWeights, ggufTokenizer, HfGenerationConfig.None);
+            return new LmModel(ggufConfig, Stored(ggufWeights, options), ggufTokenizer, HfGenerationConfig.None);
         }
         if (tokenizerPath is null && !folder)
             throw new ArgumentException($"LmModelFiles.Load: '{modelPath}' holds no tokenizer; give a tokenizer file (only a Hugging Face folder or a .gguf file carries its own).", nameof(tokenizerPath));
@@ -67,7 +75,7 @@ public static class LmModelFiles
         else if (folder)
         {
             generation = HfFolder.Generation(modelPath);
-            (config, weights) = HfFolder.Load(modelPath, backend, logger);
+            (config, weights) = HfFolder.Load(modelPath, backend, logger, options);
         }
         else if (modelPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
@@ -78,6 +86,7 @@ public static class LmModelFiles
         {
             (config, weights) = LlamaCCheckpoint.Load(modelPath, backend);
         }
+        weights = Stored(weights, options);
         try
         {
             var tokenizer = tokenizerPath is null
@@ -98,5 +107,12 @@ public static class LmModelFiles
             weights.Dispose();
             throw;
         }
+    }
+
+    // The weights in the storage the options ask for (the F32 linear weights are released after narrowing).
+    private static LmWeights Stored(LmWeights weights, in LmLoadOptions options)
+    {
+        if (options.LinearWeights != Tensors.DType.BF16) return weights;
+        using (weights) return weights.ToBf16Linear();
     }
 }

@@ -11,6 +11,9 @@
 // any KC block of a panel is then a contiguous run the micro-kernel reads in place.
 // A matrix-vector product against nn.Linear weights (M <= 4 per batch item, B transposed) skips all of that and
 // runs Gemm/GemvWork.cs: W read once in place, eight rows per kernel call, split by output rows when large.
+// B may be BF16 (weights; A and C stay F32): the GEMV reads it in place, widening on load, so a decode step streams
+// half the weight bytes; the general path widens it while packing, and PackGemmB packs it into F32 panels, so a
+// prefill against a packed BF16 weight runs the F32 kernels unchanged (Gemm/GemmLoads.cs).
 namespace HpcCore.Cpu;
 
 using System.Runtime.CompilerServices;
@@ -67,7 +70,8 @@ internal sealed unsafe partial class CpuKernels
             new Span<byte>(buffer, (int)headerBytes).Clear();
             var w = new GemmWork
             {
-                A = Ptr<float>(a.A), B = Ptr<float>(a.B), C = Ptr<float>(a.C), Bias = bias, PackedB = packedB,
+                A = Ptr<float>(a.A), B = Ptr<byte>(a.B), BBf16 = a.B.DType == DType.BF16, C = Ptr<float>(a.C), Bias = bias,
+                PackedB = packedB,
                 SlotBase = (float*)(buffer + headerBytes), SlotFlags = (int*)buffer, Slots = slots,
                 SlotFloats = slotFloats, BPackFloats = bPackFloats,
                 TransA = a.TransA, TransB = a.TransB, BroadcastB = a.BatchStrideB == 0 && a.Batch > 1, Use512 = GemmUse512,
@@ -93,26 +97,39 @@ internal sealed unsafe partial class CpuKernels
         int nPanels = GemmBlocking.CeilDiv(a.N, nr);
         long floats = checked((long)nPanels * nr * Math.Max(1, a.K));
         var panels = Tensor.Empty(new Shape(checked((int)floats)), DType.F32, _backend);
-        float* dst = Ptr<float>(panels), src = Ptr<float>(a.B);
-        var body = new PackBody { Src = src, Dst = dst, TransB = a.TransB, Ldb = a.Ldb, K = a.K, N = a.N, Nr = nr };
+        var body = new PackBody
+        {
+            Src = Ptr<byte>(a.B), Bf16 = a.B.DType == DType.BF16, Dst = Ptr<float>(panels),
+            TransB = a.TransB, Ldb = a.Ldb, K = a.K, N = a.N, Nr = nr,
+        };
         Pool.For(nPanels, body);
         return panels;
     }
 
-    // One NR-wide panel of op(B) over all of K per item: dst[q][k][r] = op(B)(k, q*NR + r), zero past N.
+    // One NR-wide panel of op(B) over all of K per item: dst[q][k][r] = op(B)(k, q*NR + r), zero past N; a BF16
+    // source is widened to F32 panels.
     private struct PackBody : IParallelBody
     {
-        public float* Src, Dst;
-        public bool TransB;
+        public void* Src;
+        public float* Dst;
+        public bool TransB, Bf16;
         public long Ldb;
         public int K, N, Nr;
 
         public readonly void Invoke(int q)
         {
+            if (Bf16) Pack<ushort, Bf16Load>((ushort*)Src, q);
+            else Pack<float, F32Load>((float*)Src, q);
+        }
+
+        private readonly void Pack<T, TLoad>(T* src, int q)
+            where T : unmanaged
+            where TLoad : struct, IGemmLoad<T>
+        {
             int j0 = q * Nr, valid = Math.Min(Nr, N - j0);
             float* dst = Dst + (long)q * Nr * K;
-            if (TransB) GemmPacking.PackTransposed(Src + j0 * Ldb, Ldb, Nr, valid, K, dst);
-            else GemmPacking.PackContiguous(Src + j0, Ldb, Nr, valid, K, dst);
+            if (TransB) GemmPacking.PackTransposed<T, TLoad>(src + j0 * Ldb, Ldb, Nr, valid, K, dst);
+            else GemmPacking.PackContiguous<T, TLoad>(src + j0, Ldb, Nr, valid, K, dst);
         }
     }
 
@@ -154,7 +171,7 @@ internal sealed unsafe partial class CpuKernels
             chunks = GemmBlocking.CeilDiv(groups, chunkGroups);
             var w = new GemvWork
             {
-                X = x, W = Ptr<float>(a.B), C = Ptr<float>(a.C), Bias = bias,
+                X = x, W = Ptr<byte>(a.B), WBf16 = a.B.DType == DType.BF16, C = Ptr<float>(a.C), Bias = bias,
                 BatchStrideX = batchStrideX, Ldx = ldx, BatchStrideW = a.BatchStrideB, Ldw = a.Ldb,
                 BatchStrideC = a.BatchStrideC, Ldc = a.Ldc, M = a.M, N = a.N, K = a.K, Alpha = a.Alpha, Beta = a.Beta,
                 Kernel = GemmUse512 && a.K >= GemvKernel512.Width ? GemvKernel.Vector512

@@ -8,6 +8,7 @@ using HpcCore.Tensors;
 /// <c>C[b] = Alpha * op(A[b]) @ op(B[b]) + Beta * C[b] + Bias</c> with op(A) [M, K], op(B) [K, N], C [M, N].
 /// Element (i, k) of op(A) is at <c>A.Offset + b*BatchStrideA + (TransA ? k*Lda + i : i*Lda + k)</c>; B likewise
 /// with (k, j) at <c>TransB ? j*Ldb + k : k*Ldb + j</c>; C (i, j) at <c>C.Offset + b*BatchStrideC + i*Ldc + j</c>.
+/// A, C and Bias are F32; B is F32 or BF16 (read as F32, accumulated in F32).
 /// A batch stride of 0 broadcasts one matrix over the batch. When Beta is 0, C is never read (NaN-safe).
 /// <see cref="PackedB"/>, when set, is op(B) already in the backend's panel layout (from
 /// <see cref="IKernels.PackGemmB"/>; B then is shared by the whole batch): the kernel may read it in place of B.

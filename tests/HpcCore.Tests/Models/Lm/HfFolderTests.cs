@@ -6,6 +6,7 @@ using HpcCore.Cpu;
 using HpcCore.Kernels;
 using HpcCore.Models.Lm.Loading;
 using HpcCore.Models.Weights;
+using HpcCore.Tensors;
 using HpcCore.Testing;
 using HpcCore.Testing.Reference;
 using Xunit;
@@ -114,6 +115,39 @@ public sealed class HfFolderTests : IDisposable
     {
         using var cpu = new CpuBackend(threads: 1);
         return Assert.Throws<T>(() => HfFolder.Load(_dir, cpu)).Message;
+    }
+
+    [Theory]
+    [InlineData("llama3-tiny")]  // BF16 shards: the projections are the file's own bits, never widened
+    [InlineData("gpt2-tiny")]    // F16 Conv1D weights, transposed and split after the load: rounded to BF16
+    public void Bf16Option_StoresTheLinearWeightsInBf16_AndTheRestAsBefore(string name)
+    {
+        CopyGolden(name);
+        using var cpu = new CpuBackend(threads: 1);
+        var (_, f32) = HfFolder.Load(_dir, cpu);
+        using var __ = f32;
+        var (_, bf16) = HfFolder.Load(_dir, cpu, null, new LmLoadOptions(DType.BF16));
+        using var ___ = bf16;
+        static void Same(Tensor wide, Tensor narrow, string what)
+        {
+            Assert.True(narrow.DType == DType.BF16, $"{what} is {narrow.DType}");
+            Assert.Equal(wide.ToArray<float>().Select(ReferenceConvert.ToBf16).ToArray(), narrow.ToArray<ushort>());
+        }
+        foreach (var (w, b) in f32.Layers.Zip(bf16.Layers))
+        {
+            Same(w.Wq, b.Wq, "Wq");
+            Same(w.Wk, b.Wk, "Wk");
+            Same(w.Wv, b.Wv, "Wv");
+            Same(w.Wo, b.Wo, "Wo");
+            Same(w.Up, b.Up, "Up");
+            Same(w.Down, b.Down, "Down");
+            if (w.Gate is not null) Same(w.Gate, b.Gate!, "Gate");
+            Assert.Equal(DType.F32, b.AttnNorm.DType);
+            Assert.Equal(w.AttnNorm.ToArray<float>(), b.AttnNorm.ToArray<float>());
+        }
+        Assert.Equal(DType.F32, bf16.TokenEmbedding.DType);
+        if (ReferenceEquals(bf16.Classifier, bf16.TokenEmbedding)) Assert.True(ReferenceEquals(f32.Classifier, f32.TokenEmbedding));
+        else Same(f32.Classifier, bf16.Classifier, "Classifier");
     }
 
     [Fact]

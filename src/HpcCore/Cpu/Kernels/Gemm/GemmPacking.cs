@@ -3,6 +3,8 @@
 // A panel of `width` rows of op(A) (or columns of op(B)) over a K range is stored k-major: element (r, k) at
 // dst[k * width + r], so the micro-kernel reads both operands with unit stride whatever the caller's layout,
 // transposes and leading dimensions. Rows past the matrix edge are zero-filled so the kernel never branches.
+// The source is read through a load struct (GemmLoads.cs): F32, or BF16 weights widened to F32 while packing, so
+// the micro-kernels only ever see F32 panels.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -20,14 +22,16 @@ internal static unsafe class GemmPacking
     /// Panel whose k axis is strided: dst[k * width + r] = src[k * ld + r] for r &lt; valid, 0 beyond.
     /// This is op(B) without transpose and op(A) with transpose: each k step is one contiguous run.
     /// </summary>
-    public static void PackContiguous(float* src, long ld, int width, int valid, int kLen, float* dst)
+    public static void PackContiguous<T, TLoad>(T* src, long ld, int width, int valid, int kLen, float* dst)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
     {
         if (valid == width && width == 32 && Vector512.IsHardwareAccelerated)
         {
             for (int k = 0; k < kLen; k++, src += ld, dst += 32)
             {
-                Vector512.Store(Vector512.Load(src), dst);
-                Vector512.Store(Vector512.Load(src + 16), dst + 16);
+                Vector512.Store(TLoad.Load16(src), dst);
+                Vector512.Store(TLoad.Load16(src + 16), dst + 16);
             }
             return;
         }
@@ -35,13 +39,13 @@ internal static unsafe class GemmPacking
         {
             for (int k = 0; k < kLen; k++, src += ld, dst += width)
                 for (int r = 0; r < width; r += 8)
-                    Vector256.Store(Vector256.Load(src + r), dst + r);
+                    Vector256.Store(TLoad.Load8(src + r), dst + r);
             return;
         }
         for (int k = 0; k < kLen; k++, src += ld, dst += width)
         {
             int r = 0;
-            for (; r < valid; r++) dst[r] = src[r];
+            for (; r < valid; r++) dst[r] = TLoad.Load1(src + r);
             for (; r < width; r++) dst[r] = 0;
         }
     }
@@ -51,7 +55,9 @@ internal static unsafe class GemmPacking
     /// This is op(A) without transpose and op(B) with transpose (nn.Linear weights): a transposing copy.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackTransposed(float* src, long ld, int width, int valid, int kLen, float* dst)
+    public static void PackTransposed<T, TLoad>(T* src, long ld, int width, int valid, int kLen, float* dst)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
     {
         for (int k0 = 0; k0 < kLen; k0 += KBlock)
         {
@@ -64,30 +70,30 @@ internal static unsafe class GemmPacking
                 int kb8 = kb & ~7;
                 for (; r + 8 <= valid; r += 8)
                 {
-                    float* s = src + r * ld + k0;
+                    T* s = src + r * ld + k0;
                     for (int k = 0; k < kb8; k += 8)
-                        Transpose8x8(s + k, ld, d0 + (long)k * width + r, width);
+                        Transpose8x8<T, TLoad>(s + k, ld, d0 + (long)k * width + r, width);
                     for (int k = kb8; k < kb; k++)
-                        for (int i = 0; i < 8; i++) d0[(long)k * width + r + i] = s[i * ld + k];
+                        for (int i = 0; i < 8; i++) d0[(long)k * width + r + i] = TLoad.Load1(s + i * ld + k);
                 }
             }
             for (; r + 4 <= valid; r += 4)
             {
-                float* s0 = src + r * ld + k0, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+                T* s0 = src + r * ld + k0, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
                 float* d = d0 + r;
                 for (int k = 0; k < kb; k++, d += width)
                 {
-                    d[0] = s0[k];
-                    d[1] = s1[k];
-                    d[2] = s2[k];
-                    d[3] = s3[k];
+                    d[0] = TLoad.Load1(s0 + k);
+                    d[1] = TLoad.Load1(s1 + k);
+                    d[2] = TLoad.Load1(s2 + k);
+                    d[3] = TLoad.Load1(s3 + k);
                 }
             }
             for (; r < valid; r++)
             {
-                float* s = src + r * ld + k0;
+                T* s = src + r * ld + k0;
                 float* d = d0 + r;
-                for (int k = 0; k < kb; k++, d += width) *d = s[k];
+                for (int k = 0; k < kb; k++, d += width) *d = TLoad.Load1(s + k);
             }
             if (valid < width)
             {
@@ -99,16 +105,18 @@ internal static unsafe class GemmPacking
 
     // dst[t * dstStride + i] = src[i * ld + t] for an 8x8 block (RegisterTranspose).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, long ld, float* dst, int dstStride)
+    private static void Transpose8x8<T, TLoad>(T* src, long ld, float* dst, int dstStride)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
     {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + ld);
-        var r2 = Avx.LoadVector256(src + 2 * ld);
-        var r3 = Avx.LoadVector256(src + 3 * ld);
-        var r4 = Avx.LoadVector256(src + 4 * ld);
-        var r5 = Avx.LoadVector256(src + 5 * ld);
-        var r6 = Avx.LoadVector256(src + 6 * ld);
-        var r7 = Avx.LoadVector256(src + 7 * ld);
+        var r0 = TLoad.Load8(src);
+        var r1 = TLoad.Load8(src + ld);
+        var r2 = TLoad.Load8(src + 2 * ld);
+        var r3 = TLoad.Load8(src + 3 * ld);
+        var r4 = TLoad.Load8(src + 4 * ld);
+        var r5 = TLoad.Load8(src + 5 * ld);
+        var r6 = TLoad.Load8(src + 6 * ld);
+        var r7 = TLoad.Load8(src + 7 * ld);
         RegisterTranspose.Store8x8(r0, r1, r2, r3, r4, r5, r6, r7, dst, dstStride);
     }
 }

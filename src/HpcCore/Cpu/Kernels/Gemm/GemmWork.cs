@@ -8,14 +8,21 @@
 // Why pack B inside the tile rather than all of it up front: packing then costs one read of B from memory plus a
 // write and re-read that hit L2, instead of a full extra write and re-read of B through memory, and there is no
 // pack phase for the other threads to wait on. Tiles split C by columns first (GemmBlocking.Tile), so each B
-// block is packed by exactly one item.
+// block is packed by exactly one item. A BF16 B (weights) is widened to F32 by that packing, so the micro-kernels
+// and everything after the pack are the F32 path's.
 namespace HpcCore.Cpu;
 
 /// <summary>One GEMM (all batches, all of K) as a zero-allocation parallel body.</summary>
 internal unsafe struct GemmWork : IParallelBody
 {
     /// <summary>Operand base pointers (element [0, ...] of each tensor); Bias is null when absent.</summary>
-    public float* A, B, C, Bias;
+    public float* A, C, Bias;
+
+    /// <summary>B's base pointer: F32, or BF16 when <see cref="BBf16"/>.</summary>
+    public void* B;
+
+    /// <summary>Whether <see cref="B"/> holds BF16 (widened to F32 while packing) rather than F32.</summary>
+    public bool BBf16;
 
     /// <summary>op(B) packed once over all of K (CpuKernels.PackGemmB), or null: each tile packs its B block.</summary>
     public float* PackedB;
@@ -67,7 +74,7 @@ internal unsafe struct GemmWork : IParallelBody
         int p0 = mt * MTilePanels, p1 = Math.Min(MPanels, p0 + MTilePanels);
         int q0 = nt * NTilePanels, q1 = Math.Min(NPanels, q0 + NTilePanels);
         float* aBase = A + b * BatchStrideA;
-        float* bBase = BroadcastB ? B : B + b * BatchStrideB;
+        long bOffset = BroadcastB ? 0 : b * BatchStrideB;
         float* cBase = C + b * BatchStrideC;
         float* aPack = pack + BPackFloats;
         // Edge tiles (M or N not a multiple of the register tile) go through this scratch tile.
@@ -80,14 +87,8 @@ internal unsafe struct GemmWork : IParallelBody
             float* bias = first ? Bias : null;
             if (PackedB == null)
             {
-                for (int q = q0; q < q1; q++)
-                {
-                    int j0 = q * Nr, valid = Math.Min(Nr, N - j0);
-                    float* dst = pack + (long)(q - q0) * Nr * kc;
-                    // op(B)(k, j) is at j*ldb + k when transposed (nn.Linear weights), k*ldb + j otherwise.
-                    if (TransB) GemmPacking.PackTransposed(bBase + j0 * Ldb + kk, Ldb, Nr, valid, kc, dst);
-                    else GemmPacking.PackContiguous(bBase + kk * Ldb + j0, Ldb, Nr, valid, kc, dst);
-                }
+                if (BBf16) PackB<ushort, Bf16Load>((ushort*)B + bOffset, q0, q1, kk, kc, pack);
+                else PackB<float, F32Load>((float*)B + bOffset, q0, q1, kk, kc, pack);
             }
             for (int p = p0; p < p1; p++)
             {
@@ -97,7 +98,7 @@ internal unsafe struct GemmWork : IParallelBody
                 if (TransA)
                 {
                     // op(A)(i, k) = A[k*lda + i]: transpose the row group into a row-major MR x kc panel (L1-sized).
-                    GemmPacking.PackTransposed(aBase + kk * Lda + i0, Lda, kc, kc, mValid, aPack);
+                    GemmPacking.PackTransposed<float, F32Load>(aBase + kk * Lda + i0, Lda, kc, kc, mValid, aPack);
                     ap = aPack;
                     lda = kc;
                 }
@@ -122,6 +123,21 @@ internal unsafe struct GemmWork : IParallelBody
                     GemmActivations.Apply(Activation, cBase + i0 * Ldc + j0, mValid, Ldc, Math.Min(N, q1 * Nr) - j0);
                 }
             }
+        }
+    }
+
+    // Panels q0 to q1 - 1 of op(B) over K steps [kk, kk + kc) into the tile's pack buffer.
+    private readonly void PackB<T, TLoad>(T* bBase, int q0, int q1, int kk, int kc, float* pack)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
+    {
+        for (int q = q0; q < q1; q++)
+        {
+            int j0 = q * Nr, valid = Math.Min(Nr, N - j0);
+            float* dst = pack + (long)(q - q0) * Nr * kc;
+            // op(B)(k, j) is at j*ldb + k when transposed (nn.Linear weights), k*ldb + j otherwise.
+            if (TransB) GemmPacking.PackTransposed<T, TLoad>(bBase + j0 * Ldb + kk, Ldb, Nr, valid, kc, dst);
+            else GemmPacking.PackContiguous<T, TLoad>(bBase + kk * Ldb + j0, Ldb, Nr, valid, kc, dst);
         }
     }
 

@@ -14,38 +14,40 @@ namespace HpcCore.Cpu;
 /// <summary>Vector256 GEMV kernel: eight dot products of x [K] with weight rows w [8, K] (row stride ldw).</summary>
 internal static unsafe class GemvKernel256
 {
-    /// <summary>Vector width in floats; <see cref="Dot8"/> needs K of at least this.</summary>
+    /// <summary>Vector width in floats; <see cref="Dot8{T, TLoad}"/> needs K of at least this.</summary>
     public const int Width = 8;
 
     // 8 zero words then 8 all-ones words: the 8 words from offset r keep the last r lanes.
     private static ReadOnlySpan<uint> TailMasks => [0, 0, 0, 0, 0, 0, 0, 0, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u];
 
-    /// <summary>Same contract as <see cref="GemvKernel512.Dot8"/>; needs <paramref name="k"/> &gt;= <see cref="Width"/>.</summary>
+    /// <summary>Same contract as <see cref="GemvKernel512.Dot8{T, TLoad}"/>; needs <paramref name="k"/> &gt;= <see cref="Width"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Vector256<float> Dot8(float* x, float* w, long ldw, int rows, int k)
+    public static Vector256<float> Dot8<T, TLoad>(float* x, T* w, long ldw, int rows, int k)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
     {
-        float* w0 = w;
-        float* w1 = w0 + (rows > 1 ? ldw : 0);
-        float* w2 = w1 + (rows > 2 ? ldw : 0);
-        float* w3 = w2 + (rows > 3 ? ldw : 0);
-        float* w4 = w3 + (rows > 4 ? ldw : 0);
-        float* w5 = w4 + (rows > 5 ? ldw : 0);
-        float* w6 = w5 + (rows > 6 ? ldw : 0);
-        float* w7 = w6 + (rows > 7 ? ldw : 0);
+        T* w0 = w;
+        T* w1 = w0 + (rows > 1 ? ldw : 0);
+        T* w2 = w1 + (rows > 2 ? ldw : 0);
+        T* w3 = w2 + (rows > 3 ? ldw : 0);
+        T* w4 = w3 + (rows > 4 ? ldw : 0);
+        T* w5 = w4 + (rows > 5 ? ldw : 0);
+        T* w6 = w5 + (rows > 6 ? ldw : 0);
+        T* w7 = w6 + (rows > 7 ? ldw : 0);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector256<float> a4 = default, a5 = default, a6 = default, a7 = default;
         int i = 0;
         for (; i <= k - Width; i += Width)
         {
             var xv = Vector256.Load(x + i);
-            a0 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w0 + i), a0);
-            a1 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w1 + i), a1);
-            a2 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w2 + i), a2);
-            a3 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w3 + i), a3);
-            a4 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w4 + i), a4);
-            a5 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w5 + i), a5);
-            a6 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w6 + i), a6);
-            a7 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w7 + i), a7);
+            a0 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w0 + i), a0);
+            a1 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w1 + i), a1);
+            a2 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w2 + i), a2);
+            a3 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w3 + i), a3);
+            a4 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w4 + i), a4);
+            a5 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w5 + i), a5);
+            a6 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w6 + i), a6);
+            a7 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w7 + i), a7);
         }
         int rem = k - i;
         if (rem > 0)
@@ -54,27 +56,29 @@ internal static unsafe class GemvKernel256
             var mask = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(TailMasks), (nuint)rem).AsSingle();
             int t = k - Width;
             var xv = Vector256.Load(x + t) & mask;
-            a0 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w0 + t) & mask, a0);
-            a1 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w1 + t) & mask, a1);
-            a2 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w2 + t) & mask, a2);
-            a3 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w3 + t) & mask, a3);
-            a4 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w4 + t) & mask, a4);
-            a5 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w5 + t) & mask, a5);
-            a6 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w6 + t) & mask, a6);
-            a7 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w7 + t) & mask, a7);
+            a0 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w0 + t) & mask, a0);
+            a1 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w1 + t) & mask, a1);
+            a2 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w2 + t) & mask, a2);
+            a3 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w3 + t) & mask, a3);
+            a4 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w4 + t) & mask, a4);
+            a5 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w5 + t) & mask, a5);
+            a6 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w6 + t) & mask, a6);
+            a7 = Vector256.FusedMultiplyAdd(xv, TLoad.Load8(w7 + t) & mask, a7);
         }
         return Sum8(a0, a1, a2, a3, a4, a5, a6, a7);
     }
 
-    /// <summary>Same contract as <see cref="Dot8"/> for any K (the short rows below one vector), in scalar FMAs.</summary>
-    public static Vector256<float> Dot8Scalar(float* x, float* w, long ldw, int rows, int k)
+    /// <summary>Same contract as <see cref="Dot8{T, TLoad}"/> for any K (the short rows below one vector), in scalar FMAs.</summary>
+    public static Vector256<float> Dot8Scalar<T, TLoad>(float* x, T* w, long ldw, int rows, int k)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
     {
         var sums = Vector256<float>.Zero;
         for (int r = 0; r < 8; r++)
         {
-            float* wr = w + Math.Min(r, rows - 1) * ldw;
+            T* wr = w + Math.Min(r, rows - 1) * ldw;
             float s = 0;
-            for (int i = 0; i < k; i++) s = MathF.FusedMultiplyAdd(x[i], wr[i], s);
+            for (int i = 0; i < k; i++) s = MathF.FusedMultiplyAdd(x[i], TLoad.Load1(wr + i), s);
             sums = sums.WithElement(r, s);
         }
         return sums;

@@ -29,33 +29,36 @@ internal static unsafe class GemvKernel512
     /// <summary>
     /// Returns the dot products of x [<paramref name="k"/>] with the <paramref name="rows"/> (1 to 8) weight rows at
     /// <paramref name="w"/> (row stride <paramref name="ldw"/>), in lanes 0 to rows - 1; later lanes repeat the last
-    /// row, so nothing past it is read. Needs <paramref name="k"/> &gt;= <see cref="Width"/>.
+    /// row, so nothing past it is read. Needs <paramref name="k"/> &gt;= <see cref="Width"/>. The weights are
+    /// <typeparamref name="T"/> read as F32 by <typeparamref name="TLoad"/> (F32, or BF16 widened: GemmLoads.cs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Vector256<float> Dot8(float* x, float* w, long ldw, int rows, int k)
+    public static Vector256<float> Dot8<T, TLoad>(float* x, T* w, long ldw, int rows, int k)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
     {
-        float* w0 = w;
-        float* w1 = w0 + (rows > 1 ? ldw : 0);
-        float* w2 = w1 + (rows > 2 ? ldw : 0);
-        float* w3 = w2 + (rows > 3 ? ldw : 0);
-        float* w4 = w3 + (rows > 4 ? ldw : 0);
-        float* w5 = w4 + (rows > 5 ? ldw : 0);
-        float* w6 = w5 + (rows > 6 ? ldw : 0);
-        float* w7 = w6 + (rows > 7 ? ldw : 0);
+        T* w0 = w;
+        T* w1 = w0 + (rows > 1 ? ldw : 0);
+        T* w2 = w1 + (rows > 2 ? ldw : 0);
+        T* w3 = w2 + (rows > 3 ? ldw : 0);
+        T* w4 = w3 + (rows > 4 ? ldw : 0);
+        T* w5 = w4 + (rows > 5 ? ldw : 0);
+        T* w6 = w5 + (rows > 6 ? ldw : 0);
+        T* w7 = w6 + (rows > 7 ? ldw : 0);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<float> a4 = default, a5 = default, a6 = default, a7 = default;
         int i = 0;
         for (; i <= k - Width; i += Width)
         {
             var xv = Vector512.Load(x + i);
-            a0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w0 + i), a0);
-            a1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w1 + i), a1);
-            a2 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w2 + i), a2);
-            a3 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w3 + i), a3);
-            a4 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w4 + i), a4);
-            a5 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w5 + i), a5);
-            a6 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w6 + i), a6);
-            a7 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w7 + i), a7);
+            a0 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w0 + i), a0);
+            a1 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w1 + i), a1);
+            a2 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w2 + i), a2);
+            a3 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w3 + i), a3);
+            a4 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w4 + i), a4);
+            a5 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w5 + i), a5);
+            a6 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w6 + i), a6);
+            a7 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w7 + i), a7);
         }
         int rem = k - i;
         if (rem > 0)
@@ -63,14 +66,14 @@ internal static unsafe class GemvKernel512
             var mask = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(TailMasks), (nuint)rem).AsSingle();
             int t = k - Width;
             var xv = Vector512.Load(x + t) & mask;
-            a0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w0 + t) & mask, a0);
-            a1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w1 + t) & mask, a1);
-            a2 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w2 + t) & mask, a2);
-            a3 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w3 + t) & mask, a3);
-            a4 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w4 + t) & mask, a4);
-            a5 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w5 + t) & mask, a5);
-            a6 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w6 + t) & mask, a6);
-            a7 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w7 + t) & mask, a7);
+            a0 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w0 + t) & mask, a0);
+            a1 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w1 + t) & mask, a1);
+            a2 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w2 + t) & mask, a2);
+            a3 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w3 + t) & mask, a3);
+            a4 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w4 + t) & mask, a4);
+            a5 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w5 + t) & mask, a5);
+            a6 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w6 + t) & mask, a6);
+            a7 = Vector512.FusedMultiplyAdd(xv, TLoad.Load16(w7 + t) & mask, a7);
         }
         return GemvKernel256.Sum8(Fold(a0), Fold(a1), Fold(a2), Fold(a3), Fold(a4), Fold(a5), Fold(a6), Fold(a7));
     }

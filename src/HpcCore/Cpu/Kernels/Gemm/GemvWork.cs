@@ -9,6 +9,8 @@
 // so from call to call each thread reads the same rows and finds them in its own caches. With four items per thread
 // the rows a core read changed every call and a 768x768 GEMV ran 2x slower on two threads than on one (the two
 // cores of our VM do not share a last-level cache); one item per thread made it 1.87x faster than one thread.
+// W may be BF16 (weights at half the bytes): the loops and kernels are generic over how W is read (GemmLoads.cs), so
+// BF16 rows are widened to F32 as they are loaded and everything after the load is the F32 path's, bit for bit.
 namespace HpcCore.Cpu;
 
 using System.Runtime.CompilerServices;
@@ -17,13 +19,13 @@ using System.Runtime.Intrinsics;
 /// <summary>Which <c>Dot8</c> kernel a GEMV uses (by ISA and K: each needs K of at least its vector width).</summary>
 internal enum GemvKernel
 {
-    /// <summary>K below 8: <see cref="GemvKernel256.Dot8Scalar"/>.</summary>
+    /// <summary>K below 8: <see cref="GemvKernel256.Dot8Scalar{T, TLoad}"/>.</summary>
     Scalar,
 
-    /// <summary><see cref="GemvKernel256.Dot8"/>.</summary>
+    /// <summary><see cref="GemvKernel256.Dot8{T, TLoad}"/>.</summary>
     Vector256,
 
-    /// <summary><see cref="GemvKernel512.Dot8"/>.</summary>
+    /// <summary><see cref="GemvKernel512.Dot8{T, TLoad}"/>.</summary>
     Vector512,
 }
 
@@ -43,8 +45,14 @@ internal unsafe struct GemvWork : IParallelBody
     /// </summary>
     public const long ParallelMinMacs = 1L << 18;
 
-    /// <summary>x (unit stride along K), W ([N, K] per batch item, unit stride along K), C, and Bias (null when absent).</summary>
-    public float* X, W, C, Bias;
+    /// <summary>x (unit stride along K), C, and Bias (null when absent).</summary>
+    public float* X, C, Bias;
+
+    /// <summary>W ([N, K] per batch item, unit stride along K): F32, or BF16 when <see cref="WBf16"/>.</summary>
+    public void* W;
+
+    /// <summary>Whether <see cref="W"/> holds BF16 (widened to F32 on load) rather than F32.</summary>
+    public bool WBf16;
 
     public long BatchStrideX, Ldx, BatchStrideW, Ldw, BatchStrideC, Ldc;
     public int M, N, K;
@@ -62,12 +70,19 @@ internal unsafe struct GemvWork : IParallelBody
         Rows(b, j0, Math.Min(N, j0 + ChunkGroups * GroupRows));
     }
 
-    // Output columns [j0, j1) of every x row of batch item b.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Output columns [j0, j1) of every x row of batch item b, with the loop specialised for W's dtype.
     private readonly void Rows(int b, int j0, int j1)
     {
+        if (WBf16) Rows<ushort, Bf16Load>((ushort*)W + b * BatchStrideW, b, j0, j1);
+        else Rows<float, F32Load>((float*)W + b * BatchStrideW, b, j0, j1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private readonly void Rows<T, TLoad>(T* w, int b, int j0, int j1)
+        where T : unmanaged
+        where TLoad : struct, IGemmLoad<T>
+    {
         float* x = X + b * BatchStrideX;
-        float* w = W + b * BatchStrideW;
         float* c = C + b * BatchStrideC;
         // One loop per kernel (the choice is per call, not per group).
         if (Kernel == GemvKernel.Vector512)
@@ -75,21 +90,21 @@ internal unsafe struct GemvWork : IParallelBody
             for (int j = j0; j < j1; j += GroupRows)
             {
                 int rows = Math.Min(GroupRows, j1 - j);
-                float* wj = w + j * Ldw;
+                T* wj = w + j * Ldw;
                 float* bias = Bias == null ? null : Bias + j;
-                for (int i = 0; i < M; i++) Store(GemvKernel512.Dot8(x + i * Ldx, wj, Ldw, rows, K), rows, c + i * Ldc + j, bias);
+                for (int i = 0; i < M; i++) Store(GemvKernel512.Dot8<T, TLoad>(x + i * Ldx, wj, Ldw, rows, K), rows, c + i * Ldc + j, bias);
             }
             return;
         }
         for (int j = j0; j < j1; j += GroupRows)
         {
             int rows = Math.Min(GroupRows, j1 - j);
-            float* wj = w + j * Ldw;
+            T* wj = w + j * Ldw;
             float* bias = Bias == null ? null : Bias + j;
             for (int i = 0; i < M; i++)
             {
                 float* xi = x + i * Ldx;
-                var sums = Kernel == GemvKernel.Vector256 ? GemvKernel256.Dot8(xi, wj, Ldw, rows, K) : GemvKernel256.Dot8Scalar(xi, wj, Ldw, rows, K);
+                var sums = Kernel == GemvKernel.Vector256 ? GemvKernel256.Dot8<T, TLoad>(xi, wj, Ldw, rows, K) : GemvKernel256.Dot8Scalar<T, TLoad>(xi, wj, Ldw, rows, K);
                 Store(sums, rows, c + i * Ldc + j, bias);
             }
         }
