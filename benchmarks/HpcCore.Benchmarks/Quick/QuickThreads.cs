@@ -1,7 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // `quick threads`: two threads must never be slower than one (issue #18 item 4). The same model runs on a one-thread
-// backend, a two-thread backend as shipped (a unit below CpuBackend.SerialBelowFlops/Bytes stays on the calling
-// thread) and a two-thread backend that always uses its pool, interleaved in one process. The trained Fashion-MNIST
+// backend, a two-thread backend as shipped (WorkSplitting.Adaptive: each unit runs serial or pooled, whichever has been
+// faster lately for its size) and a two-thread backend that always uses its pool, interleaved in one process. The trained Fashion-MNIST
 // ViT over batch sizes around the threshold, and greedy decode steps of the LMs (the memory-bound 6x512 model is
 // where two threads pay at batch 1). One JSON line per case; "speedup" is one-thread time over two-thread time.
 using System.Globalization;
@@ -36,7 +36,7 @@ public static class QuickThreads
     }
 
     private static (CpuBackend One, CpuBackend Two, CpuBackend Pooled) Backends() =>
-        (new CpuBackend(1), new CpuBackend(2), new CpuBackend(2) { SerialBelowFlops = 0, SerialBelowBytes = 0 });
+        (new CpuBackend(1), new CpuBackend(2), new CpuBackend(2) { Splitting = WorkSplitting.Pooled });
 
     private static int Vit()
     {
@@ -65,7 +65,7 @@ public static class QuickThreads
             }
             var r = Interleaved.Rounds([() => s1.Forward(pixels), () => s2.Forward(pixels), () => s3.Forward(pixels)],
                 rounds: 15, blockSeconds: 0.1);
-            Print("vit-fmnist", $"\"batch\":{batch}", s1.FlopsPerImage * batch, two, r, 1e3 / batch, "ms_per_image");
+            Print("vit-fmnist", $"\"batch\":{batch}", s1.FlopsPerImage * batch, r, 1e3 / batch, "ms_per_image");
         }
         return rc;
     }
@@ -118,7 +118,7 @@ public static class QuickThreads
         // The weight values a step streams, counted as LmDecoder counts them for BeginWork (gathered embeddings excluded).
         double values = w1.ParameterCount - (ReferenceEquals(w1.Classifier, w1.TokenEmbedding) ? 0 : w1.TokenEmbedding.ElementCount)
                         - (w1.PositionEmbedding?.ElementCount ?? 0);
-        Print(name, "\"phase\":\"prefill16+decode64\"", 2 * values, two, r, 1e3 / steps, "ms_per_step", 4 * values);
+        Print(name, "\"phase\":\"prefill16+decode64\"", 2 * values, r, 1e3 / steps, "ms_per_step");
         // A long prompt: the same weights, many rows per GEMM (where two threads pay on any model but the smallest).
         int length = Math.Min(512, config.MaxSeqLen);
         int[] longPrompt = [1, .. Enumerable.Range(0, length - 1).Select(i => 3 + i * 13 % (config.VocabSize - 3))];
@@ -127,31 +127,42 @@ public static class QuickThreads
             d.Reset();
             return d.Prefill(longPrompt).ToArray();
         }
+        // A long prefill's GEMM tiles depend on the thread count, so its logits may differ in the last bits.
         var last = Prefill(d1);
-        if (!last.SequenceEqual(Prefill(d2)) || !last.SequenceEqual(Prefill(d3)))
+        double diff = Math.Max(MaxRelative(last, Prefill(d2)), MaxRelative(last, Prefill(d3)));
+        if (!(diff <= 1e-4))
         {
-            Console.Error.WriteLine($"quick threads: {name} prefill logits differ between one and two threads");
+            Console.Error.WriteLine($"quick threads: {name} prefill logits differ between one and two threads by {diff:G3} of the largest");
             rc = 1;
         }
         r = Interleaved.Rounds([() => Prefill(d1), () => Prefill(d2), () => Prefill(d3)], rounds, blockSeconds: 0.1);
-        Print(name, $"\"phase\":\"prefill{length}\"", 2 * values * length, two, r, 1e3, "ms_per_prompt", 4 * values);
+        // Prefill always uses the pool (LmDecoder.Prefill begins no unit of work): "two threads" is "pooled" here.
+        Print(name, $"\"phase\":\"prefill{length}\"", 2 * values * length, r, 1e3, "ms_per_prompt");
         return rc;
     }
 
-    // rounds[0..2]: seconds per call on one thread, two threads as shipped, two threads always pooled.
-    private static void Print(string model, string key, double flops, CpuBackend two, double[][] rounds, double scale, string unit, double bytes = 0)
+    private static double MaxRelative(float[] a, float[] b)
     {
-        using (var probe = two.BeginWork(flops, bytes))
+        double diff = 0, scale = 0;
+        for (int i = 0; i < a.Length; i++)
         {
-            double m1 = Interleaved.Quantile(rounds[0], 0.5), m2 = Interleaved.Quantile(rounds[1], 0.5), m3 = Interleaved.Quantile(rounds[2], 0.5);
-            var speedup = Interleaved.Ratios(rounds[0], rounds[1]);
-            var pooledSpeedup = Interleaved.Ratios(rounds[0], rounds[2]);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"bench\":\"threads\",\"model\":\"{model}\",{key},\"flops\":{flops:G3},\"two_threads_serial\":{(probe.Serial ? "true" : "false")}," +
-                $"\"one_thread_{unit}\":{m1 * scale:F3},\"two_threads_{unit}\":{m2 * scale:F3},\"two_threads_pooled_{unit}\":{m3 * scale:F3}," +
-                $"\"speedup\":{m1 / m2:F2},\"speedup_pooled\":{m1 / m3:F2}," +
-                $"\"pooled_p25_p75\":[{Interleaved.Quantile(pooledSpeedup, 0.25):F3},{Interleaved.Quantile(pooledSpeedup, 0.75):F3}]," +
-                $"{Interleaved.SpreadJson(speedup)}}}"));
+            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
+            scale = Math.Max(scale, Math.Abs(a[i]));
         }
+        return diff / Math.Max(scale, 1e-30);
+    }
+
+    // rounds[0..2]: seconds per call on one thread, two threads as shipped, two threads always pooled.
+    private static void Print(string model, string key, double flops, double[][] rounds, double scale, string unit)
+    {
+        double m1 = Interleaved.Quantile(rounds[0], 0.5), m2 = Interleaved.Quantile(rounds[1], 0.5), m3 = Interleaved.Quantile(rounds[2], 0.5);
+        var speedup = Interleaved.Ratios(rounds[0], rounds[1]);
+        var pooledSpeedup = Interleaved.Ratios(rounds[0], rounds[2]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"bench\":\"threads\",\"model\":\"{model}\",{key},\"flops\":{flops:G3}," +
+            $"\"one_thread_{unit}\":{m1 * scale:F3},\"two_threads_{unit}\":{m2 * scale:F3},\"two_threads_pooled_{unit}\":{m3 * scale:F3}," +
+            $"\"speedup\":{m1 / m2:F2},\"speedup_pooled\":{m1 / m3:F2}," +
+            $"\"pooled_p25_p75\":[{Interleaved.Quantile(pooledSpeedup, 0.25):F3},{Interleaved.Quantile(pooledSpeedup, 0.75):F3}]," +
+            $"{Interleaved.SpreadJson(speedup)}}}"));
     }
 }

@@ -31,9 +31,8 @@ public sealed class LmDecoder : IDisposable
     private readonly bool _ownsCache;
     private readonly int _sequence;
     private readonly IBackend _backend;
-    // Weight values a forward streams (every linear layer and the classifier; embedding rows are gathered, not
-    // streamed): 2 FLOPs each per token; and their bytes per call (BF16 linear weights count 2). What BeginWork weighs
-    // to keep a small step on one thread.
+    // Weight values a decode step streams (every linear layer and the classifier; embedding rows are gathered, not
+    // streamed): 2 FLOPs each; and their bytes (BF16 linear weights count 2): the step's size for BeginWork.
     private readonly double _streamedValues, _streamedBytes;
     private int _promptLength;
 
@@ -122,7 +121,8 @@ public sealed class LmDecoder : IDisposable
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
         if (tokens.IsEmpty) throw new ArgumentException("LmDecoder.Prefill: tokens is empty.", nameof(tokens));
-        using var work = _backend.BeginWork(2 * _streamedValues * tokens.Length, _streamedBytes);
+        // No BeginWork here: a prompt's chunks are GEMMs of many rows and causal attention over all of them, which pay
+        // for the pool even on stories260K (prefill 512: 1.19x on two threads; BENCHMARKS.md, quick threads).
         _inUse.Enter("LmDecoder.Prefill");
         try
         {

@@ -23,7 +23,7 @@ public sealed class VitSession : IDisposable
     private readonly float[] _patchScratch, _sizeScratch;
     private readonly int[] _mapScratch, _sourceScratch;
     private readonly int _batch;
-    // What a forward costs, for IBackend.BeginWork (a small forward runs on the calling thread alone).
+    // What a forward costs, for IBackend.BeginWork (which may run it on the calling thread alone).
     private readonly double _flopsPerForward, _weightBytes;
 
     /// <summary>Preallocates a session for <paramref name="batch"/> images.</summary>
@@ -186,6 +186,12 @@ public sealed class VitSession : IDisposable
 
     /// <summary>The reduction method, or null.</summary>
     public IVitTokenReducer? Reducer => _reducer;
+
+    /// <summary>
+    /// The weight bytes a forward streams (its linear layers, F32), which <see cref="Forward"/> passes with
+    /// <c>Batch * FlopsPerImage</c> to <see cref="IBackend.BeginWork"/>.
+    /// </summary>
+    public double WeightBytes => _weightBytes;
 
     /// <summary>Floating-point operations per image under this session's token schedule (see <see cref="VitConfig.Flops"/>).</summary>
     public double FlopsPerImage => Config.Flops(TokensPerLayer, TokensAfterReduction);

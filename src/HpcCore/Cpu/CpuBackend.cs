@@ -72,30 +72,37 @@ public sealed unsafe class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Clear(Storage storage, long offset, long length) => Host(storage).Clear(offset, length);
 
-    /// <summary>
-    /// A unit of work below this many FLOPs (and <see cref="SerialBelowBytes"/>) runs on the calling thread alone
-    /// (<see cref="BeginWork"/>). Measured: see <see cref="DefaultSerialBelowFlops"/>. 0 turns it off.
-    /// </summary>
-    public double SerialBelowFlops { get; set; } = DefaultSerialBelowFlops;
+    /// <summary>How <see cref="BeginWork"/> runs units of work: adaptively by default.</summary>
+    public WorkSplitting Splitting { get; set; } = WorkSplitting.Adaptive;
+
+    /// <summary>The per-size record of serial and pooled unit times behind <see cref="WorkSplitting.Adaptive"/>.</summary>
+    public SplitChooser SplitChooser { get; } = new();
 
     /// <summary>
-    /// A unit of work that streams at least this many bytes uses the pool whatever its FLOPs: a decode step is a
-    /// chain of memory-bound matrix-vector products, and two cores read memory at about twice one core's rate.
+    /// From this cost (FLOPs plus weighted bytes) a unit always uses the pool: trying such a unit on one thread would
+    /// cost seconds, and two threads won on every unit this large that we measured (a ViT-B forward is 3.5e10 FLOPs).
     /// </summary>
-    public double SerialBelowBytes { get; set; } = DefaultSerialBelowBytes;
+    public const double AlwaysPooledCost = 1.6e10;
 
-    /// <summary>
-    /// The FLOPs below which a forward ran faster on one thread than on two here (BENCHMARKS.md, "Two threads slower
-    /// than one on a small forward").
-    /// </summary>
-    public const double DefaultSerialBelowFlops = 4e8;
-
-    /// <summary>The streamed bytes from which two threads won a decode step here (same section of BENCHMARKS.md).</summary>
-    public const double DefaultSerialBelowBytes = 8e6;
+    /// <summary>FLOP-equivalents per streamed byte in a unit's cost: about one core's FMA rate over its memory bandwidth here.</summary>
+    public const double FlopsPerByte = 10;
 
     /// <inheritdoc/>
-    public WorkScope BeginWork(double flops, double bytes) =>
-        Pool.Threads > 1 && flops < SerialBelowFlops && bytes < SerialBelowBytes ? WorkScope.SerialOnThisThread() : default;
+    public WorkScope BeginWork(double flops, double bytes)
+    {
+        if (Pool.Threads == 1) return default;
+        switch (Splitting)
+        {
+            case WorkSplitting.Serial:
+                return WorkScope.SerialOnThisThread();
+            case WorkSplitting.Pooled:
+                return default;
+        }
+        double cost = Math.Max(0, flops) + FlopsPerByte * Math.Max(0, bytes);
+        if (!(cost > 0) || cost >= AlwaysPooledCost) return default;
+        int sizeClass = SplitChooser.SizeClass(cost);
+        return WorkScope.Timed(SplitChooser, sizeClass, cost, SplitChooser.ChooseSerial(sizeClass));
+    }
 
     /// <summary>CPU kernels run synchronously: nothing to wait for.</summary>
     public void Synchronize()

@@ -39,9 +39,9 @@ public interface IBackend : IDisposable
     /// <summary>
     /// Begins a unit of work (a forward pass, a decode step) of about <paramref name="flops"/> floating-point
     /// operations over about <paramref name="bytes"/> bytes of weights and activations, and returns a scope to dispose
-    /// when it ends, on the same thread. A backend may run a small unit on the calling thread alone (the CPU backend
-    /// does below both <see cref="CpuBackend.SerialBelowFlops"/> and <see cref="CpuBackend.SerialBelowBytes"/>); the
-    /// default changes nothing.
+    /// when it ends, on the same thread. A backend may run a unit on the calling thread alone (the CPU backend does so
+    /// when that has been faster lately for units of this size: <see cref="CpuBackend.Splitting"/>); the default
+    /// changes nothing.
     /// </summary>
     WorkScope BeginWork(double flops, double bytes) => default;
 }

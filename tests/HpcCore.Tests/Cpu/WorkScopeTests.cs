@@ -48,23 +48,34 @@ public sealed class WorkScopeTests
     }
 
     [Theory]
-    [InlineData(2, 1e6, 1e5, true)]
-    [InlineData(2, 1e10, 1e5, false)]
-    [InlineData(2, 1e6, 1e9, false)]
-    [InlineData(1, 1e6, 1e5, false)]
-    public void CpuBackend_BeginWork_IsSerialBelowBothThresholds(int threads, double flops, double bytes, bool serial)
+    [InlineData(WorkSplitting.Serial, 2, true)]
+    [InlineData(WorkSplitting.Pooled, 2, false)]
+    [InlineData(WorkSplitting.Serial, 1, false)] // one thread: nothing to keep off the pool
+    public void CpuBackend_BeginWork_FollowsAFixedSplitting(WorkSplitting splitting, int threads, bool serial)
     {
-        using var cpu = new CpuBackend(threads);
-        using var scope = cpu.BeginWork(flops, bytes);
+        using var cpu = new CpuBackend(threads) { Splitting = splitting };
+        using var scope = cpu.BeginWork(1e6, 1e5);
         Assert.Equal(serial, scope.Serial);
     }
 
+    // Adaptive: the first units use the pool, then both ways alternate until each has a window of times; a unit too
+    // large to try on one thread always uses the pool.
     [Fact]
-    public void CpuBackend_BeginWork_OffWhenTheThresholdIsZero()
+    public void CpuBackend_BeginWork_Adaptive_TriesBothWays_AndPoolsHugeUnits()
     {
-        using var cpu = new CpuBackend(2) { SerialBelowFlops = 0 };
-        using var scope = cpu.BeginWork(1, 1);
-        Assert.False(scope.Serial);
+        using var cpu = new CpuBackend(2);
+        Assert.Equal(WorkSplitting.Adaptive, cpu.Splitting);
+        var ways = new List<bool>();
+        // Two cold units (not recorded), then five of each way alternately.
+        for (int i = 0; i < 2 + 2 * SplitChooser.Window; i++)
+        {
+            using var scope = cpu.BeginWork(1e6, 0);
+            ways.Add(scope.Serial);
+        }
+        Assert.False(ways[0]);
+        Assert.Equal(SplitChooser.Window, ways.Count(w => w));
+        using var huge = cpu.BeginWork(CpuBackend.AlwaysPooledCost, 0);
+        Assert.False(huge.Serial);
     }
 
     // The session puts its whole forward in the scope: the same logits as a forward that uses the pool, bit for bit
@@ -74,13 +85,12 @@ public sealed class WorkScopeTests
     {
         // 257 tokens of width 128: its GEMMs and attention are each large enough to use the pool when allowed.
         var config = new VitConfig(32, 2, 1, Dim: 128, Depth: 2, Heads: 4, MlpHidden: 256, Classes: 10, 1e-6f, [0.5f], [0.25f]);
-        using var serialCpu = new CpuBackend(2);
-        using var pooledCpu = new CpuBackend(2) { SerialBelowFlops = 0 };
+        using var serialCpu = new CpuBackend(2) { Splitting = WorkSplitting.Serial };
+        using var pooledCpu = new CpuBackend(2) { Splitting = WorkSplitting.Pooled };
         using var w1 = VitWeightsLoader.Random(config, serialCpu, seed: 3);
         using var w2 = VitWeightsLoader.Random(config, pooledCpu, seed: 3);
         using var s1 = new VitSession(w1, batch: 1);
         using var s2 = new VitSession(w2, batch: 1);
-        Assert.True(s1.FlopsPerImage < serialCpu.SerialBelowFlops);
         var pixels = TestData.Normal(32 * 32, 5);
         var serial = s1.Forward(pixels).ToArray<float>();
         var pooled = s2.Forward(pixels).ToArray<float>();

@@ -1,0 +1,67 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+// The adaptive serial-or-pooled choice on synthetic times: it must settle on the faster way, keep trying the other,
+// follow the machine when the faster way changes, and keep sizes apart.
+namespace HpcCore.Tests.Cpu;
+
+using HpcCore.Cpu;
+using Xunit;
+
+public sealed class SplitChooserTests
+{
+    // Runs `units` choices for one size class; each unit "takes" serialTime or pooledTime. Returns how many ran serial.
+    private static int Drive(SplitChooser chooser, int sizeClass, int units, double serialTime, double pooledTime)
+    {
+        int serial = 0;
+        for (int i = 0; i < units; i++)
+        {
+            bool s = chooser.ChooseSerial(sizeClass);
+            if (s) serial++;
+            chooser.Record(sizeClass, s, s ? serialTime : pooledTime);
+        }
+        return serial;
+    }
+
+    [Theory]
+    [InlineData(1.0, 2.0, true)]
+    [InlineData(2.0, 1.0, false)]
+    public void SettlesOnTheFasterWay_AndStillTriesTheOther(double serialTime, double pooledTime, bool serialFaster)
+    {
+        var chooser = new SplitChooser();
+        Drive(chooser, 10, 2 + 2 * SplitChooser.Window, serialTime, pooledTime); // cold units and warm-up
+        int serial = Drive(chooser, 10, 10 * SplitChooser.ExploreEvery, serialTime, pooledTime);
+        int slower = serialFaster ? 10 * SplitChooser.ExploreEvery - serial : serial;
+        Assert.Equal(10, slower); // exactly one exploring unit in ExploreEvery
+    }
+
+    [Fact]
+    public void FollowsTheMachine_WhenTheFasterWayChanges()
+    {
+        var chooser = new SplitChooser();
+        Drive(chooser, 20, 200, serialTime: 1.0, pooledTime: 2.0);
+        Assert.True(chooser.ChooseSerial(20) || chooser.ChooseSerial(20));
+        // The other core becomes free: pooled is now twice as fast. Exploring units refill pooled's window, and after
+        // a majority of it (3 of 5 samples) the choice flips.
+        Drive(chooser, 20, 4 * SplitChooser.ExploreEvery, serialTime: 1.0, pooledTime: 0.5);
+        int serial = Drive(chooser, 20, 2 * SplitChooser.ExploreEvery, serialTime: 1.0, pooledTime: 0.5);
+        Assert.True(serial <= 2, $"{serial} of {2 * SplitChooser.ExploreEvery} units still ran serial");
+    }
+
+    [Fact]
+    public void SizesAreKeptApart_AndOutliersDoNotFlipTheChoice()
+    {
+        var chooser = new SplitChooser();
+        Drive(chooser, 5, 100, serialTime: 1.0, pooledTime: 3.0);
+        Drive(chooser, 30, 100, serialTime: 3.0, pooledTime: 1.0);
+        Assert.Equal(SplitChooser.SizeClass(1.1e6), SplitChooser.SizeClass(1.9e6));
+        Assert.NotEqual(SplitChooser.SizeClass(1e6), SplitChooser.SizeClass(1e9));
+        // One preempted pooled unit (100x slow) in size 30 does not move the median of five.
+        chooser.Record(30, serial: false, 100.0);
+        int serial30 = Drive(chooser, 30, SplitChooser.ExploreEvery, serialTime: 3.0, pooledTime: 1.0);
+        int serial5 = Drive(chooser, 5, SplitChooser.ExploreEvery, serialTime: 1.0, pooledTime: 3.0);
+        Assert.Equal(1, serial30);
+        Assert.Equal(SplitChooser.ExploreEvery - 1, serial5);
+        chooser.Record(30, serial: true, double.NaN); // ignored, like a negative time
+        Assert.Equal(0, SplitChooser.SizeClass(0));
+        Assert.InRange(SplitChooser.SizeClass(double.PositiveInfinity), 60, 63);
+    }
+}
