@@ -16,7 +16,8 @@ internal static class KernelCatalog
     /// <summary>Kernel name to its (closed) static kernel method.</summary>
     public static IReadOnlyDictionary<string, MethodInfo> All { get; } = new Dictionary<string, MethodInfo>
     {
-        ["gemm/tiled"] = Get(typeof(GemmTiledKernel)),
+        ["gemm/tiled"] = Get(typeof(GemmTiledKernel)).MakeGenericMethod(typeof(float), typeof(F32Element)),
+        ["gemm/tiled/bf16"] = Get(typeof(GemmTiledKernel)).MakeGenericMethod(typeof(ushort), typeof(BF16Element)),
         ["binary/elementwise"] = Get(typeof(BinaryKernel)),
         ["unary/elementwise"] = Get(typeof(UnaryKernel)),
         ["swiglu/elementwise"] = Get(typeof(SwiGluKernel)),

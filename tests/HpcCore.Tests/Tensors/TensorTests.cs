@@ -12,6 +12,32 @@ public sealed class TensorTests : IDisposable
 
     public void Dispose() => _cpu.Dispose();
 
+    // Contiguous copies are split across the pool by 4 KB pages: odd byte counts, every dtype size, a size below one
+    // page per item, and a large one-row tensor (the case the row split used to leave on one thread).
+    [Theory]
+    [InlineData(1_000_003, DType.F32)]
+    [InlineData(777_777, DType.BF16)]
+    [InlineData(5_000, DType.F32)]
+    [InlineData(3, DType.U8)]
+    public void CopyTo_Contiguous_CopiesEveryByte(int count, DType dtype)
+    {
+        var rng = new Random(count);
+        switch (dtype)
+        {
+            case DType.F32: Check(Enumerable.Range(0, count).Select(_ => (float)rng.NextDouble()).ToArray()); break;
+            case DType.BF16: Check(Enumerable.Range(0, count).Select(_ => (ushort)rng.Next(65536)).ToArray()); break;
+            default: Check(Enumerable.Range(0, count).Select(_ => (byte)rng.Next(256)).ToArray()); break;
+        }
+
+        void Check<T>(T[] values) where T : unmanaged
+        {
+            using var src = Tensor.From<T>(values, new Shape(count), _cpu);
+            using var dst = Tensor.Zeros(new Shape(count), dtype, _cpu);
+            src.CopyTo(dst);
+            Assert.Equal(values, dst.ToArray<T>());
+        }
+    }
+
     [Fact]
     public void From_RoundTripsEveryDType()
     {

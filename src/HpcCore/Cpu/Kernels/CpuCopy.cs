@@ -1,6 +1,8 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // Strided copy (Contiguous, CopyTo): walks the shape as an odometer; runs of the innermost axis that are
-// contiguous on both sides are copied as blocks.
+// contiguous on both sides are copied as blocks. Two contiguous tensors are one flat block, split across the pool by
+// bytes (a [N] tensor is a single row, which the row split would leave on one thread: one core's copy reached 28 GB/s
+// here where two read 2.4x that in the roofline).
 namespace HpcCore.Cpu;
 
 using HpcCore.Kernels;
@@ -20,6 +22,14 @@ internal sealed unsafe partial class CpuKernels
             Buffer.MemoryCopy(Ptr<byte>(src), Ptr<byte>(dst), es, es);
             return;
         }
+        if (src.IsContiguous && dst.IsContiguous)
+        {
+            long bytes = src.ElementCount * es;
+            var flat = new FlatCopyBody { S = Ptr<byte>(src), D = Ptr<byte>(dst), Bytes = bytes };
+            flat.Items = ItemsFor(GemmBlocking.CeilDiv(bytes, 4096), 1024);
+            Pool.For(flat.Items, flat);
+            return;
+        }
         var body = new CopyBody
         {
             S = Ptr<byte>(src), D = Ptr<byte>(dst), Shape = src.Shape, SrcStrides = src.Strides, DstStrides = dst.Strides,
@@ -27,6 +37,20 @@ internal sealed unsafe partial class CpuKernels
         };
         body.Items = ItemsFor(body.Rows, src.Shape[rank - 1]);
         Pool.For(body.Items, body);
+    }
+
+    // Item i copies bytes [Bytes * i / Items, Bytes * (i + 1) / Items), rounded to 4 KB pages (but the last).
+    private struct FlatCopyBody : IParallelBody
+    {
+        public byte* S, D;
+        public long Bytes;
+        public int Items;
+
+        public readonly void Invoke(int item)
+        {
+            long start = Bytes * item / Items & ~4095L, end = item == Items - 1 ? Bytes : Bytes * (item + 1) / Items & ~4095L;
+            if (end > start) Buffer.MemoryCopy(S + start, D + start, end - start, end - start);
+        }
     }
 
     private struct CopyBody : IParallelBody
