@@ -99,7 +99,9 @@ public sealed unsafe class CpuBackend : IBackend
                 return default;
         }
         double cost = Math.Max(0, flops) + FlopsPerByte * Math.Max(0, bytes);
-        if (!(cost > 0) || cost >= AlwaysPooledCost) return default;
+        // Inside a serial scope or a pool job the unit runs inline whatever is chosen: timing it would credit the
+        // pooled way with a serial time.
+        if (!(cost > 0) || cost >= AlwaysPooledCost || CpuWorkerPool.InlineOnThisThread) return default;
         int sizeClass = SplitChooser.SizeClass(cost);
         return WorkScope.Timed(SplitChooser, sizeClass, cost, SplitChooser.ChooseSerial(sizeClass));
     }

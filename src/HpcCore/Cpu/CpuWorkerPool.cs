@@ -181,6 +181,9 @@ public sealed class CpuWorkerPool : IDisposable
         return true;
     }
 
+    /// <summary>Whether jobs started from this thread run inline now (inside a job or a serial scope).</summary>
+    internal static bool InlineOnThisThread => t_insideJob;
+
     /// <summary>Ends what a successful <see cref="EnterSerial"/> began.</summary>
     internal static void ExitSerial() => t_insideJob = false;
 

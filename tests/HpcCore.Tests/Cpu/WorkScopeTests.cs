@@ -78,6 +78,24 @@ public sealed class WorkScopeTests
         Assert.False(huge.Serial);
     }
 
+    // A unit begun inside a serial scope runs inline anyway; it is neither timed nor counted for either way.
+    [Fact]
+    public void CpuBackend_BeginWork_InsideASerialScope_IsNotTimed()
+    {
+        using var cpu = new CpuBackend(2);
+        using (WorkScope.SerialOnThisThread())
+            for (int i = 0; i < 50; i++)
+                using (cpu.BeginWork(1e6, 0)) { }
+        // Had those 50 been recorded, the warm-up would be over; it starts from the beginning instead (cold, then pooled).
+        var ways = new List<bool>();
+        for (int i = 0; i < 4; i++)
+        {
+            using var scope = cpu.BeginWork(1e6, 0);
+            ways.Add(scope.Serial);
+        }
+        Assert.Equal([false, false, false, true], ways);
+    }
+
     // The session puts its whole forward in the scope: the same logits as a forward that uses the pool, bit for bit
     // (every kernel splits work by output rows, so no sum changes order), and the calling thread is free again after.
     [Fact]
