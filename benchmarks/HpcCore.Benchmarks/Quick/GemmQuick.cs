@@ -56,7 +56,7 @@ public static class GemmQuick
 
             Ours();
             Theirs();
-            double err = MaxRelative(tc.ToArray<float>(), theirs);
+            double err = Agreement.MaxRelative(tc.ToArray<float>(), theirs);
             string shape = $"{m}x{k}x{n}";
             if (!(err <= MaxRelativeError))
             {
@@ -71,17 +71,6 @@ public static class GemmQuick
                 $"{{\"op\":\"gemm\",\"shape\":\"{shape}\",\"ours_gflops\":{og:F1},\"peer\":\"{peer}\",\"peer_gflops\":{pg:F1},\"ratio\":{og / pg:F3},{timing.SpreadJson}}}"));
         }
         return 0;
-    }
-
-    private static double MaxRelative(float[] ours, float[] theirs)
-    {
-        double maxDiff = 0, maxRef = 0;
-        for (int i = 0; i < ours.Length; i++)
-        {
-            maxDiff = Math.Max(maxDiff, Math.Abs((double)ours[i] - theirs[i]));
-            maxRef = Math.Max(maxRef, Math.Abs((double)theirs[i]));
-        }
-        return maxDiff / Math.Max(maxRef, double.Epsilon);
     }
 
     private static float[] BenchUniform(int count, int seed) => Infrastructure.BenchBackends.Uniform(count, seed);

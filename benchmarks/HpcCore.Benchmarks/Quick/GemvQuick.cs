@@ -68,9 +68,9 @@ public static class GemvQuick
             string shape = $"1x{k}x{n}";
             Theirs();
             General();
-            double errGeneral = MaxRelative(ty.ToArray<float>(), theirs);
+            double errGeneral = Agreement.MaxRelative(ty.ToArray<float>(), theirs);
             Ours();
-            double err = Math.Max(errGeneral, MaxRelative(ty.ToArray<float>(), theirs));
+            double err = Math.Max(errGeneral, Agreement.MaxRelative(ty.ToArray<float>(), theirs));
             if (!(err <= MaxRelativeError))
             {
                 Console.Error.WriteLine($"gemv {shape}: ours and {peer} disagree, max relative error {err:G3} > {MaxRelativeError:G3}");
@@ -94,16 +94,5 @@ public static class GemvQuick
     {
         long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 4;
         for (int i = 0; i < 100_000 && Stopwatch.GetTimestamp() < end; i++) action();
-    }
-
-    private static double MaxRelative(float[] ours, float[] theirs)
-    {
-        double maxDiff = 0, maxRef = 0;
-        for (int i = 0; i < ours.Length; i++)
-        {
-            maxDiff = Math.Max(maxDiff, Math.Abs((double)ours[i] - theirs[i]));
-            maxRef = Math.Max(maxRef, Math.Abs((double)theirs[i]));
-        }
-        return maxDiff / Math.Max(maxRef, double.Epsilon);
     }
 }

@@ -115,9 +115,7 @@ public static class QuickThreads
         if (rc != 0) Console.Error.WriteLine($"quick threads: {name} greedy tokens differ between one and two threads");
         int rounds = config.Dim >= 512 ? 9 : 15;
         var r = Interleaved.Rounds([() => Greedy(d1), () => Greedy(d2), () => Greedy(d3)], rounds, blockSeconds: 0.1);
-        // The weight values a step streams, counted as LmDecoder counts them for BeginWork (gathered embeddings excluded).
-        double values = w1.ParameterCount - (ReferenceEquals(w1.Classifier, w1.TokenEmbedding) ? 0 : w1.TokenEmbedding.ElementCount)
-                        - (w1.PositionEmbedding?.ElementCount ?? 0);
+        double values = w1.StreamedValues;
         Print(name, "\"phase\":\"prefill16+decode64\"", 2 * values, r, 1e3 / steps, "ms_per_step");
         // A long prompt: the same weights, many rows per GEMM (where two threads pay on any model but the smallest).
         int length = Math.Min(512, config.MaxSeqLen);
@@ -129,7 +127,7 @@ public static class QuickThreads
         }
         // A long prefill's GEMM tiles depend on the thread count, so its logits may differ in the last bits.
         var last = Prefill(d1);
-        double diff = Math.Max(MaxRelative(last, Prefill(d2)), MaxRelative(last, Prefill(d3)));
+        double diff = Math.Max(Agreement.MaxRelative(Prefill(d2), last), Agreement.MaxRelative(Prefill(d3), last));
         if (!(diff <= 1e-4))
         {
             Console.Error.WriteLine($"quick threads: {name} prefill logits differ between one and two threads by {diff:G3} of the largest");
@@ -139,17 +137,6 @@ public static class QuickThreads
         // Prefill always uses the pool (LmDecoder.Prefill begins no unit of work): "two threads" is "pooled" here.
         Print(name, $"\"phase\":\"prefill{length}\"", 2 * values * length, r, 1e3, "ms_per_prompt");
         return rc;
-    }
-
-    private static double MaxRelative(float[] a, float[] b)
-    {
-        double diff = 0, scale = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
-            scale = Math.Max(scale, Math.Abs(a[i]));
-        }
-        return diff / Math.Max(scale, 1e-30);
     }
 
     // rounds[0..2]: seconds per call on one thread, two threads as shipped, two threads always pooled.

@@ -49,7 +49,7 @@ public static class QuickVit
             void Theirs() => ort.RunWithBinding(runOptions, binding);
 
             Theirs();
-            double err = MaxRelative(session.Forward(pixels).ToArray<float>(), theirs);
+            double err = Agreement.MaxRelative(session.Forward(pixels).ToArray<float>(), theirs);
             if (!(err <= MaxRelativeError))
             {
                 Console.Error.WriteLine($"vit batch {batch}: ours and {peer} disagree, max relative error {err:G3} > {MaxRelativeError:G3}");
@@ -73,16 +73,5 @@ public static class QuickVit
                 if (File.Exists(candidate)) return candidate;
             }
         return null;
-    }
-
-    private static double MaxRelative(float[] ours, float[] theirs)
-    {
-        double maxDiff = 0, maxRef = 0;
-        for (int i = 0; i < ours.Length; i++)
-        {
-            maxDiff = Math.Max(maxDiff, Math.Abs((double)ours[i] - theirs[i]));
-            maxRef = Math.Max(maxRef, Math.Abs((double)theirs[i]));
-        }
-        return maxDiff / Math.Max(maxRef, double.Epsilon);
     }
 }

@@ -31,8 +31,7 @@ public sealed class LmDecoder : IDisposable
     private readonly bool _ownsCache;
     private readonly int _sequence;
     private readonly IBackend _backend;
-    // Weight values a decode step streams (every linear layer and the classifier; embedding rows are gathered, not
-    // streamed): 2 FLOPs each; and their bytes (BF16 linear weights count 2): the step's size for BeginWork.
+    // A decode step's size for BeginWork: the weight values it streams (2 FLOPs each) and their bytes.
     private readonly double _streamedValues, _streamedBytes;
     private int _promptLength;
 
@@ -46,8 +45,7 @@ public sealed class LmDecoder : IDisposable
         Config = config;
         _w = weights;
         _backend = backend;
-        _streamedValues = weights.ParameterCount - (ReferenceEquals(weights.Classifier, weights.TokenEmbedding) ? 0 : weights.TokenEmbedding.ElementCount)
-                          - (weights.PositionEmbedding?.ElementCount ?? 0);
+        _streamedValues = weights.StreamedValues;
         _streamedBytes = weights.StreamedBytes;
         Policy = options.Policy ?? new FullKvPolicy();
         PositionMode = options.Positions ?? Policy.Positions;

@@ -20,38 +20,32 @@ public sealed partial class LmWeights : IDisposable
     public required Tensor Classifier { get; init; }
 
     /// <summary>Total parameter count (a tied classifier counted once).</summary>
-    public long ParameterCount
-    {
-        get
-        {
-            long n = TokenEmbedding.ElementCount + (PositionEmbedding?.ElementCount ?? 0) + FinalNorm.ElementCount
-                     + (FinalNormBias?.ElementCount ?? 0);
-            if (!ReferenceEquals(Classifier, TokenEmbedding)) n += Classifier.ElementCount;
-            foreach (var l in Layers)
-                foreach (var t in new[] { l.AttnNorm, l.AttnNormBias, l.Wq, l.Wk, l.Wv, l.Wo, l.Bq, l.Bk, l.Bv, l.Bo, l.FfnNorm,
-                             l.FfnNormBias, l.Up, l.UpBias, l.Gate, l.Down, l.DownBias })
-                    n += t?.ElementCount ?? 0;
-            return n;
-        }
-    }
+    public long ParameterCount =>
+        StreamedValues + (ReferenceEquals(Classifier, TokenEmbedding) ? 0 : TokenEmbedding.ElementCount) + (PositionEmbedding?.ElementCount ?? 0);
 
     /// <summary>
     /// Bytes a forward streams at the stored dtypes: every layer tensor, the final norm and the classifier (embedding
     /// rows are gathered, not streamed). BF16 linear weights (<see cref="ToBf16Linear"/>) count 2 bytes each.
     /// </summary>
-    public long StreamedBytes
-    {
-        get
-        {
-            long bytes = Bytes(FinalNorm) + Bytes(FinalNormBias) + Bytes(Classifier);
-            foreach (var l in Layers)
-                foreach (var t in new[] { l.AttnNorm, l.AttnNormBias, l.Wq, l.Wk, l.Wv, l.Wo, l.Bq, l.Bk, l.Bv, l.Bo, l.FfnNorm,
-                             l.FfnNormBias, l.Up, l.UpBias, l.Gate, l.Down, l.DownBias })
-                    bytes += Bytes(t);
-            return bytes;
+    public long StreamedBytes => Streamed(t => t.ElementCount * t.DType.SizeInBytes());
 
-            static long Bytes(Tensor? t) => t is null ? 0 : t.ElementCount * t.DType.SizeInBytes();
-        }
+    /// <summary>
+    /// The weight values a decode step reads in full, the tensors of <see cref="StreamedBytes"/>: 2 FLOPs each per
+    /// token (what <c>LmDecoder</c> reports to <c>IBackend.BeginWork</c>).
+    /// </summary>
+    public long StreamedValues => Streamed(t => t.ElementCount);
+
+    // The sum of `measure` over the final norm, the classifier and every layer tensor (embedding rows are gathered).
+    private long Streamed(Func<Tensor, long> measure)
+    {
+        long sum = Of(FinalNorm) + Of(FinalNormBias) + Of(Classifier);
+        foreach (var l in Layers)
+            foreach (var t in new[] { l.AttnNorm, l.AttnNormBias, l.Wq, l.Wk, l.Wv, l.Wo, l.Bq, l.Bk, l.Bv, l.Bo, l.FfnNorm,
+                         l.FfnNormBias, l.Up, l.UpBias, l.Gate, l.Down, l.DownBias })
+                sum += Of(t);
+        return sum;
+
+        long Of(Tensor? t) => t is null ? 0 : measure(t);
     }
 
     /// <summary>The linear weights packed for the GEMM on first use (<see cref="PackedWeights"/>), released with the model.</summary>
