@@ -187,12 +187,6 @@ public sealed class VitSession : IDisposable
     /// <summary>The reduction method, or null.</summary>
     public IVitTokenReducer? Reducer => _reducer;
 
-    /// <summary>
-    /// The weight bytes a forward streams (its linear layers, F32), which <see cref="Forward"/> passes with
-    /// <c>Batch * FlopsPerImage</c> to <see cref="IBackend.BeginWork"/>.
-    /// </summary>
-    public double WeightBytes => _weightBytes;
-
     /// <summary>Floating-point operations per image under this session's token schedule (see <see cref="VitConfig.Flops"/>).</summary>
     public double FlopsPerImage => Config.Flops(TokensPerLayer, TokensAfterReduction);
 
