@@ -34,6 +34,9 @@ public sealed class LmDecoder : IDisposable
     // A decode step's size for BeginWork: the weight values it streams (2 FLOPs each) and their bytes.
     private readonly double _streamedValues, _streamedBytes;
     private int _promptLength;
+    // RoPE position of token index i is i + _ropeShift: 0 for text; an embedding prefill with gaps (a VLM's pruned
+    // visual tokens keep their original positions) leaves the positions after it running ahead of the token count.
+    private int _ropeShift;
 
     /// <summary>Creates a decoder over <paramref name="weights"/> (which it does not own) on <paramref name="backend"/>.</summary>
     public LmDecoder(LmConfig config, LmWeights weights, IBackend backend, in LmDecoderOptions options = default)
@@ -91,8 +94,10 @@ public sealed class LmDecoder : IDisposable
     public KvPolicy Policy { get; }
     /// <summary>The RoPE positions cached keys carry.</summary>
     public KvPositionMode PositionMode { get; }
-    /// <summary>Tokens processed so far in this sequence (the position of the next token).</summary>
+    /// <summary>Tokens processed so far in this sequence (the token index of the next one; the cache's positions).</summary>
     public int Position { get; private set; }
+    /// <summary>RoPE position of the next token: <see cref="Position"/>, or past it after <see cref="PrefillEmbeddings"/> with gaps.</summary>
+    public int RopePosition => Position + _ropeShift;
     /// <summary>Logits [V] of the last processed token (valid until the next call).</summary>
     public ReadOnlySpan<float> Logits => _ws.LogitsHost;
 
@@ -105,6 +110,7 @@ public sealed class LmDecoder : IDisposable
         {
             Cache.Clear(_sequence);
             Position = 0;
+            _ropeShift = 0;
             _promptLength = 0;
             Policy.Begin(Cache.Sequence(_sequence), Config.Heads);
         }
@@ -128,15 +134,93 @@ public sealed class LmDecoder : IDisposable
             CheckContext(tokens.Length);
             _promptLength = Position + tokens.Length;
             for (int start = 0; start < tokens.Length; start += _ws.MaxRows)
-                Forward(tokens.Slice(start, Math.Min(_ws.MaxRows, tokens.Length - start)));
-            Policy.AfterPrefill(Cache.Sequence(_sequence), Position, _decisions);
-            Cache.Apply(_sequence, _decisions);
+            {
+                var chunk = tokens.Slice(start, Math.Min(_ws.MaxRows, tokens.Length - start));
+                var v = Rows(chunk.Length);
+                try
+                {
+                    v.Ids.CopyFrom(chunk);
+                    Embedding.Gather(_w.TokenEmbedding, v.Ids, v.X);
+                    Run(v, chunk.Length, explicitPositions: false);
+                }
+                finally
+                {
+                    Release(v);
+                }
+            }
+            EndPrompt();
         }
         finally
         {
             _inUse.Exit();
         }
         return Logits;
+    }
+
+    /// <summary>
+    /// Runs a prompt given as input embeddings <paramref name="embeddings"/> [T, C] (LLaVA's way: projected visual
+    /// tokens between text embeddings) at explicit RoPE <paramref name="positions"/> [T], ascending from
+    /// <see cref="RopePosition"/>; gaps are allowed, so a pruned visual token's neighbours keep their original positions.
+    /// Later tokens continue after the last position. Llama architecture with original positions only (GPT-2's
+    /// positions are learned rows; renumbered keys take their index, not a position). Returns the logits after the
+    /// last row; the policy sees the prompt as usual.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape, a position or the model's architecture does not fit; nothing changes.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is inside a call on this decoder (one call at a time).</exception>
+    public ReadOnlySpan<float> PrefillEmbeddings(ReadOnlySpan<float> embeddings, ReadOnlySpan<int> positions)
+    {
+        _inUse.Enter("LmDecoder.PrefillEmbeddings");
+        try
+        {
+            CheckEmbeddingPrompt(embeddings, positions);
+            CheckContext(positions.Length);
+            int c = Config.Dim;
+            _promptLength = Position + positions.Length;
+            for (int start = 0; start < positions.Length; start += _ws.MaxRows)
+            {
+                int rows = Math.Min(_ws.MaxRows, positions.Length - start);
+                var v = Rows(rows);
+                try
+                {
+                    v.X.CopyFrom(embeddings.Slice(start * c, rows * c));
+                    v.PositionIds.CopyFrom(positions.Slice(start, rows));
+                    Run(v, rows, explicitPositions: true);
+                }
+                finally
+                {
+                    Release(v);
+                }
+            }
+            _ropeShift = positions[^1] + 1 - Position;
+            EndPrompt();
+        }
+        finally
+        {
+            _inUse.Exit();
+        }
+        return Logits;
+    }
+
+    private void CheckEmbeddingPrompt(ReadOnlySpan<float> embeddings, ReadOnlySpan<int> positions)
+    {
+        const string op = "LmDecoder.PrefillEmbeddings";
+        if (Config.Architecture != LmArchitecture.Llama || PositionMode != KvPositionMode.Original || _scaledRope is not null)
+            throw new ArgumentException($"{op}: explicit positions need a Llama decoder with positions 'original' and plain RoPE; this one is {Config.Architecture}, positions '{PositionMode}'{(_scaledRope is null ? "" : ", llama3 rope scaling")}.", nameof(positions));
+        if (positions.IsEmpty || (long)embeddings.Length != (long)positions.Length * Config.Dim)
+            throw new ArgumentException($"{op}: embeddings has {embeddings.Length} values and positions {positions.Length}; expected [T, {Config.Dim}] and [T] with T > 0.", nameof(embeddings));
+        int next = RopePosition;
+        for (int i = 0; i < positions.Length; i++)
+        {
+            if (positions[i] < next || positions[i] >= Config.MaxSeqLen)
+                throw new ArgumentException($"{op}: position {positions[i]} at row {i} is not ascending inside [{next}, {Config.MaxSeqLen}) (the next RoPE position and the trained context).", nameof(positions));
+            next = positions[i] + 1;
+        }
+    }
+
+    private void EndPrompt()
+    {
+        Policy.AfterPrefill(Cache.Sequence(_sequence), Position, _decisions);
+        Cache.Apply(_sequence, _decisions);
     }
 
     /// <summary>Runs one token; returns the logits [V] for the next one.</summary>
@@ -150,7 +234,9 @@ public sealed class LmDecoder : IDisposable
         {
             CheckTokens(one);
             CheckContext(1);
-            Forward(one);
+            _one.Ids.CopyFrom(one);
+            Embedding.Gather(_w.TokenEmbedding, _one.Ids, _one.X);
+            Run(_one, 1, explicitPositions: false);
             Policy.AfterDecodeStep(Cache.Sequence(_sequence), _decisions);
             Cache.Apply(_sequence, _decisions);
         }
@@ -195,35 +281,27 @@ public sealed class LmDecoder : IDisposable
                 return $"LmDecoder: with positions 'renumbered', layer {l} kv head {h} would hold {head.Count + rows} tokens, " +
                        $"past the {Config.MaxSeqLen} trained positions; use an evicting policy whose budget stays below them.";
         }
-        if (PositionMode == KvPositionMode.Renumbered || Position + rows <= Config.MaxSeqLen) return null;
+        if (PositionMode == KvPositionMode.Renumbered || RopePosition + rows <= Config.MaxSeqLen) return null;
         string fix = Config.Architecture == LmArchitecture.Gpt2
             ? "GPT-2's learned position table has no row for it"
             : "with positions 'original' the model would see RoPE positions it was never trained on; decode with an evicting policy and " +
               "positions 'renumbered' (--kv-positions renumbered, e.g. --kv-policy streaming, or --context N)";
-        return $"LmDecoder: position {Position + rows - 1} is past the {Config.MaxSeqLen} trained positions of this model: {fix}.";
+        return $"LmDecoder: position {RopePosition + rows - 1} is past the {Config.MaxSeqLen} trained positions of this model: {fix}.";
     }
 
-    private void Forward(ReadOnlySpan<int> tokens)
+    // The workspace views for a chunk of rows: the two sizes that recur are kept; another (a prompt's tail) is built per call.
+    private LmRows Rows(int rows) => rows == _chunk.Rows ? _chunk : rows == 1 ? _one : new LmRows(_ws, Config, rows);
+
+    private void Release(LmRows v)
     {
-        int rows = tokens.Length;
-        var v = rows == _chunk.Rows ? _chunk : rows == 1 ? _one : new LmRows(_ws, Config, rows);
-        try
-        {
-            v.Ids.CopyFrom(tokens);
-            Run(v, rows);
-        }
-        finally
-        {
-            if (v != _chunk && v != _one) v.Dispose();
-        }
-        Position += rows;
+        if (v != _chunk && v != _one) v.Dispose();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Run(LmRows v, int rows)
+    // v.X holds the rows' input embeddings; with explicitPositions, v.PositionIds their RoPE positions.
+    private void Run(LmRows v, int rows, bool explicitPositions)
     {
         var c = Config;
-        Embedding.Gather(_w.TokenEmbedding, v.Ids, v.X);
         if (_w.PositionEmbedding is not null)
         {
             for (int t = 0; t < rows; t++) _ws.PositionIdsHost[t] = Position + t;
@@ -232,7 +310,7 @@ public sealed class LmDecoder : IDisposable
             Elementwise.Add(v.X, v.H, v.X);
         }
         bool rotateNow = c.Architecture == LmArchitecture.Llama && PositionMode == KvPositionMode.Original;
-        var rope = _rope with { PositionOffset = Position };
+        var rope = explicitPositions ? _rope with { Positions = v.RopePositions } : _rope with { PositionOffset = RopePosition };
         for (int l = 0; l < c.Layers; l++)
         {
             var lw = _w.Layers[l];
@@ -242,8 +320,8 @@ public sealed class LmDecoder : IDisposable
             Linear(v.H, lw.Wv, lw.Bv, v.Vv, accumulate: false);
             if (rotateNow && _scaledRope is not null)
             {
-                _scaledRope.Apply(v.Q4, Position);
-                _scaledRope.Apply(v.K4, Position);
+                _scaledRope.Apply(v.Q4, RopePosition);
+                _scaledRope.Apply(v.K4, RopePosition);
             }
             else if (rotateNow)
             {
@@ -269,6 +347,7 @@ public sealed class LmDecoder : IDisposable
             }
             Linear(ffn, lw.Down, lw.DownBias, v.X, accumulate: true);
         }
+        Position += rows;
         Norm(v.Last, _w.FinalNorm, _w.FinalNormBias, _ws.Normed);
         Linear(_ws.Normed, _w.Classifier, null, _ws.Logits, accumulate: false);
         _ws.Logits.CopyTo<float>(_ws.LogitsHost);

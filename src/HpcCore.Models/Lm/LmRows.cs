@@ -28,6 +28,7 @@ internal sealed class LmRows : IDisposable
         KRows = R(K, rows * c.KvHeads, c.HeadDim);
         VRows = R(Vv, rows * c.KvHeads, c.HeadDim);
         Att4 = R(Att, 1, rows, c.Heads, c.HeadDim);
+        RopePositions = R(PositionIds, 1, rows);
         Last = X.Narrow(0, rows - 1, 1);
         _views.Add(Last);
     }
@@ -54,6 +55,8 @@ internal sealed class LmRows : IDisposable
     /// <summary>Attention output [1, rows, H, D].</summary>
     public Tensor Att4 { get; }
     public Tensor Last { get; }
+    /// <summary>Explicit RoPE positions [1, rows] (a view of <see cref="PositionIds"/>).</summary>
+    public Tensor RopePositions { get; }
 
     public void Dispose()
     {

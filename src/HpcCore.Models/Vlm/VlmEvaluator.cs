@@ -18,6 +18,23 @@ using HpcCore.Models.Images;
 public sealed record VlmEvalResult(string Method, string Mode, double Fraction, int Questions, double Accuracy, double VisualKept,
     double VisualPerLayer, double PrefillMs, double ReduceMs, double FirstTokenMs, double KvBytes);
 
+/// <summary>One row of <c>vlm eval --kv-policy</c>: a visual method and a KV policy as one configuration over conversations.</summary>
+/// <param name="Method">Visual method name.</param>
+/// <param name="Policy">KV policy name.</param>
+/// <param name="Mode">"base" or "high-res".</param>
+/// <param name="Fraction">Requested share of the visual tokens.</param>
+/// <param name="Conversations">Scenes, one conversation each.</param>
+/// <param name="Turns">Questions asked over all conversations.</param>
+/// <param name="Accuracy">Share of turns answered right.</param>
+/// <param name="VisualKept">Mean visual tokens entering the LM.</param>
+/// <param name="PrefillMs">Median prefill of a conversation's first prompt.</param>
+/// <param name="FirstTokenMs">Median time to the first answer (encoder + reduction + prefill).</param>
+/// <param name="DecodeMs">Median over conversations of the mean decode step.</param>
+/// <param name="KvBytes">Mean F32 KV-cache bytes at a conversation's end.</param>
+/// <param name="KvPeakBytes">Mean of each conversation's largest KV cache.</param>
+public sealed record VlmChatEvalResult(string Method, string Policy, string Mode, double Fraction, int Conversations, int Turns,
+    double Accuracy, double VisualKept, double PrefillMs, double FirstTokenMs, double DecodeMs, double KvBytes, double KvPeakBytes);
+
 /// <summary>Scores methods and budgets on a held-out question list with one pipeline; encoder output is reused per scene.</summary>
 public sealed class VlmEvaluator
 {
@@ -78,6 +95,43 @@ public sealed class VlmEvaluator
         int n = Math.Max(1, Count);
         return new VlmEvalResult(method.Name, _pipeline.HighRes ? "high-res" : "base", fraction, Count, (double)right / n, kept / n,
             perLayer / n, Median(prefill), Median(reduce), Median(first), kv / n);
+    }
+
+    /// <summary>
+    /// Asks each scene's questions as one conversation (<see cref="VlmChat"/>): <paramref name="method"/>'s visual
+    /// pruning at <paramref name="fraction"/> and <paramref name="chat"/>'s KV policy while the answers are decoded.
+    /// </summary>
+    public VlmChatEvalResult RunChat(VlmChat chat, VlmMethod method, double fraction)
+    {
+        ArgumentNullException.ThrowIfNull(chat);
+        ArgumentNullException.ThrowIfNull(method);
+        int right = 0, turns = 0;
+        double kept = 0, kv = 0, peak = 0;
+        var prefill = new double[_scenes.Count];
+        var first = new double[_scenes.Count];
+        var decode = new List<double>(_scenes.Count);
+        int start = 0;
+        for (int s = 0; s < _scenes.Count; s++)
+        {
+            int end = start;
+            while (end < Count && _sceneOf[end] == s) end++;
+            var questions = new List<int[]>(end - start);
+            for (int i = start; i < end; i++) questions.Add(_questions[i].Question);
+            var (vision, ms) = _scenes[s];
+            var r = chat.Run(vision, ms, questions, method, fraction, seed: start);
+            for (int i = start; i < end; i++) right += r.Answers[i - start] == _questions[i].Answer ? 1 : 0;
+            turns += end - start;
+            kept += r.VisualKept;
+            kv += r.KvBytes;
+            peak += r.KvPeakBytes;
+            prefill[s] = r.PrefillMs;
+            first[s] = r.FirstTokenMs;
+            if (end - start > 1) decode.Add(r.DecodeMsPerToken);
+            start = end;
+        }
+        int n = Math.Max(1, _scenes.Count);
+        return new VlmChatEvalResult(method.Name, chat.Policy.Name, _pipeline.HighRes ? "high-res" : "base", fraction, _scenes.Count,
+            turns, (double)right / Math.Max(1, turns), kept / n, Median(prefill), Median(first), Median([.. decode]), kv / n, peak / n);
     }
 
     private static double Median(double[] x)

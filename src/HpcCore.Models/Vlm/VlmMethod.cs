@@ -14,6 +14,9 @@ public sealed record VlmMethod(string Name, IVlmVisualReducer? Visual, IVlmLayer
     public static IReadOnlyList<string> Known { get; } =
         ["full", "random", "pool", "fastv", "vtc", "hired", "hiprune", "fopru", "todre", "mmtok", "aim"];
 
+    /// <summary>The methods that reduce only before the LM (the ones <see cref="VlmChat"/> combines with a KV policy), in table order.</summary>
+    public static IReadOnlyList<string> PreLm { get; } = ["full", "random", "pool", "vtc", "hired", "hiprune", "fopru", "mmtok"];
+
     /// <summary>
     /// The method <paramref name="name"/> for a decoder of <paramref name="lmLayers"/> layers and an encoder of
     /// <paramref name="vitDepth"/> blocks. Settings (docs/VLM.md): VTC-CLS ensembles encoder blocks depth/2..last;

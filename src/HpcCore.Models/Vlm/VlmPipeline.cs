@@ -44,6 +44,9 @@ public sealed class VlmPipeline : IDisposable
     /// <summary>The decoder.</summary>
     public VlmLanguageModel Language => _lm;
 
+    /// <summary>The projector and decoder weights.</summary>
+    public VlmWeights Weights => _w;
+
     /// <summary>Visual tokens kept at <paramref name="fraction"/> of <see cref="VisualTokens"/> (rounded, at least 1).</summary>
     public int Budget(double fraction)
     {
@@ -77,6 +80,24 @@ public sealed class VlmPipeline : IDisposable
     /// </summary>
     public VlmAnswer Answer(VlmVision vision, double encodeMs, int[] question, VlmMethod method, double fraction = 1, int seed = 0)
     {
+        var clock = Stopwatch.StartNew();
+        var prompt = Prompt(vision, question, method, fraction, seed);
+        double reduceMs = clock.Elapsed.TotalMilliseconds;
+        if (method.InLm is FastVReducer fastv) fastv.Budget = method.Visual is null ? prompt.Budget : prompt.VisualKept;
+        if (method.InLm is AimLayerReducer aim) aim.Begin(prompt.VisualKept);
+        double prefillStart = clock.Elapsed.TotalMilliseconds;
+        var prefill = _lm.Prefill(prompt.Embeddings, prompt.Positions, prompt.IsVisual, method.InLm);
+        double end = clock.Elapsed.TotalMilliseconds;
+        return new VlmAnswer(Argmax(prefill.Logits), prefill.Logits, prompt.VisualKept, prefill, encodeMs, reduceMs, end - prefillStart, encodeMs + end);
+    }
+
+    /// <summary>
+    /// The decoder's input for <paramref name="question"/> after <paramref name="method"/>'s pre-LM reduction at
+    /// <paramref name="fraction"/>: <c>&lt;s&gt;</c>, the kept visual tokens projected (at their original positions),
+    /// the question; the projector and the reduction run here.
+    /// </summary>
+    public VlmPrompt Prompt(VlmVision vision, int[] question, VlmMethod method, double fraction = 1, int seed = 0)
+    {
         ArgumentNullException.ThrowIfNull(vision);
         ArgumentNullException.ThrowIfNull(question);
         ArgumentNullException.ThrowIfNull(method);
@@ -85,7 +106,6 @@ public sealed class VlmPipeline : IDisposable
         if (vision.Tokens != VisualTokens)
             throw new ArgumentException($"VlmPipeline.Answer: vision has {vision.Tokens} tokens; this pipeline's mode gives {VisualTokens}", nameof(vision));
         int budget = Budget(fraction);
-        var clock = Stopwatch.StartNew();
         var projected = Project(vision.Features, vision.Tokens);
         var text = _lm.Embed(question);
         VlmKept kept = method.Visual is { } visual
@@ -93,7 +113,6 @@ public sealed class VlmPipeline : IDisposable
             : VlmKept.Select(Enumerable.Range(0, vision.Tokens).ToArray());
         CheckKept(method.Name, kept, vision.Tokens);
         float[] rows = kept.Indices is { } idx ? Gather(projected, idx) : Project(kept.Merged!, kept.Count);
-        double reduceMs = clock.Elapsed.TotalMilliseconds;
 
         int c = _w.LmConfig.Dim, k = kept.Count, t = 1 + k + question.Length;
         var embeddings = new float[t * c];
@@ -108,16 +127,16 @@ public sealed class VlmPipeline : IDisposable
             isVisual[1 + i] = true;
         }
         for (int i = 0; i < question.Length; i++) positions[1 + k + i] = 1 + vision.Tokens + i;
-        if (method.InLm is FastVReducer fastv) fastv.Budget = method.Visual is null ? budget : k;
-        if (method.InLm is AimLayerReducer aim) aim.Begin(k);
-        double prefillStart = clock.Elapsed.TotalMilliseconds;
-        var prefill = _lm.Prefill(embeddings, positions, isVisual, method.InLm);
-        double end = clock.Elapsed.TotalMilliseconds;
-        double prefillMs = end - prefillStart;
-        int answer = 0;
-        for (int i = 1; i < prefill.Logits.Length; i++)
-            if (prefill.Logits[i] > prefill.Logits[answer]) answer = i;
-        return new VlmAnswer(answer, prefill.Logits, k, prefill, encodeMs, reduceMs, prefillMs, encodeMs + end);
+        return new VlmPrompt(embeddings, positions, isVisual, k, budget);
+    }
+
+    /// <summary>The answer token: the argmax of <paramref name="logits"/>, ties to the lower id.</summary>
+    public static int Argmax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
     }
 
     /// <summary>The projector (LLaVA-1.5's MLP): GELU(x W1^T + b1) W2^T + b2 over <paramref name="n"/> host rows [n, Dv]; gives [n, C].</summary>
@@ -149,6 +168,14 @@ public sealed class VlmPipeline : IDisposable
     /// <inheritdoc />
     public void Dispose() => _encoder.Dispose();
 }
+
+/// <summary>The decoder's prompt for one question (<see cref="VlmPipeline.Prompt"/>).</summary>
+/// <param name="Embeddings">Input rows [T, C]: &lt;s&gt;, the kept visual tokens, the question.</param>
+/// <param name="Positions">RoPE positions [T]: a kept visual token keeps its original one.</param>
+/// <param name="IsVisual">Which rows are visual tokens.</param>
+/// <param name="VisualKept">Visual tokens among the rows.</param>
+/// <param name="Budget">The visual-token budget the method was given.</param>
+public sealed record VlmPrompt(float[] Embeddings, int[] Positions, bool[] IsVisual, int VisualKept, int Budget);
 
 /// <summary>One answer.</summary>
 /// <param name="Token">The answer token id (argmax of <see cref="Logits"/>).</param>

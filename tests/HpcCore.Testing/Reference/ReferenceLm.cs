@@ -19,9 +19,10 @@ public static class ReferenceLm
 {
     /// <summary>
     /// Logits for every position of <paramref name="tokens"/>. When <paramref name="keep"/> is given, query position
-    /// t in layer l attends only to keys j for which keep(l, kvHead, t, j) is true (eviction oracles).
+    /// t in layer l attends only to keys j for which keep(l, kvHead, t, j) is true (eviction oracles). Llama's RoPE
+    /// rotates token t at <paramref name="positions"/>[t] when given (a VLM's pruned visual tokens), else at t.
     /// </summary>
-    public static double[,] Forward(ReferenceLmModel m, int[] tokens, Func<int, int, int, int, bool>? keep = null)
+    public static double[,] Forward(ReferenceLmModel m, int[] tokens, Func<int, int, int, int, bool>? keep = null, int[]? positions = null)
     {
         int T = tokens.Length, C = m.Dim, H = m.Heads, D = C / H, kvDim = m.KvHeads * D, G = H / m.KvHeads;
         var x = new double[T, C];
@@ -37,8 +38,8 @@ public static class ReferenceLm
             var v = Linear(h, L.Wv, L.Bv, kvDim);
             if (m.Llama)
             {
-                Rope(m, q, H, D);
-                Rope(m, k, m.KvHeads, D);
+                Rope(m, q, H, D, positions);
+                Rope(m, k, m.KvHeads, D, positions);
             }
             var att = new double[T, C];
             for (int t = 0; t < T; t++)
@@ -115,14 +116,14 @@ public static class ReferenceLm
         return y;
     }
 
-    private static void Rope(ReferenceLmModel m, double[,] x, int heads, int d)
+    private static void Rope(ReferenceLmModel m, double[,] x, int heads, int d, int[]? positions)
     {
         int T = x.GetLength(0);
         for (int t = 0; t < T; t++)
         for (int h = 0; h < heads; h++)
         for (int i = 0; i < d / 2; i++)
         {
-            double angle = t * Math.Pow(m.RopeTheta, -2.0 * i / d);
+            double angle = (positions is null ? t : positions[t]) * Math.Pow(m.RopeTheta, -2.0 * i / d);
             int a = h * d + (m.RopeInterleaved ? 2 * i : i), b = h * d + (m.RopeInterleaved ? 2 * i + 1 : i + d / 2);
             double x0 = x[t, a], x1 = x[t, b];
             x[t, a] = x0 * Math.Cos(angle) - x1 * Math.Sin(angle);

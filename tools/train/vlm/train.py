@@ -4,9 +4,14 @@ Training scenes take their items from the Fashion-MNIST training set (Debian's d
 /usr/share/datasets/fashion-mnist); held-out scenes from the committed test subset (assets/data/fashion-mnist, the
 first 1,000 test images, which neither the ViT nor this training ever saw), the set the C# evaluation uses.
 
-The shared 2-core machine ran this at well under one GFLOP/s, so the frozen ViT's features are computed once into a
-bank of scenes (phase 1, --bank-minutes), then training (phase 2) draws scenes from the bank with fresh questions at
-every step. Each sequence is LLaVA's multi-turn format, <s> image q1 a1 q2 a2 ..., 1..--max-turns turns, loss on the
+The frozen ViT's features are computed once (phase 1): the thumbnails of --bank-scenes scenes, and every training
+item's full-resolution crop. A high-resolution scene is its thumbnail's features followed by its four cells' crop
+features (an empty cell's crop is one constant view), so every bank scene serves both layouts. Training (phase 2)
+draws scenes from the bank with fresh questions at every step.
+
+Speed on this machine: Debian's PyTorch links the reference BLAS and frees its large buffers back to the kernel, so
+every step page-faults its activations in again. Install libopenblas0-pthread (apt) and run with a large glibc mmap
+threshold (this script re-executes itself with one): the ViT went from ~85 to ~6 ms a view. Each sequence is LLaVA's multi-turn format, <s> image q1 a1 q2 a2 ..., 1..--max-turns turns, loss on the
 answers only; a share of the bank is in the high-resolution layout (thumbnail + 4 crops). The learning rate follows
 wall-clock time (--minutes); the checkpoint goes to --out/ckpt.pt at every evaluation.
 """
@@ -18,6 +23,12 @@ import os
 import struct
 import sys
 import time
+
+# Keep freed activations in the heap (see the docstring); must be set before the process starts.
+if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, MALLOC_MMAP_THRESHOLD_="4000000000",
+                                                                 MALLOC_TRIM_THRESHOLD_="100000000000",
+                                                                 MALLOC_TOP_PAD_="1000000000"))
 
 import numpy as np
 import torch
@@ -50,7 +61,7 @@ def by_class(labels):
     return [np.nonzero(labels == k)[0] for k in range(10)]
 
 
-def encode_scenes(vit, images, all_cells, high_res, chunk=16, half=True):
+def encode_scenes(vit, images, all_cells, high_res, chunk=64, half=True):
     """ViT features [n, V, 64] (float16 for the training bank) of the scenes whose cells are all_cells."""
     out = []
     for s in range(0, len(all_cells), chunk):
@@ -61,6 +72,31 @@ def encode_scenes(vit, images, all_cells, high_res, chunk=16, half=True):
     return torch.cat(out)
 
 
+def encode_views(vit, views, chunk=256):
+    """views [n, 28, 28] normalised -> pooled features [n, 49, 64], float16 (the training bank)."""
+    out = [pool_tokens(vit_features(vit, torch.from_numpy(views[s:s + chunk]))).half() for s in range(0, len(views), chunk)]
+    return torch.cat(out)
+
+
+def build_bank(vit, images, labels, pool, rng, scenes, cache):
+    """(cells [N][4], thumbnail features [N, 49, 64], crop features [items + 1, 49, 64]; the last row is the empty cell)."""
+    if cache and os.path.exists(cache):
+        b = torch.load(cache)
+        if len(b["cells"]) >= scenes:
+            return b["cells"][:scenes], b["thumbs"][:scenes], b["crops"]
+    t = time.time()
+    cells = [S.make_scene(rng, labels, pool) for _ in range(scenes)]
+    thumbs = encode_views(vit, np.concatenate([S.views(S.render(c, images), False) for c in cells]))
+    print(f"{scenes} thumbnails in {time.time() - t:.0f}s", flush=True)
+    items = ((images.astype(np.float32) / 255 - np.float32(S.MEAN)) / np.float32(S.STD)).astype(np.float32)
+    empty = np.full((1, S.CELL, S.CELL), -S.MEAN / S.STD, np.float32)
+    crops = encode_views(vit, np.concatenate([items, empty]))
+    print(f"{len(items)} item crops in {time.time() - t:.0f}s", flush=True)
+    if cache:
+        torch.save({"cells": cells, "thumbs": thumbs, "crops": crops}, cache)
+    return cells, thumbs, crops
+
+
 def questions_for(rng, classes, turns):
     text, target = [], []
     for _ in range(turns):
@@ -69,12 +105,16 @@ def questions_for(rng, classes, turns):
     return text
 
 
-def make_batch(rng, bank, labels, n, max_turns):
-    """bank: (cells list, features [N, V, 64]). Returns (features [n, V, 64], text [n, T], targets [n, T])."""
-    cells, feats = bank
+def make_batch(rng, bank, labels, n, max_turns, high_res):
+    """bank: build_bank's triple. Returns (features [n, V, 64], text [n, T], targets [n, T]); V = 49 or 5 x 49."""
+    cells, thumbs, crops = bank
     pick = rng.integers(len(cells), size=n)
+    feats = thumbs[torch.from_numpy(pick)]
+    if high_res:
+        idx = torch.tensor([[c if c >= 0 else len(crops) - 1 for c in cells[i]] for i in pick])
+        feats = torch.cat([feats[:, None], crops[idx]], 1).reshape(n, -1, feats.shape[-1])
     texts = [questions_for(rng, S.cell_classes(cells[i], labels), int(rng.integers(1, max_turns + 1))) for i in pick]
-    return pack(feats[torch.from_numpy(pick)].float(), texts)
+    return pack(feats.float(), texts)
 
 
 def pack(feats, texts):
@@ -121,23 +161,22 @@ def accuracy(model, feats, items, per_scene):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--minutes", type=float, default=30, help="total wall clock, bank included")
-    p.add_argument("--bank-minutes", type=float, default=7)
-    p.add_argument("--hr-share", type=float, default=0.2, help="share of bank scenes in the high-resolution layout")
+    p.add_argument("--bank-scenes", type=int, default=40000)
+    p.add_argument("--hr-share", type=float, default=0.3, help="share of steps in the high-resolution layout")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--hr-batch", type=int, default=6)
     p.add_argument("--max-turns", type=int, default=12)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--warmup", type=int, default=30)
     p.add_argument("--eval-every", type=float, default=5.0, help="minutes")
-    p.add_argument("--eval-scenes", type=int, default=100)
-    p.add_argument("--eval-hr-scenes", type=int, default=25)
+    p.add_argument("--eval-scenes", type=int, default=500)
+    p.add_argument("--eval-hr-scenes", type=int, default=250)
     p.add_argument("--per-scene", type=int, default=4)
     p.add_argument("--threads", type=int, default=1, help="1: on the loaded shared machine two threads ran at half the speed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="/tmp/vlm-train")
-    p.add_argument("--held-cache", default="", help="unpooled held-out features of an earlier run with the same seed")
     p.add_argument("--init", default="", help="continue from this checkpoint (a run written by this script)")
-    p.add_argument("--bank-cache", default="", help="feature bank file: loaded if present, extended for --bank-minutes, saved")
+    p.add_argument("--bank-cache", default="", help="feature bank file: loaded if present and large enough, else built and saved")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -152,33 +191,14 @@ def main():
     erng = np.random.default_rng(1000 + a.seed)
     held = held_out_set(erng, held_labels, held_pool, a.eval_scenes, a.per_scene)
     held_hr = held_out_set(erng, held_labels, held_pool, a.eval_hr_scenes, a.per_scene)
-    if a.held_cache and os.path.exists(a.held_cache):  # unpooled features of the same held-out scenes (same seed)
-        cached = torch.load(a.held_cache)
-        held_feats, held_hr_feats = pool_tokens(cached["held"]), pool_tokens(cached["held_hr"])
-    else:
-        held_feats = encode_scenes(vit, held_images, [c for c, _, _ in held[::a.per_scene]], False, half=False)
-        held_hr_feats = encode_scenes(vit, held_images, [c for c, _, _ in held_hr[::a.per_scene]], True, half=False)
+    held_feats = encode_scenes(vit, held_images, [c for c, _, _ in held[::a.per_scene]], False, half=False)
+    held_hr_feats = encode_scenes(vit, held_images, [c for c, _, _ in held_hr[::a.per_scene]], True, half=False)
     print(f"held-out features in {time.time() - start:.0f}s", flush=True)
 
     rng = np.random.default_rng(a.seed)
-    base_cells, hr_cells, base_feats, hr_feats = [], [], [], []
-    if a.bank_cache and os.path.exists(a.bank_cache):
-        cached = torch.load(a.bank_cache)
-        base_cells, hr_cells = cached["base_cells"], cached["hr_cells"]
-        base_feats, hr_feats = [cached["base"]], [cached["hr"]] if hr_cells else []
-        rng = np.random.default_rng(a.seed + len(base_cells))  # new scenes, not the cached ones again
-    bank_start = time.time()
-    while time.time() - bank_start < a.bank_minutes * 60:
-        hr = rng.random() < a.hr_share
-        cells = [S.make_scene(rng, labels, train_pool) for _ in range(16 if not hr else 4)]
-        (hr_cells if hr else base_cells).extend(cells)
-        (hr_feats if hr else base_feats).append(encode_scenes(vit, images, cells, hr))
-    base = (base_cells, torch.cat(base_feats))
-    high = (hr_cells, torch.cat(hr_feats)) if hr_feats else None
-    print(f"bank: {len(base_cells)} base scenes, {len(hr_cells)} high-res scenes after {time.time() - start:.0f}s", flush=True)
+    bank = build_bank(vit, images, labels, train_pool, rng, a.bank_scenes, a.bank_cache)
+    print(f"bank: {len(bank[0])} scenes after {time.time() - start:.0f}s", flush=True)
     torch.save({"held": held_feats, "held_hr": held_hr_feats}, os.path.join(a.out, "held-features.pt"))
-    if a.bank_cache:
-        torch.save({"base_cells": base_cells, "hr_cells": hr_cells, "base": base[1], "hr": high[1] if high else None}, a.bank_cache)
 
     model = Vlm()
     if a.init:
@@ -191,7 +211,7 @@ def main():
 
     def record(final):
         rec = {"step": step, "minutes": (time.time() - start) / 60, "loss": ema,
-               "bank_base": len(base_cells), "bank_hr": len(hr_cells),
+               "bank_scenes": len(bank[0]),
                "held_out_acc": accuracy(model, held_feats, held, a.per_scene),
                "held_out_acc_hr": accuracy(model, held_hr_feats, held_hr, a.per_scene), "final": final}
         print(json.dumps(rec), flush=True)
@@ -207,8 +227,8 @@ def main():
         lr = a.lr * min(1, (step + 1) / a.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        hr = high is not None and rng.random() < a.hr_share
-        batch = make_batch(rng, high if hr else base, labels, a.hr_batch if hr else a.batch, a.max_turns)
+        hr = rng.random() < a.hr_share
+        batch = make_batch(rng, bank, labels, a.hr_batch if hr else a.batch, a.max_turns, hr)
         loss = loss_of(model, *batch)
         opt.zero_grad()
         loss.backward()

@@ -7,6 +7,7 @@ using System.Text.Json;
 using HpcCore.Cli.Errors;
 using HpcCore.Models;
 using HpcCore.Models.Images;
+using HpcCore.Models.KvCache;
 using HpcCore.Models.Vit;
 using HpcCore.Models.Vlm;
 using Spectre.Console;
@@ -45,19 +46,38 @@ internal static class VlmEvalCommand
         var threads = new Option<int>("--threads") { Description = "CPU worker threads when the device is the CPU (0: all cores).", DefaultValueFactory = _ => 0 };
         var plot = new Option<FileInfo?>("--plot") { Description = "Write the accuracy-vs-prefill-time (Pareto) PNG here." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
+        var kvPolicy = new Option<string?>("--kv-policy")
+        {
+            Description = $"Also ask each scene's questions as one conversation, decoding under these KV policies (comma-separated: {KvPolicyRegistry.Names}; " +
+                          "settings as in lm eval), combined with every pre-LM method at every --keep: visual pruning and KV eviction as one configuration.",
+        };
+        kvPolicy.Validators.Add(r =>
+        {
+            try
+            {
+                foreach (var spec in Split(r.GetValueOrDefault<string?>() ?? "")) KvPolicyRegistry.Parse(spec, new KvPolicySettings());
+            }
+            catch (ArgumentException e)
+            {
+                r.AddError($"--kv-policy: {e.Message.TrimEnd('.')}");
+            }
+        });
+        var kvBudget = new Option<int>("--kv-budget") { Description = "Tokens per kv head the KV policies keep, unless a spec sets budget=.", DefaultValueFactory = _ => 32 };
+        kvBudget.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--kv-budget: must be >= 1"); });
         var command = new Command("eval", "Accuracy, prefill time, time to first token and KV bytes of the VLM against the visual tokens kept.")
         {
-            model, vit, data, set, methods, keep, mode, limit, threads, plot, json,
+            model, vit, data, set, methods, keep, mode, limit, threads, plot, json, kvPolicy, kvBudget,
         };
         command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(vit)!, r.GetValue(data)!, r.GetValue(set)!, r.GetValue(methods)!,
-            r.GetValue(keep)!, r.GetValue(mode)!, r.GetValue(limit), r.GetValue(threads), r.GetValue(plot), r.GetValue(json)));
+            r.GetValue(keep)!, r.GetValue(mode)!, r.GetValue(limit), r.GetValue(threads), r.GetValue(plot), r.GetValue(json),
+            r.GetValue(kvPolicy), r.GetValue(kvBudget)));
         return command;
     }
 
     private static string[] Split(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public static int Run(FileInfo modelFile, FileInfo vitFile, DirectoryInfo dataDir, FileInfo setFile, string methodList, string keepList,
-        string mode, int limit, int threads, FileInfo? plot, bool json)
+        string mode, int limit, int threads, FileInfo? plot, bool json, string? kvPolicies = null, int kvBudget = 32)
     {
         VlmCommand.Require(modelFile, "--model");
         VlmCommand.Require(vitFile, "--vit");
@@ -74,6 +94,8 @@ internal static class VlmEvalCommand
             AnsiConsole.MarkupLine($"VLM: ViT {vitWeights.Config.Depth} blocks D {vitWeights.Config.Dim} -> projector -> decoder {weights.LmConfig.Layers} layers " +
                 $"D {weights.LmConfig.Dim}; device: [bold]{Markup.Escape(ModelDevice.Describe(backend))}[/]");
         var results = new List<VlmEvalResult>();
+        var chats = new List<VlmChatEvalResult>();
+        var policySpecs = Split(kvPolicies ?? "");
         foreach (bool highRes in mode switch { "base" => new[] { false }, "high-res" => [true], _ => [false, true] })
         {
             using var pipeline = new VlmPipeline(vitWeights, weights, highRes);
@@ -84,9 +106,22 @@ internal static class VlmEvalCommand
             foreach (double f in fractions)
                 foreach (var name in names.Where(n => n != "full"))
                     results.Add(evaluator.Run(VlmMethod.Create(name, layers, depth), f));
+            foreach (var spec in policySpecs)
+            {
+                var (entry, settings) = KvPolicyRegistry.Parse(spec, new KvPolicySettings { Budget = kvBudget });
+                using var chat = new VlmChat(pipeline, KvPolicyRegistry.Create(entry.Name, settings));
+                chats.Add(evaluator.RunChat(chat, VlmMethod.Create("full", layers, depth), 1));
+                foreach (double f in fractions)
+                    foreach (var name in names.Where(n => n != "full" && VlmMethod.PreLm.Contains(n)))
+                        chats.Add(evaluator.RunChat(chat, VlmMethod.Create(name, layers, depth), f));
+            }
         }
-        if (json) Console.WriteLine(JsonSerializer.Serialize(results, Indented));
-        else AnsiConsole.Write(Table(results));
+        if (json) Console.WriteLine(JsonSerializer.Serialize(new { questions = results, conversations = chats }, Indented));
+        else
+        {
+            AnsiConsole.Write(Table(results));
+            if (chats.Count > 0) AnsiConsole.Write(ChatTable(chats));
+        }
         if (plot is not null)
         {
             plot.Directory?.Create();
@@ -107,6 +142,23 @@ internal static class VlmEvalCommand
                 F(100 * (r.Accuracy - full.Accuracy), "+0.0;-0.0;0.0"), F(r.VisualKept, "F1"), F(r.VisualPerLayer, "F1"),
                 F(r.PrefillMs, "F2"), F(full.PrefillMs / Math.Max(1e-9, r.PrefillMs), "F2") + "x", F(r.ReduceMs, "F2"),
                 F(r.FirstTokenMs, "F2"), F(r.KvBytes / 1024, "F1"));
+        }
+        return table;
+    }
+
+    // Δ and the KV ratio against the same mode's full method under the full policy (no reduction at all), when it ran.
+    private static Table ChatTable(List<VlmChatEvalResult> results)
+    {
+        var table = new Table().AddColumns("mode", "method", "keep", "kv policy", "turns", "acc %", "Δ pts", "visual in", "prefill ms",
+            "TTFT ms", "decode ms/tok", "KV KiB end", "KV KiB peak", "KV vs full");
+        foreach (var r in results)
+        {
+            var full = results.FirstOrDefault(x => x.Mode == r.Mode && x.Method == "full" && x.Policy == "full") ??
+                       results.First(x => x.Mode == r.Mode && x.Method == "full" && x.Policy == r.Policy);
+            table.AddRow(r.Mode, Markup.Escape(r.Method), F(100 * r.Fraction, "F0") + "%", Markup.Escape(r.Policy), r.Turns.ToString(CultureInfo.InvariantCulture),
+                F(100 * r.Accuracy, "F1"), F(100 * (r.Accuracy - full.Accuracy), "+0.0;-0.0;0.0"), F(r.VisualKept, "F1"), F(r.PrefillMs, "F3"),
+                F(r.FirstTokenMs, "F2"), F(r.DecodeMs, "F3"), F(r.KvBytes / 1024, "F1"), F(r.KvPeakBytes / 1024, "F1"),
+                F(r.KvPeakBytes / Math.Max(1, full.KvPeakBytes), "F2") + "x");
         }
         return table;
     }

@@ -1,0 +1,73 @@
+// Copyright (c) HpcCore contributors. Licensed under the MIT license.
+namespace HpcCore.Cli.Tests;
+
+using System.Text.Json;
+using HpcCore.Cli.Errors;
+using Xunit;
+
+/// <summary>
+/// `vlm ask` and `vlm eval` on the committed model: a conversation answers every question in turn, as many answers as
+/// questions, the same first answer as a single question; `vlm eval --kv-policy` adds the conversation rows to its
+/// JSON; misuse is one line and exit code 2 (issue #20).
+/// </summary>
+[Collection(nameof(ConsoleSwapping))]
+public sealed class VlmCommandTests
+{
+    private static string Asset(params string[] parts) => Path.Combine([CliRun.RepoRoot, "assets", .. parts]);
+
+    private static string[] Common(string verb) =>
+    [
+        "vlm", verb, "--model", Asset("vlm", "vlm-grid.safetensors"), "--vit", Asset("vit", "vit-fmnist.safetensors"),
+        "--data", Asset("data", "fashion-mnist"), "--threads", "1",
+    ];
+
+    [Fact]
+    public void Ask_Conversation_AnswersEachQuestion_FirstAsASingleQuestion()
+    {
+        string[] scene = ["--cells", "3,-1,17,42"];
+        var (code, stdout, stderr) = CliRun.Run([.. Common("ask"), .. scene, "--question", "how many shirts",
+            "--question", "what is at row 1 column 2", "--question", "is there a bag", "--kv-policy", "streaming", "--kv-budget", "16"]);
+        Assert.True(code == ExitCodes.Ok, stderr);
+        var answers = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, answers.Length);
+        Assert.Contains("3 turns, KV policy streaming", stderr, StringComparison.Ordinal);
+        var single = CliRun.Run([.. Common("ask"), .. scene, "--question", "how many shirts"]);
+        Assert.True(single.Code == ExitCodes.Ok, single.Err);
+        Assert.Equal(answers[0], single.Out.Trim());
+    }
+
+    [Fact]
+    public void Ask_Conversation_RefusesAnInLmMethod()
+    {
+        var (code, _, stderr) = CliRun.Run([.. Common("ask"), "--cells", "3,-1,17,42", "--question", "how many shirts",
+            "--question", "is there a bag", "--method", "fastv", "--keep", "0.5"]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--method fastv prunes inside the LM", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Eval_KvPolicy_AddsConversationRows()
+    {
+        var (code, stdout, stderr) = CliRun.Run([.. Common("eval"), "--eval-set", Asset("vlm", "eval-set.json"), "--mode", "base", "--methods", "full,vtc,fastv", "--keep", "0.25",
+            "--limit", "8", "--kv-policy", "full,h2o", "--kv-budget", "20", "--json"]);
+        Assert.True(code == ExitCodes.Ok, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(3, doc.RootElement.GetProperty("questions").GetArrayLength());
+        var chats = doc.RootElement.GetProperty("conversations").EnumerateArray().ToList();
+        // full and vtc (fastv is in-LM) under each policy; 8 questions are 2 scenes of 4.
+        Assert.Equal(["full/full", "vtc/full", "full/h2o", "vtc/h2o"], chats.Select(c => $"{c.GetProperty("Method").GetString()}/{c.GetProperty("Policy").GetString()}"));
+        Assert.All(chats, c => Assert.Equal(8, c.GetProperty("Turns").GetInt32()));
+        Assert.All(chats, c => Assert.Equal(2, c.GetProperty("Conversations").GetInt32()));
+        double FullKv(string policy) => chats.First(c => c.GetProperty("Method").GetString() == "full" && c.GetProperty("Policy").GetString() == policy).GetProperty("KvBytes").GetDouble();
+        Assert.True(FullKv("h2o") < FullKv("full"), "H2O at budget 20 must hold less than the full cache");
+    }
+
+    [Fact]
+    public void Eval_BadKvPolicy_IsAUsageError()
+    {
+        var (code, _, stderr) = CliRun.Run([.. Common("eval"), "--kv-policy", "h2o:window=3"]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--kv-policy", stderr, StringComparison.Ordinal);
+    }
+}
