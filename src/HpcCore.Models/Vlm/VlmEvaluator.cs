@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Vlm;
 
+using HpcCore.Diagnostics;
 using HpcCore.Models.Images;
 
 /// <summary>One row of <c>vlm eval</c>: a method at a visual-token budget over a question set.</summary>
@@ -15,8 +16,15 @@ using HpcCore.Models.Images;
 /// <param name="ReduceMs">Median projector + pre-LM reduction time.</param>
 /// <param name="FirstTokenMs">Median time to the answer token (encoder + reduction + prefill).</param>
 /// <param name="KvBytes">Mean F32 KV-cache bytes after prefill.</param>
+/// <param name="PrefillSpeedup">
+/// Prefill speed-up over the full model, interleaved: each question's full prefill is timed right before the method's,
+/// and this is the median of the per-question ratios (1 for the full model itself, whose rows time it against itself).
+/// </param>
+/// <param name="SpeedupP25">25th percentile of those ratios.</param>
+/// <param name="SpeedupP75">75th percentile.</param>
 public sealed record VlmEvalResult(string Method, string Mode, double Fraction, int Questions, double Accuracy, double VisualKept,
-    double VisualPerLayer, double PrefillMs, double ReduceMs, double FirstTokenMs, double KvBytes);
+    double VisualPerLayer, double PrefillMs, double ReduceMs, double FirstTokenMs, double KvBytes, double PrefillSpeedup,
+    double SpeedupP25, double SpeedupP75);
 
 /// <summary>One row of <c>vlm eval --kv-policy</c>: a visual method and a KV policy as one configuration over conversations.</summary>
 /// <param name="Method">Visual method name.</param>
@@ -43,6 +51,7 @@ public sealed class VlmEvaluator
     private readonly ImageSet _images;
     private readonly List<(VlmVision Vision, double Ms)> _scenes = [];
     private readonly int[] _sceneOf;
+    private readonly VlmMethod _full = new("full", null, null);
 
     /// <summary>An evaluator of <paramref name="questions"/> (at most <paramref name="limit"/>) over <paramref name="images"/>.</summary>
     public VlmEvaluator(VlmPipeline pipeline, IReadOnlyList<VlmQuestion> questions, ImageSet images, int limit = int.MaxValue)
@@ -70,7 +79,10 @@ public sealed class VlmEvaluator
     /// <summary>Questions scored.</summary>
     public int Count => _questions.Count;
 
-    /// <summary>Answers every question with <paramref name="method"/> at <paramref name="fraction"/>.</summary>
+    /// <summary>
+    /// Answers every question with <paramref name="method"/> at <paramref name="fraction"/>; before each, the full
+    /// model answers it too (timed, not scored) for the interleaved speed-up.
+    /// </summary>
     public VlmEvalResult Run(VlmMethod method, double fraction)
     {
         ArgumentNullException.ThrowIfNull(method);
@@ -79,11 +91,14 @@ public sealed class VlmEvaluator
         var prefill = new double[Count];
         var reduce = new double[Count];
         var first = new double[Count];
+        var ratio = new double[Count];
         for (int i = 0; i < Count; i++)
         {
             var q = _questions[i];
             var (vision, ms) = _scenes[_sceneOf[i]];
+            double fullMs = _pipeline.Answer(vision, ms, q.Question, _full, 1, seed: i).PrefillMs;
             var a = _pipeline.Answer(vision, ms, q.Question, method, fraction, seed: i);
+            ratio[i] = fullMs / Math.Max(1e-6, a.PrefillMs);
             right += a.Token == q.Answer ? 1 : 0;
             kept += a.VisualKept;
             perLayer += a.Prefill.VisualPerLayer.Average();
@@ -93,8 +108,10 @@ public sealed class VlmEvaluator
             first[i] = a.FirstTokenMs;
         }
         int n = Math.Max(1, Count);
+        Array.Sort(ratio);
         return new VlmEvalResult(method.Name, _pipeline.HighRes ? "high-res" : "base", fraction, Count, (double)right / n, kept / n,
-            perLayer / n, Median(prefill), Median(reduce), Median(first), kv / n);
+            perLayer / n, Median(prefill), Median(reduce), Median(first), kv / n, Median(ratio),
+            Quantiles.NearestRank(ratio, 0.25), Quantiles.NearestRank(ratio, 0.75));
     }
 
     /// <summary>

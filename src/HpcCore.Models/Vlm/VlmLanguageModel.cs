@@ -1,6 +1,7 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 namespace HpcCore.Models.Vlm;
 
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
 using HpcCore.Devices;
 using HpcCore.Models.Lm;
@@ -162,7 +163,8 @@ public sealed class VlmLanguageModel
         return new VlmLayerStep(l, visual, h, rowsHost, textRows, logitsHost, _backend);
     }
 
-    // QK^T / sqrt(D) per query head (GQA: head h reads kv head h / group), causal entries -inf: AIM's graph.
+    // QK^T / sqrt(D) per query head (GQA: head h reads kv head h / group), causal entries -inf: AIM's graph. Rows of
+    // one head are gathered contiguous first, so each logit is one SIMD dot product (TensorPrimitives) of D floats.
     private float[] CausalLogits(Tensor q4, Tensor k4, int t, int h, int d)
     {
         var qh = q4.ToArray<float>();
@@ -170,19 +172,23 @@ public sealed class VlmLanguageModel
         int kvh = _c.KvHeads, g = h / kvh;
         float scale = 1f / MathF.Sqrt(d);
         var o = new float[h * t * t];
+        var qRows = new float[t * d];
+        var kRows = new float[t * d];
         for (int head = 0; head < h; head++)
+        {
             for (int i = 0; i < t; i++)
-                for (int j = 0; j < t; j++)
-                {
-                    if (j > i)
-                    {
-                        o[(head * t + i) * t + j] = float.NegativeInfinity;
-                        continue;
-                    }
-                    float s = 0;
-                    for (int e = 0; e < d; e++) s += qh[(i * h + head) * d + e] * kh[(j * kvh + head / g) * d + e];
-                    o[(head * t + i) * t + j] = s * scale;
-                }
+            {
+                qh.AsSpan((i * h + head) * d, d).CopyTo(qRows.AsSpan(i * d));
+                if (head % g == 0) kh.AsSpan((i * kvh + head / g) * d, d).CopyTo(kRows.AsSpan(i * d));
+            }
+            for (int i = 0; i < t; i++)
+            {
+                var row = o.AsSpan((head * t + i) * t, t);
+                var q = qRows.AsSpan(i * d, d);
+                for (int j = 0; j <= i; j++) row[j] = TensorPrimitives.Dot(q, kRows.AsSpan(j * d, d)) * scale;
+                row[(i + 1)..].Fill(float.NegativeInfinity);
+            }
+        }
         return o;
     }
 

@@ -133,14 +133,14 @@ internal static class VlmEvalCommand
 
     private static Table Table(List<VlmEvalResult> results)
     {
-        var table = new Table().AddColumns("mode", "method", "keep", "acc %", "Δ pts", "visual in", "visual/layer", "prefill ms", "speedup",
-            "reduce ms", "TTFT ms", "KV KiB");
+        var table = new Table().AddColumns("mode", "method", "keep", "acc %", "Δ pts", "visual in", "visual/layer", "prefill ms",
+            "prefill speed-up [[p25-p75]]", "reduce ms", "TTFT ms", "KV KiB");
         foreach (var r in results)
         {
             var full = results.First(x => x.Mode == r.Mode && x.Method == "full");
             table.AddRow(r.Mode, Markup.Escape(r.Method), F(100 * r.Fraction, "F0") + "%", F(100 * r.Accuracy, "F1"),
                 F(100 * (r.Accuracy - full.Accuracy), "+0.0;-0.0;0.0"), F(r.VisualKept, "F1"), F(r.VisualPerLayer, "F1"),
-                F(r.PrefillMs, "F2"), F(full.PrefillMs / Math.Max(1e-9, r.PrefillMs), "F2") + "x", F(r.ReduceMs, "F2"),
+                F(r.PrefillMs, "F3"), Markup.Escape($"{F(r.PrefillSpeedup, "F2")}x [{F(r.SpeedupP25, "F2")}-{F(r.SpeedupP75, "F2")}]"), F(r.ReduceMs, "F2"),
                 F(r.FirstTokenMs, "F2"), F(r.KvBytes / 1024, "F1"));
         }
         return table;
