@@ -125,8 +125,7 @@ public sealed class LmDecoder : IDisposable
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
         if (tokens.IsEmpty) throw new ArgumentException("LmDecoder.Prefill: tokens is empty.", nameof(tokens));
-        // No BeginWork here: a prompt's chunks are GEMMs of many rows and causal attention over all of them, which pay
-        // for the pool even on stories260K (prefill 512: 1.19x on two threads; BENCHMARKS.md, quick threads).
+        using var work = BeginPrompt(tokens.Length);
         _inUse.Enter("LmDecoder.Prefill");
         try
         {
@@ -169,6 +168,7 @@ public sealed class LmDecoder : IDisposable
     /// <exception cref="InvalidOperationException">Another thread is inside a call on this decoder (one call at a time).</exception>
     public ReadOnlySpan<float> PrefillEmbeddings(ReadOnlySpan<float> embeddings, ReadOnlySpan<int> positions)
     {
+        using var work = BeginPrompt(positions.Length);
         _inUse.Enter("LmDecoder.PrefillEmbeddings");
         try
         {
@@ -216,6 +216,17 @@ public sealed class LmDecoder : IDisposable
             next = positions[i] + 1;
         }
     }
+
+    // A prompt of n tokens as one unit for BeginWork: every weight applied to n rows (2 FLOPs a value), causal
+    // attention over the cache (QK^T and PV: 2 * Layers * Dim * n * context), the weights streamed once. Long prompts
+    // of larger models use the pool (1.2-1.7x on two threads at 512 tokens; BENCHMARKS.md, quick threads); a VLM's
+    // 60-token prompt on a D 64 decoder is a hundred small kernels, where a hand-off to a busy second core costs more
+    // than it saves. The backend times both ways per size and keeps the faster.
+    private WorkScope BeginPrompt(int n) => _backend.BeginWork(PromptFlops(Config, _streamedValues, n, (double)Position + n), _streamedBytes);
+
+    /// <summary>FLOPs of <paramref name="n"/> prompt rows attending causally over <paramref name="context"/> keys.</summary>
+    internal static double PromptFlops(LmConfig config, double streamedValues, int n, double context) =>
+        2 * streamedValues * n + 2.0 * config.Layers * config.Dim * n * context;
 
     private void EndPrompt()
     {

@@ -20,6 +20,7 @@ public sealed class VlmLanguageModel
     private readonly LmConfig _c;
     private readonly LmWeights _w;
     private readonly IBackend _backend;
+    private readonly double _streamedValues, _streamedBytes;
 
     /// <summary>A prefill runner over <paramref name="weights"/> (borrowed).</summary>
     public VlmLanguageModel(LmConfig config, LmWeights weights)
@@ -30,6 +31,8 @@ public sealed class VlmLanguageModel
         _c = config;
         _w = weights;
         _backend = weights.TokenEmbedding.Backend;
+        _streamedValues = weights.StreamedValues;
+        _streamedBytes = weights.StreamedBytes;
     }
 
     /// <summary>The decoder's shape.</summary>
@@ -60,6 +63,9 @@ public sealed class VlmLanguageModel
         for (int i = 0; i < t; i++)
             if (positions[i] < 0 || positions[i] >= _c.MaxSeqLen || (i > 0 && positions[i] <= positions[i - 1]))
                 throw new ArgumentException($"VlmLanguageModel.Prefill: position {positions[i]} at {i} is not ascending inside [0, {_c.MaxSeqLen})", nameof(positions));
+        // One unit of work for the backend, as LmDecoder's prompts: it may run on this thread alone (a hundred small
+        // kernels, where a hand-off to a busy second core costs more than it saves).
+        using var work = _backend.BeginWork(LmDecoder.PromptFlops(_c, _streamedValues, t, t), _streamedBytes);
         var tokensPerLayer = new int[_c.Layers];
         var visualPerLayer = new int[_c.Layers];
         var x = Tensor.From<float>(embeddings, new Shape(t, c), _backend);
