@@ -89,5 +89,5 @@ with open(os.path.join(a.out, "golden.json"), "w") as f:
 with open(os.path.join(a.out, "eval-set.json"), "w") as f:
     json.dump(eval_set, f, separators=(",", ":"))
 with open(os.path.join(a.out, "training.json"), "w") as f:
-    json.dump({"record": ck["record"], "args": args, "lm_config": LM,
+    json.dump({"record": ck["record"], "args": {k: v for k, v in args.items() if k not in ("out", "init", "bank_cache")}, "lm_config": LM,
                "params": sum(p.numel() for p in model.parameters()), "note": a.note}, f, indent=1)
