@@ -114,7 +114,7 @@ class Vlm(nn.Module):
         return s.proj2(F.gelu(s.proj1(feats)))
 
     def forward_embeds(s, h, pos):
-        """h [B, T, C] input embeddings, pos [T] RoPE positions (int) -> logits [B, T, vocab], causal."""
+        """h [B, T, C] input embeddings, pos [T] RoPE positions (int, ascending) -> logits [B, T, vocab], causal."""
         c, m = s.c, s.lm
         B, T, _ = h.shape
         hd, g = c.dim // c.heads, c.heads // c.kv_heads
@@ -132,12 +132,15 @@ class Vlm(nn.Module):
             h = h + b.w2(F.silu(b.w1(y)) * b.w3(y))
         return lm_model.rms(h, m.norm) @ m.emb.weight.T
 
-    def forward(s, feats, text):
-        """feats [B, V, Dv] ViT patch features, text [B, T] ids -> logits [B, 1 + V + T, vocab]."""
-        B = feats.shape[0]
+    def forward(s, feats, text, keep=None):
+        """feats [B, V, Dv] ViT patch features, text [B, T] ids -> logits [B, 1 + K + T, vocab]; keep [K] (ascending
+        visual token indices, None = all V) drops the others, the kept ones keeping their positions (as pruning does)."""
+        B, V = feats.shape[0], feats.shape[1]
         bos = s.lm.emb(torch.full((B, 1), 1, dtype=torch.long))
-        h = torch.cat([bos, s.project(feats), s.lm.emb(text)], 1)
-        return s.forward_embeds(h, torch.arange(h.shape[1]))
+        vis = torch.arange(V) if keep is None else keep
+        h = torch.cat([bos, s.project(feats[:, vis]), s.lm.emb(text)], 1)
+        pos = torch.cat([torch.zeros(1, dtype=torch.long), 1 + vis, 1 + V + torch.arange(text.shape[1])])
+        return s.forward_embeds(h, pos)
 
     def tensors(s):
         """Export names: projector.{fc1,fc2}.{weight,bias}; lm.* as the llama2.c tensors with layer indices."""

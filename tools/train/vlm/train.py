@@ -129,8 +129,9 @@ def pack(feats, texts):
     return feats, text, target
 
 
-def loss_of(model, feats, text, target):
-    logits = model(feats, text)[:, 1 + feats.shape[1]:]
+def loss_of(model, feats, text, target, keep=None):
+    k = feats.shape[1] if keep is None else len(keep)
+    logits = model(feats, text, keep)[:, 1 + k:]
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
 
 
@@ -175,6 +176,8 @@ def main():
     p.add_argument("--threads", type=int, default=1, help="1: on the loaded shared machine two threads ran at half the speed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="/tmp/vlm-train")
+    p.add_argument("--token-drop", type=float, default=0.0,
+                   help="share of steps whose batch keeps only a random 10-100%% of its visual tokens (at their positions)")
     p.add_argument("--init", default="", help="continue from this checkpoint (a run written by this script)")
     p.add_argument("--bank-cache", default="", help="feature bank file: loaded if present and large enough, else built and saved")
     a = p.parse_args()
@@ -229,7 +232,13 @@ def main():
             g["lr"] = lr
         hr = rng.random() < a.hr_share
         batch = make_batch(rng, bank, labels, a.hr_batch if hr else a.batch, a.max_turns, hr)
-        loss = loss_of(model, *batch)
+        keep = None
+        if rng.random() < a.token_drop:
+            # Visual-token dropout: the batch keeps a random 10-100% of its visual tokens at their positions.
+            v = batch[0].shape[1]
+            k = max(1, int(round(rng.uniform(0.1, 1.0) * v)))
+            keep = torch.from_numpy(np.sort(rng.choice(v, size=k, replace=False)))
+        loss = loss_of(model, *batch, keep)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
