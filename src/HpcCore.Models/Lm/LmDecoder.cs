@@ -219,7 +219,7 @@ public sealed class LmDecoder : IDisposable
 
     // A prompt of n tokens as one unit for BeginWork: every weight applied to n rows (2 FLOPs a value), causal
     // attention over the cache (QK^T and PV: 2 * Layers * Dim * n * context), the weights streamed once. Long prompts
-    // of larger models use the pool (1.2-1.7x on two threads at 512 tokens; BENCHMARKS.md, quick threads); a VLM's
+    // of larger models use the pool (1.4-1.9x on two threads at 512 tokens; BENCHMARKS.md, quick threads); a VLM's
     // 60-token prompt on a D 64 decoder is a hundred small kernels, where a hand-off to a busy second core costs more
     // than it saves. The backend times both ways per size and keeps the faster.
     private WorkScope BeginPrompt(int n) => _backend.BeginWork(PromptFlops(Config, _streamedValues, n, (double)Position + n), _streamedBytes);
