@@ -79,10 +79,11 @@ public sealed unsafe class CpuBackend : IBackend
     public SplitChooser SplitChooser { get; } = new();
 
     /// <summary>
-    /// From this cost (FLOPs plus weighted bytes) a unit always uses the pool: trying such a unit on one thread would
-    /// cost seconds, and two threads won on every unit this large that we measured (a ViT-B forward is 3.5e10 FLOPs).
+    /// From this cost (FLOPs plus weighted bytes) a unit always uses the pool: one try of such a unit on one thread would
+    /// cost a second or more. Below it the chooser decides: a ViT-B forward (3.5e10 FLOPs) or a 512-token prompt of a
+    /// 25M-parameter decoder (2.1e10) ran 0.75x of one thread on the pool while a neighbour held the other vCPU.
     /// </summary>
-    public const double AlwaysPooledCost = 1.6e10;
+    public const double AlwaysPooledCost = 2e11;
 
     /// <summary>FLOP-equivalents per streamed byte in a unit's cost: about one core's FMA rate over its memory bandwidth here.</summary>
     public const double FlopsPerByte = 10;

@@ -4,6 +4,9 @@
 // one thread (BENCHMARKS.md, "Two threads never slower than one"): when the other vCPU is taken by a neighbour, every
 // hand-off waits for it. No fixed threshold holds on both sides, so units are timed both ways and the faster way
 // wins, with an occasional try of the other way to notice when the machine changes (a two-armed bandit per size).
+// Each try of the losing way costs its extra time (a batch-1 ViT forward pooled on a busy machine took 1.9x the serial
+// time, so one try in 32 cost 3%); while the tries keep losing clearly, they are spaced out further (32, 64, ... 512
+// units apart), and a try that comes close brings the spacing back to 32.
 using System.Numerics;
 
 namespace HpcCore.Cpu;
@@ -20,6 +23,12 @@ public sealed class SplitChooser
     /// <summary>After the warm-up, one unit in this many runs the way that is slower lately, to keep its time current.</summary>
     public const int ExploreEvery = 32;
 
+    /// <summary>The widest spacing of those tries, reached while every try loses clearly.</summary>
+    public const int MaxExploreEvery = 512;
+
+    /// <summary>A try loses clearly when it takes more than this times the faster way's median.</summary>
+    public const double ClearLoss = 1.1;
+
     // The first units of a size carry one-time costs (first-touch, weights packed on first use, JIT): not recorded.
     private const int Cold = 2;
     private const int Buckets = 64;
@@ -28,7 +37,8 @@ public sealed class SplitChooser
     private readonly double[] _samples = new double[Buckets * 2 * Window];
     private readonly int[] _counts = new int[Buckets * 2];
     private readonly int[] _seen = new int[Buckets];
-    private readonly int[] _ticks = new int[Buckets];
+    private readonly int[] _untilTry = new int[Buckets];
+    private readonly int[] _spacing = new int[Buckets];
 
     /// <summary>The size class of a unit costing <paramref name="cost"/> (FLOPs plus weighted bytes): its binary order of magnitude.</summary>
     public static int SizeClass(double cost) =>
@@ -43,7 +53,9 @@ public sealed class SplitChooser
             // Warm-up: both ways until each has a full window (pooled first: the default before this chooser).
             if (pooled < Window || serial < Window) return pooled > serial;
             bool serialFaster = Median(sizeClass, serial: true) < Median(sizeClass, serial: false);
-            bool explore = ++_ticks[sizeClass] % ExploreEvery == 0;
+            if (_spacing[sizeClass] == 0) _untilTry[sizeClass] = _spacing[sizeClass] = ExploreEvery;
+            bool explore = --_untilTry[sizeClass] == 0;
+            if (explore) _untilTry[sizeClass] = _spacing[sizeClass];
             return serialFaster != explore;
         }
     }
@@ -59,7 +71,17 @@ public sealed class SplitChooser
                 _seen[sizeClass]++;
                 return;
             }
-            int slot = Slot(sizeClass, serial);
+            int slot = Slot(sizeClass, serial), other = Slot(sizeClass, !serial);
+            if (_counts[slot] >= Window && _counts[other] >= Window && _spacing[sizeClass] > 0)
+            {
+                // A unit of the way that is slower lately is a try: space the next one by how it went.
+                double faster = Median(sizeClass, !serial);
+                if (Median(sizeClass, serial) > faster)
+                {
+                    _spacing[sizeClass] = secondsPerCost > ClearLoss * faster ? Math.Min(2 * _spacing[sizeClass], MaxExploreEvery) : ExploreEvery;
+                    _untilTry[sizeClass] = _spacing[sizeClass];
+                }
+            }
             _samples[slot * Window + _counts[slot] % Window] = secondsPerCost;
             _counts[slot] = _counts[slot] == int.MaxValue ? Window : _counts[slot] + 1;
         }

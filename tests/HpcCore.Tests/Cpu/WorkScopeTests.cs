@@ -47,6 +47,30 @@ public sealed class WorkScopeTests
         Assert.True(workerRan);
     }
 
+    // Kernels split their work by ActiveThreads: a job that will run inline is split for one thread, not for the pool.
+    [Fact]
+    public void ActiveThreads_IsOne_WhereJobsRunInline()
+    {
+        using var pool = new CpuWorkerPool(2, backOffMicroseconds: 0);
+        Assert.Equal(2, pool.ActiveThreads);
+        using (WorkScope.SerialOnThisThread())
+            Assert.Equal(1, pool.ActiveThreads);
+        Assert.Equal(2, pool.ActiveThreads);
+        var seen = new int[64];
+        pool.For(seen.Length, new ActiveThreadsBody { Pool = pool, Seen = seen });
+        Assert.All(seen, n => Assert.Equal(1, n)); // nested jobs run inline, on any thread
+        using var single = new CpuWorkerPool(1);
+        Assert.Equal(1, single.ActiveThreads);
+    }
+
+    private struct ActiveThreadsBody : IParallelBody
+    {
+        public CpuWorkerPool Pool;
+        public int[] Seen;
+
+        public readonly void Invoke(int index) => Seen[index] = Pool.ActiveThreads;
+    }
+
     [Theory]
     [InlineData(WorkSplitting.Serial, 2, true)]
     [InlineData(WorkSplitting.Pooled, 2, false)]

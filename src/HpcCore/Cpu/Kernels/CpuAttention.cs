@@ -99,9 +99,9 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         }
         bool decode = AttentionDecode.Supports(p);
         if (decode && Vector512.IsHardwareAccelerated)
-            Decode<Vector512<float>, AttentionIsa512>(p, rows, Pool.Threads, p.Batch * p.KvHeads);
+            Decode<Vector512<float>, AttentionIsa512>(p, rows, Pool.ActiveThreads, p.Batch * p.KvHeads);
         else if (decode)
-            Decode<Vector256<float>, AttentionIsa256>(p, rows, Pool.Threads, p.Batch * p.KvHeads);
+            Decode<Vector256<float>, AttentionIsa256>(p, rows, Pool.ActiveThreads, p.Batch * p.KvHeads);
         else if (Vector512.IsHardwareAccelerated)
             Tiles<Vector512<float>, AttentionIsa512>(p, rows);
         else
@@ -113,7 +113,7 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
         where TV : struct
         where TIsa : struct, IAttentionIsa<TV>
     {
-        int threads = Pool.Threads, kvUnits = p.Batch * p.KvHeads, lanes = AttentionTileWork<TV, TIsa>.Lanes;
+        int threads = Pool.ActiveThreads, kvUnits = p.Batch * p.KvHeads, lanes = AttentionTileWork<TV, TIsa>.Lanes;
         int laneBlocks = (rows + lanes - 1) / lanes;
         var work = new AttentionTileWork<TV, TIsa> { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
         if (p.Exports)

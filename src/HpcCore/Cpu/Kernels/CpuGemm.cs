@@ -52,7 +52,7 @@ internal sealed unsafe partial class CpuKernels
         int maxNPanels = Math.Max(1, GemmBlocking.PackBlockBytes / sizeof(float) / (kc * nr));
 
         long flops = 2L * a.Batch * a.M * a.N * a.K;
-        int threads = flops >= GemmBlocking.ParallelMinFlops ? Pool.Threads : 1;
+        int threads = flops >= GemmBlocking.ParallelMinFlops ? Pool.ActiveThreads : 1;
         var (mtp, mTiles, ntp, nTiles) = GemmBlocking.Tile(a.Batch, mPanels, nPanels, maxNPanels, threads);
         int items = a.Batch * mTiles * nTiles;
         int slots = Math.Min(threads, items);
@@ -163,7 +163,7 @@ internal sealed unsafe partial class CpuKernels
         try
         {
             long macs = (long)a.Batch * a.M * a.N * a.K;
-            int threads = macs >= GemvWork.ParallelMinMacs ? Pool.Threads : 1;
+            int threads = macs >= GemvWork.ParallelMinMacs ? Pool.ActiveThreads : 1;
             int groups = GemmBlocking.CeilDiv(a.N, GemvWork.GroupRows);
             // One item per thread (GemvWork): batch items first, output rows split only when the batch is smaller.
             int chunks = threads == 1 ? 1 : Math.Min(groups, GemmBlocking.CeilDiv(threads, a.Batch));

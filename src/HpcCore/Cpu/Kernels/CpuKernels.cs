@@ -30,7 +30,7 @@ internal sealed unsafe partial class CpuKernels : IKernels
     {
         long total = rows * Math.Max(1, rowLength);
         long byWork = Math.Max(1, total / MinElementsPerItem);
-        return (int)Math.Min(rows, Math.Min(byWork, Pool.Threads * 4L));
+        return (int)Math.Min(rows, Math.Min(byWork, Pool.ActiveThreads * 4L));
     }
 
     /// <summary>Splits [0, count) into <paramref name="items"/> near-equal ranges; returns range <paramref name="item"/>.</summary>

@@ -48,6 +48,12 @@ internal unsafe interface IAttentionIsa<TV> where TV : struct
     /// <summary>O^T rows d0..d0+Rows-1 = alpha * O^T + sum over nk keys of V[j, d0..] * P^T[j, :].</summary>
     static abstract void Values(float** v, int nk, int d0, float* pt, float* ot, TV alpha0, TV alpha1);
 
+    /// <summary>
+    /// <see cref="Values"/> for head dims 0..Rows-1 (d0 = 0) that first turns each key's scores into probabilities:
+    /// P^T[j, :] = exp(S^T[j, :] - n) written over S^T, and their lane sums to sums[0..2W-1].
+    /// </summary>
+    static abstract void ValuesExp(float** v, int nk, float* pt, float* ot, TV alpha0, TV alpha1, TV n0, TV n1, float* sums);
+
     /// <summary>One O^T row, for head dims past the last multiple of Rows.</summary>
     static abstract void ValuesRow(float** v, int nk, int d, float* pt, float* ot, TV alpha0, TV alpha1);
 

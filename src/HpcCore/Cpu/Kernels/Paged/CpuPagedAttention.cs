@@ -66,7 +66,7 @@ internal sealed unsafe partial class CpuKernels : IPagedAttentionKernels
 
     private void Run(int items, in PagedAttentionWork work, long multiplyAdds)
     {
-        if (items == 1 || Pool.Threads == 1 || multiplyAdds < PagedParallelWork)
+        if (items == 1 || Pool.ActiveThreads == 1 || multiplyAdds < PagedParallelWork)
         {
             for (int i = 0; i < items; i++) work.Invoke(i);
             return;

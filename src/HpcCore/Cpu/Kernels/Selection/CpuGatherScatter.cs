@@ -27,7 +27,7 @@ internal sealed unsafe partial class CpuKernels
     {
         if (a.Batch == 0 || a.N == 0 || a.C == 0) return;
         int chunks = (int)Math.Clamp((long)a.N * a.C / MinElementsPerItem, 1, Math.Max(1, a.C / ScatterMinChunk));
-        chunks = Math.Min(chunks, Math.Max(1, Pool.Threads * 4 / a.Batch));
+        chunks = Math.Min(chunks, Math.Max(1, Pool.ActiveThreads * 4 / a.Batch));
         int* idx = Ptr<int>(a.Index);
         byte* counts = null;
         long capacity = 0;

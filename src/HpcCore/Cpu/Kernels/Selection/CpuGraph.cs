@@ -30,7 +30,7 @@ internal sealed unsafe partial class CpuKernels
             if (a.Initial is null) new Span<float>(cur, (int)total).Fill(1f / a.N);
             else new ReadOnlySpan<float>(Ptr<float>(a.Initial), (int)total).CopyTo(new Span<float>(cur, (int)total));
             int chunks = (int)Math.Clamp((long)a.N * a.N / MinElementsPerItem, 1, Math.Max(1, a.N / 16));
-            chunks = (int)Math.Min(chunks, Math.Max(1, Pool.Threads * 4L / a.Slices));
+            chunks = (int)Math.Min(chunks, Math.Max(1, Pool.ActiveThreads * 4L / a.Slices));
             for (int t = 0; t < a.Iterations; t++)
             {
                 Pool.For((int)(a.Slices * chunks), new PageRankBody { M = Ptr<float>(a.Transition), S = cur, Next = next, N = a.N, Chunks = chunks });
