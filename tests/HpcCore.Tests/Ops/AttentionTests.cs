@@ -78,6 +78,16 @@ public sealed class AttentionTests : CpuAttentionTestBase
     public void Decode_SplitsKeysAcrossCores(int tq, int h, int hkv) =>
         Check(new AttentionCase(1, tq, 1500, h, hkv, 64) { Causal = true, Lengths = [1400] });
 
+    // One lane block of rows over 1500 keys: too few tiles for the cores, so the fused tile splits the keys and the
+    // combine merges the partial (O, m, l), m in natural-log units whatever units the tile kept its scores in.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Tile_SplitsKeysAcrossCores(bool logitOptions) =>
+        Check(logitOptions
+            ? new AttentionCase(1, 20, 1500, 1, 1, 64) { SoftCap = 5f, Bias = 1, Causal = true, Lengths = [1400] }
+            : new AttentionCase(1, 20, 1500, 1, 1, 64));
+
     [Fact]
     public void Decode_WithExports() => Check(new AttentionCase(2, 3, 577, 4, 2, 128) { Totals = true, Rows = [2] });
 

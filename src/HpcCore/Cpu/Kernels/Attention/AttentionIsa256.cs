@@ -44,6 +44,11 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x) => SimdMath.Exp(x);
 
+    public static float ScoreUnit => 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ExpScore(Vector256<float> x) => SimdMath.Exp(x);
+
     /// <summary><c>cap * tanh(x / cap)</c>, as <see cref="AttentionMath.SoftCap(Vector512{float}, Vector512{float}, Vector512{float})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SoftCap(Vector256<float> x, Vector256<float> cap, Vector256<float> invCap)
@@ -180,7 +185,7 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
         Update(o + 48, c30, c31, alpha0, alpha1);
     }
 
-    /// <summary><see cref="Values"/> for head dims 0..3, writing P^T = exp(S^T - n) over S^T and its lane sums (see AttentionIsa512).</summary>
+    /// <summary><see cref="Values"/> for head dims 0..3, writing P^T = e^(S^T - n) over S^T and its lane sums (see AttentionIsa512).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ValuesExp(float** v, int nk, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1,
         Vector256<float> n0, Vector256<float> n1, float* sums)

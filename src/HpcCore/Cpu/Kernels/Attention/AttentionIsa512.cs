@@ -48,6 +48,11 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x) => AttentionMath.ExpNonPositive(x);
 
+    public static float ScoreUnit => 1.44269504088896341f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpScore(Vector512<float> x) => AttentionMath.Exp2NonPositive(x);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> SoftCap(Vector512<float> x, Vector512<float> cap, Vector512<float> invCap) => AttentionMath.SoftCap(x, cap, invCap);
 
@@ -205,7 +210,7 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
 
     /// <summary>
     /// <see cref="Values"/> for head dims 0..7 that also turns the block's scores into probabilities on the way:
-    /// P^T[j, :] = exp(S^T[j, :] - n) is written over S^T row j (the later calls and the exports read it) and summed
+    /// P^T[j, :] = 2^(S^T[j, :] - n) (scores in log2 units) is written over S^T row j (the later calls and the exports read it) and summed
     /// into <paramref name="sums"/> (2 vectors). The exponentials' non-FMA work overlaps this call's FMAs instead of
     /// running as a separate pass over the block.
     /// </summary>
@@ -218,8 +223,8 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
         Vector512<float> s0 = default, s1 = default;
-        var e0 = AttentionMath.ExpNonPositive(Vector512.Load(pt) - n0);
-        var e1 = AttentionMath.ExpNonPositive(Vector512.Load(pt + 16) - n1);
+        var e0 = AttentionMath.Exp2NonPositive(Vector512.Load(pt) - n0);
+        var e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + 16) - n1);
         for (int j = 0; j < nk; j++)
         {
             float* vp = v[j];
@@ -231,8 +236,8 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
             s1 += p1;
             // The next key's exponentials, so that their latency chain overlaps this key's FMAs. S^T has TIsa.Rows
             // rows of scratch past the block, so reading row nk is in bounds (its result is never used).
-            e0 = AttentionMath.ExpNonPositive(Vector512.Load(pt + L) - n0);
-            e1 = AttentionMath.ExpNonPositive(Vector512.Load(pt + L + 16) - n1);
+            e0 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + L) - n0);
+            e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + L + 16) - n1);
             var b = Vector512.Create(vp[0]);
             c00 = Vector512.FusedMultiplyAdd(b, p0, c00);
             c01 = Vector512.FusedMultiplyAdd(b, p1, c01);

@@ -44,6 +44,27 @@ internal static class AttentionMath
         return Avx512F.Scale(p, n);
     }
 
+    /// <summary>
+    /// 2^x for x &lt;= 0, -inf or NaN: <see cref="ExpNonPositive"/> for scores kept in log2 units (the tile folds log2(e)
+    /// into the query scale, as FlashAttention's kernels do). The range reduction is exact (r = x - round(x)), so the
+    /// FMA pipes do the five polynomial FMAs and the scaling only: two operations fewer than e^x per exponential, 2% of a
+    /// T1024 tile. Same polynomial (coefficients times ln(2)^k), same accuracy; x is clamped below at -160, where 2^n
+    /// underflows to exactly 0 inside vscalefps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp2NonPositive(Vector512<float> x)
+    {
+        x = Avx512F.Max(Vector512.Create(-160f), x);
+        var n = Avx512F.RoundScale(x, 0);
+        var r = x - n;
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(0.0013276472167819942f), r, Vector512.Create(0.00967554133102139f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.0555071327287539f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.24022119723969176f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.6931469670652649f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.0000000716546416f));
+        return Avx512F.Scale(p, n);
+    }
+
     /// <summary>Scalar <c>cap * tanh(x / cap)</c>, for the row kernels.</summary>
     public static float SoftCap(float x, float cap) => cap * MathF.Tanh(x / cap);
 

@@ -146,7 +146,10 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
             maxHi = Math.Max(maxHi, hi[i]);
             rowPtr[i] = P.Q + b * P.Qs.Batch + t * P.Qs.Token + h * P.Qs.Head;
         }
-        AttentionTranspose.PackQueries(rowPtr, L, d, P.Scale, qt);
+        // Scores are kept in the ISA's units (log2 units on Vector512: ExpScore is then 2^x), so every logit term is
+        // scaled by unit: the query scale, the soft-cap, the biases.
+        float unit = I.ScoreUnit;
+        AttentionTranspose.PackQueries(rowPtr, L, d, P.Scale * unit, qt);
         bool selected = P.Selected != null, windowed = P.Left >= 0 || P.Right >= 0;
         var (jStart, jEnd) = P.KeySlots(minLo, maxHi, keyLength, Splits, split);
         var blocks = new AttentionBlockLanes();
@@ -168,8 +171,8 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         float* blockMax = stackalloc float[MaxLanes];
         if (rel)
             for (int i = 0; i < L; i++) relBase[i] = ((long)(hkv * P.Group + laneG[i]) * P.Tq + laneT[i]) * P.Tk;
-        var cap = I.Create(P.SoftCap);
-        var invCap = I.Create(softCap ? 1f / P.SoftCap : 0f);
+        var cap = I.Create(P.SoftCap * unit);
+        var invCap = I.Create(softCap ? 1f / (P.SoftCap * unit) : 0f);
         float* kBase = P.K + b * P.Ks.Batch + hkv * P.Ks.Head, vBase = P.V + b * P.Vs.Batch + hkv * P.Vs.Head;
 
         // Keys are gathered into blocks of up to KeyBlock; with a block mask the kept keys are compacted, and
@@ -239,13 +242,13 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
                 {
                     I.Store(s0, row);
                     I.Store(s1, row + w);
-                    for (int i = 0; i < L; i++) row[i] += P.PositionBias[relBase[i] + keyPos[j]];
+                    for (int i = 0; i < L; i++) row[i] += P.PositionBias[relBase[i] + keyPos[j]] * unit;
                     s0 = I.Load(row);
                     s1 = I.Load(row + w);
                 }
                 if (hasKeyAdd)
                 {
-                    var add = I.Create(keyAdd[j]);
+                    var add = I.Create(keyAdd[j] * unit);
                     s0 = I.Add(s0, add);
                     s1 = I.Add(s1, add);
                 }
@@ -274,10 +277,10 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
             m1 = I.Max(m1, x1);
             var n0 = I.ZeroWhereNegativeInfinity(m0);
             var n1 = I.ZeroWhereNegativeInfinity(m1);
-            var alpha0 = I.Exp(I.Subtract(ms0, n0));
-            var alpha1 = I.Exp(I.Subtract(ms1, n1));
+            var alpha0 = I.ExpScore(I.Subtract(ms0, n0));
+            var alpha1 = I.ExpScore(I.Subtract(ms1, n1));
             (ms0, ms1) = (n0, n1);
-            // P^T = exp(S^T - n) is taken inside the first value call (its exponentials overlap the FMAs: 3-4% of a
+            // P^T = ExpScore(S^T - n) is taken inside the first value call (its exponentials overlap the FMAs: 3-4% of a
             // T1024 tile against a separate pass); head dims under Rows run the separate pass.
             int dr = d - d % I.Rows, firstValues = 0;
             V sum0 = default, sum1 = default;
@@ -291,8 +294,8 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
                 for (int j = 0; j < nk; j++)
                 {
                     float* row = sb + j * L;
-                    var p0 = I.Exp(I.Subtract(I.Load(row), n0));
-                    var p1 = I.Exp(I.Subtract(I.Load(row + w), n1));
+                    var p0 = I.ExpScore(I.Subtract(I.Load(row), n0));
+                    var p1 = I.ExpScore(I.Subtract(I.Load(row + w), n1));
                     I.Store(p0, row);
                     I.Store(p1, row + w);
                     sum0 = I.Add(sum0, p0);
@@ -315,8 +318,10 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         if (partial != null)
         {
             Buffer.MemoryCopy(ot, partial, d * L * sizeof(float), d * L * sizeof(float));
-            I.Store(ms0, partial + d * L);
-            I.Store(ms1, partial + d * L + w);
+            // The combine works in natural-log units.
+            var toNatural = I.Create(1f / unit);
+            I.Store(I.Multiply(ms0, toNatural), partial + d * L);
+            I.Store(I.Multiply(ms1, toNatural), partial + d * L + w);
             I.Store(l0, partial + (d + 1) * L);
             I.Store(l1, partial + (d + 1) * L + w);
             return;
@@ -348,8 +353,8 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         for (int k = 0; k < blocks; k++)
         {
             float* f = blockM + k * L;
-            I.Store(I.Multiply(I.Exp(I.Subtract(I.Load(f), ms0)), inv0), f);
-            I.Store(I.Multiply(I.Exp(I.Subtract(I.Load(f + w), ms1)), inv1), f + w);
+            I.Store(I.Multiply(I.ExpScore(I.Subtract(I.Load(f), ms0)), inv0), f);
+            I.Store(I.Multiply(I.ExpScore(I.Subtract(I.Load(f + w), ms1)), inv1), f + w);
         }
         if (slotOf != null)
         {

@@ -25,6 +25,16 @@ internal unsafe interface IAttentionIsa<TV> where TV : struct
     static abstract TV FusedMultiplyAdd(TV a, TV b, TV c);
     static abstract TV Max(TV a, TV b);
     static abstract TV Exp(TV x);
+
+    /// <summary>
+    /// The units of the fused tile's scores per natural-log unit: the tile scales its logits (and every logit term:
+    /// soft-cap, biases) by it, and <see cref="ExpScore"/> is the exponential in those units. log2(e) where a base-2
+    /// exponential is cheaper (Vector512), 1 otherwise.
+    /// </summary>
+    static abstract float ScoreUnit { get; }
+
+    /// <summary>e^(x / ScoreUnit) for x &lt;= 0: the tile's softmax exponential.</summary>
+    static abstract TV ExpScore(TV x);
     static abstract TV SoftCap(TV x, TV cap, TV invCap);
 
     /// <summary>0 where x is -inf, else x (a lane with no key yet uses 0 as its softmax reference).</summary>
@@ -50,7 +60,7 @@ internal unsafe interface IAttentionIsa<TV> where TV : struct
 
     /// <summary>
     /// <see cref="Values"/> for head dims 0..Rows-1 (d0 = 0) that first turns each key's scores into probabilities:
-    /// P^T[j, :] = exp(S^T[j, :] - n) written over S^T, and their lane sums to sums[0..2W-1].
+    /// P^T[j, :] = ExpScore(S^T[j, :] - n) written over S^T, and their lane sums to sums[0..2W-1].
     /// </summary>
     static abstract void ValuesExp(float** v, int nk, float* pt, float* ot, TV alpha0, TV alpha1, TV n0, TV n1, float* sums);
 
