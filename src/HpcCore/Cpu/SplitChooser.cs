@@ -26,8 +26,15 @@ public sealed class SplitChooser
     /// <summary>The widest spacing of those tries, reached while every try loses clearly.</summary>
     public const int MaxExploreEvery = 512;
 
-    /// <summary>A try loses clearly when it takes more than this times the faster way's median.</summary>
+    /// <summary>A try loses clearly when it takes more than this times the chosen way's median.</summary>
     public const double ClearLoss = 1.1;
+
+    /// <summary>
+    /// The pool is chosen only when its median beats the serial one by this factor: within noise of each other, one
+    /// thread is as fast and leaves the other core to its neighbours (a batch-1 ViT forward on a quiet machine timed
+    /// 0.96x pooled, and 5-sample medians that close flip on noise).
+    /// </summary>
+    public const double PooledMustWinBy = 1.03;
 
     // The first units of a size carry one-time costs (first-touch, weights packed on first use, JIT): not recorded.
     private const int Cold = 2;
@@ -52,11 +59,10 @@ public sealed class SplitChooser
             int pooled = _counts[Slot(sizeClass, serial: false)], serial = _counts[Slot(sizeClass, serial: true)];
             // Warm-up: both ways until each has a full window (pooled first: the default before this chooser).
             if (pooled < Window || serial < Window) return pooled > serial;
-            bool serialFaster = Median(sizeClass, serial: true) < Median(sizeClass, serial: false);
             if (_spacing[sizeClass] == 0) _untilTry[sizeClass] = _spacing[sizeClass] = ExploreEvery;
             bool explore = --_untilTry[sizeClass] == 0;
             if (explore) _untilTry[sizeClass] = _spacing[sizeClass];
-            return serialFaster != explore;
+            return SerialChosen(sizeClass) != explore;
         }
     }
 
@@ -72,20 +78,20 @@ public sealed class SplitChooser
                 return;
             }
             int slot = Slot(sizeClass, serial), other = Slot(sizeClass, !serial);
-            if (_counts[slot] >= Window && _counts[other] >= Window && _spacing[sizeClass] > 0)
+            if (_counts[slot] >= Window && _counts[other] >= Window && _spacing[sizeClass] > 0 && serial != SerialChosen(sizeClass))
             {
-                // A unit of the way that is slower lately is a try: space the next one by how it went.
-                double faster = Median(sizeClass, !serial);
-                if (Median(sizeClass, serial) > faster)
-                {
-                    _spacing[sizeClass] = secondsPerCost > ClearLoss * faster ? Math.Min(2 * _spacing[sizeClass], MaxExploreEvery) : ExploreEvery;
-                    _untilTry[sizeClass] = _spacing[sizeClass];
-                }
+                // A unit of the way not chosen lately is a try: space the next one by how it went.
+                double chosen = Median(sizeClass, !serial);
+                _spacing[sizeClass] = secondsPerCost > ClearLoss * chosen ? Math.Min(2 * _spacing[sizeClass], MaxExploreEvery) : ExploreEvery;
+                _untilTry[sizeClass] = _spacing[sizeClass];
             }
             _samples[slot * Window + _counts[slot] % Window] = secondsPerCost;
             _counts[slot] = _counts[slot] == int.MaxValue ? Window : _counts[slot] + 1;
         }
     }
+
+    private bool SerialChosen(int sizeClass) =>
+        !(Median(sizeClass, serial: false) * PooledMustWinBy < Median(sizeClass, serial: true));
 
     private static int Slot(int sizeClass, bool serial) => sizeClass * 2 + (serial ? 1 : 0);
 

@@ -53,6 +53,18 @@ public sealed class SplitChooserTests
         Assert.All(gaps, g => Assert.InRange(g, 64, SplitChooser.MaxExploreEvery));
     }
 
+    // Within PooledMustWinBy of each other the calling thread alone is chosen: no second core for a noise-level gain.
+    [Theory]
+    [InlineData(0.99, true)]
+    [InlineData(0.95, false)]
+    public void ThePoolMustWinByAMargin(double pooledTime, bool serialChosen)
+    {
+        var chooser = new SplitChooser();
+        Drive(chooser, 10, 2 + 2 * SplitChooser.Window, serialTime: 1.0, pooledTime);
+        int serial = Drive(chooser, 10, 10 * SplitChooser.ExploreEvery, serialTime: 1.0, pooledTime);
+        Assert.Equal(serialChosen ? 10 * SplitChooser.ExploreEvery - 10 : 10, serial); // one try in ExploreEvery either way
+    }
+
     [Fact]
     public void ATryThatComesClose_BringsTheSpacingBack()
     {
