@@ -155,13 +155,14 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
 
     /// <summary>O^T rows d0..d0+3 = alpha * O^T + sum over <paramref name="nk"/> keys of V[j, d0..d0+3] * P^T[j, :].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Values(float** v, int nk, int d0, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1)
+    public static void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1)
+        where TRows : struct, IKeyRows
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         for (int j = 0; j < nk; j++)
         {
-            float* vp = v[j] + d0;
+            float* vp = v.Row(j) + d0;
             var p0 = Vector256.Load(pt);
             var p1 = Vector256.Load(pt + 8);
             var b = Vector256.Create(vp[0]);
@@ -187,15 +188,16 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
 
     /// <summary><see cref="Values"/> for head dims 0..3, writing P^T = e^(S^T - n) over S^T and its lane sums (see AttentionIsa512).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ValuesExp(float** v, int nk, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1,
+    public static void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1,
         Vector256<float> n0, Vector256<float> n1, float* sums)
+        where TRows : struct, IKeyRows
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> s0 = default, s1 = default;
         for (int j = 0; j < nk; j++)
         {
-            float* vp = v[j];
+            float* vp = v.Row(j);
             var p0 = Exp(Vector256.Load(pt) - n0);
             var p1 = Exp(Vector256.Load(pt + 8) - n1);
             p0.Store(pt);
@@ -225,12 +227,13 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
     }
 
     /// <summary>One O^T row (head dim <paramref name="d"/>), for head dims past the last multiple of 4.</summary>
-    public static void ValuesRow(float** v, int nk, int d, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1)
+    public static void ValuesRow<TRows>(TRows v, int nk, int d, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1)
+        where TRows : struct, IKeyRows
     {
         Vector256<float> c0 = default, c1 = default;
         for (int j = 0; j < nk; j++)
         {
-            var b = Vector256.Create(v[j][d]);
+            var b = Vector256.Create(v.Row(j)[d]);
             c0 = Vector256.FusedMultiplyAdd(b, Vector256.Load(pt + j * L), c0);
             c1 = Vector256.FusedMultiplyAdd(b, Vector256.Load(pt + j * L + 8), c1);
         }

@@ -160,7 +160,8 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     /// V[j, d0..d0+7] * P^T[j, :].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Values(float** v, int nk, int d0, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1)
+    public static void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1)
+        where TRows : struct, IKeyRows
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -168,7 +169,7 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
         for (int j = 0; j < nk; j++)
         {
-            float* vp = v[j] + d0;
+            float* vp = v.Row(j) + d0;
             var p0 = Vector512.Load(pt);
             var p1 = Vector512.Load(pt + 16);
             var b = Vector512.Create(vp[0]);
@@ -215,8 +216,9 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     /// running as a separate pass over the block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ValuesExp(float** v, int nk, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1,
+    public static void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1,
         Vector512<float> n0, Vector512<float> n1, float* sums)
+        where TRows : struct, IKeyRows
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -227,7 +229,7 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
         var e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + 16) - n1);
         for (int j = 0; j < nk; j++)
         {
-            float* vp = v[j];
+            float* vp = v.Row(j);
             var p0 = e0;
             var p1 = e1;
             p0.Store(pt);
@@ -277,12 +279,13 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     }
 
     /// <summary>One O^T row (head dim <paramref name="d"/>), for head dims past the last multiple of 8.</summary>
-    public static void ValuesRow(float** v, int nk, int d, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1)
+    public static void ValuesRow<TRows>(TRows v, int nk, int d, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1)
+        where TRows : struct, IKeyRows
     {
         Vector512<float> c0 = default, c1 = default;
         for (int j = 0; j < nk; j++)
         {
-            var b = Vector512.Create(v[j][d]);
+            var b = Vector512.Create(v.Row(j)[d]);
             c0 = Vector512.FusedMultiplyAdd(b, Vector512.Load(pt + j * L), c0);
             c1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(pt + j * L + 16), c1);
         }

@@ -180,18 +180,15 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         int blk = 0, kept = 0;
         for (int jNext = jStart; jNext < jEnd; blk++)
         {
-            int nk = 0;
+            int nk = 0, first = jNext;
             float* sb = exports ? st + (long)kept * L : st;
             if (plainKeys)
             {
-                // Slots are positions and no key adds a term: the common case gathers without per-key branches.
+                // Slots are positions and no key adds a term: the block is consecutive rows, addressed by a stride
+                // (StridedRows), with no table; positions only where a window or a bias needs them.
                 nk = Math.Min(KeyBlock, jEnd - jNext);
-                for (int j = 0; j < nk; j++)
-                {
-                    keyPos[j] = jNext + j;
-                    kRows[j] = kBase + (jNext + j) * P.Ks.Token;
-                    vRows[j] = vBase + (jNext + j) * P.Vs.Token;
-                }
+                if (windowed || rel)
+                    for (int j = 0; j < nk; j++) keyPos[j] = first + j;
                 jNext += nk;
             }
             while (nk < KeyBlock && jNext < jEnd)
@@ -217,11 +214,23 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
             }
             if (nk == 0) break;
             kept += nk;
-            for (int j = nk; j < nk + I.Rows; j++) kRows[j] = kRows[nk - 1];
             I.Store(negInf, blockMax);
             I.Store(negInf, blockMax + w);
-            for (int j = 0; j < nk; j += I.Rows)
-                I.Scores(kRows + j, qt, d, sb + j * L, blockMax);
+            if (plainKeys)
+            {
+                for (int j = 0; j < nk; j += I.Rows)
+                {
+                    // The score kernel's Rows key rows; past the block they repeat its last key.
+                    for (int r = 0; r < I.Rows; r++) kRows[r] = kBase + (first + Math.Min(j + r, nk - 1)) * P.Ks.Token;
+                    I.Scores(kRows, qt, d, sb + j * L, blockMax);
+                }
+            }
+            else
+            {
+                for (int j = nk; j < nk + I.Rows; j++) kRows[j] = kRows[nk - 1];
+                for (int j = 0; j < nk; j += I.Rows)
+                    I.Scores(kRows + j, qt, d, sb + j * L, blockMax);
+            }
 
             // Logit transforms in flash-attn's order (softcap, then biases, then masks) fused with the block row max;
             // without any, the max the score kernel folded (the key rows past nk repeat the last key) is the block's.
@@ -280,28 +289,9 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
             var alpha0 = I.ExpScore(I.Subtract(ms0, n0));
             var alpha1 = I.ExpScore(I.Subtract(ms1, n1));
             (ms0, ms1) = (n0, n1);
-            // P^T = ExpScore(S^T - n) is taken inside the first value call (its exponentials overlap the FMAs: 3-4% of a
-            // T1024 tile against a separate pass); head dims under Rows run the separate pass.
-            int dr = d - d % I.Rows, firstValues = 0;
-            V sum0 = default, sum1 = default;
-            if (dr > 0)
-            {
-                I.ValuesExp(vRows, nk, sb, ot, alpha0, alpha1, n0, n1, blockMax);
-                (sum0, sum1, firstValues) = (I.Load(blockMax), I.Load(blockMax + w), I.Rows);
-            }
-            else
-            {
-                for (int j = 0; j < nk; j++)
-                {
-                    float* row = sb + j * L;
-                    var p0 = I.ExpScore(I.Subtract(I.Load(row), n0));
-                    var p1 = I.ExpScore(I.Subtract(I.Load(row + w), n1));
-                    I.Store(p0, row);
-                    I.Store(p1, row + w);
-                    sum0 = I.Add(sum0, p0);
-                    sum1 = I.Add(sum1, p1);
-                }
-            }
+            var (sum0, sum1) = plainKeys
+                ? ValuesOfBlock<V, I, StridedRows>(new StridedRows(vBase + first * P.Vs.Token, P.Vs.Token), nk, d, sb, ot, blockMax, alpha0, alpha1, n0, n1)
+                : ValuesOfBlock<V, I, TableRows>(new TableRows(vRows), nk, d, sb, ot, blockMax, alpha0, alpha1, n0, n1);
             l0 = I.FusedMultiplyAdd(l0, alpha0, sum0);
             l1 = I.FusedMultiplyAdd(l1, alpha1, sum1);
             if (exports)
@@ -309,10 +299,6 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
                 I.Store(n0, blockM + blk * L);
                 I.Store(n1, blockM + blk * L + w);
             }
-            for (int k = firstValues; k < dr; k += I.Rows)
-                I.Values(vRows, nk, k, sb, ot, alpha0, alpha1);
-            for (int k = dr; k < d; k++)
-                I.ValuesRow(vRows, nk, k, sb, ot, alpha0, alpha1);
         }
 
         if (partial != null)
@@ -337,6 +323,44 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
             for (int i = nl; i < L; i++) inv[i] = 0f;
             Export<V, I>(b, hkv, nl, laneT, laneG, jStart, jEnd, st, blockM, blk, ms0, ms1, inv, slab, slotOf, kept);
         }
+    }
+
+    /// <summary>
+    /// O^T = alpha * O^T + V^T P^T over one key block, P^T = ExpScore(S^T - n) written over S^T; returns P^T's lane sums.
+    /// The exponentials are taken inside the first value call (ValuesExp: they overlap its FMAs, 3-4% of a T1024 tile
+    /// against a separate pass); head dims under Rows run the separate pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (V, V) ValuesOfBlock<V, I, TRows>(TRows rows, int nk, int d, float* sb, float* ot, float* sums, V alpha0, V alpha1, V n0, V n1)
+        where V : struct
+        where I : struct, IAttentionIsa<V>
+        where TRows : struct, IKeyRows
+    {
+        int w = I.Width, L = 2 * w, dr = d - d % I.Rows, firstValues = 0;
+        V sum0 = default, sum1 = default;
+        if (dr > 0)
+        {
+            I.ValuesExp(rows, nk, sb, ot, alpha0, alpha1, n0, n1, sums);
+            (sum0, sum1, firstValues) = (I.Load(sums), I.Load(sums + w), I.Rows);
+        }
+        else
+        {
+            for (int j = 0; j < nk; j++)
+            {
+                float* row = sb + j * L;
+                var p0 = I.ExpScore(I.Subtract(I.Load(row), n0));
+                var p1 = I.ExpScore(I.Subtract(I.Load(row + w), n1));
+                I.Store(p0, row);
+                I.Store(p1, row + w);
+                sum0 = I.Add(sum0, p0);
+                sum1 = I.Add(sum1, p1);
+            }
+        }
+        for (int k = firstValues; k < dr; k += I.Rows)
+            I.Values(rows, nk, k, sb, ot, alpha0, alpha1);
+        for (int k = dr; k < d; k++)
+            I.ValuesRow(rows, nk, k, sb, ot, alpha0, alpha1);
+        return (sum0, sum1);
     }
 
     /// <summary>Turns the kept P^T blocks into probabilities and adds them to the totals slab and requested rows.</summary>

@@ -56,16 +56,16 @@ internal unsafe interface IAttentionIsa<TV> where TV : struct
     static abstract void Scores(float** k, float* qt, int d, float* st, float* max);
 
     /// <summary>O^T rows d0..d0+Rows-1 = alpha * O^T + sum over nk keys of V[j, d0..] * P^T[j, :].</summary>
-    static abstract void Values(float** v, int nk, int d0, float* pt, float* ot, TV alpha0, TV alpha1);
+    static abstract void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, TV alpha0, TV alpha1) where TRows : struct, IKeyRows;
 
     /// <summary>
     /// <see cref="Values"/> for head dims 0..Rows-1 (d0 = 0) that first turns each key's scores into probabilities:
     /// P^T[j, :] = ExpScore(S^T[j, :] - n) written over S^T, and their lane sums to sums[0..2W-1].
     /// </summary>
-    static abstract void ValuesExp(float** v, int nk, float* pt, float* ot, TV alpha0, TV alpha1, TV n0, TV n1, float* sums);
+    static abstract void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, TV alpha0, TV alpha1, TV n0, TV n1, float* sums) where TRows : struct, IKeyRows;
 
     /// <summary>One O^T row, for head dims past the last multiple of Rows.</summary>
-    static abstract void ValuesRow(float** v, int nk, int d, float* pt, float* ot, TV alpha0, TV alpha1);
+    static abstract void ValuesRow<TRows>(TRows v, int nk, int d, float* pt, float* ot, TV alpha0, TV alpha1) where TRows : struct, IKeyRows;
 
     /// <summary>
     /// Adds to row[0..W-1] the probabilities of W consecutive keys (P^T rows at pt, block factors f0, f1), each
