@@ -5,7 +5,7 @@
 // hand-off waits for it. No fixed threshold holds on both sides, so units are timed both ways and the faster way
 // wins, with an occasional try of the other way to notice when the machine changes (a two-armed bandit per size).
 // Each try of the losing way costs its extra time (a batch-1 ViT forward pooled on a busy machine took 1.9x the serial
-// time, so one try in 32 cost 3%); while the tries keep losing clearly, they are spaced out further (32, 64, ... 512
+// time, so one try in 32 cost 3%); while the tries keep losing clearly, they are spaced out further (32, 64, 128
 // units apart), and a try that comes close brings the spacing back to 32.
 using System.Numerics;
 
@@ -24,7 +24,7 @@ public sealed class SplitChooser
     public const int ExploreEvery = 32;
 
     /// <summary>The widest spacing of those tries, reached while every try loses clearly.</summary>
-    public const int MaxExploreEvery = 512;
+    public const int MaxExploreEvery = 128;
 
     /// <summary>A try loses clearly when it takes more than this times the chosen way's median.</summary>
     public const double ClearLoss = 1.1;

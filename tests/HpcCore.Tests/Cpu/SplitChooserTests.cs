@@ -49,7 +49,7 @@ public sealed class SplitChooserTests
         }
         var gaps = tries.Zip(tries.Skip(1), (a, b) => b - a).ToArray();
         Assert.Equal(SplitChooser.ExploreEvery, tries[0]);
-        Assert.Equal([64, 128, 256, 512, 512], gaps[..5]); // doubling up to MaxExploreEvery, then steady
+        Assert.Equal([64, 128, 128, 128], gaps[..4]); // doubling up to MaxExploreEvery, then steady
         Assert.All(gaps, g => Assert.InRange(g, 64, SplitChooser.MaxExploreEvery));
     }
 
