@@ -154,56 +154,47 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
     }
 
     /// <summary>O^T rows d0..d0+3 = alpha * O^T + sum over <paramref name="nk"/> keys of V[j, d0..d0+3] * P^T[j, :].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1)
-        where TRows : struct, IKeyRows
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        for (int j = 0; j < nk; j++)
-        {
-            float* vp = v.Row(j) + d0;
-            var p0 = Vector256.Load(pt);
-            var p1 = Vector256.Load(pt + 8);
-            var b = Vector256.Create(vp[0]);
-            c00 = Vector256.FusedMultiplyAdd(b, p0, c00);
-            c01 = Vector256.FusedMultiplyAdd(b, p1, c01);
-            b = Vector256.Create(vp[1]);
-            c10 = Vector256.FusedMultiplyAdd(b, p0, c10);
-            c11 = Vector256.FusedMultiplyAdd(b, p1, c11);
-            b = Vector256.Create(vp[2]);
-            c20 = Vector256.FusedMultiplyAdd(b, p0, c20);
-            c21 = Vector256.FusedMultiplyAdd(b, p1, c21);
-            b = Vector256.Create(vp[3]);
-            c30 = Vector256.FusedMultiplyAdd(b, p0, c30);
-            c31 = Vector256.FusedMultiplyAdd(b, p1, c31);
-            pt += L;
-        }
-        float* o = ot + d0 * L;
-        Update(o, c00, c01, alpha0, alpha1);
-        Update(o + 16, c10, c11, alpha0, alpha1);
-        Update(o + 32, c20, c21, alpha0, alpha1);
-        Update(o + 48, c30, c31, alpha0, alpha1);
-    }
+        where TRows : struct, IKeyRows =>
+        ValueTile<TRows, AttentionProbabilities.Stored>(v, nk, d0, pt, ot, alpha0, alpha1, default, default, null);
 
     /// <summary><see cref="Values"/> for head dims 0..3, writing P^T = e^(S^T - n) over S^T and its lane sums (see AttentionIsa512).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1,
         Vector256<float> n0, Vector256<float> n1, float* sums)
+        where TRows : struct, IKeyRows =>
+        ValueTile<TRows, AttentionProbabilities.FromScoresOnTheWay>(v, nk, 0, pt, ot, alpha0, alpha1, n0, n1, sums);
+
+    // The 4 x 16 value micro-kernel behind both (see AttentionIsa512.ValueTile); AVX2's 16 registers leave no room to
+    // pipeline the exponentials a key ahead.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ValueTile<TRows, TP>(TRows v, int nk, int d0, float* pt, float* ot, Vector256<float> alpha0,
+        Vector256<float> alpha1, Vector256<float> n0, Vector256<float> n1, float* sums)
         where TRows : struct, IKeyRows
+        where TP : struct, AttentionProbabilities.IMode
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> s0 = default, s1 = default;
         for (int j = 0; j < nk; j++)
         {
-            float* vp = v.Row(j);
-            var p0 = Exp(Vector256.Load(pt) - n0);
-            var p1 = Exp(Vector256.Load(pt + 8) - n1);
-            p0.Store(pt);
-            p1.Store(pt + 8);
-            s0 += p0;
-            s1 += p1;
+            float* vp = v.Row(j) + d0;
+            Vector256<float> p0, p1;
+            if (TP.FromScores)
+            {
+                p0 = Exp(Vector256.Load(pt) - n0);
+                p1 = Exp(Vector256.Load(pt + 8) - n1);
+                p0.Store(pt);
+                p1.Store(pt + 8);
+                s0 += p0;
+                s1 += p1;
+            }
+            else
+            {
+                p0 = Vector256.Load(pt);
+                p1 = Vector256.Load(pt + 8);
+            }
             var b = Vector256.Create(vp[0]);
             c00 = Vector256.FusedMultiplyAdd(b, p0, c00);
             c01 = Vector256.FusedMultiplyAdd(b, p1, c01);
@@ -218,12 +209,16 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
             c31 = Vector256.FusedMultiplyAdd(b, p1, c31);
             pt += L;
         }
-        s0.Store(sums);
-        s1.Store(sums + 8);
-        Update(ot, c00, c01, alpha0, alpha1);
-        Update(ot + 16, c10, c11, alpha0, alpha1);
-        Update(ot + 32, c20, c21, alpha0, alpha1);
-        Update(ot + 48, c30, c31, alpha0, alpha1);
+        if (TP.FromScores)
+        {
+            s0.Store(sums);
+            s1.Store(sums + 8);
+        }
+        float* o = ot + d0 * L;
+        Update(o, c00, c01, alpha0, alpha1);
+        Update(o + 16, c10, c11, alpha0, alpha1);
+        Update(o + 32, c20, c21, alpha0, alpha1);
+        Update(o + 48, c30, c31, alpha0, alpha1);
     }
 
     /// <summary>One O^T row (head dim <paramref name="d"/>), for head dims past the last multiple of 4.</summary>

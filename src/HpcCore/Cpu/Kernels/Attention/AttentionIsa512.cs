@@ -159,19 +159,63 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     /// O^T rows d0..d0+7 (at <paramref name="ot"/> + d0 * 32) = alpha * O^T + sum over <paramref name="nk"/> keys of
     /// V[j, d0..d0+7] * P^T[j, :].
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1)
+        where TRows : struct, IKeyRows =>
+        ValueTile<TRows, AttentionProbabilities.Stored>(v, nk, d0, pt, ot, alpha0, alpha1, default, default, null);
+
+    /// <summary>
+    /// <see cref="Values"/> for head dims 0..7 that also turns the block's scores into probabilities on the way:
+    /// P^T[j, :] = 2^(S^T[j, :] - n) (scores in log2 units) is written over S^T row j (the later calls and the exports
+    /// read it) and summed into <paramref name="sums"/> (2 vectors). The exponentials' non-FMA work overlaps this
+    /// call's FMAs instead of running as a separate pass over the block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1,
+        Vector512<float> n0, Vector512<float> n1, float* sums)
+        where TRows : struct, IKeyRows =>
+        ValueTile<TRows, AttentionProbabilities.FromScoresOnTheWay>(v, nk, 0, pt, ot, alpha0, alpha1, n0, n1, sums);
+
+    // The 8 x 32 value micro-kernel behind both: TP says whether P^T is read as stored or taken from the scores on the
+    // way (a JIT-time constant: each instance compiles to its own loop, accumulators in registers). The two entry
+    // points stay calls (NoInlining): inlined into the tile, the loops would share its registers.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ValueTile<TRows, TP>(TRows v, int nk, int d0, float* pt, float* ot, Vector512<float> alpha0,
+        Vector512<float> alpha1, Vector512<float> n0, Vector512<float> n1, float* sums)
         where TRows : struct, IKeyRows
+        where TP : struct, AttentionProbabilities.IMode
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> s0 = default, s1 = default, e0 = default, e1 = default;
+        if (TP.FromScores)
+        {
+            e0 = AttentionMath.Exp2NonPositive(Vector512.Load(pt) - n0);
+            e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + 16) - n1);
+        }
         for (int j = 0; j < nk; j++)
         {
             float* vp = v.Row(j) + d0;
-            var p0 = Vector512.Load(pt);
-            var p1 = Vector512.Load(pt + 16);
+            Vector512<float> p0, p1;
+            if (TP.FromScores)
+            {
+                (p0, p1) = (e0, e1);
+                p0.Store(pt);
+                p1.Store(pt + 16);
+                s0 += p0;
+                s1 += p1;
+                // The next key's exponentials, so that their latency chain overlaps this key's FMAs. S^T has Rows rows
+                // of scratch past the block, so reading row nk is in bounds (its result is never used).
+                e0 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + L) - n0);
+                e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + L + 16) - n1);
+            }
+            else
+            {
+                p0 = Vector512.Load(pt);
+                p1 = Vector512.Load(pt + 16);
+            }
             var b = Vector512.Create(vp[0]);
             c00 = Vector512.FusedMultiplyAdd(b, p0, c00);
             c01 = Vector512.FusedMultiplyAdd(b, p1, c01);
@@ -197,6 +241,11 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
             c70 = Vector512.FusedMultiplyAdd(b, p0, c70);
             c71 = Vector512.FusedMultiplyAdd(b, p1, c71);
             pt += L;
+        }
+        if (TP.FromScores)
+        {
+            s0.Store(sums);
+            s1.Store(sums + 16);
         }
         float* o = ot + d0 * L;
         Update(o, c00, c01, alpha0, alpha1);
@@ -207,75 +256,6 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
         Update(o + 160, c50, c51, alpha0, alpha1);
         Update(o + 192, c60, c61, alpha0, alpha1);
         Update(o + 224, c70, c71, alpha0, alpha1);
-    }
-
-    /// <summary>
-    /// <see cref="Values"/> for head dims 0..7 that also turns the block's scores into probabilities on the way:
-    /// P^T[j, :] = 2^(S^T[j, :] - n) (scores in log2 units) is written over S^T row j (the later calls and the exports read it) and summed
-    /// into <paramref name="sums"/> (2 vectors). The exponentials' non-FMA work overlaps this call's FMAs instead of
-    /// running as a separate pass over the block.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1,
-        Vector512<float> n0, Vector512<float> n1, float* sums)
-        where TRows : struct, IKeyRows
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        Vector512<float> s0 = default, s1 = default;
-        var e0 = AttentionMath.Exp2NonPositive(Vector512.Load(pt) - n0);
-        var e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + 16) - n1);
-        for (int j = 0; j < nk; j++)
-        {
-            float* vp = v.Row(j);
-            var p0 = e0;
-            var p1 = e1;
-            p0.Store(pt);
-            p1.Store(pt + 16);
-            s0 += p0;
-            s1 += p1;
-            // The next key's exponentials, so that their latency chain overlaps this key's FMAs. S^T has TIsa.Rows
-            // rows of scratch past the block, so reading row nk is in bounds (its result is never used).
-            e0 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + L) - n0);
-            e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + L + 16) - n1);
-            var b = Vector512.Create(vp[0]);
-            c00 = Vector512.FusedMultiplyAdd(b, p0, c00);
-            c01 = Vector512.FusedMultiplyAdd(b, p1, c01);
-            b = Vector512.Create(vp[1]);
-            c10 = Vector512.FusedMultiplyAdd(b, p0, c10);
-            c11 = Vector512.FusedMultiplyAdd(b, p1, c11);
-            b = Vector512.Create(vp[2]);
-            c20 = Vector512.FusedMultiplyAdd(b, p0, c20);
-            c21 = Vector512.FusedMultiplyAdd(b, p1, c21);
-            b = Vector512.Create(vp[3]);
-            c30 = Vector512.FusedMultiplyAdd(b, p0, c30);
-            c31 = Vector512.FusedMultiplyAdd(b, p1, c31);
-            b = Vector512.Create(vp[4]);
-            c40 = Vector512.FusedMultiplyAdd(b, p0, c40);
-            c41 = Vector512.FusedMultiplyAdd(b, p1, c41);
-            b = Vector512.Create(vp[5]);
-            c50 = Vector512.FusedMultiplyAdd(b, p0, c50);
-            c51 = Vector512.FusedMultiplyAdd(b, p1, c51);
-            b = Vector512.Create(vp[6]);
-            c60 = Vector512.FusedMultiplyAdd(b, p0, c60);
-            c61 = Vector512.FusedMultiplyAdd(b, p1, c61);
-            b = Vector512.Create(vp[7]);
-            c70 = Vector512.FusedMultiplyAdd(b, p0, c70);
-            c71 = Vector512.FusedMultiplyAdd(b, p1, c71);
-            pt += L;
-        }
-        s0.Store(sums);
-        s1.Store(sums + 16);
-        Update(ot, c00, c01, alpha0, alpha1);
-        Update(ot + 32, c10, c11, alpha0, alpha1);
-        Update(ot + 64, c20, c21, alpha0, alpha1);
-        Update(ot + 96, c30, c31, alpha0, alpha1);
-        Update(ot + 128, c40, c41, alpha0, alpha1);
-        Update(ot + 160, c50, c51, alpha0, alpha1);
-        Update(ot + 192, c60, c61, alpha0, alpha1);
-        Update(ot + 224, c70, c71, alpha0, alpha1);
     }
 
     /// <summary>One O^T row (head dim <paramref name="d"/>), for head dims past the last multiple of 8.</summary>
