@@ -151,10 +151,6 @@ public sealed class VlmEvaluator
             turns, (double)right / Math.Max(1, turns), kept / n, Median(prefill), Median(first), Median([.. decode]), kv / n, peak / n);
     }
 
-    private static double Median(double[] x)
-    {
-        if (x.Length == 0) return 0;
-        var s = x.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
+    // The JSON report needs a number: a phase with no samples (no decode step in a one-question conversation) is 0.
+    private static double Median(double[] x) => x.Length == 0 ? 0 : Quantiles.Median(x);
 }

@@ -23,4 +23,15 @@ public sealed class QuantilesTests
         Assert.Contains("Quantiles.NearestRank", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Quantiles.NearestRank([1.0], double.NaN));
     }
+
+    [Fact]
+    public void Median_OfUnsortedSamples()
+    {
+        Assert.Equal(3.0, Quantiles.Median([10.0, 3.0, 1.0]));
+        Assert.Equal(2.5, Quantiles.Median([4.0, 1.0, 3.0, 2.0])); // the mean of the two middle values
+        Assert.True(double.IsNaN(Quantiles.Median([])));
+        double[] samples = [5.0, 1.0];
+        Quantiles.Median(samples);
+        Assert.Equal([5.0, 1.0], samples); // the caller's order is left alone
+    }
 }

@@ -80,8 +80,7 @@ internal static class EncoderEvalCommand
                 flops[m] += embedders[m].Flops;
                 times[m].Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
             }
-        double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
-        double baseTime = Median(times[0]);
+        double baseTime = Quantiles.Median([.. times[0]]);
         var (baseR1, _) = RetrievalMetrics.Score(results[0].Q, results[0].D);
         var table = new Table().Title($"{name} ({queries.Length} pairs, {meanTokens:F0} tokens on average, max {maxTokens}) - {modelName}");
         foreach (var h in new[] { "method", "recall@1", "drop (points)", "MRR", "cosine to full", "FLOPs vs full", "median s", "speed-up (p25-p75)" }) table.AddColumn(h);
@@ -89,7 +88,7 @@ internal static class EncoderEvalCommand
         {
             var (r1, mrr) = RetrievalMetrics.Score(results[m].Q, results[m].D);
             double cos = (RetrievalMetrics.MeanCosine(results[m].Q, results[0].Q) + RetrievalMetrics.MeanCosine(results[m].D, results[0].D)) / 2;
-            double time = Median(times[m]);
+            double time = Quantiles.Median([.. times[m]]);
             // Per-round speed-ups (each round ran every method back to back), so the load's swings show as a spread.
             var gain = GainSpread.Of(times[0].Zip(times[m], (b, t) => b / t).ToArray());
             if (json)

@@ -3,6 +3,7 @@ namespace HpcCore.Cli.Commands.Vit;
 
 using System.Diagnostics;
 using HpcCore.Cli.Timing;
+using HpcCore.Diagnostics;
 using HpcCore.Models.Images;
 using HpcCore.Models;
 using HpcCore.Models.Vit;
@@ -98,7 +99,7 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
             rates[r] = m;
             gains[r] = m / p;
         }
-        return (Median(rates), GainSpread.Of(gains));
+        return (Quantiles.Median(rates), GainSpread.Of(gains));
     }
 
     // Images per second over at least RoundSeconds and 2 calls.
@@ -112,12 +113,6 @@ internal sealed class VitEvaluator(VitWeights weights, ImageSet images, int limi
             calls++;
         }
         return calls * batch / sw.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(double[] xs)
-    {
-        var s = xs.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
 
     private static int Argmax(ReadOnlySpan<float> row)
