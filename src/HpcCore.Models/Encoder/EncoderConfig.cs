@@ -80,6 +80,14 @@ public sealed record EncoderConfig(
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new EncoderFormatException($"{source}: the top level is not a JSON object.");
+            try
+            {
+                UntrustedJson.ReadEveryString(root);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new EncoderFormatException($"{source}: a name or string is not valid Unicode ({e.Message}).", e);
+            }
             string type = String(root, "model_type", "bert", source);
             // RoBERTa's positions start after its padding id and DistilBERT has no segments: only BERT's layout is read.
             if (type != "bert")

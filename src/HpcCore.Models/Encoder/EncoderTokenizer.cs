@@ -87,13 +87,24 @@ public sealed class EncoderTokenizer
 
     internal static JsonDocument ParseJson(byte[] bytes, string source)
     {
+        JsonDocument doc;
         try
         {
-            return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
+            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {
             throw new EncoderFormatException($"{source}: not valid JSON ({e.Message}).", e);
+        }
+        try
+        {
+            UntrustedJson.ReadEveryString(doc.RootElement);
+            return doc;
+        }
+        catch (InvalidOperationException e)
+        {
+            doc.Dispose();
+            throw new EncoderFormatException($"{source}: a name or string is not valid Unicode ({e.Message}).", e);
         }
     }
 

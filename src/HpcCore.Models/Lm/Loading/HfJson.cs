@@ -44,7 +44,7 @@ internal readonly struct HfJson
         }
         try
         {
-            ReadEveryString(document.RootElement);
+            UntrustedJson.ReadEveryString(document.RootElement);
         }
         catch (InvalidOperationException e)
         {
@@ -52,31 +52,6 @@ internal readonly struct HfJson
             throw new LmFormatException($"HfFolder.Load: '{path}' has a name or string that is not valid Unicode: {e.Message}", e);
         }
         return new HfJson(path, document.RootElement);
-    }
-
-    // System.Text.Json unescapes and transcodes a name or string only when it is read or compared: a lone surrogate
-    // escape or invalid UTF-8 would surface as InvalidOperationException wherever that happens first (a key lookup,
-    // GetString on a value, a nested object's key), so every name and string is read once here (found by
-    // ./build.sh fuzz: top-level names, then string values and nested names in its coverage-guided run). The depth is
-    // bounded by the parser's MaxDepth.
-    private static void ReadEveryString(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    _ = property.Name;
-                    ReadEveryString(property.Value);
-                }
-                break;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray()) ReadEveryString(item);
-                break;
-            case JsonValueKind.String:
-                _ = element.GetString();
-                break;
-        }
     }
 
     public static HfJson Of(string path, JsonElement element) => new(path, element);
