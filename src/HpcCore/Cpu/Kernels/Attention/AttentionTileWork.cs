@@ -8,9 +8,10 @@
 // a multiple of 16.
 //
 // Per key block, without logit transforms (no soft-cap, bias, mask or window edge in the block), the score kernel
-// folds its rows into the block's row max while they are in registers, so the pass is scores -> values, the
-// first value call taking the exponentials as it goes (ValuesExp); with any, one pass applies them and takes the max. The query rows are packed into Qt and O^T is written back
-// with 8x8 register transposes (AttentionTranspose), not a strided scalar load or store per float.
+// folds its rows into the block's row max while they are in registers, so the pass is scores -> values, the first
+// value call taking the exponentials as it goes (ValuesExp); with any, one pass applies them and takes the max. The
+// query rows are packed into Qt and O^T is written back with 8x8 register transposes (AttentionTranspose), not a
+// strided scalar load or store per float.
 //
 // Score exports (per-key totals, chosen probability rows) need the final m and l of each row, known only after
 // the pass. Instead of a second QK^T pass, the tile keeps its P^T blocks (exp(s - m_block) for every visible key
