@@ -114,15 +114,7 @@ public sealed record EncoderConfig(
         if (!root.TryGetProperty(key, out var v)) return fallback;
         if (v.ValueKind != JsonValueKind.String)
             throw new EncoderFormatException($"{source}: {key} is not a string ({v.GetRawText()}).");
-        try
-        {
-            return v.GetString()!;
-        }
-        catch (InvalidOperationException e)
-        {
-            // System.Text.Json validates UTF-8 only when a string is read.
-            throw new EncoderFormatException($"{source}: {key} is not valid UTF-8.", e);
-        }
+        return v.GetString()!; // decodable: FromJson read every string once (UntrustedJson)
     }
 
     /// <summary>This configuration as a Hugging Face <c>config.json</c> (BertModel).</summary>

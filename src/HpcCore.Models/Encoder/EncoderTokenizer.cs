@@ -54,19 +54,12 @@ public sealed class EncoderTokenizer
     {
         using var doc = ParseJson(File.ReadAllBytes(path), path);
         var root = doc.RootElement;
-        try
-        {
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object ||
-                !model.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "WordPiece" ||
-                !model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
-                throw new EncoderFormatException($"EncoderTokenizer: {path} has no WordPiece model with a vocab object.");
-            return FromVocabObject(vocab, lowerCase, path);
-        }
-        catch (InvalidOperationException e)
-        {
-            // System.Text.Json validates UTF-8 (and UTF-16 escapes) only when a string or name is read.
-            throw new EncoderFormatException($"EncoderTokenizer: {path}: a string (the model type or a vocabulary piece) is not valid UTF-8 or UTF-16.", e);
-        }
+        // Every name and string already decoded once (ParseJson), so lookups and reads here cannot fail on bad Unicode.
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object ||
+            !model.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "WordPiece" ||
+            !model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
+            throw new EncoderFormatException($"EncoderTokenizer: {path} has no WordPiece model with a vocab object.");
+        return FromVocabObject(vocab, lowerCase, path);
     }
 
     private static EncoderTokenizer FromVocabObject(JsonElement vocab, bool lowerCase, string path)

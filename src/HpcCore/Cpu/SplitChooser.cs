@@ -44,8 +44,16 @@ public sealed class SplitChooser
     private readonly double[] _samples = new double[Buckets * 2 * Window];
     private readonly int[] _counts = new int[Buckets * 2];
     private readonly int[] _seen = new int[Buckets];
+    // Per size class: units left until the next try of the way not chosen, and the current spacing of those tries.
     private readonly int[] _untilTry = new int[Buckets];
     private readonly int[] _spacing = new int[Buckets];
+
+    /// <summary>A chooser with no record yet.</summary>
+    public SplitChooser()
+    {
+        Array.Fill(_untilTry, ExploreEvery);
+        Array.Fill(_spacing, ExploreEvery);
+    }
 
     /// <summary>The size class of a unit costing <paramref name="cost"/> (FLOPs plus weighted bytes): its binary order of magnitude.</summary>
     public static int SizeClass(double cost) =>
@@ -59,7 +67,6 @@ public sealed class SplitChooser
             int pooled = _counts[Slot(sizeClass, serial: false)], serial = _counts[Slot(sizeClass, serial: true)];
             // Warm-up: both ways until each has a full window (pooled first: the default before this chooser).
             if (pooled < Window || serial < Window) return pooled > serial;
-            if (_spacing[sizeClass] == 0) _untilTry[sizeClass] = _spacing[sizeClass] = ExploreEvery;
             bool explore = --_untilTry[sizeClass] == 0;
             if (explore) _untilTry[sizeClass] = _spacing[sizeClass];
             return SerialChosen(sizeClass) != explore;
@@ -78,7 +85,7 @@ public sealed class SplitChooser
                 return;
             }
             int slot = Slot(sizeClass, serial), other = Slot(sizeClass, !serial);
-            if (_counts[slot] >= Window && _counts[other] >= Window && _spacing[sizeClass] > 0 && serial != SerialChosen(sizeClass))
+            if (_counts[slot] >= Window && _counts[other] >= Window && serial != SerialChosen(sizeClass))
             {
                 // A unit of the way not chosen lately is a try: space the next one by how it went.
                 double chosen = Median(sizeClass, !serial);

@@ -183,8 +183,8 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
             Vector256<float> p0, p1;
             if (TP.FromScores)
             {
-                p0 = Exp(Vector256.Load(pt) - n0);
-                p1 = Exp(Vector256.Load(pt + 8) - n1);
+                p0 = ExpScore(Vector256.Load(pt) - n0);
+                p1 = ExpScore(Vector256.Load(pt + 8) - n1);
                 p0.Store(pt);
                 p1.Store(pt + 8);
                 s0 += p0;

@@ -192,8 +192,8 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
         Vector512<float> s0 = default, s1 = default, e0 = default, e1 = default;
         if (TP.FromScores)
         {
-            e0 = AttentionMath.Exp2NonPositive(Vector512.Load(pt) - n0);
-            e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + 16) - n1);
+            e0 = ExpScore(Vector512.Load(pt) - n0);
+            e1 = ExpScore(Vector512.Load(pt + 16) - n1);
         }
         for (int j = 0; j < nk; j++)
         {
@@ -208,8 +208,8 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
                 s1 += p1;
                 // The next key's exponentials, so that their latency chain overlaps this key's FMAs. S^T has Rows rows
                 // of scratch past the block, so reading row nk is in bounds (its result is never used).
-                e0 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + L) - n0);
-                e1 = AttentionMath.Exp2NonPositive(Vector512.Load(pt + L + 16) - n1);
+                e0 = ExpScore(Vector512.Load(pt + L) - n0);
+                e1 = ExpScore(Vector512.Load(pt + L + 16) - n1);
             }
             else
             {
