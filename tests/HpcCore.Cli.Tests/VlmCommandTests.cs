@@ -17,7 +17,7 @@ public sealed class VlmCommandTests
 
     private static string[] Common(string verb) =>
     [
-        "vlm", verb, "--model", Asset("vlm", "vlm-grid.safetensors"), "--vit", Asset("vit", "vit-fmnist.safetensors"),
+        "vlm", verb, "--model", Asset("vlm", "vlm-grid.safetensors"), "--vit", Asset("vlm", "vision.safetensors"),
         "--data", Asset("data", "fashion-mnist"), "--threads", "1",
     ];
 

@@ -6,8 +6,9 @@ using HpcCore.Ops;
 using HpcCore.Tensors;
 
 /// <summary>
-/// The frozen ViT as the VLM's vision tower: one <see cref="VitSession"/> over all views of a scene (batch = views)
-/// with a <see cref="VlmVisionObserver"/>, then the final LayerNorm over every token (LLaVA feeds patch features, not
+/// The ViT as the VLM's vision tower (assets/vlm/vision.safetensors: the Fashion-MNIST ViT with its last blocks tuned
+/// in the VLM): one <see cref="VitSession"/> over all views of a scene (batch = views) with a
+/// <see cref="VlmVisionObserver"/>, then the final LayerNorm over every token (LLaVA feeds patch features, not
 /// the classifier's [CLS]), then 2 x 2 average pooling of the 14 x 14 patch grid into 7 x 7 visual tokens per view (as
 /// LLaVA-OneVision and Qwen2-VL merge neighbouring patches; it kept the decoder's sequences short enough to train on
 /// the shared 2-core machine). A visual token's attention scores are the sums over its 2 x 2 patches (the attention

@@ -10,7 +10,7 @@ using HpcCore.Tensors;
 
 /// <summary>
 /// The trained parts of the grid-scene VLM (tools/train/vlm): the LLaVA-1.5 projector (Linear, GELU, Linear) and the
-/// Llama-style decoder. The vision encoder is the separate Fashion-MNIST ViT file, frozen during training.
+/// Llama-style decoder. The vision tower is a separate ViT file (assets/vlm/vision.safetensors).
 /// </summary>
 public sealed class VlmWeights : IDisposable
 {

@@ -2,6 +2,8 @@
 
 Writes into --out (assets/vlm):
   vlm-grid.safetensors  projector + decoder (names in src/HpcCore.Models/Vlm/VlmWeights.cs), metadata lm_config
+  vision.safetensors    the vision tower: the ViT of assets/vit with its last --tune-blocks blocks and final norm as
+                        trained here (the ViT's own format; its classifier head is unused)
   eval-set.json         the held-out questions train.py scored (same seed): scene cells as indices into the
                         committed test subset (-1: empty), question token ids, answer id; base and high-res
   golden.json           PyTorch logits after the question for the first questions of each set, the first scene's
@@ -20,7 +22,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 import scenes as S  # noqa: E402
 import train as T  # noqa: E402
-from model import LM, Vlm, load_vit, write_safetensors  # noqa: E402
+from model import LM, Vlm, load_vit, read_safetensors, write_safetensors  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--ckpt", default="/tmp/vlm-train/ckpt.pt")
@@ -32,16 +34,21 @@ torch.set_num_threads(1)
 ck = torch.load(a.ckpt)
 cached = torch.load(os.path.join(os.path.dirname(a.ckpt), "held-features.pt"))
 args = ck["args"]
-model = Vlm()
+vit_path = os.path.join(T.ROOT, "assets", "vit", "vit-fmnist.safetensors")
+vit = load_vit(vit_path)
+tune = args["tune_blocks"]
+model = Vlm(vit, tune)
 model.load_state_dict(ck["state"])
 model.eval()
 os.makedirs(a.out, exist_ok=True)
 write_safetensors(os.path.join(a.out, "vlm-grid.safetensors"), model.tensors(),
-                  {"lm_config": json.dumps(LM), "vision": "assets/vit/vit-fmnist.safetensors", "tokens": json.dumps(S.TOKENS)})
+                  {"lm_config": json.dumps(LM), "vision": "assets/vlm/vision.safetensors", "tokens": json.dumps(S.TOKENS)})
+write_safetensors(os.path.join(a.out, "vision.safetensors"), model.vision_tensors(vit),
+                  dict({k: v for k, v in read_safetensors(vit_path)[1].items() if k != "test_accuracy"}, note=f"assets/vit/vit-fmnist.safetensors with blocks "
+                       f"{len(vit.blocks) - tune}..{len(vit.blocks) - 1} and the final norm tuned in the VLM (tools/train/vlm)"))
 
 held_images, held_labels = T.load_items("test")
 held_pool = T.by_class(held_labels)
-vit = load_vit(os.path.join(T.ROOT, "assets", "vit", "vit-fmnist.safetensors"))
 erng = np.random.default_rng(1000 + args["seed"])
 per = args["per_scene"]
 sets = {"base": T.held_out_set(erng, held_labels, held_pool, args["eval_scenes"], per),
@@ -65,7 +72,7 @@ with torch.no_grad():
         hr = name == "high_res"
         # The features train.py computed for these scenes (same ViT, same inputs), checked against a fresh pass.
         feats = cached["held_hr" if hr else "held"]
-        fresh = T.encode_scenes(vit, held_images, [c for c, _, _ in items[:per]], hr, half=False)
+        fresh = T.encode_scenes(vit, tune, held_images, [c for c, _, _ in items[:per]], hr)
         assert torch.allclose(fresh, feats[:1], atol=1e-5), name
         right, blind, logits_out, answers = 0, 0, [], []
         for i, (cells, q, ans) in enumerate(items):
@@ -81,7 +88,7 @@ with torch.no_grad():
         golden[name] = {"logits": logits_out, "answers": answers, "accuracy": right / len(items),
                         "chance": blind / len(items), "count": len(items)}
         if not hr:
-            golden["projected_first_scene"] = [float(v) for v in model.project(feats[:1].float())[0, :3].reshape(-1)]
+            golden["projected_first_scene"] = [float(v) for v in model.project(model.encode(feats[:1].float()))[0, :3].reshape(-1)]
         print(name, "accuracy", right / len(items), "blind", blind / len(items), flush=True)
 
 with open(os.path.join(a.out, "golden.json"), "w") as f:

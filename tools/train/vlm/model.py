@@ -1,10 +1,16 @@
-"""The VLM: the frozen Fashion-MNIST ViT (tools/train/vit), a LLaVA-1.5 projector (Linear-GELU-Linear) and the
-project's Llama-style decoder (tools/train/lm/model.py: RMSNorm, interleaved RoPE, GQA, SwiGLU, tied classifier).
+"""The VLM: the Fashion-MNIST ViT (tools/train/vit) as its vision tower, a LLaVA-1.5 projector (Linear-GELU-Linear)
+and the project's Llama-style decoder (tools/train/lm/model.py: RMSNorm, interleaved RoPE, GQA, SwiGLU, tied
+classifier).
 
-Sequence: <s>, the projected visual tokens, then the text. Visual features are the ViT's last block output after its
-final LayerNorm, [CLS] dropped (196 patches per view). Every token carries an explicit RoPE position, so a pruned
+The tower's first blocks stay frozen; its last `tune_blocks` blocks and final LayerNorm train with the VLM (as
+LLaVA-NeXT / LLaVA-OneVision unfreeze their vision towers), so the training bank holds the frozen part's output
+(`frozen_states`, [CLS] included) and the model runs the rest (`encode`). Visual features are the last block's output
+after the final LayerNorm, [CLS] dropped, 2 x 2 average-pooled (`pool_tokens`).
+
+Sequence: <s>, the projected visual tokens, then the text. Every token carries an explicit RoPE position, so a pruned
 visual token keeps its original position (the C# pipeline does the same).
 """
+import copy
 import json
 import math
 import os
@@ -76,6 +82,7 @@ def load_vit(path):
 
 
 POOL = 2  # patch features are average-pooled 2 x 2 into one visual token (14 x 14 patches -> 7 x 7 tokens per view)
+VIEW_TOKENS = (14 // POOL) ** 2
 
 
 def pool_tokens(feats):
@@ -89,26 +96,41 @@ def pool_tokens(feats):
 
 
 @torch.no_grad()
-def vit_features(vit, x):
-    """x [N, 28, 28] normalised -> patch features [N, 196, D] (last block, final LayerNorm, no [CLS])."""
+def frozen_states(vit, x, tune_blocks):
+    """x [N, 28, 28] normalised -> [N, 197, D]: the token states ([CLS] first) entering the first tuned block."""
     h = vit.patch_embed(x[:, None])
     h = torch.cat([vit.cls_token.expand(h.shape[0], -1, -1), h], 1) + vit.pos_embed
-    for blk in vit.blocks:
+    for blk in vit.blocks[:len(vit.blocks) - tune_blocks]:
         h = blk(h)
-    return vit.norm(h)[:, 1:]
+    return h
 
 
 LM = dict(dim=64, hidden=128, layers=3, heads=4, kv_heads=2, vocab=32, ctx=1200)
 
 
 class Vlm(nn.Module):
-    def __init__(s, vis_dim=64):
+    def __init__(s, vit, tune_blocks):
+        """vit: the loaded (frozen) ViT; its last tune_blocks blocks and final norm are copied and train here."""
         super().__init__()
         c = lm_model.Config(**LM)
         s.c = c
+        s.tune_blocks = tune_blocks
+        s.tower = nn.ModuleList(copy.deepcopy(b) for b in vit.blocks[len(vit.blocks) - tune_blocks:])
+        s.tower_norm = copy.deepcopy(vit.norm)
+        for p in list(s.tower.parameters()) + list(s.tower_norm.parameters()):
+            p.requires_grad_(tune_blocks > 0)
+        vis_dim = vit.norm.weight.shape[0]
         s.proj1 = nn.Linear(vis_dim, c.dim)
         s.proj2 = nn.Linear(c.dim, c.dim)
         s.lm = lm_model.Model(c)
+
+    def encode(s, states):
+        """states [B, V, 197, D] (frozen_states of each view) -> visual features [B, V * 49, D]."""
+        B, V = states.shape[:2]
+        h = states.reshape(B * V, *states.shape[2:])
+        for blk in s.tower:
+            h = blk(h)
+        return pool_tokens(s.tower_norm(h)[:, 1:].reshape(B, -1, h.shape[-1]))
 
     def project(s, feats):
         return s.proj2(F.gelu(s.proj1(feats)))
@@ -132,15 +154,34 @@ class Vlm(nn.Module):
             h = h + b.w2(F.silu(b.w1(y)) * b.w3(y))
         return lm_model.rms(h, m.norm) @ m.emb.weight.T
 
-    def forward(s, feats, text, keep=None):
-        """feats [B, V, Dv] ViT patch features, text [B, T] ids -> logits [B, 1 + K + T, vocab]; keep [K] (ascending
-        visual token indices, None = all V) drops the others, the kept ones keeping their positions (as pruning does)."""
+    def forward(s, states, text, keep=None):
+        """states [B, views, 197, D] (frozen_states), text [B, T] ids -> logits [B, 1 + K + T, vocab]; keep [K]
+        (ascending visual token indices, None = all V) drops the others after the encoder, the kept ones keeping their
+        positions (as pruning does)."""
+        feats = s.encode(states)
         B, V = feats.shape[0], feats.shape[1]
         bos = s.lm.emb(torch.full((B, 1), 1, dtype=torch.long))
         vis = torch.arange(V) if keep is None else keep
         h = torch.cat([bos, s.project(feats[:, vis]), s.lm.emb(text)], 1)
         pos = torch.cat([torch.zeros(1, dtype=torch.long), 1 + vis, 1 + V + torch.arange(text.shape[1])])
         return s.forward_embeds(h, pos)
+
+    def vision_tensors(s, vit):
+        """The whole tower as a ViT safetensors set: vit's tensors with the tuned blocks and final norm replaced."""
+        out = {k: v for k, v in vit.state_dict().items()}
+        first = len(vit.blocks) - s.tune_blocks
+        for i, blk in enumerate(s.tower):
+            for k, v in blk.state_dict().items():
+                out[f"blocks.{first + i}.{k}"] = v
+        for k, v in s.tower_norm.state_dict().items():
+            out[f"norm.{k}"] = v
+        return out
+
+    def load_tensors(s, t):
+        """The inverse of tensors(): loads an exported vlm-grid.safetensors (the tower is left as constructed)."""
+        with torch.no_grad():
+            for name, p in s.tensors().items():
+                p.copy_(t[name])
 
     def tensors(s):
         """Export names: projector.{fc1,fc2}.{weight,bias}; lm.* as the llama2.c tensors with layer indices."""

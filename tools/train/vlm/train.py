@@ -1,12 +1,13 @@
-"""Train the VLM's projector and decoder (the ViT stays frozen) on synthetic grid scenes, on a wall-clock budget.
+"""Train the VLM's projector, decoder and the vision tower's last --tune-blocks blocks (the ViT's earlier blocks stay
+frozen) on synthetic grid scenes, on a wall-clock budget.
 
 Training scenes take their items from the Fashion-MNIST training set (Debian's dataset-fashion-mnist package,
 /usr/share/datasets/fashion-mnist); held-out scenes from the committed test subset (assets/data/fashion-mnist, the
 first 1,000 test images, which neither the ViT nor this training ever saw), the set the C# evaluation uses.
 
-The frozen ViT's features are computed once (phase 1): the thumbnails of --bank-scenes scenes, and every training
-item's full-resolution crop. A high-resolution scene is its thumbnail's features followed by its four cells' crop
-features (an empty cell's crop is one constant view), so every bank scene serves both layouts. Training (phase 2)
+The frozen part of the ViT runs once (phase 1): its output token states for the thumbnails of --bank-scenes scenes,
+and for every training item's full-resolution crop. A high-resolution scene is its thumbnail's states followed by its
+four cells' crop states (an empty cell's crop is one constant view), so every bank scene serves both layouts. Training (phase 2)
 draws scenes from the bank with fresh questions at every step.
 
 Speed on this machine: Debian's PyTorch links the reference BLAS and frees its large buffers back to the kernel, so
@@ -36,7 +37,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 import scenes as S  # noqa: E402
-from model import Vlm, load_vit, pool_tokens, vit_features  # noqa: E402
+from model import VIEW_TOKENS, Vlm, frozen_states, load_vit, read_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
 DEBIAN = "/usr/share/datasets/fashion-mnist"
@@ -61,39 +62,38 @@ def by_class(labels):
     return [np.nonzero(labels == k)[0] for k in range(10)]
 
 
-def encode_scenes(vit, images, all_cells, high_res, chunk=64, half=True):
-    """ViT features [n, V, 64] (float16 for the training bank) of the scenes whose cells are all_cells."""
+def encode_scenes(vit, tune, images, all_cells, high_res, chunk=64):
+    """Frozen token states [n, V, 197, 64] (float32) of the scenes whose cells are all_cells."""
     out = []
     for s in range(0, len(all_cells), chunk):
         views = [S.views(S.render(c, images), high_res) for c in all_cells[s:s + chunk]]
         x = torch.from_numpy(np.concatenate(views)).float()
-        f = pool_tokens(vit_features(vit, x).reshape(len(views), -1, 64))
-        out.append(f.half() if half else f)
+        f = frozen_states(vit, x, tune)
+        out.append(f.reshape(len(views), -1, *f.shape[1:]))
     return torch.cat(out)
 
 
-def encode_views(vit, views, chunk=256):
-    """views [n, 28, 28] normalised -> pooled features [n, 49, 64], float16 (the training bank)."""
-    out = [pool_tokens(vit_features(vit, torch.from_numpy(views[s:s + chunk]))).half() for s in range(0, len(views), chunk)]
-    return torch.cat(out)
+def encode_views(vit, tune, views, chunk=256):
+    """views [n, 28, 28] normalised -> frozen token states [n, 197, 64], float16 (the training bank)."""
+    return torch.cat([frozen_states(vit, torch.from_numpy(views[s:s + chunk]), tune).half() for s in range(0, len(views), chunk)])
 
 
-def build_bank(vit, images, labels, pool, rng, scenes, cache):
-    """(cells [N][4], thumbnail features [N, 49, 64], crop features [items + 1, 49, 64]; the last row is the empty cell)."""
+def build_bank(vit, tune, images, labels, pool, rng, scenes, cache):
+    """(cells [N][4], thumbnail states [N, 197, 64], crop states [items + 1, 197, 64]; the last row is the empty cell)."""
     if cache and os.path.exists(cache):
         b = torch.load(cache)
-        if len(b["cells"]) >= scenes:
+        if len(b["cells"]) >= scenes and b.get("tune_blocks") == tune:
             return b["cells"][:scenes], b["thumbs"][:scenes], b["crops"]
     t = time.time()
     cells = [S.make_scene(rng, labels, pool) for _ in range(scenes)]
-    thumbs = encode_views(vit, np.concatenate([S.views(S.render(c, images), False) for c in cells]))
+    thumbs = encode_views(vit, tune, np.concatenate([S.views(S.render(c, images), False) for c in cells]))
     print(f"{scenes} thumbnails in {time.time() - t:.0f}s", flush=True)
     items = ((images.astype(np.float32) / 255 - np.float32(S.MEAN)) / np.float32(S.STD)).astype(np.float32)
     empty = np.full((1, S.CELL, S.CELL), -S.MEAN / S.STD, np.float32)
-    crops = encode_views(vit, np.concatenate([items, empty]))
+    crops = encode_views(vit, tune, np.concatenate([items, empty]))
     print(f"{len(items)} item crops in {time.time() - t:.0f}s", flush=True)
     if cache:
-        torch.save({"cells": cells, "thumbs": thumbs, "crops": crops}, cache)
+        torch.save({"cells": cells, "thumbs": thumbs, "crops": crops, "tune_blocks": tune}, cache)
     return cells, thumbs, crops
 
 
@@ -106,13 +106,13 @@ def questions_for(rng, classes, turns):
 
 
 def make_batch(rng, bank, labels, n, max_turns, high_res):
-    """bank: build_bank's triple. Returns (features [n, V, 64], text [n, T], targets [n, T]); V = 49 or 5 x 49."""
+    """bank: build_bank's triple. Returns (states [n, views, 197, 64], text [n, T], targets [n, T]); 1 or 5 views."""
     cells, thumbs, crops = bank
     pick = rng.integers(len(cells), size=n)
-    feats = thumbs[torch.from_numpy(pick)]
+    feats = thumbs[torch.from_numpy(pick)][:, None]
     if high_res:
         idx = torch.tensor([[c if c >= 0 else len(crops) - 1 for c in cells[i]] for i in pick])
-        feats = torch.cat([feats[:, None], crops[idx]], 1).reshape(n, -1, feats.shape[-1])
+        feats = torch.cat([feats, crops[idx]], 1)
     texts = [questions_for(rng, S.cell_classes(cells[i], labels), int(rng.integers(1, max_turns + 1))) for i in pick]
     return pack(feats.float(), texts)
 
@@ -130,7 +130,7 @@ def pack(feats, texts):
 
 
 def loss_of(model, feats, text, target, keep=None):
-    k = feats.shape[1] if keep is None else len(keep)
+    k = feats.shape[1] * VIEW_TOKENS if keep is None else len(keep)
     logits = model(feats, text, keep)[:, 1 + k:]
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
 
@@ -148,12 +148,15 @@ def held_out_set(rng, labels, pool, scenes, per_scene):
 
 
 @torch.no_grad()
-def accuracy(model, feats, items, per_scene):
-    """Single-question accuracy; feats [scenes, V, 64] in the order of items' scenes."""
+def accuracy(model, feats, items, per_scene, keep_share=1.0):
+    """Single-question accuracy; feats [scenes, views, 197, 64] in the order of items' scenes. keep_share < 1 keeps that
+    share of each scene's visual tokens, drawn at random (seeded): the random-selection baseline, as a redundancy probe."""
     model.eval()
-    right = 0
+    right, rng = 0, np.random.default_rng(5)
+    v = feats.shape[1] * VIEW_TOKENS
     for i, (_, q, a) in enumerate(items):
-        logits = model(feats[i // per_scene:i // per_scene + 1].float(), torch.tensor([q]))
+        keep = None if keep_share >= 1 else torch.from_numpy(np.sort(rng.choice(v, size=round(v * keep_share), replace=False)))
+        logits = model(feats[i // per_scene:i // per_scene + 1].float(), torch.tensor([q]), keep)
         right += int(logits[0, -1].argmax()) == a
     model.train()
     return right / len(items)
@@ -177,15 +180,21 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="/tmp/vlm-train")
     p.add_argument("--token-drop", type=float, default=0.0,
-                   help="share of steps whose batch keeps only a random 10-100%% of its visual tokens (at their positions)")
-    p.add_argument("--init", default="", help="continue from this checkpoint (a run written by this script)")
+                   help="share of steps whose batch keeps only a random share (--drop-keep) of its visual tokens (at their positions)")
+    p.add_argument("--drop-keep", default="0.1,1.0", help="the range the kept share is drawn from, uniformly")
+    p.add_argument("--init", default="", help="continue from this checkpoint (a run written by this script) or from an "
+                   "exported vlm-grid.safetensors (projector and decoder; the tower starts as the ViT)")
+    p.add_argument("--items", type=int, default=60000, help="the first N Fashion-MNIST training items build the scenes")
+    p.add_argument("--tune-blocks", type=int, default=0, help="the vision tower's last blocks (and final norm) that train")
     p.add_argument("--bank-cache", default="", help="feature bank file: loaded if present and large enough, else built and saved")
     a = p.parse_args()
+    drop_keep = [float(x) for x in a.drop_keep.split(",")]
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     start = time.time()
     images, labels = load_items("train")
+    images, labels = images[:a.items], labels[:a.items]
     held_images, held_labels = load_items("test")
     train_pool, held_pool = by_class(labels), by_class(held_labels)
     vit = load_vit(os.path.join(ROOT, "assets", "vit", "vit-fmnist.safetensors"))
@@ -194,19 +203,21 @@ def main():
     erng = np.random.default_rng(1000 + a.seed)
     held = held_out_set(erng, held_labels, held_pool, a.eval_scenes, a.per_scene)
     held_hr = held_out_set(erng, held_labels, held_pool, a.eval_hr_scenes, a.per_scene)
-    held_feats = encode_scenes(vit, held_images, [c for c, _, _ in held[::a.per_scene]], False, half=False)
-    held_hr_feats = encode_scenes(vit, held_images, [c for c, _, _ in held_hr[::a.per_scene]], True, half=False)
+    held_feats = encode_scenes(vit, a.tune_blocks, held_images, [c for c, _, _ in held[::a.per_scene]], False)
+    held_hr_feats = encode_scenes(vit, a.tune_blocks, held_images, [c for c, _, _ in held_hr[::a.per_scene]], True)
     print(f"held-out features in {time.time() - start:.0f}s", flush=True)
 
     rng = np.random.default_rng(a.seed)
-    bank = build_bank(vit, images, labels, train_pool, rng, a.bank_scenes, a.bank_cache)
+    bank = build_bank(vit, a.tune_blocks, images, labels, train_pool, rng, a.bank_scenes, a.bank_cache)
     print(f"bank: {len(bank[0])} scenes after {time.time() - start:.0f}s", flush=True)
     torch.save({"held": held_feats, "held_hr": held_hr_feats}, os.path.join(a.out, "held-features.pt"))
 
-    model = Vlm()
-    if a.init:
+    model = Vlm(vit, a.tune_blocks)
+    if a.init.endswith(".safetensors"):
+        model.load_tensors(read_safetensors(a.init)[0])
+    elif a.init:
         model.load_state_dict(torch.load(a.init)["state"])
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
     log = open(os.path.join(a.out, "log.jsonl"), "a")
     train_start = time.time()
     train_seconds = a.minutes * 60 - (train_start - start)
@@ -216,7 +227,9 @@ def main():
         rec = {"step": step, "minutes": (time.time() - start) / 60, "loss": ema,
                "bank_scenes": len(bank[0]),
                "held_out_acc": accuracy(model, held_feats, held, a.per_scene),
-               "held_out_acc_hr": accuracy(model, held_hr_feats, held_hr, a.per_scene), "final": final}
+               "held_out_acc_hr": accuracy(model, held_hr_feats, held_hr, a.per_scene),
+               "held_out_acc_random25": accuracy(model, held_feats, held, a.per_scene, 0.25),
+               "held_out_acc_hr_random25": accuracy(model, held_hr_feats, held_hr, a.per_scene, 0.25), "final": final}
         print(json.dumps(rec), flush=True)
         log.write(json.dumps(rec) + "\n")
         log.flush()
@@ -234,9 +247,10 @@ def main():
         batch = make_batch(rng, bank, labels, a.hr_batch if hr else a.batch, a.max_turns, hr)
         keep = None
         if rng.random() < a.token_drop:
-            # Visual-token dropout: the batch keeps a random 10-100% of its visual tokens at their positions.
-            v = batch[0].shape[1]
-            k = max(1, int(round(rng.uniform(0.1, 1.0) * v)))
+            # Visual-token dropout after the encoder: the batch keeps a random share of its visual tokens at their
+            # positions (the tower still sees the whole image, as it does when a method prunes its output).
+            v = batch[0].shape[1] * VIEW_TOKENS
+            k = max(1, int(round(rng.uniform(*drop_keep) * v)))
             keep = torch.from_numpy(np.sort(rng.choice(v, size=k, replace=False)))
         loss = loss_of(model, *batch, keep)
         opt.zero_grad()

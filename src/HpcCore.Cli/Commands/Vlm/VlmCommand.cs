@@ -15,7 +15,7 @@ internal static class VlmCommand
     /// <summary>The options every vlm subcommand takes: the two model files (paths relative to the repository root by default).</summary>
     public static (Option<FileInfo> Model, Option<FileInfo> Vit) ModelOptions() =>
         (new Option<FileInfo>("--model") { Description = "VLM projector + decoder safetensors (tools/train/vlm/export.py).", DefaultValueFactory = _ => new FileInfo("assets/vlm/vlm-grid.safetensors") },
-         new Option<FileInfo>("--vit") { Description = "The frozen ViT encoder (safetensors).", DefaultValueFactory = _ => new FileInfo("assets/vit/vit-fmnist.safetensors") });
+         new Option<FileInfo>("--vit") { Description = "The vision tower: a ViT safetensors file (the VLM's own, its last blocks tuned with it).", DefaultValueFactory = _ => new FileInfo("assets/vlm/vision.safetensors") });
 
     /// <summary>`--data`: the Fashion-MNIST IDX folder scenes draw their items from.</summary>
     public static Option<DirectoryInfo> DataOption() =>

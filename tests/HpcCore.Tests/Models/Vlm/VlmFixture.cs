@@ -7,13 +7,13 @@ using HpcCore.Models.Vit;
 using HpcCore.Models.Vlm;
 using HpcCore.Tests.Models.Vit;
 
-/// <summary>The committed VLM (assets/vlm), its ViT and the test images, loaded once for the VLM test classes.</summary>
+/// <summary>The committed VLM (assets/vlm), its vision tower and the test images, loaded once for the VLM test classes.</summary>
 public sealed class VlmFixture : IDisposable
 {
     public VlmFixture()
     {
         Cpu = new CpuBackend(threads: 2);
-        Vit = VitWeightsLoader.Load(VitGoldenTests.RepoFile("assets/vit/vit-fmnist.safetensors"), Cpu);
+        Vit = VitWeightsLoader.Load(VitGoldenTests.RepoFile("assets/vlm/vision.safetensors"), Cpu);
         Weights = VlmWeights.Load(VitGoldenTests.RepoFile("assets/vlm/vlm-grid.safetensors"), Cpu);
         Images = ImageSet.LoadIdx(Path.GetDirectoryName(VitGoldenTests.RepoFile("assets/data/fashion-mnist/t10k-images-idx3-ubyte.gz"))!);
         Set = VlmEvalSet.Load(VitGoldenTests.RepoFile("assets/vlm/eval-set.json"), Images);
