@@ -81,15 +81,16 @@ def load_vit(path):
     return vit
 
 
+GRID = 14  # ViT patches per side of a 28 x 28 view (patch 2)
 POOL = 2  # patch features are average-pooled 2 x 2 into one visual token (14 x 14 patches -> 7 x 7 tokens per view)
-VIEW_TOKENS = (14 // POOL) ** 2
+VIEW_TOKENS = (GRID // POOL) ** 2
 
 
 def pool_tokens(feats):
     """[N, V * 196, D] ViT patch features -> [N, V * 49, D] visual tokens: 2 x 2 average pooling within each view's grid
     (as LLaVA-OneVision / Qwen2-VL merge neighbouring patches), summed in the C# order ((a + b) + c) + d, then / 4."""
     n, t, d = feats.shape
-    g = 14
+    g = GRID
     x = feats.reshape(n, t // (g * g), g // POOL, POOL, g // POOL, POOL, d)
     s = ((x[:, :, :, 0, :, 0] + x[:, :, :, 0, :, 1]) + x[:, :, :, 1, :, 0]) + x[:, :, :, 1, :, 1]
     return (s / 4).reshape(n, -1, d)
@@ -168,7 +169,7 @@ class Vlm(nn.Module):
 
     def vision_tensors(s, vit):
         """The whole tower as a ViT safetensors set: vit's tensors with the tuned blocks and final norm replaced."""
-        out = {k: v for k, v in vit.state_dict().items()}
+        out = vit.state_dict()
         first = len(vit.blocks) - s.tune_blocks
         for i, blk in enumerate(s.tower):
             for k, v in blk.state_dict().items():

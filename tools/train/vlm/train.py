@@ -82,7 +82,8 @@ def build_bank(vit, tune, images, labels, pool, rng, scenes, cache):
     """(cells [N][4], thumbnail states [N, 197, 64], crop states [items + 1, 197, 64]; the last row is the empty cell)."""
     if cache and os.path.exists(cache):
         b = torch.load(cache)
-        if len(b["cells"]) >= scenes and b.get("tune_blocks") == tune:
+        # Cells index the items the bank was built from; the states depend on where the tower is cut.
+        if len(b["cells"]) >= scenes and b.get("tune_blocks") == tune and b.get("items") == len(images):
             return b["cells"][:scenes], b["thumbs"][:scenes], b["crops"]
     t = time.time()
     cells = [S.make_scene(rng, labels, pool) for _ in range(scenes)]
@@ -93,7 +94,7 @@ def build_bank(vit, tune, images, labels, pool, rng, scenes, cache):
     crops = encode_views(vit, tune, np.concatenate([items, empty]))
     print(f"{len(items)} item crops in {time.time() - t:.0f}s", flush=True)
     if cache:
-        torch.save({"cells": cells, "thumbs": thumbs, "crops": crops, "tune_blocks": tune}, cache)
+        torch.save({"cells": cells, "thumbs": thumbs, "crops": crops, "tune_blocks": tune, "items": len(images)}, cache)
     return cells, thumbs, crops
 
 
