@@ -29,10 +29,10 @@ public sealed class VlmPipeline : IDisposable
             throw new ArgumentException($"VlmPipeline: the ViT gives {vit.Config.Dim}-wide features; the projector takes {vlm.VisionDim}", nameof(vlm));
         _w = vlm;
         HighRes = highRes;
-        _encoder = new VlmVisionEncoder(vit, VlmScene.ViewCount(highRes));
+        _encoder = new VlmVisionEncoder(vit, VlmScene.ViewCount(highRes), vlm.PoolFor(highRes));
         _lm = new VlmLanguageModel(vlm.LmConfig, vlm.Lm);
         _backend = vlm.Fc1Weight.Backend;
-        VisualTokens = _encoder.Views * (vit.Config.Grid / VlmVisionEncoder.Pool) * (vit.Config.Grid / VlmVisionEncoder.Pool);
+        VisualTokens = _encoder.Tokens;
     }
 
     /// <summary>Whether scenes are seen as thumbnail + crops.</summary>

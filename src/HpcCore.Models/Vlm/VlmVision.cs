@@ -3,11 +3,11 @@ namespace HpcCore.Models.Vlm;
 
 /// <summary>
 /// What the vision encoder gives the selectors for one scene: the visual tokens (last block, final LayerNorm, [CLS]
-/// dropped, 2 x 2 patches pooled) and the per-block attention statistics over them, on the host, views in order
+/// dropped, patches pooled per <see cref="VlmWeights.PoolFor"/>) and the per-block attention statistics over them, on the host, views in order
 /// (thumbnail first).
 /// </summary>
 /// <param name="Views">1 (base) or 5 (thumbnail + 4 crops).</param>
-/// <param name="Grid">Visual-token grid side of a view (7).</param>
+/// <param name="Grid">Visual-token grid side of a view (14 / pool: 14 base, 7 high-res).</param>
 /// <param name="Dim">Feature width Dv.</param>
 /// <param name="Features">[Views * P, Dv].</param>
 /// <param name="ClassRows">Per block: [CLS] attention to each token's patches, mean over heads, [Views * P].</param>

@@ -9,10 +9,11 @@ using HpcCore.Tensors;
 /// The ViT as the VLM's vision tower (assets/vlm/vision.safetensors: the Fashion-MNIST ViT with its last blocks tuned
 /// in the VLM): one <see cref="VitSession"/> over all views of a scene (batch = views) with a
 /// <see cref="VlmVisionObserver"/>, then the final LayerNorm over every token (LLaVA feeds patch features, not
-/// the classifier's [CLS]), then 2 x 2 average pooling of the 14 x 14 patch grid into 7 x 7 visual tokens per view (as
-/// LLaVA-OneVision and Qwen2-VL merge neighbouring patches; it kept the decoder's sequences short enough to train on
-/// the shared 2-core machine). A visual token's attention scores are the sums over its 2 x 2 patches (the attention
-/// mass its window receives).
+/// the classifier's [CLS]), then average pooling of each view's 14 x 14 patch grid in windows of
+/// <see cref="Pool"/> x <see cref="Pool"/> patches: 1 keeps every patch as a token (base mode, as LLaVA-1.5 keeps its
+/// 576), 2 merges neighbours into 7 x 7 tokens per view (high-resolution mode, as LLaVA-OneVision pools when it sees
+/// many views; <see cref="VlmWeights.PoolFor"/>). A visual token's attention scores are the sums over its window's
+/// patches (the attention mass the window receives).
 /// </summary>
 public sealed class VlmVisionEncoder : IDisposable
 {
@@ -22,15 +23,18 @@ public sealed class VlmVisionEncoder : IDisposable
     private readonly Tensor _normed;
     private readonly float[] _tokens;
 
-    /// <summary>An encoder for scenes of <paramref name="views"/> views.</summary>
-    public VlmVisionEncoder(VitWeights vit, int views)
+    /// <summary>An encoder for scenes of <paramref name="views"/> views, <paramref name="pool"/> x <paramref name="pool"/> patches per visual token.</summary>
+    public VlmVisionEncoder(VitWeights vit, int views, int pool)
     {
         ArgumentNullException.ThrowIfNull(vit);
         var c = vit.Config;
         if (c.ImageSize != VlmScene.Cell || c.Channels != 1)
             throw new ArgumentException($"VlmVisionEncoder: the ViT takes {c.Channels}x{c.ImageSize}x{c.ImageSize} images; scenes give 1x{VlmScene.Cell}x{VlmScene.Cell} views", nameof(vit));
+        if (pool < 1 || c.Grid % pool != 0)
+            throw new ArgumentOutOfRangeException(nameof(pool), pool, $"VlmVisionEncoder: pool must divide the ViT's {c.Grid} x {c.Grid} patch grid");
         _vit = vit;
         Views = views;
+        Pool = pool;
         _observer = new VlmVisionObserver(c.Depth, views, c.Tokens, c.Heads);
         _session = new VitSession(vit, views, _observer);
         _normed = Tensor.Empty(new Shape(views * c.Tokens, c.Dim), DType.F32, vit.PatchWeight.Backend);
@@ -41,7 +45,10 @@ public sealed class VlmVisionEncoder : IDisposable
     public int Views { get; }
 
     /// <summary>Patches per side pooled into one visual token.</summary>
-    public const int Pool = 2;
+    public int Pool { get; }
+
+    /// <summary>Visual tokens per scene: Views * (14 / Pool)^2.</summary>
+    public int Tokens => Views * (_vit.Config.Grid / Pool) * (_vit.Config.Grid / Pool);
 
     /// <summary>Encodes <paramref name="pixels"/> [views, 28, 28] (normalised, <see cref="VlmScene.Views"/>).</summary>
     public VlmVision Encode(ReadOnlySpan<float> pixels)
@@ -63,22 +70,23 @@ public sealed class VlmVisionEncoder : IDisposable
         return new VlmVision(Views, g, d, features, cls, received);
     }
 
-    // [views, 1 + grid^2, width] (token 0 = [CLS], dropped) -> [views, (grid/2)^2, width]: each 2 x 2 window summed in the
-    // order ((a + b) + c) + d (the training script's), divided by 4 for features.
+    // [views, 1 + grid^2, width] (token 0 = [CLS], dropped) -> [views, (grid / Pool)^2, width]: each Pool x Pool window
+    // summed row by row in the order ((a + b) + c) + d (the training script's), divided by Pool^2 for features.
     private float[] PoolGrid(float[] perToken, int tokens, int grid, int width, bool mean)
     {
         int g = grid / Pool;
+        float area = Pool * Pool;
         var o = new float[Views * g * g * width];
         for (int v = 0; v < Views; v++)
             for (int i = 0; i < g; i++)
                 for (int j = 0; j < g; j++)
                     for (int e = 0; e < width; e++)
                     {
-                        int At(int di, int dj) => (v * tokens + 1 + (Pool * i + di) * grid + Pool * j + dj) * width + e;
-                        float s = perToken[At(0, 0)] + perToken[At(0, 1)];
-                        s += perToken[At(1, 0)];
-                        s += perToken[At(1, 1)];
-                        o[((v * g + i) * g + j) * width + e] = mean ? s / 4 : s;
+                        float s = 0;
+                        for (int di = 0; di < Pool; di++)
+                            for (int dj = 0; dj < Pool; dj++)
+                                s += perToken[(v * tokens + 1 + (Pool * i + di) * grid + Pool * j + dj) * width + e];
+                        o[((v * g + i) * g + j) * width + e] = mean ? s / area : s;
                     }
         return o;
     }

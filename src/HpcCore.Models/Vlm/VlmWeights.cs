@@ -27,13 +27,26 @@ public sealed class VlmWeights : IDisposable
     /// <summary>Decoder weights (classifier tied to the embedding).</summary>
     public required LmWeights Lm { get; init; }
 
+    /// <summary>Vision patches per side pooled into one visual token when a scene is one view (base mode).</summary>
+    public int BasePool { get; init; } = LegacyPool;
+    /// <summary>Vision patches per side pooled into one visual token for each view of a high-resolution scene.</summary>
+    public int HighResPool { get; init; } = LegacyPool;
+
     /// <summary>Vision feature width Dv.</summary>
     public int VisionDim => Fc1Weight.Shape[1];
 
+    // Exports without the vision_pool key (runs 1-8 of tools/train/vlm) pooled 2 x 2 in both modes.
+    private const int LegacyPool = 2;
+
+    /// <summary>Patches per side pooled into one visual token in base (<paramref name="highRes"/> false) or high-resolution mode.</summary>
+    public int PoolFor(bool highRes) => highRes ? HighResPool : BasePool;
+
     /// <summary>
     /// Loads the file tools/train/vlm/export.py writes: <c>projector.fc{1,2}.{weight,bias}</c>, <c>lm.embed</c>,
-    /// <c>lm.norm</c>, <c>lm.layers.L.{an,fn,wq,wk,wv,wo,w1,w2,w3}</c>, and the decoder shape in the metadata key
-    /// <c>lm_config</c>.
+    /// <c>lm.norm</c>, <c>lm.layers.L.{an,fn,wq,wk,wv,wo,w1,w2,w3}</c>, the decoder shape in the metadata key
+    /// <c>lm_config</c> and the vision pooling per mode in <c>vision_pool</c> (<c>{"base": 1, "high_res": 2}</c>;
+    /// absent: 2 in both modes, as the exports before it). A pool is a positive integer; <see cref="VlmVisionEncoder"/>
+    /// checks that it divides the ViT's patch grid.
     /// </summary>
     /// <exception cref="InvalidDataException">A tensor is missing or has the wrong shape, or the metadata is bad.</exception>
     public static VlmWeights Load(string path, IBackend backend)
@@ -57,6 +70,7 @@ public sealed class VlmWeights : IDisposable
         {
             throw new InvalidDataException($"VlmWeights.Load: '{path}' has a bad lm_config '{json}': {ex.Message}", ex);
         }
+        var (basePool, highResPool) = ReadPools(path, r.Metadata);
         if (config.VocabSize != VlmVocabulary.Tokens.Count)
             throw new InvalidDataException($"VlmWeights.Load: '{path}' has vocab {config.VocabSize}; the grid-scene vocabulary has {VlmVocabulary.Tokens.Count}");
 
@@ -93,13 +107,32 @@ public sealed class VlmWeights : IDisposable
             {
                 Fc1Weight = Load("projector.fc1.weight", c, dv), Fc1Bias = Load("projector.fc1.bias", c),
                 Fc2Weight = Load("projector.fc2.weight", c, c), Fc2Bias = Load("projector.fc2.bias", c),
-                LmConfig = config, Lm = lm,
+                LmConfig = config, Lm = lm, BasePool = basePool, HighResPool = highResPool,
             };
         }
         catch
         {
             foreach (var t in owned) t.Dispose();
             throw;
+        }
+    }
+
+    private static (int Base, int HighRes) ReadPools(string path, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue("vision_pool", out var json)) return (LegacyPool, LegacyPool);
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            int Get(string k)
+            {
+                int p = doc.RootElement.GetProperty(k).GetInt32();
+                return p >= 1 ? p : throw new InvalidOperationException($"pool '{k}' is {p}; it must be at least 1");
+            }
+            return (Get("base"), Get("high_res"));
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"VlmWeights.Load: '{path}' has a bad vision_pool '{json}': {ex.Message}", ex);
         }
     }
 

@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 import scenes as S  # noqa: E402
 import train as T  # noqa: E402
-from model import LM, Vlm, load_vit, read_safetensors, write_safetensors  # noqa: E402
+from model import CROP_POOL, LM, Vlm, load_vit, read_safetensors, write_safetensors  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--ckpt", default="/tmp/vlm-train/ckpt.pt")
@@ -37,12 +37,13 @@ args = ck["args"]
 vit_path = os.path.join(T.ROOT, "assets", "vit", "vit-fmnist.safetensors")
 vit = load_vit(vit_path)
 tune = args["tune_blocks"]
-model = Vlm(vit, tune)
+model = Vlm(vit, tune, args.get("base_pool", 2))
 model.load_state_dict(ck["state"])
 model.eval()
 os.makedirs(a.out, exist_ok=True)
 write_safetensors(os.path.join(a.out, "vlm-grid.safetensors"), model.tensors(),
-                  {"lm_config": json.dumps(LM), "vision": "assets/vlm/vision.safetensors", "tokens": json.dumps(S.TOKENS)})
+                  {"lm_config": json.dumps(LM), "vision": "assets/vlm/vision.safetensors", "tokens": json.dumps(S.TOKENS),
+                   "vision_pool": json.dumps({"base": model.base_pool, "high_res": CROP_POOL})})
 write_safetensors(os.path.join(a.out, "vision.safetensors"), model.vision_tensors(vit),
                   dict({k: v for k, v in read_safetensors(vit_path)[1].items() if k != "test_accuracy"}, note=f"assets/vit/vit-fmnist.safetensors with blocks "
                        f"{len(vit.blocks) - tune}..{len(vit.blocks) - 1} and the final norm tuned in the VLM (tools/train/vlm)"))
@@ -65,7 +66,8 @@ for _ in range(20000):
         q, ans = S.make_question(rng, cls)
         prior.setdefault(tuple(q), Counter())[ans] += 1
 
-golden = {"tokens": S.TOKENS, "lm_config": LM, "per_scene": per}
+golden = {"tokens": S.TOKENS, "lm_config": LM, "per_scene": per,
+          "visual_tokens": {"base": model.visual_tokens(1), "high_res": model.visual_tokens(S.GRID * S.GRID + 1)}}
 eval_set = {"per_scene": per, "note": "cells index assets/data/fashion-mnist (the first 1,000 test images); -1 = empty"}
 with torch.no_grad():
     for name, items in sets.items():

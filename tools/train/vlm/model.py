@@ -5,7 +5,9 @@ classifier).
 The tower's first blocks stay frozen; its last `tune_blocks` blocks and final LayerNorm train with the VLM (as
 LLaVA-NeXT / LLaVA-OneVision unfreeze their vision towers), so the training bank holds the frozen part's output
 (`frozen_states`, [CLS] included) and the model runs the rest (`encode`). Visual features are the last block's output
-after the final LayerNorm, [CLS] dropped, 2 x 2 average-pooled (`pool_tokens`).
+after the final LayerNorm, [CLS] dropped; a lone view (base mode) keeps all 196 patch tokens (`base_pool` 1, as LLaVA-1.5
+keeps its 576), the views of a high-resolution scene are 2 x 2 average-pooled to 49 each (`pool_tokens`, as
+LLaVA-OneVision pools when it sees many views).
 
 Sequence: <s>, the projected visual tokens, then the text. Every token carries an explicit RoPE position, so a pruned
 visual token keeps its original position (the C# pipeline does the same).
@@ -82,16 +84,28 @@ def load_vit(path):
 
 
 GRID = 14  # ViT patches per side of a 28 x 28 view (patch 2)
-POOL = 2  # patch features are average-pooled 2 x 2 into one visual token (14 x 14 patches -> 7 x 7 tokens per view)
-VIEW_TOKENS = (GRID // POOL) ** 2
+CROP_POOL = 2  # with crops, each view's patch features are average-pooled 2 x 2 (14 x 14 patches -> 7 x 7 tokens)
 
 
-def pool_tokens(feats):
-    """[N, V * 196, D] ViT patch features -> [N, V * 49, D] visual tokens: 2 x 2 average pooling within each view's grid
-    (as LLaVA-OneVision / Qwen2-VL merge neighbouring patches), summed in the C# order ((a + b) + c) + d, then / 4."""
+def view_pool(views, base_pool):
+    """Patches per side pooled into one visual token: base_pool for a lone view (base mode), CROP_POOL with crops."""
+    return base_pool if views == 1 else CROP_POOL
+
+
+def visual_tokens(views, base_pool):
+    return views * (GRID // view_pool(views, base_pool)) ** 2
+
+
+def pool_tokens(feats, pool):
+    """[N, V * 196, D] ViT patch features -> [N, V * (14 / pool)^2, D] visual tokens: pool 1 keeps them; pool 2 averages
+    2 x 2 within each view's grid (as LLaVA-OneVision / Qwen2-VL merge neighbouring patches), summed in the C# order
+    ((a + b) + c) + d, then / 4."""
+    if pool == 1:
+        return feats
+    assert pool == 2, pool
     n, t, d = feats.shape
     g = GRID
-    x = feats.reshape(n, t // (g * g), g // POOL, POOL, g // POOL, POOL, d)
+    x = feats.reshape(n, t // (g * g), g // 2, 2, g // 2, 2, d)
     s = ((x[:, :, :, 0, :, 0] + x[:, :, :, 0, :, 1]) + x[:, :, :, 1, :, 0]) + x[:, :, :, 1, :, 1]
     return (s / 4).reshape(n, -1, d)
 
@@ -110,12 +124,14 @@ LM = dict(dim=64, hidden=128, layers=3, heads=4, kv_heads=2, vocab=32, ctx=1200)
 
 
 class Vlm(nn.Module):
-    def __init__(s, vit, tune_blocks):
-        """vit: the loaded (frozen) ViT; its last tune_blocks blocks and final norm are copied and train here."""
+    def __init__(s, vit, tune_blocks, base_pool):
+        """vit: the loaded (frozen) ViT; its last tune_blocks blocks and final norm are copied and train here;
+        base_pool: patches per side pooled into one token when a scene is one view (1 or 2)."""
         super().__init__()
         c = lm_model.Config(**LM)
         s.c = c
         s.tune_blocks = tune_blocks
+        s.base_pool = base_pool
         s.tower = nn.ModuleList(copy.deepcopy(b) for b in vit.blocks[len(vit.blocks) - tune_blocks:])
         s.tower_norm = copy.deepcopy(vit.norm)
         for p in list(s.tower.parameters()) + list(s.tower_norm.parameters()):
@@ -126,12 +142,15 @@ class Vlm(nn.Module):
         s.lm = lm_model.Model(c)
 
     def encode(s, states):
-        """states [B, V, 197, D] (frozen_states of each view) -> visual features [B, V * 49, D]."""
+        """states [B, V, 197, D] (frozen_states of each view) -> visual features [B, visual_tokens(V), D]."""
         B, V = states.shape[:2]
         h = states.reshape(B * V, *states.shape[2:])
         for blk in s.tower:
             h = blk(h)
-        return pool_tokens(s.tower_norm(h)[:, 1:].reshape(B, -1, h.shape[-1]))
+        return pool_tokens(s.tower_norm(h)[:, 1:].reshape(B, -1, h.shape[-1]), view_pool(V, s.base_pool))
+
+    def visual_tokens(s, views):
+        return visual_tokens(views, s.base_pool)
 
     def project(s, feats):
         return s.proj2(F.gelu(s.proj1(feats)))

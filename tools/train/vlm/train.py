@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 import scenes as S  # noqa: E402
-from model import VIEW_TOKENS, Vlm, frozen_states, load_vit, read_safetensors  # noqa: E402
+from model import Vlm, frozen_states, load_vit, read_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
 DEBIAN = "/usr/share/datasets/fashion-mnist"
@@ -131,7 +131,7 @@ def pack(feats, texts):
 
 
 def loss_of(model, feats, text, target, keep=None):
-    k = feats.shape[1] * VIEW_TOKENS if keep is None else len(keep)
+    k = model.visual_tokens(feats.shape[1]) if keep is None else len(keep)
     logits = model(feats, text, keep)[:, 1 + k:]
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
 
@@ -154,7 +154,7 @@ def accuracy(model, feats, items, per_scene, keep_share=1.0):
     share of each scene's visual tokens, drawn at random (seeded): the random-selection baseline, as a redundancy probe."""
     model.eval()
     right, rng = 0, np.random.default_rng(5)
-    v = feats.shape[1] * VIEW_TOKENS
+    v = model.visual_tokens(feats.shape[1])
     for i, (_, q, a) in enumerate(items):
         keep = None if keep_share >= 1 else torch.from_numpy(np.sort(rng.choice(v, size=round(v * keep_share), replace=False)))
         logits = model(feats[i // per_scene:i // per_scene + 1].float(), torch.tensor([q]), keep)
@@ -187,6 +187,8 @@ def main():
                    "exported vlm-grid.safetensors (projector and decoder; the tower starts as the ViT)")
     p.add_argument("--items", type=int, default=60000, help="the first N Fashion-MNIST training items build the scenes")
     p.add_argument("--tune-blocks", type=int, default=0, help="the vision tower's last blocks (and final norm) that train")
+    p.add_argument("--base-pool", type=int, default=1, choices=[1, 2],
+                   help="patches per side pooled into one visual token in base mode (1: all 196; runs 1-8 used 2: 49)")
     p.add_argument("--bank-cache", default="", help="feature bank file: loaded if present and large enough, else built and saved")
     a = p.parse_args()
     drop_keep = [float(x) for x in a.drop_keep.split(",")]
@@ -213,7 +215,7 @@ def main():
     print(f"bank: {len(bank[0])} scenes after {time.time() - start:.0f}s", flush=True)
     torch.save({"held": held_feats, "held_hr": held_hr_feats}, os.path.join(a.out, "held-features.pt"))
 
-    model = Vlm(vit, a.tune_blocks)
+    model = Vlm(vit, a.tune_blocks, a.base_pool)
     if a.init.endswith(".safetensors"):
         model.load_tensors(read_safetensors(a.init)[0])
     elif a.init:
@@ -250,7 +252,7 @@ def main():
         if rng.random() < a.token_drop:
             # Visual-token dropout after the encoder: the batch keeps a random share of its visual tokens at their
             # positions (the tower still sees the whole image, as it does when a method prunes its output).
-            v = batch[0].shape[1] * VIEW_TOKENS
+            v = model.visual_tokens(batch[0].shape[1])
             k = max(1, int(round(rng.uniform(*drop_keep) * v)))
             keep = torch.from_numpy(np.sort(rng.choice(v, size=k, replace=False)))
         loss = loss_of(model, *batch, keep)

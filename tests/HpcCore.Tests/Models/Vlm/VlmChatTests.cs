@@ -63,7 +63,7 @@ public sealed class VlmChatTests(VlmFixture f) : IClassFixture<VlmFixture>
         using var streaming = new VlmChat(f.Base, new StreamingLlmKvPolicy(24, 4));
         var all = full.Run(vision, ms, questions, f.Method("full"));
         int turnsTokens = questions.Skip(1).Sum(q => q.Length + 1);
-        // Everything stays: <s>, 49 visual tokens, the first question, then each later answer and question.
+        // Everything stays: <s>, every visual token, the first question, then each later answer and question.
         Assert.Equal((1 + f.Base.VisualTokens + questions[0].Length + turnsTokens) * perToken, all.KvBytes);
         var capped = streaming.Run(vision, ms, questions, f.Method("full"));
         Assert.True(capped.KvBytes <= 24 * perToken, $"streaming holds {capped.KvBytes} bytes, budget {24 * perToken}");
