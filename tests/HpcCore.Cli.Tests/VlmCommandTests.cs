@@ -3,11 +3,13 @@ namespace HpcCore.Cli.Tests;
 
 using System.Text.Json;
 using HpcCore.Cli.Errors;
+using HpcCore.Models.Images;
+using HpcCore.Models.Vlm;
 using Xunit;
 
 /// <summary>
 /// `vlm ask` and `vlm eval` on the committed model: a conversation answers every question in turn, as many answers as
-/// questions, the same first answer as a single question; `vlm eval --kv-policy` adds the conversation rows to its
+/// questions, the same first answer as a single question; `--image` answers as `--cells` for the same scene; `vlm eval --kv-policy` adds the conversation rows to its
 /// JSON; misuse is one line and exit code 2 (issue #20).
 /// </summary>
 [Collection(nameof(ConsoleSwapping))]
@@ -34,6 +36,44 @@ public sealed class VlmCommandTests
         var single = CliRun.Run([.. Common("ask"), .. scene, "--question", "how many shirts"]);
         Assert.True(single.Code == ExitCodes.Ok, single.Err);
         Assert.Equal(answers[0], single.Out.Trim());
+    }
+
+    [Fact]
+    public void Ask_Image_AnswersAsTheSameSceneGivenByCells()
+    {
+        // The scene of --cells 3,-1,17,42 written as a 56 x 56 PNG with its exact pixels: the same answers, base and
+        // high-res, with and without pruning.
+        int[] cells = [3, -1, 17, 42];
+        var images = ImageSet.LoadIdx(Asset("data", "fashion-mnist"));
+        byte[] pixels = [.. VlmEvalSet.Scene(cells, images).Select(v => (byte)Math.Round(v * 255))];
+        string dir = Directory.CreateTempSubdirectory("hpccore-cli-vlm-").FullName;
+        try
+        {
+            string png = Path.Combine(dir, "scene.png");
+            File.WriteAllBytes(png, TestPng.Grey(VlmScene.Side, VlmScene.Side, pixels));
+            string[] questions = ["--question", "what is at row 2 column 2", "--question", "how many bags", "--question", "is there a trouser"];
+            foreach (string[] options in new[] { Array.Empty<string>(), ["--high-res", "--method", "mmtok", "--keep", "0.25"] })
+            {
+                var byImage = CliRun.Run([.. Common("ask"), "--image", png, .. questions, .. options]);
+                var byCells = CliRun.Run([.. Common("ask"), "--cells", string.Join(',', cells), .. questions, .. options]);
+                Assert.True(byImage.Code == ExitCodes.Ok, byImage.Err);
+                Assert.True(byCells.Code == ExitCodes.Ok, byCells.Err);
+                Assert.Equal(3, byImage.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+                Assert.Equal(byCells.Out, byImage.Out);
+            }
+
+            // Another size is refused in one line naming the file and the size the model takes.
+            string small = Path.Combine(dir, "small.png");
+            File.WriteAllBytes(small, TestPng.Grey(28, 28, new byte[28 * 28]));
+            var (code, _, stderr) = CliRun.Run([.. Common("ask"), "--image", small, "--question", "how many bags"]);
+            Assert.NotEqual(ExitCodes.Ok, code);
+            Assert.Contains("small.png' is 28x28; the VLM takes 56x56", stderr, StringComparison.Ordinal);
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
