@@ -49,6 +49,7 @@ public sealed class VlmWeights : IDisposable
     /// checks that it divides the ViT's patch grid.
     /// </summary>
     /// <exception cref="InvalidDataException">A tensor is missing or has the wrong shape, or the metadata is bad.</exception>
+    /// <exception cref="SafetensorsFormatException">The file is not valid safetensors.</exception>
     public static VlmWeights Load(string path, IBackend backend)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -66,7 +67,8 @@ public sealed class VlmWeights : IDisposable
                 Get("vocab"), Get("ctx"));
             config.Validate();
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        // FormatException: a number that is not an int (1e999, 2.5); found by ./build.sh fuzz (target safetensors-vlm).
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
         {
             throw new InvalidDataException($"VlmWeights.Load: '{path}' has a bad lm_config '{json}': {ex.Message}", ex);
         }

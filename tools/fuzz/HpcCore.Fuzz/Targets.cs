@@ -9,6 +9,7 @@ using HpcCore.Models.Images;
 using HpcCore.Models.Lm.Loading;
 using HpcCore.Models.Onnx;
 using HpcCore.Models.Vit;
+using HpcCore.Models.Vlm;
 using HpcCore.Models.Weights;
 
 /// <summary>Every parser and loader consumer, with its seeds, mutator and documented exception types.</summary>
@@ -61,6 +62,11 @@ internal static class Targets
                 using var reader = SafetensorsReader.FromBytes(b, "fuzz.safetensors");
                 using var w = VitWeightsLoader.Load(reader, cpu, checkWeights: true);
             }, [typeof(SafetensorsFormatException)]),
+
+            new("safetensors-vlm", [Seeds.Repo("assets/vlm/vlm-grid.safetensors")], Mutators.Safetensors, b =>
+            {
+                using var w = VlmWeights.Load(File1("vlm.safetensors", b), cpu);
+            }, [typeof(InvalidDataException), typeof(SafetensorsFormatException)]),
 
             new("safetensors-hf-lm", [Seeds.HfLlama(cpu, withMetadata: true), Seeds.HfGpt2(cpu)], Mutators.Safetensors, b =>
             {

@@ -1,7 +1,8 @@
 // Copyright (c) HpcCore contributors. Licensed under the MIT license.
 // The vision pooling per mode: the committed model's metadata (all 196 patches in base mode, 2 x 2 windows of the
 // views in high-resolution mode), the pooled features against a double-accumulating reference over the unpooled ones,
-// and the errors for a bad vision_pool key or a pool that does not divide the patch grid.
+// and the errors for a bad vision_pool key, an lm_config number that is not an int, or a pool that does not divide the
+// patch grid.
 namespace HpcCore.Tests.Models.Vlm;
 
 using System.Text.Json;
@@ -83,7 +84,7 @@ public sealed class VlmPoolingTests(VlmFixture f) : IClassFixture<VlmFixture>
         string path = Path.Combine(Path.GetTempPath(), $"vlm-pool-{Guid.NewGuid():N}.safetensors");
         try
         {
-            WriteWithPool(path, json);
+            WriteWithMetadata(path, "vision_pool", json);
             if (basePool == 0)
             {
                 var e = Assert.Throws<InvalidDataException>(() => VlmWeights.Load(path, f.Cpu));
@@ -99,12 +100,32 @@ public sealed class VlmPoolingTests(VlmFixture f) : IClassFixture<VlmFixture>
         }
     }
 
-    // The committed model's tensors and metadata, with vision_pool replaced (null: removed).
-    private void WriteWithPool(string path, string? json)
+    [Theory]
+    [InlineData("1e999")]
+    [InlineData("2.5")]
+    [InlineData("-3000000000")]
+    public void LmConfigNumberNotAnInt_IsAFormatError(string ctx)
+    {
+        // Found by ./build.sh fuzz (target safetensors-vlm): such a number escaped as a FormatException.
+        string path = Path.Combine(Path.GetTempPath(), $"vlm-config-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            WriteWithMetadata(path, "lm_config", $"{{\"dim\": 64, \"hidden\": 128, \"layers\": 3, \"heads\": 4, \"kv_heads\": 2, \"vocab\": 32, \"ctx\": {ctx}}}");
+            var e = Assert.Throws<InvalidDataException>(() => VlmWeights.Load(path, f.Cpu));
+            Assert.Contains("lm_config", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    // The committed model's tensors and metadata, with one metadata key replaced (null: removed).
+    private void WriteWithMetadata(string path, string key, string? value)
     {
         using var r = SafetensorsReader.Open(VitGoldenTests.RepoFile("assets/vlm/vlm-grid.safetensors"));
-        var metadata = r.Metadata.Where(kv => kv.Key != "vision_pool").ToDictionary(kv => kv.Key, kv => kv.Value);
-        if (json is not null) metadata["vision_pool"] = json;
+        var metadata = r.Metadata.Where(kv => kv.Key != key).ToDictionary(kv => kv.Key, kv => kv.Value);
+        if (value is not null) metadata[key] = value;
         var tensors = r.Entries.Select(e => new KeyValuePair<string, Tensor>(e.Name, r.Load(e.Name, f.Cpu))).ToList();
         try
         {
