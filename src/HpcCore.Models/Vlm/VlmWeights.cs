@@ -57,21 +57,14 @@ public sealed class VlmWeights : IDisposable
         using var r = SafetensorsReader.Open(path);
         if (!r.Metadata.TryGetValue("lm_config", out var json))
             throw new InvalidDataException($"VlmWeights.Load: '{path}' has no 'lm_config' metadata (not a tools/train/vlm export)");
-        LmConfig config;
-        try
+        var config = ParseMetadata(path, "lm_config", json, e =>
         {
-            using var doc = JsonDocument.Parse(json);
-            var e = doc.RootElement;
             int Get(string k) => e.GetProperty(k).GetInt32();
-            config = new LmConfig(LmArchitecture.Llama, Get("dim"), Get("hidden"), Get("layers"), Get("heads"), Get("kv_heads"),
+            var c = new LmConfig(LmArchitecture.Llama, Get("dim"), Get("hidden"), Get("layers"), Get("heads"), Get("kv_heads"),
                 Get("vocab"), Get("ctx"));
-            config.Validate();
-        }
-        // FormatException: a number that is not an int (1e999, 2.5); found by ./build.sh fuzz (target safetensors-vlm).
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
-        {
-            throw new InvalidDataException($"VlmWeights.Load: '{path}' has a bad lm_config '{json}': {ex.Message}", ex);
-        }
+            c.Validate();
+            return c;
+        });
         var (basePool, highResPool) = ReadPools(path, r.Metadata);
         if (config.VocabSize != VlmVocabulary.Tokens.Count)
             throw new InvalidDataException($"VlmWeights.Load: '{path}' has vocab {config.VocabSize}; the grid-scene vocabulary has {VlmVocabulary.Tokens.Count}");
@@ -122,19 +115,30 @@ public sealed class VlmWeights : IDisposable
     private static (int Base, int HighRes) ReadPools(string path, IReadOnlyDictionary<string, string> metadata)
     {
         if (!metadata.TryGetValue("vision_pool", out var json)) return (LegacyPool, LegacyPool);
-        try
+        return ParseMetadata(path, "vision_pool", json, e =>
         {
-            using var doc = JsonDocument.Parse(json);
             int Get(string k)
             {
-                int p = doc.RootElement.GetProperty(k).GetInt32();
+                int p = e.GetProperty(k).GetInt32();
                 return p >= 1 ? p : throw new InvalidOperationException($"pool '{k}' is {p}; it must be at least 1");
             }
             return (Get("base"), Get("high_res"));
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        });
+    }
+
+    // A JSON metadata value read by `read`; whatever a malformed value makes System.Text.Json or `read` throw becomes the
+    // loader's format error naming the key. FormatException: a number that is not an int (1e999, 2.5), found by
+    // ./build.sh fuzz (target safetensors-vlm); ArgumentException: LmConfig.Validate.
+    private static T ParseMetadata<T>(string path, string key, string json, Func<JsonElement, T> read)
+    {
+        try
         {
-            throw new InvalidDataException($"VlmWeights.Load: '{path}' has a bad vision_pool '{json}': {ex.Message}", ex);
+            using var doc = JsonDocument.Parse(json);
+            return read(doc.RootElement);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            throw new InvalidDataException($"VlmWeights.Load: '{path}' has a bad {key} '{json}': {ex.Message}", ex);
         }
     }
 

@@ -92,10 +92,6 @@ def view_pool(views, base_pool):
     return base_pool if views == 1 else CROP_POOL
 
 
-def visual_tokens(views, base_pool):
-    return views * (GRID // view_pool(views, base_pool)) ** 2
-
-
 def pool_tokens(feats, pool):
     """[N, V * 196, D] ViT patch features -> [N, V * (14 / pool)^2, D] visual tokens: pool 1 keeps them; pool 2 averages
     2 x 2 within each view's grid (as LLaVA-OneVision / Qwen2-VL merge neighbouring patches), summed in the C# order
@@ -150,7 +146,8 @@ class Vlm(nn.Module):
         return pool_tokens(s.tower_norm(h)[:, 1:].reshape(B, -1, h.shape[-1]), view_pool(V, s.base_pool))
 
     def visual_tokens(s, views):
-        return visual_tokens(views, s.base_pool)
+        """Visual tokens of a scene of `views` views: views * (14 / pool)^2."""
+        return views * (GRID // view_pool(views, s.base_pool)) ** 2
 
     def project(s, feats):
         return s.proj2(F.gelu(s.proj1(feats)))

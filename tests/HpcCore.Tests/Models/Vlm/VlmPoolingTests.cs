@@ -81,23 +81,14 @@ public sealed class VlmPoolingTests(VlmFixture f) : IClassFixture<VlmFixture>
     [InlineData("not json", 0, 0)]
     public void VisionPoolMetadata_IsReadOrRejected(string? json, int basePool, int highResPool)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"vlm-pool-{Guid.NewGuid():N}.safetensors");
-        try
+        if (basePool == 0)
         {
-            WriteWithMetadata(path, "vision_pool", json);
-            if (basePool == 0)
-            {
-                var e = Assert.Throws<InvalidDataException>(() => VlmWeights.Load(path, f.Cpu));
-                Assert.Contains("vision_pool", e.Message);
-                return;
-            }
-            using var w = VlmWeights.Load(path, f.Cpu);
-            Assert.Equal((basePool, highResPool), (w.PoolFor(false), w.PoolFor(true)));
+            var e = Assert.Throws<InvalidDataException>(() => LoadWithMetadata("vision_pool", json));
+            Assert.Contains("vision_pool", e.Message);
+            return;
         }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var w = LoadWithMetadata("vision_pool", json);
+        Assert.Equal((basePool, highResPool), (w.PoolFor(false), w.PoolFor(true)));
     }
 
     [Theory]
@@ -107,33 +98,37 @@ public sealed class VlmPoolingTests(VlmFixture f) : IClassFixture<VlmFixture>
     public void LmConfigNumberNotAnInt_IsAFormatError(string ctx)
     {
         // Found by ./build.sh fuzz (target safetensors-vlm): such a number escaped as a FormatException.
-        string path = Path.Combine(Path.GetTempPath(), $"vlm-config-{Guid.NewGuid():N}.safetensors");
+        var e = Assert.Throws<InvalidDataException>(() => LoadWithMetadata("lm_config",
+            $"{{\"dim\": 64, \"hidden\": 128, \"layers\": 3, \"heads\": 4, \"kv_heads\": 2, \"vocab\": 32, \"ctx\": {ctx}}}"));
+        Assert.Contains("lm_config", e.Message);
+    }
+
+    // VlmWeights.Load of the committed model's tensors and metadata with one metadata key replaced (null: removed),
+    // written to a temporary file that is deleted afterwards.
+    private VlmWeights LoadWithMetadata(string key, string? value)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"vlm-metadata-{Guid.NewGuid():N}.safetensors");
         try
         {
-            WriteWithMetadata(path, "lm_config", $"{{\"dim\": 64, \"hidden\": 128, \"layers\": 3, \"heads\": 4, \"kv_heads\": 2, \"vocab\": 32, \"ctx\": {ctx}}}");
-            var e = Assert.Throws<InvalidDataException>(() => VlmWeights.Load(path, f.Cpu));
-            Assert.Contains("lm_config", e.Message);
+            using (var r = SafetensorsReader.Open(VitGoldenTests.RepoFile("assets/vlm/vlm-grid.safetensors")))
+            {
+                var metadata = r.Metadata.Where(kv => kv.Key != key).ToDictionary(kv => kv.Key, kv => kv.Value);
+                if (value is not null) metadata[key] = value;
+                var tensors = r.Entries.Select(e => new KeyValuePair<string, Tensor>(e.Name, r.Load(e.Name, f.Cpu))).ToList();
+                try
+                {
+                    SafetensorsWriter.Write(path, tensors, metadata);
+                }
+                finally
+                {
+                    foreach (var t in tensors) t.Value.Dispose();
+                }
+            }
+            return VlmWeights.Load(path, f.Cpu);
         }
         finally
         {
             File.Delete(path);
-        }
-    }
-
-    // The committed model's tensors and metadata, with one metadata key replaced (null: removed).
-    private void WriteWithMetadata(string path, string key, string? value)
-    {
-        using var r = SafetensorsReader.Open(VitGoldenTests.RepoFile("assets/vlm/vlm-grid.safetensors"));
-        var metadata = r.Metadata.Where(kv => kv.Key != key).ToDictionary(kv => kv.Key, kv => kv.Value);
-        if (value is not null) metadata[key] = value;
-        var tensors = r.Entries.Select(e => new KeyValuePair<string, Tensor>(e.Name, r.Load(e.Name, f.Cpu))).ToList();
-        try
-        {
-            SafetensorsWriter.Write(path, tensors, metadata);
-        }
-        finally
-        {
-            foreach (var t in tensors) t.Value.Dispose();
         }
     }
 }
