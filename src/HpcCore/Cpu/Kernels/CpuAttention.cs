@@ -115,15 +115,16 @@ internal sealed unsafe partial class CpuKernels : IAttentionKernels
     {
         int threads = Pool.ActiveThreads, kvUnits = p.Batch * p.KvHeads, lanes = AttentionTileWork<TV, TIsa>.Lanes;
         int laneBlocks = (rows + lanes - 1) / lanes;
-        var work = new AttentionTileWork<TV, TIsa> { P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = laneBlocks, Splits = 1 };
-        if (p.Exports)
+        // Each (batch, kv head) is cut into chunks of consecutive lane blocks, about 64 items per core: that keeps 2
+        // cores balanced on a shared machine (4 per core cost +5% on B1 H12 T1024 and B1 H12 T197 with exports; 64
+        // instead of 16 gained 2-5% on T1024 once the tile got faster), and a chunk of several lane blocks lets each
+        // tile prefetch the next one's query rows. With exports, items own their totals (the last chunk to finish sums
+        // them into KeyTotals).
+        var work = new AttentionTileWork<TV, TIsa>
         {
-            // Items own their totals, so each (batch, kv head) is cut into chunks (the last chunk to finish sums them
-            // into KeyTotals): about 64 items per core, which keeps 2 cores balanced on a shared machine (4 per core cost
-            // +5% on B1 H12 T1024 and B1 H12 T197; 64 instead of 16 gained 2-5% on T1024 once the tile got faster).
-            work.Chunks = Math.Clamp((64 * threads + kvUnits - 1) / kvUnits, 1, laneBlocks);
-        }
-        else if ((long)kvUnits * laneBlocks < 2 * threads)
+            P = p, Rows = rows, LaneBlocks = laneBlocks, Chunks = Math.Clamp((64 * threads + kvUnits - 1) / kvUnits, 1, laneBlocks), Splits = 1,
+        };
+        if (!p.Exports && (long)kvUnits * laneBlocks < 2 * threads)
         {
             work.Splits = Math.Clamp((4 * threads + kvUnits * laneBlocks - 1) / (kvUnits * laneBlocks), 1, Math.Max(1, p.Slots / MinKeysPerSplit));
         }

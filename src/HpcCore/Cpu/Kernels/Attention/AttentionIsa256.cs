@@ -118,13 +118,34 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
         Vector256.FusedMultiplyAdd(Vector256.Load(pt + k * L + 8), f1, Vector256.Load(pt + k * L) * f0);
 
     /// <summary>
-    /// Writes S^T rows 0..3 at <paramref name="st"/> for the 4 keys at <paramref name="k"/>[0..3], over <paramref name="d"/>
-    /// dims, and folds them into the running lane maxima at <paramref name="max"/> (16 floats).
+    /// Writes S^T rows 0..nk-1 at <paramref name="st"/> for the keys <paramref name="k"/>.Row(0..nk-1), 4 keys per
+    /// micro-kernel call, and folds them into the running lane maxima at <paramref name="max"/> (16 floats); past nk the
+    /// last group repeats key nk-1 (see AttentionIsa512.Scores).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scores(float** k, float* qt, int d, float* st, float* max)
+    public static void Scores<TRows>(TRows k, int nk, float* qt, int d, float* st, float* max)
+        where TRows : struct, IKeyRows
     {
-        float* k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3];
+        var m0 = Vector256.Load(max);
+        var m1 = Vector256.Load(max + 8);
+        int full = nk & ~3;
+        for (int j = 0; j < full; j += 4)
+            (m0, m1) = ScoreGroup(k.Row(j), k.Row(j + 1), k.Row(j + 2), k.Row(j + 3), qt, d, st + j * L, m0, m1);
+        if (full < nk)
+        {
+            int last = nk - 1;
+            (m0, m1) = ScoreGroup(k.Row(full), k.Row(Math.Min(full + 1, last)), k.Row(Math.Min(full + 2, last)), k.Row(Math.Min(full + 3, last)),
+                qt, d, st + full * L, m0, m1);
+        }
+        m0.Store(max);
+        m1.Store(max + 8);
+    }
+
+    // The 4 x 16 score micro-kernel: S^T rows of keys k0..k3, stored, and the lane maxima folded in.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>) ScoreGroup(float* k0, float* k1, float* k2, float* k3, float* qt, int d, float* st,
+        Vector256<float> max0, Vector256<float> max1)
+    {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         for (int i = 0; i < d; i++)
@@ -149,8 +170,8 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
         c10.Store(st + 16); c11.Store(st + 24);
         c20.Store(st + 32); c21.Store(st + 40);
         c30.Store(st + 48); c31.Store(st + 56);
-        Vector256.Max(Vector256.Max(Vector256.Max(c00, c10), Vector256.Max(c20, c30)), Vector256.Load(max)).Store(max);
-        Vector256.Max(Vector256.Max(Vector256.Max(c01, c11), Vector256.Max(c21, c31)), Vector256.Load(max + 8)).Store(max + 8);
+        return (Vector256.Max(Vector256.Max(Vector256.Max(c00, c10), Vector256.Max(c20, c30)), max0),
+            Vector256.Max(Vector256.Max(Vector256.Max(c01, c11), Vector256.Max(c21, c31)), max1));
     }
 
     /// <summary>O^T rows d0..d0+3 = alpha * O^T + sum over <paramref name="nk"/> keys of V[j, d0..d0+3] * P^T[j, :].</summary>

@@ -3,9 +3,10 @@
 // transposed, S^T [keys, 32 queries], so every softmax step (row max, rescale, sum) is a vertical vector op with no
 // horizontal reduction, and both products have the 8x32 shape of the GEMM micro-kernel (GemmMicroKernel512:
 // 8 broadcasts + 2 loads per 16 FMAs):
-//   S^T[j, :]  = sum_d K[j, d] * Qt[d, :]    (8 keys x 32 queries per call, Qt packed [D, 32], pre-scaled)
+//   S^T[j, :]  = sum_d K[j, d] * Qt[d, :]    (8 keys x 32 queries per micro-kernel, Qt packed [D, 32], pre-scaled)
 //   O^T[d, :]  = alpha * O^T[d, :] + sum_j V[j, d] * P^T[j, :]   (8 head dims x 32 queries per call)
-// K and V rows are read in place through row-pointer tables, so strided views and selected-key lists cost no copy.
+// K and V rows are read in place through IKeyRows (a first row and a stride, or a pointer table for gathered keys),
+// so strided views and selected-key lists cost no copy.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -100,13 +101,39 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
         Vector512.FusedMultiplyAdd(Vector512.Load(pt + k * L + 16), f1, Vector512.Load(pt + k * L) * f0);
 
     /// <summary>
-    /// Writes S^T rows 0..7 at <paramref name="st"/> for the 8 keys at <paramref name="k"/>[0..7], over <paramref name="d"/>
-    /// dims, and folds them into the running lane maxima at <paramref name="max"/> (32 floats) while they are in registers.
+    /// Writes S^T rows 0..nk-1 at <paramref name="st"/> for the keys <paramref name="k"/>.Row(0..nk-1) over
+    /// <paramref name="d"/> dims, 8 keys per micro-kernel call, and folds them into the running lane maxima at
+    /// <paramref name="max"/> (32 floats) while they are in registers. Past nk the last group repeats key nk-1 (its rows
+    /// land in the scratch past the block). One call per key block: the rows of a group come from the struct (a stride
+    /// in the dense case) rather than a pointer table the tile fills for every group (that fill was half of the tile's
+    /// own time on B1 H12 T1024).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scores(float** k, float* qt, int d, float* st, float* max)
+    public static void Scores<TRows>(TRows k, int nk, float* qt, int d, float* st, float* max)
+        where TRows : struct, IKeyRows
     {
-        float* k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3], k4 = k[4], k5 = k[5], k6 = k[6], k7 = k[7];
+        var m0 = Vector512.Load(max);
+        var m1 = Vector512.Load(max + 16);
+        int full = nk & ~7;
+        for (int j = 0; j < full; j += 8)
+            (m0, m1) = ScoreGroup(k.Row(j), k.Row(j + 1), k.Row(j + 2), k.Row(j + 3), k.Row(j + 4), k.Row(j + 5), k.Row(j + 6), k.Row(j + 7),
+                qt, d, st + j * L, m0, m1);
+        if (full < nk)
+        {
+            int last = nk - 1;
+            (m0, m1) = ScoreGroup(k.Row(full), k.Row(Math.Min(full + 1, last)), k.Row(Math.Min(full + 2, last)), k.Row(Math.Min(full + 3, last)),
+                k.Row(Math.Min(full + 4, last)), k.Row(Math.Min(full + 5, last)), k.Row(Math.Min(full + 6, last)), k.Row(Math.Min(full + 7, last)),
+                qt, d, st + full * L, m0, m1);
+        }
+        m0.Store(max);
+        m1.Store(max + 16);
+    }
+
+    // The 8 x 32 score micro-kernel: S^T rows of keys k0..k7, stored, and the lane maxima folded in.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>) ScoreGroup(float* k0, float* k1, float* k2, float* k3, float* k4, float* k5,
+        float* k6, float* k7, float* qt, int d, float* st, Vector512<float> max0, Vector512<float> max1)
+    {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -151,8 +178,7 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
         c70.Store(st + 224); c71.Store(st + 240);
         var m0 = Avx512F.Max(Avx512F.Max(Avx512F.Max(c00, c10), Avx512F.Max(c20, c30)), Avx512F.Max(Avx512F.Max(c40, c50), Avx512F.Max(c60, c70)));
         var m1 = Avx512F.Max(Avx512F.Max(Avx512F.Max(c01, c11), Avx512F.Max(c21, c31)), Avx512F.Max(Avx512F.Max(c41, c51), Avx512F.Max(c61, c71)));
-        Avx512F.Max(m0, Vector512.Load(max)).Store(max);
-        Avx512F.Max(m1, Vector512.Load(max + 16)).Store(max + 16);
+        return (Avx512F.Max(m0, max0), Avx512F.Max(m1, max1));
     }
 
     /// <summary>

@@ -50,10 +50,11 @@ internal unsafe interface IAttentionIsa<TV> where TV : struct
     static abstract TV DropLanes(TV s, uint lanes, int shift);
 
     /// <summary>
-    /// S^T rows 0..Rows-1 at st for the keys k[0..Rows-1] over d dims (Qt packed [d, 2W], pre-scaled), folded into
+    /// S^T rows 0..nk-1 at st for the keys k.Row(0..nk-1) over d dims (Qt packed [d, 2W], pre-scaled), folded into
     /// the lane maxima at max (2W floats): with no logit transform, that is the block's row max without another pass.
+    /// Rows nk up to the next multiple of Rows repeat key nk-1 (st has Rows rows of scratch past the block).
     /// </summary>
-    static abstract void Scores(float** k, float* qt, int d, float* st, float* max);
+    static abstract void Scores<TRows>(TRows k, int nk, float* qt, int d, float* st, float* max) where TRows : struct, IKeyRows;
 
     /// <summary>O^T rows d0..d0+Rows-1 = alpha * O^T + sum over nk keys of V[j, d0..] * P^T[j, :].</summary>
     static abstract void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, TV alpha0, TV alpha1) where TRows : struct, IKeyRows;
