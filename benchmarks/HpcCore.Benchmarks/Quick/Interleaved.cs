@@ -12,6 +12,9 @@ namespace HpcCore.Benchmarks.Quick;
 /// <summary>Times actions in alternating blocks and returns their per-round seconds per call.</summary>
 public static class Interleaved
 {
+    /// <summary>Seconds each action is at least warmed up for before timing.</summary>
+    public const double WarmupSeconds = 0.25;
+
     /// <summary>
     /// Warms both up, sizes blocks to about <paramref name="blockSeconds"/>, then runs <paramref name="rounds"/>
     /// rounds of one block each (alternating which goes first).
@@ -39,8 +42,14 @@ public static class Interleaved
     /// <param name="warmups">Untimed calls of each action first (a ViT-B batch takes seconds: 1 there).</param>
     public static double[][] Rounds(Action[] actions, int rounds = 31, double blockSeconds = 0.02, int warmups = 5)
     {
-        for (int i = 0; i < warmups; i++)
-            foreach (var action in actions) action();
+        // At least `warmups` calls and WarmupSeconds per action: code that a call reaches for the first time (an
+        // export path, a second model) runs as unoptimized tier-0 code until tiered compilation has counted 30 calls
+        // and recompiled it in the background, which 5 calls of a fast kernel do not cover.
+        foreach (var action in actions)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < warmups || (i < 100 * warmups && Stopwatch.GetElapsedTime(t0).TotalSeconds < WarmupSeconds); i++) action();
+        }
         double fastest = blockSeconds <= 0 ? double.PositiveInfinity : actions.Min(a => Time(a, 3));
         int reps = Math.Max(1, (int)(blockSeconds / Math.Max(1e-7, fastest)));
         var times = new double[actions.Length][];

@@ -5,6 +5,7 @@
 // and 5% of a T1024 one (a strided scalar store or load per float); 8x8 blocks transposed in registers (3 rounds of
 // 8 shuffles, the usual unpack / shuffle / permute2f128 sequence) move 8 floats per instruction instead.
 // Both ISAs of the tile use these: AVX2 is present wherever the fused tile runs (Vector256 accelerated).
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace HpcCore.Cpu;
@@ -15,6 +16,7 @@ internal static unsafe class AttentionTranspose
     /// <summary>
     /// qt[k * lanes + i] = rows[i][k] * scale for i &lt; <paramref name="lanes"/> (a multiple of 8) and k &lt; d.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackQueries(float** rows, int lanes, int d, float scale, float* qt)
     {
         var s = Vector256.Create(scale);
@@ -38,6 +40,7 @@ internal static unsafe class AttentionTranspose
     /// rows[i][k] = ot[k * lanes + i] * inv[i] for i &lt; <paramref name="count"/> (at most lanes, a multiple of 8)
     /// and k &lt; d.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void StoreOutputs(float* ot, int lanes, int count, int d, float* inv, float** rows)
     {
         float* block = stackalloc float[64];
