@@ -18,6 +18,8 @@ public sealed class AttentionTests : CpuAttentionTestBase
     [InlineData(7, 577, 64)]
     [InlineData(577, 33, 8)]
     [InlineData(33, 127, 12)]
+    [InlineData(45, 70, 4)]
+    [InlineData(20, 33, 3)]
     public void OddLengthsAndHeadDims(int tq, int tk, int d) => Check(new AttentionCase(1, tq, tk, 2, 2, d));
 
     [Theory]

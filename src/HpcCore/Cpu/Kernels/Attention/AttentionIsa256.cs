@@ -174,20 +174,27 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
             Vector256.Max(Vector256.Max(Vector256.Max(c01, c11), Vector256.Max(c21, c31)), max1));
     }
 
-    /// <summary>O^T rows d0..d0+3 = alpha * O^T + sum over <paramref name="nk"/> keys of V[j, d0..d0+3] * P^T[j, :].</summary>
+    /// <summary>
+    /// O^T = alpha * O^T + V^T P^T over one key block of <paramref name="nk"/> keys and <paramref name="d"/> &gt;= 4 head
+    /// dims, 4 dims per micro-kernel pass, where the first pass also turns the block's scores into probabilities on the
+    /// way: P^T[j, :] = ExpScore(S^T[j, :] - n) is written over S^T row j (the later passes and the exports read it) and
+    /// its lane sums are stored at <paramref name="sums"/> (2 vectors). The exponentials' non-FMA work overlaps that
+    /// pass's FMAs instead of running as a separate pass over the block. One call per block: the passes share this
+    /// frame instead of paying a call, and the spill of alpha, each.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1)
-        where TRows : struct, IKeyRows =>
-        ValueTile<TRows, AttentionProbabilities.Stored>(v, nk, d0, pt, ot, alpha0, alpha1, default, default, null);
-
-    /// <summary><see cref="Values"/> for head dims 0..3, writing P^T = e^(S^T - n) over S^T and its lane sums (see AttentionIsa512).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1,
+    public static void ValuesBlock<TRows>(TRows v, int nk, int d, float* pt, float* ot, Vector256<float> alpha0, Vector256<float> alpha1,
         Vector256<float> n0, Vector256<float> n1, float* sums)
-        where TRows : struct, IKeyRows =>
+        where TRows : struct, IKeyRows
+    {
         ValueTile<TRows, AttentionProbabilities.FromScoresOnTheWay>(v, nk, 0, pt, ot, alpha0, alpha1, n0, n1, sums);
+        int dr = d - d % 4;
+        for (int d0 = 4; d0 < dr; d0 += 4)
+            ValueTile<TRows, AttentionProbabilities.Stored>(v, nk, d0, pt, ot, alpha0, alpha1, default, default, null);
+        for (int k = dr; k < d; k++) ValuesRow(v, nk, k, pt, ot, alpha0, alpha1);
+    }
 
-    // The 4 x 16 value micro-kernel behind both (see AttentionIsa512.ValueTile); AVX2's 16 registers leave no room to
+    // The 4 x 16 value micro-kernel of ValuesBlock (see AttentionIsa512.ValueTile); AVX2's 16 registers leave no room to
     // pipeline the exponentials a key ahead.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ValueTile<TRows, TP>(TRows v, int nk, int d0, float* pt, float* ot, Vector256<float> alpha0,

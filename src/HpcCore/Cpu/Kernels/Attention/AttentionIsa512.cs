@@ -182,29 +182,28 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     }
 
     /// <summary>
-    /// O^T rows d0..d0+7 (at <paramref name="ot"/> + d0 * 32) = alpha * O^T + sum over <paramref name="nk"/> keys of
-    /// V[j, d0..d0+7] * P^T[j, :].
+    /// O^T = alpha * O^T + V^T P^T over one key block of <paramref name="nk"/> keys and <paramref name="d"/> &gt;= 8 head
+    /// dims, 8 dims per micro-kernel pass, where the first pass also turns the block's scores into probabilities on the
+    /// way: P^T[j, :] = ExpScore(S^T[j, :] - n) is written over S^T row j (the later passes and the exports read it) and
+    /// its lane sums are stored at <paramref name="sums"/> (2 vectors). The exponentials' non-FMA work overlaps that
+    /// pass's FMAs instead of running as a separate pass over the block. One call per block: the passes share this
+    /// frame instead of paying a call, and the spill of alpha, each.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1)
-        where TRows : struct, IKeyRows =>
-        ValueTile<TRows, AttentionProbabilities.Stored>(v, nk, d0, pt, ot, alpha0, alpha1, default, default, null);
-
-    /// <summary>
-    /// <see cref="Values"/> for head dims 0..7 that also turns the block's scores into probabilities on the way:
-    /// P^T[j, :] = 2^(S^T[j, :] - n) (scores in log2 units) is written over S^T row j (the later calls and the exports
-    /// read it) and summed into <paramref name="sums"/> (2 vectors). The exponentials' non-FMA work overlaps this
-    /// call's FMAs instead of running as a separate pass over the block.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1,
+    public static void ValuesBlock<TRows>(TRows v, int nk, int d, float* pt, float* ot, Vector512<float> alpha0, Vector512<float> alpha1,
         Vector512<float> n0, Vector512<float> n1, float* sums)
-        where TRows : struct, IKeyRows =>
+        where TRows : struct, IKeyRows
+    {
         ValueTile<TRows, AttentionProbabilities.FromScoresOnTheWay>(v, nk, 0, pt, ot, alpha0, alpha1, n0, n1, sums);
+        int dr = d - d % 8;
+        for (int d0 = 8; d0 < dr; d0 += 8)
+            ValueTile<TRows, AttentionProbabilities.Stored>(v, nk, d0, pt, ot, alpha0, alpha1, default, default, null);
+        for (int k = dr; k < d; k++) ValuesRow(v, nk, k, pt, ot, alpha0, alpha1);
+    }
 
-    // The 8 x 32 value micro-kernel behind both: TP says whether P^T is read as stored or taken from the scores on the
-    // way (a JIT-time constant: each instance compiles to its own loop, accumulators in registers). The two entry
-    // points stay calls (NoInlining): inlined into the tile, the loops would share its registers.
+    // The 8 x 32 value micro-kernel of ValuesBlock: TP says whether P^T is read as stored or taken from the scores on the
+    // way (a JIT-time constant: each instance compiles to its own loop, accumulators in registers). ValuesBlock stays a call
+    // (NoInlining): inlined into the tile, the loops would share its registers.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ValueTile<TRows, TP>(TRows v, int nk, int d0, float* pt, float* ot, Vector512<float> alpha0,
         Vector512<float> alpha1, Vector512<float> n0, Vector512<float> n1, float* sums)

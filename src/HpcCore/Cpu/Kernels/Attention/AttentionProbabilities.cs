@@ -4,7 +4,7 @@
 // others). One kernel body serves both; the mode is a type argument, so the JIT compiles each way as its own loop.
 namespace HpcCore.Cpu;
 
-/// <summary>How a value micro-kernel gets P^T: as stored, or from the block's scores on the way (ValuesExp).</summary>
+/// <summary>How a value micro-kernel gets P^T: as stored, or from the block's scores on the way (the first pass of ValuesBlock).</summary>
 internal static class AttentionProbabilities
 {
     /// <summary>A JIT-time constant per instance.</summary>

@@ -9,7 +9,7 @@
 //
 // Per key block, without logit transforms (no soft-cap, bias, mask or window edge in the block), the score kernel
 // folds its rows into the block's row max while they are in registers, so the pass is scores -> values, the first
-// value call taking the exponentials as it goes (ValuesExp); with any, one pass applies them and takes the max. The
+// value pass taking the exponentials as it goes (ValuesBlock); with any, one pass applies them and takes the max. The
 // query rows are packed into Qt and O^T is written back with 8x8 register transposes (AttentionTranspose), not a
 // strided scalar load or store per float.
 //
@@ -346,7 +346,7 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
 
     /// <summary>
     /// O^T = alpha * O^T + V^T P^T over one key block, P^T = ExpScore(S^T - n) written over S^T; returns P^T's lane sums.
-    /// The exponentials are taken inside the first value call (ValuesExp: they overlap its FMAs, 3-4% of a T1024 tile
+    /// The exponentials are taken inside the first value pass (ValuesBlock: they overlap its FMAs, 3-4% of a T1024 tile
     /// against a separate pass); head dims under Rows run the separate pass.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -355,29 +355,24 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         where I : struct, IAttentionIsa<V>
         where TRows : struct, IKeyRows
     {
-        int w = I.Width, L = 2 * w, dr = d - d % I.Rows, firstValues = 0;
+        int w = I.Width, L = 2 * w;
+        if (d >= I.Rows)
+        {
+            I.ValuesBlock(rows, nk, d, sb, ot, alpha0, alpha1, n0, n1, sums);
+            return (I.Load(sums), I.Load(sums + w));
+        }
         V sum0 = default, sum1 = default;
-        if (dr > 0)
+        for (int j = 0; j < nk; j++)
         {
-            I.ValuesExp(rows, nk, sb, ot, alpha0, alpha1, n0, n1, sums);
-            (sum0, sum1, firstValues) = (I.Load(sums), I.Load(sums + w), I.Rows);
+            float* row = sb + j * L;
+            var p0 = I.ExpScore(I.Subtract(I.Load(row), n0));
+            var p1 = I.ExpScore(I.Subtract(I.Load(row + w), n1));
+            I.Store(p0, row);
+            I.Store(p1, row + w);
+            sum0 = I.Add(sum0, p0);
+            sum1 = I.Add(sum1, p1);
         }
-        else
-        {
-            for (int j = 0; j < nk; j++)
-            {
-                float* row = sb + j * L;
-                var p0 = I.ExpScore(I.Subtract(I.Load(row), n0));
-                var p1 = I.ExpScore(I.Subtract(I.Load(row + w), n1));
-                I.Store(p0, row);
-                I.Store(p1, row + w);
-                sum0 = I.Add(sum0, p0);
-                sum1 = I.Add(sum1, p1);
-            }
-        }
-        for (int k = firstValues; k < dr; k += I.Rows)
-            I.Values(rows, nk, k, sb, ot, alpha0, alpha1);
-        for (int k = dr; k < d; k++)
+        for (int k = 0; k < d; k++)
             I.ValuesRow(rows, nk, k, sb, ot, alpha0, alpha1);
         return (sum0, sum1);
     }

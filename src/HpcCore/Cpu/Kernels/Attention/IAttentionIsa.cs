@@ -56,14 +56,12 @@ internal unsafe interface IAttentionIsa<TV> where TV : struct
     /// </summary>
     static abstract void Scores<TRows>(TRows k, int nk, float* qt, int d, float* st, float* max) where TRows : struct, IKeyRows;
 
-    /// <summary>O^T rows d0..d0+Rows-1 = alpha * O^T + sum over nk keys of V[j, d0..] * P^T[j, :].</summary>
-    static abstract void Values<TRows>(TRows v, int nk, int d0, float* pt, float* ot, TV alpha0, TV alpha1) where TRows : struct, IKeyRows;
-
     /// <summary>
-    /// <see cref="Values"/> for head dims 0..Rows-1 (d0 = 0) that first turns each key's scores into probabilities:
-    /// P^T[j, :] = ExpScore(S^T[j, :] - n) written over S^T, and their lane sums to sums[0..2W-1].
+    /// O^T = alpha * O^T + V^T P^T over one key block (d &gt;= Rows), P^T = ExpScore(S^T - n) taken on the way and
+    /// written over S^T, its lane sums to sums[0..2W-1].
     /// </summary>
-    static abstract void ValuesExp<TRows>(TRows v, int nk, float* pt, float* ot, TV alpha0, TV alpha1, TV n0, TV n1, float* sums) where TRows : struct, IKeyRows;
+    static abstract void ValuesBlock<TRows>(TRows v, int nk, int d, float* pt, float* ot, TV alpha0, TV alpha1, TV n0, TV n1, float* sums)
+        where TRows : struct, IKeyRows;
 
     /// <summary>One O^T row, for head dims past the last multiple of Rows.</summary>
     static abstract void ValuesRow<TRows>(TRows v, int nk, int d, float* pt, float* ot, TV alpha0, TV alpha1) where TRows : struct, IKeyRows;
