@@ -124,10 +124,10 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
     private readonly void PrefetchRows(int b, int hkv, int r0, float* x, HeadStrides xs)
     {
         if (!Sse.IsSupported) return;
-        int lines = (P.D * sizeof(float) + 63) / 64;
-        for (int i = 0; i < Lanes && r0 + i < Rows; i++)
+        int lines = (P.D * sizeof(float) + 63) / 64, g = r0 / P.Tq, t = r0 - g * P.Tq;
+        for (int i = 0; i < Lanes && r0 + i < Rows; i++, t++)
         {
-            int r = r0 + i, g = r / P.Tq, t = r - g * P.Tq;
+            if (t == P.Tq) (t, g) = (0, g + 1);
             byte* row = (byte*)(x + b * xs.Batch + t * xs.Token + (hkv * P.Group + g) * xs.Head);
             for (int c = 0; c < lines; c++) Sse.Prefetch0(row + c * 64);
         }
@@ -164,9 +164,12 @@ internal unsafe struct AttentionTileWork<TV, TIsa> : IParallelBody
         float** rowPtr = stackalloc float*[MaxLanes];
         int keyLength = P.KeyLength(b), off = keyLength - P.Tq;
         int minLo = int.MaxValue, maxLo = int.MinValue, minHi = int.MaxValue, maxHi = int.MinValue;
+        int g = r0 / P.Tq, t = r0 - g * P.Tq;
         for (int i = 0; i < L; i++)
         {
-            int r = r0 + Math.Min(i, nl - 1), g = r / P.Tq, t = r - g * P.Tq, h = hkv * P.Group + g;
+            // Row r0 + i is (g, t): stepped along instead of a division per lane.
+            if (i > 0 && i < nl && ++t == P.Tq) (t, g) = (0, g + 1);
+            int h = hkv * P.Group + g;
             laneT[i] = t;
             laneG[i] = g;
             lo[i] = P.Left >= 0 ? t + off - P.Left : int.MinValue;
