@@ -261,3 +261,82 @@ internal sealed class OldVit : IDisposable
         _backend.Dispose();
     }
 }
+
+/// <summary>
+/// Old <c>Attention.Forward(q, k, v, o, new AttentionOptions(Causal: causal))</c> on [B, T, H, D] F32 tensors made by the
+/// old <c>Tensor.From&lt;float&gt;</c>: the fused prefill attention kernel of the old main.
+/// </summary>
+internal sealed class OldPrefill : IDisposable
+{
+    private readonly IDisposable _backend;
+    private readonly IDisposable[] _tensors;
+    private readonly Action<object, object, object, object, object> _forward;
+    private readonly object _options;
+
+    public OldPrefill(OldApi api, int threads, int[] dims, bool causal, float[] q, float[] k, float[] v)
+    {
+        _backend = api.NewCpuBackend(threads);
+        var tensorType = api.CoreType("HpcCore.Tensors.Tensor");
+        var shapeType = api.CoreType("HpcCore.Tensors.Shape");
+        var from = NewTensorBridge(tensorType, shapeType, api.CoreType("HpcCore.Devices.IBackend"));
+        _tensors = [.. new[] { q, k, v, new float[q.Length] }.Select(data => (IDisposable)from(data, dims, _backend))];
+        var optionsType = api.CoreType("HpcCore.Ops.AttentionOptions");
+        var ctor = optionsType.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
+        _options = ctor.Invoke([.. ctor.GetParameters().Select(p => p.Name == "Causal" ? causal : p.DefaultValue)]);
+        var forward = api.CoreType("HpcCore.Ops.Attention").GetMethods()
+            .Single(m => m.Name == "Forward" && m.GetParameters().Length == 5 && m.GetParameters()[0].ParameterType == tensorType);
+        _forward = ForwardBridge(forward, tensorType, optionsType);
+    }
+
+    /// <summary>One call: the output tensor gets the old kernel's result.</summary>
+    public void Run() => _forward(_tensors[0], _tensors[1], _tensors[2], _tensors[3], _options);
+
+    /// <summary>The output [B, T, H, D] of the last call, copied out.</summary>
+    public float[] Output()
+    {
+        var toArray = _tensors[3].GetType().GetMethod("ToArray")!.MakeGenericMethod(typeof(float));
+        return (float[])toArray.Invoke(_tensors[3], null)!;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _tensors) t.Dispose();
+        _backend.Dispose();
+    }
+
+    // (data, dims, backend) => Tensor.From<float>(data, new Shape(dims), backend): both spans made from the arrays.
+    private static Func<float[], int[], object, object> NewTensorBridge(Type tensorType, Type shapeType, Type backendType)
+    {
+        var from = tensorType.GetMethods().Single(m => m.Name == "From" && m.IsGenericMethodDefinition).MakeGenericMethod(typeof(float));
+        var dm = new DynamicMethod("old_From", typeof(object), [typeof(float[]), typeof(int[]), typeof(object)], typeof(OldApi).Module, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Newobj, typeof(ReadOnlySpan<float>).GetConstructor([typeof(float[])])!);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Newobj, typeof(ReadOnlySpan<int>).GetConstructor([typeof(int[])])!);
+        il.Emit(OpCodes.Newobj, shapeType.GetConstructor([typeof(ReadOnlySpan<int>)])!);
+        il.Emit(OpCodes.Ldarg_2);
+        il.Emit(OpCodes.Castclass, backendType);
+        il.Emit(OpCodes.Call, from);
+        il.Emit(OpCodes.Ret);
+        return (Func<float[], int[], object, object>)dm.CreateDelegate(typeof(Func<float[], int[], object, object>));
+    }
+
+    // (q, k, v, o, boxed options) => Attention.Forward(q, k, v, o, in options): the `in` argument is the box's interior.
+    private static Action<object, object, object, object, object> ForwardBridge(MethodInfo forward, Type tensorType, Type optionsType)
+    {
+        var dm = new DynamicMethod("old_Forward", typeof(void), [typeof(object), typeof(object), typeof(object), typeof(object), typeof(object)],
+            typeof(OldApi).Module, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        for (short i = 0; i < 4; i++)
+        {
+            il.Emit(OpCodes.Ldarg, i);
+            il.Emit(OpCodes.Castclass, tensorType);
+        }
+        il.Emit(OpCodes.Ldarg_S, (byte)4);
+        il.Emit(OpCodes.Unbox, optionsType);
+        il.Emit(OpCodes.Call, forward);
+        il.Emit(OpCodes.Ret);
+        return (Action<object, object, object, object, object>)dm.CreateDelegate(typeof(Action<object, object, object, object, object>));
+    }
+}

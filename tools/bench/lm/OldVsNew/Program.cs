@@ -3,7 +3,8 @@
 //   1. stories260K greedy decode tokens/s (256 tokens from "Once upon a time", one thread), texts compared;
 //   2. paged decode attention, 32 query heads / 8 kv heads / D = 128, 64-token pages, 1k and 4k context, full attention,
 //      one query, on one and two threads;
-//   3. with --vit-b, the plain ViT-B/16 forward at batch 1 (issue #18), on the same thread counts.
+//   3. with --vit-b, the plain ViT-B/16 forward at batch 1 (issue #18), on the same thread counts;
+//   4. with --prefill, the fused prefill attention on the four `bench quick attention` shapes (issue #18), same threads.
 // Rounds alternate the order (old-new, new-old, ...). One JSON line per measurement; ratio = old time / new time
 // (> 1: the new code is faster). Run through tools/bench/lm/old_vs_new.sh.
 using System.Diagnostics;
@@ -31,7 +32,7 @@ internal static class Program
         int rounds = 7, lmReps = 5, steps = 256;
         var contexts = new List<int>();
         var threadCounts = new List<int>();
-        bool skipLm = false, skipAttention = false, vitBase = false;
+        bool skipLm = false, skipAttention = false, vitBase = false, prefill = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -49,9 +50,10 @@ internal static class Program
                 case "--budget": s_budget = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--skip-attention": skipAttention = true; break;
                 case "--vit-b": vitBase = true; break;
+                case "--prefill": prefill = true; break;
                 default:
                     Console.Error.WriteLine("usage: OldVsNew --old <old build folder> [--model <stories260K folder>] [--rounds N] [--lm-reps N] " +
-                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention] [--vit-b]");
+                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention] [--vit-b] [--prefill]");
                     return 2;
             }
         }
@@ -89,7 +91,61 @@ internal static class Program
         if (vitBase)
             foreach (int threads in threadCounts)
                 VitBase(api, threads, rounds);
+        if (prefill)
+            foreach (var shape in PrefillShapes)
+                foreach (int threads in threadCounts)
+                    Prefill(api, shape, threads, rounds);
         return rc;
+    }
+
+    // The shapes of `bench quick attention` (QuickAttention.Shapes): (B, H, T, D, causal).
+    private static readonly (int B, int H, int T, int D, bool Causal)[] PrefillShapes =
+        [(1, 12, 1024, 64, false), (1, 12, 197, 64, false), (8, 12, 197, 64, false), (1, 32, 2048, 64, true)];
+
+    // The fused prefill attention, Q = K = V length T, same inputs both sides; ~100 ms of calls per block.
+    private static void Prefill(OldApi api, (int B, int H, int T, int D, bool Causal) shape, int threads, int rounds)
+    {
+        var (b, h, t, d, causal) = shape;
+        int n = b * t * h * d;
+        var rng = new Random(1);
+        float[] Uniform()
+        {
+            var x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+            return x;
+        }
+        float[] q = Uniform(), k = Uniform(), v = Uniform();
+        using var oldPrefill = new OldPrefill(api, threads, [b, t, h, d], causal, q, k, v);
+        using var backend = new CpuBackend(threads);
+        using var tq = Tensor.From<float>(q, new Shape(b, t, h, d), backend);
+        using var tk = Tensor.From<float>(k, new Shape(b, t, h, d), backend);
+        using var tv = Tensor.From<float>(v, new Shape(b, t, h, d), backend);
+        using var to = Tensor.Empty(new Shape(b, t, h, d), DType.F32, backend);
+        var options = new AttentionOptions(Causal: causal);
+        void OldCall() => oldPrefill.Run();
+        void NewCall() => HpcCore.Ops.Attention.Forward(tq, tk, tv, to, options);
+
+        for (int i = 0; i < 3; i++) { OldCall(); NewCall(); }
+        double once = Math.Max(TimeCalls(OldCall, 3).Wall, TimeCalls(NewCall, 3).Wall);
+        int calls = Math.Clamp((int)(100_000 / once), 3, 5_000);
+        var oldOut = oldPrefill.Output();
+        var newOut = to.ToArray<float>();
+        float maxDiff = 0;
+        for (int i = 0; i < n; i++) maxDiff = Math.Max(maxDiff, Math.Abs(oldOut[i] - newOut[i]));
+
+        var (olds, news) = Interleave(() => TimeCalls(OldCall, calls), () => TimeCalls(NewCall, calls), rounds);
+        double flops = 4.0 * b * h * t * t * d / (causal ? 2 : 1);
+        var fields = new List<(string, object)>
+        {
+            ("bench", "prefill-attention"), ("shape", $"B{b}xH{h}xT{t}xD{d}{(causal ? "-causal" : "")}"), ("threads", threads),
+            ("rounds", rounds), ("calls_per_round", calls),
+            ("old_gflops", flops / Stats.Of(olds.Select(x => x.Wall).ToList()).Median / 1e3),
+            ("new_gflops", flops / Stats.Of(news.Select(x => x.Wall).ToList()).Median / 1e3),
+        };
+        fields.AddRange(Fields("us", olds.Select(x => x.Wall).ToList(), news.Select(x => x.Wall).ToList(), higherIsBetter: false));
+        fields.Add(("max_abs_diff", maxDiff));
+        fields.Add(("cpu", CpuModel()));
+        Console.WriteLine(Json([.. fields]));
     }
 
     // The plain ViT-B/16 forward at batch 1 (random weights, seed 0, the same on both sides; issue #18: "the plain
