@@ -6,7 +6,11 @@
 // wins, with an occasional try of the other way to notice when the machine changes (a two-armed bandit per size).
 // Each try of the losing way costs its extra time (a batch-1 ViT forward pooled on a busy machine took 1.9x the serial
 // time, so one try in 32 cost 3%); while the tries keep losing clearly, they are spaced out further (32, 64, 128
-// units apart), and a try that comes close brings the spacing back to 32.
+// units apart), and a try that comes close brings the spacing back to 32. A try that wins clearly takes over at once
+// (its window is refilled with it): the way not chosen is sampled only by tries, so waiting for three of five of them
+// to agree kept a batch-1 ViT-B with ToMe on one core for a whole 31-round benchmark after a noisy start (1.05x where
+// the pool gives 1.8x). A wrong switch costs little: the chosen way is timed on every unit, so three slow units switch
+// back.
 using System.Numerics;
 
 namespace HpcCore.Cpu;
@@ -87,10 +91,16 @@ public sealed class SplitChooser
             int slot = Slot(sizeClass, serial), other = Slot(sizeClass, !serial);
             if (_counts[slot] >= Window && _counts[other] >= Window && serial != SerialChosen(sizeClass))
             {
-                // A unit of the way not chosen lately is a try: space the next one by how it went.
+                // A unit of the way not chosen lately is a try: space the next one by how it went, and let it take over
+                // when it wins clearly.
                 double chosen = Median(sizeClass, !serial);
                 _spacing[sizeClass] = secondsPerCost > ClearLoss * chosen ? Math.Min(2 * _spacing[sizeClass], MaxExploreEvery) : ExploreEvery;
                 _untilTry[sizeClass] = _spacing[sizeClass];
+                if (secondsPerCost * ClearLoss < chosen)
+                {
+                    _samples.AsSpan(slot * Window, Window).Fill(secondsPerCost);
+                    return;
+                }
             }
             _samples[slot * Window + _counts[slot] % Window] = secondsPerCost;
             _counts[slot] = _counts[slot] == int.MaxValue ? Window : _counts[slot] + 1;

@@ -91,6 +91,50 @@ public sealed class SplitChooserTests
         Assert.True(serial <= 2, $"{serial} of {2 * SplitChooser.ExploreEvery} units still ran serial");
     }
 
+    // A noisy start leaves the pool's window slow (a neighbour held the other core), so one core is chosen; the first
+    // try after the machine frees up wins clearly and the pool takes over at once, not after three tries (96+ units).
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ATryThatWinsClearly_TakesOverAtOnce(bool poolWasSlow)
+    {
+        var chooser = new SplitChooser();
+        (double serialTime, double pooledTime) = poolWasSlow ? (1.0, 2.0) : (2.0, 1.0);
+        Drive(chooser, 10, 2 + 2 * SplitChooser.Window, serialTime, pooledTime);
+        Assert.Equal(poolWasSlow, chooser.ChooseSerial(10));
+        (serialTime, pooledTime) = (pooledTime * 0.3, serialTime * 0.3); // the other way is now far faster
+        var ways = new List<bool>();
+        for (int unit = 0; unit < 3 * SplitChooser.ExploreEvery; unit++)
+        {
+            bool s = chooser.ChooseSerial(10);
+            ways.Add(s);
+            chooser.Record(10, s, s ? serialTime : pooledTime);
+        }
+        int firstTry = ways.IndexOf(!poolWasSlow);
+        Assert.InRange(firstTry, 0, SplitChooser.ExploreEvery);
+        // From the try on, every unit but the periodic tries of the now-slower way runs the faster way.
+        int slower = ways.Skip(firstTry + 1).Count(s => s == poolWasSlow);
+        Assert.InRange(slower, 0, 2);
+    }
+
+    // A try that wins by less than ClearLoss does not take over at once: the majority of the window decides, as before.
+    [Fact]
+    public void ATryThatWinsNarrowly_DoesNotTakeOverAtOnce()
+    {
+        var chooser = new SplitChooser();
+        Drive(chooser, 10, 2 + 2 * SplitChooser.Window, serialTime: 1.0, pooledTime: 2.0);
+        var ways = new List<bool>();
+        for (int unit = 0; unit < 2 * SplitChooser.ExploreEvery; unit++)
+        {
+            bool s = chooser.ChooseSerial(10);
+            ways.Add(s);
+            chooser.Record(10, s, s ? 1.0 : 0.95);
+        }
+        int firstTry = ways.IndexOf(false);
+        Assert.InRange(firstTry, 0, SplitChooser.ExploreEvery);
+        Assert.All(ways.Skip(firstTry + 1).Take(SplitChooser.ExploreEvery - 1), Assert.True); // still one core until the next try
+    }
+
     [Fact]
     public void SizesAreKeptApart_AndOutliersDoNotFlipTheChoice()
     {
