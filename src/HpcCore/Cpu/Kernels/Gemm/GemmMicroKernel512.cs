@@ -9,6 +9,7 @@
 // L1/L2; 8 rows keeps the padding of odd M small (197 rows -> 200).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace HpcCore.Cpu;
 
@@ -26,11 +27,12 @@ internal static unsafe class GemmMicroKernel512
     /// <paramref name="rows"/> rows are read, later rows repeat the last one so nothing past the matrix is touched)
     /// by the packed panel <paramref name="b"/> [kc, NR] and writes the full 8x32 tile at <paramref name="c"/> (row
     /// stride <paramref name="ldc"/>). When <paramref name="beta"/> is 0, C is not read; <paramref name="bias"/>
-    /// (32 values, or null) is added per column.
+    /// (32 values, or null) is added per column. <paramref name="prefetch"/> (or null): a panel of the same shape to
+    /// prefetch into L2 as this one is read, two lines per k step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* a, long lda, int rows, float* b, int kc, float* c, long ldc, float alpha, float beta,
-        float* bias)
+        float* bias, float* prefetch = null)
     {
         float* a0 = a;
         float* a1 = a0 + (rows > 1 ? lda : 0);
@@ -46,6 +48,12 @@ internal static unsafe class GemmMicroKernel512
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
         for (int k = 0; k < kc; k++)
         {
+            if (prefetch != null)
+            {
+                Sse.Prefetch1(prefetch);
+                Sse.Prefetch1(prefetch + 16);
+                prefetch += NR;
+            }
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
             var av = Vector512.Create(a0[k]);
