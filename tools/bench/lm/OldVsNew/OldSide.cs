@@ -64,6 +64,33 @@ internal sealed class OldApi
     public IDisposable NewCpuBackend(int threads) =>
         (IDisposable)Activator.CreateInstance(CoreType("HpcCore.Cpu.CpuBackend"), threads)!;
 
+    private Func<float[], int[], object, object>? _newTensor;
+
+    /// <summary>Old <c>Tensor.From&lt;float&gt;(data, new Shape(dims), backend)</c>.</summary>
+    public object NewTensor(float[] data, int[] dims, object backend)
+    {
+        _newTensor ??= NewTensorBridge(CoreType("HpcCore.Tensors.Tensor"), CoreType("HpcCore.Tensors.Shape"), CoreType("HpcCore.Devices.IBackend"));
+        return _newTensor(data, dims, backend);
+    }
+
+    // (data, dims, backend) => Tensor.From<float>(data, new Shape(dims), backend): both spans made from the arrays.
+    private static Func<float[], int[], object, object> NewTensorBridge(Type tensorType, Type shapeType, Type backendType)
+    {
+        var from = tensorType.GetMethods().Single(m => m.Name == "From" && m.IsGenericMethodDefinition).MakeGenericMethod(typeof(float));
+        var dm = new DynamicMethod("old_From", typeof(object), [typeof(float[]), typeof(int[]), typeof(object)], typeof(OldApi).Module, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Newobj, typeof(ReadOnlySpan<float>).GetConstructor([typeof(float[])])!);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Newobj, typeof(ReadOnlySpan<int>).GetConstructor([typeof(int[])])!);
+        il.Emit(OpCodes.Newobj, shapeType.GetConstructor([typeof(ReadOnlySpan<int>)])!);
+        il.Emit(OpCodes.Ldarg_2);
+        il.Emit(OpCodes.Castclass, backendType);
+        il.Emit(OpCodes.Call, from);
+        il.Emit(OpCodes.Ret);
+        return (Func<float[], int[], object, object>)dm.CreateDelegate(typeof(Func<float[], int[], object, object>));
+    }
+
     /// <summary>Old <c>backend.Pool</c> (a CpuWorkerPool).</summary>
     public static object PoolOf(object backend) => backend.GetType().GetProperty("Pool")!.GetValue(backend)!;
 
@@ -277,9 +304,7 @@ internal sealed class OldPrefill : IDisposable
     {
         _backend = api.NewCpuBackend(threads);
         var tensorType = api.CoreType("HpcCore.Tensors.Tensor");
-        var shapeType = api.CoreType("HpcCore.Tensors.Shape");
-        var from = NewTensorBridge(tensorType, shapeType, api.CoreType("HpcCore.Devices.IBackend"));
-        _tensors = [.. new[] { q, k, v, new float[q.Length] }.Select(data => (IDisposable)from(data, dims, _backend))];
+        _tensors = [.. new[] { q, k, v, new float[q.Length] }.Select(data => (IDisposable)api.NewTensor(data, dims, _backend))];
         var optionsType = api.CoreType("HpcCore.Ops.AttentionOptions");
         var ctor = optionsType.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
         _options = ctor.Invoke([.. ctor.GetParameters().Select(p => p.Name == "Causal" ? causal : p.DefaultValue)]);
@@ -304,24 +329,6 @@ internal sealed class OldPrefill : IDisposable
         _backend.Dispose();
     }
 
-    // (data, dims, backend) => Tensor.From<float>(data, new Shape(dims), backend): both spans made from the arrays.
-    private static Func<float[], int[], object, object> NewTensorBridge(Type tensorType, Type shapeType, Type backendType)
-    {
-        var from = tensorType.GetMethods().Single(m => m.Name == "From" && m.IsGenericMethodDefinition).MakeGenericMethod(typeof(float));
-        var dm = new DynamicMethod("old_From", typeof(object), [typeof(float[]), typeof(int[]), typeof(object)], typeof(OldApi).Module, skipVisibility: true);
-        var il = dm.GetILGenerator();
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Newobj, typeof(ReadOnlySpan<float>).GetConstructor([typeof(float[])])!);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Newobj, typeof(ReadOnlySpan<int>).GetConstructor([typeof(int[])])!);
-        il.Emit(OpCodes.Newobj, shapeType.GetConstructor([typeof(ReadOnlySpan<int>)])!);
-        il.Emit(OpCodes.Ldarg_2);
-        il.Emit(OpCodes.Castclass, backendType);
-        il.Emit(OpCodes.Call, from);
-        il.Emit(OpCodes.Ret);
-        return (Func<float[], int[], object, object>)dm.CreateDelegate(typeof(Func<float[], int[], object, object>));
-    }
-
     // (q, k, v, o, boxed options) => Attention.Forward(q, k, v, o, in options): the `in` argument is the box's interior.
     private static Action<object, object, object, object, object> ForwardBridge(MethodInfo forward, Type tensorType, Type optionsType)
     {
@@ -338,5 +345,64 @@ internal sealed class OldPrefill : IDisposable
         il.Emit(OpCodes.Call, forward);
         il.Emit(OpCodes.Ret);
         return (Action<object, object, object, object, object>)dm.CreateDelegate(typeof(Action<object, object, object, object, object>));
+    }
+}
+
+/// <summary>Old <c>Gemm.Multiply(a, b, destination)</c> over a pre-packed B.</summary>
+internal delegate void OldGemmMultiply(object a, object b, object destination);
+
+/// <summary>
+/// The old main's GEMM over pre-packed weights: <paramref name="weights"/> matrices [N, K] packed by the old
+/// <c>Gemm.Pack(w, transposeB: true)</c>, used in turn, times an [M, K] input (a batch-1 layer's tokens).
+/// </summary>
+internal sealed class OldGemm : IDisposable
+{
+    private readonly IDisposable _backend;
+    private readonly List<IDisposable> _owned = [];
+    private readonly object[] _packed;
+    private readonly object _x, _y;
+    private readonly OldGemmMultiply _multiply;
+    private int _next;
+
+    public OldGemm(OldApi api, int threads, int m, int n, int k, float[][] weights, float[] x)
+    {
+        _backend = api.NewCpuBackend(threads);
+        var gemm = api.CoreType("HpcCore.Ops.Gemm");
+        var tensorType = api.CoreType("HpcCore.Tensors.Tensor");
+        var pack = gemm.GetMethod("Pack")!;
+        _packed = [.. weights.Select(w =>
+        {
+            using var wt = (IDisposable)api.NewTensor(w, [n, k], _backend);
+            var packed = pack.Invoke(null, [wt, true])!;
+            _owned.Add((IDisposable)packed);
+            return packed;
+        })];
+        _x = api.NewTensor(x, [m, k], _backend);
+        _y = api.NewTensor(new float[m * n], [m, n], _backend);
+        _owned.Add((IDisposable)_x);
+        _owned.Add((IDisposable)_y);
+        var multiply = gemm.GetMethods().Single(g => g.Name == "Multiply" && g.GetParameters().Length == 4
+            && g.GetParameters()[0].ParameterType == tensorType && g.GetParameters()[1].ParameterType == _packed[0].GetType());
+        _multiply = OldApi.Bridge<OldGemmMultiply>(multiply);
+    }
+
+    /// <summary>One call, with the next weight matrix.</summary>
+    public void Run()
+    {
+        _multiply(_x, _packed[_next], _y);
+        _next = (_next + 1) % _packed.Length;
+    }
+
+    /// <summary>The output of the last call.</summary>
+    public float[] Output()
+    {
+        var toArray = _y.GetType().GetMethod("ToArray")!.MakeGenericMethod(typeof(float));
+        return (float[])toArray.Invoke(_y, null)!;
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _owned) d.Dispose();
+        _backend.Dispose();
     }
 }

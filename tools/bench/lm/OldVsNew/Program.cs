@@ -4,7 +4,9 @@
 //   2. paged decode attention, 32 query heads / 8 kv heads / D = 128, 64-token pages, 1k and 4k context, full attention,
 //      one query, on one and two threads;
 //   3. with --vit-b, the plain ViT-B/16 forward at batch 1 (issue #18), on the same thread counts;
-//   4. with --prefill, the fused prefill attention on the four `bench quick attention` shapes (issue #18), same threads.
+//   4. with --prefill, the fused prefill attention on the four `bench quick attention` shapes (issue #18), same threads;
+//   5. with --gemm, GEMM over pre-packed weights at a batch-1 ViT-B layer's token counts (M 21-197, N 3072, K 768), the
+//      weights read from memory (24 matrices in turn, 226 MB), same threads.
 // Rounds alternate the order (old-new, new-old, ...). One JSON line per measurement; ratio = old time / new time
 // (> 1: the new code is faster). Run through tools/bench/lm/old_vs_new.sh.
 using System.Diagnostics;
@@ -32,7 +34,7 @@ internal static class Program
         int rounds = 7, lmReps = 5, steps = 256;
         var contexts = new List<int>();
         var threadCounts = new List<int>();
-        bool skipLm = false, skipAttention = false, vitBase = false, prefill = false;
+        bool skipLm = false, skipAttention = false, vitBase = false, prefill = false, gemm = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -51,9 +53,10 @@ internal static class Program
                 case "--skip-attention": skipAttention = true; break;
                 case "--vit-b": vitBase = true; break;
                 case "--prefill": prefill = true; break;
+                case "--gemm": gemm = true; break;
                 default:
                     Console.Error.WriteLine("usage: OldVsNew --old <old build folder> [--model <stories260K folder>] [--rounds N] [--lm-reps N] " +
-                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention] [--vit-b] [--prefill]");
+                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention] [--vit-b] [--prefill] [--gemm]");
                     return 2;
             }
         }
@@ -95,7 +98,65 @@ internal static class Program
             foreach (var shape in PrefillShapes)
                 foreach (int threads in threadCounts)
                     Prefill(api, shape, threads, rounds);
+        if (gemm)
+            foreach (int threads in threadCounts)
+                foreach (int m in new[] { 21, 53, 101, 197 })
+                    PackedGemm(api, m, threads, rounds);
         return rc;
+    }
+
+    // GEMM over pre-packed weights, [M, 768] x [3072, 768]^T, cycling through 24 weight matrices (226 MB, past the
+    // last-level cache) so that every call reads its weights from memory, as a batch-1 ViT-B layer does.
+    private static void PackedGemm(OldApi api, int m, int threads, int rounds)
+    {
+        const int n = 3072, k = 768, matrices = 24;
+        var rng = new Random(1);
+        float[] Uniform(int count)
+        {
+            var x = new float[count];
+            for (int i = 0; i < count; i++) x[i] = (float)(rng.NextDouble() - 0.5);
+            return x;
+        }
+        var weights = Enumerable.Range(0, matrices).Select(_ => Uniform(n * k)).ToArray();
+        var x = Uniform(m * k);
+        using var oldGemm = new OldGemm(api, threads, m, n, k, weights, x);
+        using var backend = new CpuBackend(threads);
+        var packed = weights.Select(w =>
+        {
+            using var wt = Tensor.From<float>(w, new Shape(n, k), backend);
+            return Gemm.Pack(wt, transposeB: true);
+        }).ToArray();
+        using var xt = Tensor.From<float>(x, new Shape(m, k), backend);
+        using var yt = Tensor.Empty(new Shape(m, n), DType.F32, backend);
+        int next = 0;
+        void OldCall() => oldGemm.Run();
+        void NewCall()
+        {
+            Gemm.Multiply(xt, packed[next], yt);
+            next = (next + 1) % matrices;
+        }
+
+        for (int i = 0; i < 2 * matrices; i++) { OldCall(); NewCall(); }
+        var oldOut = oldGemm.Output();
+        var newOut = yt.ToArray<float>();
+        float maxDiff = 0;
+        for (int i = 0; i < newOut.Length; i++) maxDiff = Math.Max(maxDiff, Math.Abs(oldOut[i] - newOut[i]));
+        double once = Math.Max(TimeCalls(OldCall, matrices).Wall, TimeCalls(NewCall, matrices).Wall);
+        int calls = Math.Clamp((int)(50_000 / once), matrices, 5_000);
+        var (olds, news) = Interleave(() => TimeCalls(OldCall, calls), () => TimeCalls(NewCall, calls), rounds);
+        double flops = 2.0 * m * n * k;
+        var fields = new List<(string, object)>
+        {
+            ("bench", "gemm-packed-from-memory"), ("m", m), ("n", n), ("k", k), ("threads", threads), ("rounds", rounds),
+            ("calls_per_round", calls),
+            ("old_gflops", flops / Stats.Of(olds.Select(s => s.Wall).ToList()).Median / 1e3),
+            ("new_gflops", flops / Stats.Of(news.Select(s => s.Wall).ToList()).Median / 1e3),
+        };
+        fields.AddRange(Fields("us", olds.Select(s => s.Wall).ToList(), news.Select(s => s.Wall).ToList(), higherIsBetter: false));
+        fields.Add(("max_abs_diff", maxDiff));
+        fields.Add(("cpu", CpuModel()));
+        Console.WriteLine(Json([.. fields]));
+        foreach (var p in packed) p.Dispose();
     }
 
     // The shapes of `bench quick attention` (QuickAttention.Shapes): (B, H, T, D, causal).
