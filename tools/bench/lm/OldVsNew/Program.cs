@@ -145,17 +145,8 @@ internal static class Program
         int calls = Math.Clamp((int)(50_000 / once), matrices, 5_000);
         var (olds, news) = Interleave(() => TimeCalls(OldCall, calls), () => TimeCalls(NewCall, calls), rounds);
         double flops = 2.0 * m * n * k;
-        var fields = new List<(string, object)>
-        {
-            ("bench", "gemm-packed-from-memory"), ("m", m), ("n", n), ("k", k), ("threads", threads), ("rounds", rounds),
-            ("calls_per_round", calls),
-            ("old_gflops", flops / Stats.Of(olds.Select(s => s.Wall).ToList()).Median / 1e3),
-            ("new_gflops", flops / Stats.Of(news.Select(s => s.Wall).ToList()).Median / 1e3),
-        };
-        fields.AddRange(Fields("us", olds.Select(s => s.Wall).ToList(), news.Select(s => s.Wall).ToList(), higherIsBetter: false));
-        fields.Add(("max_abs_diff", maxDiff));
-        fields.Add(("cpu", CpuModel()));
-        Console.WriteLine(Json([.. fields]));
+        PrintKernel([("bench", "gemm-packed-from-memory"), ("m", m), ("n", n), ("k", k), ("threads", threads), ("rounds", rounds),
+            ("calls_per_round", calls)], flops, olds, news, maxDiff);
         foreach (var p in packed) p.Dispose();
     }
 
@@ -196,14 +187,21 @@ internal static class Program
 
         var (olds, news) = Interleave(() => TimeCalls(OldCall, calls), () => TimeCalls(NewCall, calls), rounds);
         double flops = 4.0 * b * h * t * t * d / (causal ? 2 : 1);
-        var fields = new List<(string, object)>
+        PrintKernel([("bench", "prefill-attention"), ("shape", $"B{b}xH{h}xT{t}xD{d}{(causal ? "-causal" : "")}"), ("threads", threads),
+            ("rounds", rounds), ("calls_per_round", calls)], flops, olds, news, maxDiff);
+    }
+
+    // One JSON line for a kernel timed both ways: the given fields, each side's GFLOP/s at its median time, the time
+    // statistics and ratios, the largest output difference and the CPU.
+    private static void PrintKernel((string, object)[] head, double flops, List<Sample> olds, List<Sample> news, float maxDiff)
+    {
+        List<double> oldUs = [.. olds.Select(x => x.Wall)], newUs = [.. news.Select(x => x.Wall)];
+        var fields = new List<(string, object)>(head)
         {
-            ("bench", "prefill-attention"), ("shape", $"B{b}xH{h}xT{t}xD{d}{(causal ? "-causal" : "")}"), ("threads", threads),
-            ("rounds", rounds), ("calls_per_round", calls),
-            ("old_gflops", flops / Stats.Of(olds.Select(x => x.Wall).ToList()).Median / 1e3),
-            ("new_gflops", flops / Stats.Of(news.Select(x => x.Wall).ToList()).Median / 1e3),
+            ("old_gflops", flops / Stats.Of(oldUs).Median / 1e3),
+            ("new_gflops", flops / Stats.Of(newUs).Median / 1e3),
         };
-        fields.AddRange(Fields("us", olds.Select(x => x.Wall).ToList(), news.Select(x => x.Wall).ToList(), higherIsBetter: false));
+        fields.AddRange(Fields("us", oldUs, newUs, higherIsBetter: false));
         fields.Add(("max_abs_diff", maxDiff));
         fields.Add(("cpu", CpuModel()));
         Console.WriteLine(Json([.. fields]));
