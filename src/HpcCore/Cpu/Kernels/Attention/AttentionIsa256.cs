@@ -128,15 +128,10 @@ internal unsafe partial struct AttentionIsa256 : IAttentionIsa<Vector256<float>>
     {
         var m0 = Vector256.Load(max);
         var m1 = Vector256.Load(max + 8);
-        int full = nk & ~3;
-        for (int j = 0; j < full; j += 4)
-            (m0, m1) = ScoreGroup(k.Row(j), k.Row(j + 1), k.Row(j + 2), k.Row(j + 3), qt, d, st + j * L, m0, m1);
-        if (full < nk)
-        {
-            int last = nk - 1;
-            (m0, m1) = ScoreGroup(k.Row(full), k.Row(Math.Min(full + 1, last)), k.Row(Math.Min(full + 2, last)), k.Row(Math.Min(full + 3, last)),
-                qt, d, st + full * L, m0, m1);
-        }
+        int last = nk - 1;
+        for (int j = 0; j < nk; j += 4)
+            (m0, m1) = ScoreGroup(k.Row(j), k.Row(Math.Min(j + 1, last)), k.Row(Math.Min(j + 2, last)), k.Row(Math.Min(j + 3, last)),
+                qt, d, st + j * L, m0, m1);
         m0.Store(max);
         m1.Store(max + 8);
     }

@@ -114,17 +114,11 @@ internal unsafe partial struct AttentionIsa512 : IAttentionIsa<Vector512<float>>
     {
         var m0 = Vector512.Load(max);
         var m1 = Vector512.Load(max + 16);
-        int full = nk & ~7;
-        for (int j = 0; j < full; j += 8)
-            (m0, m1) = ScoreGroup(k.Row(j), k.Row(j + 1), k.Row(j + 2), k.Row(j + 3), k.Row(j + 4), k.Row(j + 5), k.Row(j + 6), k.Row(j + 7),
+        int last = nk - 1;
+        for (int j = 0; j < nk; j += 8)
+            (m0, m1) = ScoreGroup(k.Row(j), k.Row(Math.Min(j + 1, last)), k.Row(Math.Min(j + 2, last)), k.Row(Math.Min(j + 3, last)),
+                k.Row(Math.Min(j + 4, last)), k.Row(Math.Min(j + 5, last)), k.Row(Math.Min(j + 6, last)), k.Row(Math.Min(j + 7, last)),
                 qt, d, st + j * L, m0, m1);
-        if (full < nk)
-        {
-            int last = nk - 1;
-            (m0, m1) = ScoreGroup(k.Row(full), k.Row(Math.Min(full + 1, last)), k.Row(Math.Min(full + 2, last)), k.Row(Math.Min(full + 3, last)),
-                k.Row(Math.Min(full + 4, last)), k.Row(Math.Min(full + 5, last)), k.Row(Math.Min(full + 6, last)), k.Row(Math.Min(full + 7, last)),
-                qt, d, st + full * L, m0, m1);
-        }
         m0.Store(max);
         m1.Store(max + 16);
     }
