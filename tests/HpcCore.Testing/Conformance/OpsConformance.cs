@@ -119,6 +119,37 @@ public abstract class OpsConformance : ConformanceBase
         }
     }
 
+    [Fact]
+    public void Gemm_PackedOperand_FewRowsManyPanels_MatchReference()
+    {
+        // The CPU streams a pre-packed B through chunks of panels when A has 2 to 7 row groups of 8 (GemmWork's
+        // MultiplyStreamed): each call prefetches its share of the next chunk, of this K block or the next. N of 25
+        // panels (the last partial) gives tiles of several chunks, K 800 two K blocks, M 56 / 57 the edge of the path
+        // and a partial last row group; bias, alpha, beta and GELU (applied after the last K block) on every shape.
+        int[] ms = IsEmulator ? [9] : [9, 21, 56, 57];
+        int n = IsEmulator ? 37 : 777, k = IsEmulator ? 7 : 800, seed = 700;
+        var b = TestData.Uniform(n * k, seed++);
+        var bias = TestData.Uniform(n, seed++);
+        using var tb = On(b, n, k);
+        using var tbias = On(bias, n);
+        using var packed = Gemm.Pack(tb, transposeB: true);
+        foreach (int m in ms)
+        {
+            var a = TestData.Uniform(m * k, seed++);
+            var c0 = TestData.Uniform(m * n, seed++);
+            using var ta = On(a, m, k);
+            using var tc = On(c0, m, n);
+            Gemm.Multiply(ta, packed, tc, new GemmOptions(Alpha: 0.5f, Beta: 1f, Bias: tbias, Activation: GemmActivation.Gelu));
+            var expected = ReferenceGemm.Multiply(a, b, c0, bias, 1, m, n, k, false, true, 0.5f, 1f, true)
+                .Select(v => 0.5 * v * (1 + ReferenceElementwise.Erf(v / Math.Sqrt(2)))).ToArray();
+            TensorAssert.Close(expected, Read(tc), Adjust(Tolerance.F32Gemm.ForDot(k, 4)), $"packed gemm {m}x{n}x{k} gelu");
+            using var poisoned = Poisoned(m, n);
+            Gemm.Multiply(ta, packed, poisoned);
+            expected = ReferenceGemm.Multiply(a, b, null, null, 1, m, n, k, false, true, 1f, 0f, true);
+            TensorAssert.Close(expected, Read(poisoned), Adjust(Tolerance.F32Gemm.ForDot(k)), $"packed gemm {m}x{n}x{k} beta 0 over NaN");
+        }
+    }
+
     [Theory]
     [InlineData(GemmActivation.Gelu)]
     [InlineData(GemmActivation.GeluTanh)]

@@ -3,7 +3,7 @@
 # decode attention at 1k/4k context (tools/bench/lm/OldVsNew). The old commit is checked out in a temporary git
 # worktree outside the repo, its src/HpcCore.Models built in Release, and the harness loads that build's HpcCore.dll +
 # HpcCore.Models.dll into their own AssemblyLoadContext.
-# Usage: tools/bench/lm/old_vs_new.sh [rounds] [harness args: --policy NAME --budget N --skip-attention --skip-lm --vit-b --prefill --gemm]    (rounds default 7)
+# Usage: tools/bench/lm/old_vs_new.sh [rounds] [harness args: --policy NAME --budget N --skip-attention --skip-lm --vit-b --vit-b-tome --prefill --gemm]    (rounds default 7)
 # Environment: OLD_COMMIT (default e898321), HPCCORE_STORIES260K (default ../shared/models/stories260K),
 #              KEEP_OLD_WORKTREE=1 keeps the old worktree and its build for the next run.
 set -euo pipefail

@@ -49,7 +49,10 @@ internal sealed unsafe partial class CpuKernels
         int mPanels = GemmBlocking.CeilDiv(a.M, mr), nPanels = GemmBlocking.CeilDiv(a.N, nr);
         int kc = GemmBlocking.Kc(a.K);
         float* packedB = a.PackedB is null ? null : Ptr<float>(a.PackedB);
-        int maxNPanels = Math.Max(1, GemmBlocking.PackBlockBytes / sizeof(float) / (kc * nr));
+        // Streaming the pre-packed weights through chunks (GemmWork.MultiplyStreamed) needs no pack buffer, so its tiles
+        // may span any number of panels: fewer tiles, fewer cold starts.
+        int streamChunk = GemmBlocking.StreamChunk(packedB != null && !a.TransA && GemmUse512, mPanels);
+        int maxNPanels = streamChunk > 0 ? nPanels : Math.Max(1, GemmBlocking.PackBlockBytes / sizeof(float) / (kc * nr));
 
         long flops = 2L * a.Batch * a.M * a.N * a.K;
         int threads = flops >= GemmBlocking.ParallelMinFlops ? Pool.ActiveThreads : 1;
@@ -80,7 +83,7 @@ internal sealed unsafe partial class CpuKernels
                 MPanels = mPanels, NPanels = nPanels,
                 BatchStrideA = a.BatchStrideA, BatchStrideB = a.BatchStrideB, BatchStrideC = a.BatchStrideC,
                 Lda = a.Lda, Ldb = a.Ldb, Ldc = a.Ldc, Kc = kc,
-                MTilePanels = mtp, MTiles = mTiles, NTilePanels = ntp, NTiles = nTiles,
+                MTilePanels = mtp, MTiles = mTiles, NTilePanels = ntp, NTiles = nTiles, StreamChunk = streamChunk,
             };
             if (slots > 1) Pool.For(items, w);
             else for (int i = 0; i < items; i++) w.Invoke(i);

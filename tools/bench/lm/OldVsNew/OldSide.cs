@@ -250,8 +250,11 @@ internal sealed class OldVit : IDisposable
     private readonly IDisposable _session;
     private readonly OldVitForward _forward;
 
+    private readonly IDisposable? _reducer;
+
     /// <param name="preset">A <c>VitConfig</c> preset property name ("Base").</param>
-    public OldVit(OldApi api, string preset, int batch, int threads, int seed)
+    /// <param name="method">A <c>VitMethodSpec</c> ("tome:r=16"), or null for the plain model.</param>
+    public OldVit(OldApi api, string preset, int batch, int threads, int seed, string? method = null)
     {
         _backend = api.NewCpuBackend(threads);
         var configType = api.ModelsType("HpcCore.Models.Vit.VitConfig");
@@ -264,6 +267,13 @@ internal sealed class OldVit : IDisposable
         args[0] = _weights;
         args[1] = batch;
         for (int i = 2; i < args.Length; i++) args[i] = ctor.GetParameters()[i].DefaultValue;
+        if (method is not null)
+        {
+            object spec = api.ModelsType("HpcCore.Models.Vit.VitMethodSpec").GetMethod("Parse", [typeof(string)])!.Invoke(null, [method])!;
+            object reducer = api.ModelsType("HpcCore.Models.Vit.VitReducers").GetMethod("Create")!.Invoke(null, [spec, config])!;
+            _reducer = reducer as IDisposable;
+            args[2] = reducer;
+        }
         _session = (IDisposable)ctor.Invoke(args);
         _forward = OldApi.Bridge<OldVitForward>(sessionType.GetMethod("Forward")!);
     }
@@ -284,6 +294,7 @@ internal sealed class OldVit : IDisposable
     public void Dispose()
     {
         _session.Dispose();
+        _reducer?.Dispose();
         _weights.Dispose();
         _backend.Dispose();
     }

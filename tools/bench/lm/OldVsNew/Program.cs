@@ -34,7 +34,7 @@ internal static class Program
         int rounds = 7, lmReps = 5, steps = 256;
         var contexts = new List<int>();
         var threadCounts = new List<int>();
-        bool skipLm = false, skipAttention = false, vitBase = false, prefill = false, gemm = false;
+        bool skipLm = false, skipAttention = false, vitBase = false, vitTome = false, prefill = false, gemm = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -52,11 +52,12 @@ internal static class Program
                 case "--budget": s_budget = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--skip-attention": skipAttention = true; break;
                 case "--vit-b": vitBase = true; break;
+                case "--vit-b-tome": vitTome = true; break;
                 case "--prefill": prefill = true; break;
                 case "--gemm": gemm = true; break;
                 default:
                     Console.Error.WriteLine("usage: OldVsNew --old <old build folder> [--model <stories260K folder>] [--rounds N] [--lm-reps N] " +
-                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention] [--vit-b] [--prefill] [--gemm]");
+                                            "[--steps N] [--context T]... [--threads N]... [--skip-lm] [--skip-attention] [--vit-b] [--vit-b-tome] [--prefill] [--gemm]");
                     return 2;
             }
         }
@@ -93,7 +94,10 @@ internal static class Program
                     Attention(api, context, threads, rounds);
         if (vitBase)
             foreach (int threads in threadCounts)
-                VitBase(api, threads, rounds);
+                VitBase(api, threads, rounds, method: null);
+        if (vitTome)
+            foreach (int threads in threadCounts)
+                VitBase(api, threads, rounds, method: "tome:r=16");
         if (prefill)
             foreach (var shape in PrefillShapes)
                 foreach (int threads in threadCounts)
@@ -207,14 +211,17 @@ internal static class Program
         Console.WriteLine(Json([.. fields]));
     }
 
-    // The plain ViT-B/16 forward at batch 1 (random weights, seed 0, the same on both sides; issue #18: "the plain
-    // ViT-B forward at batch 1 improves over today's main").
-    private static void VitBase(OldApi api, int threads, int rounds)
+    // The ViT-B/16 forward at batch 1, plain (issue #18: "the plain ViT-B forward at batch 1 improves over today's
+    // main") or with a token-reduction method (ToMe r=16: its gain rests on the small-M GEMMs of its later blocks);
+    // random weights, seed 0, the same on both sides.
+    private static void VitBase(OldApi api, int threads, int rounds, string? method)
     {
-        using var oldVit = new OldVit(api, "Base", batch: 1, threads, seed: 0);
+        using var oldVit = new OldVit(api, "Base", batch: 1, threads, seed: 0, method);
         using var backend = new CpuBackend(threads);
         using var weights = VitWeightsLoader.Random(VitConfig.Base, backend, seed: 0);
-        using var session = new VitSession(weights, 1);
+        var reducer = method is null ? null : VitReducers.Create(VitMethodSpec.Parse(method), VitConfig.Base);
+        using var disposeReducer = reducer as IDisposable;
+        using var session = new VitSession(weights, 1, reducer);
         var c = VitConfig.Base;
         var rng = new Random(4);
         var pixels = new float[c.Channels * c.ImageSize * c.ImageSize];
@@ -231,7 +238,7 @@ internal static class Program
             scale = Math.Max(scale, Math.Abs(newLogits[i]));
         }
         var (olds, news) = Interleave(() => TimeCalls(OldCall, 3), () => TimeCalls(NewCall, 3), rounds);
-        var fields = new List<(string, object)> { ("bench", "vit-b-plain"), ("batch", 1), ("threads", threads), ("rounds", rounds), ("calls_per_round", 3) };
+        var fields = new List<(string, object)> { ("bench", method is null ? "vit-b-plain" : "vit-b-" + method), ("batch", 1), ("threads", threads), ("rounds", rounds), ("calls_per_round", 3) };
         fields.AddRange(Fields("us", olds.Select(x => x.Wall).ToList(), news.Select(x => x.Wall).ToList(), higherIsBetter: false));
         if (threads == 1)
             fields.AddRange(Fields("cpu_us", olds.Select(x => x.Cpu).ToList(), news.Select(x => x.Cpu).ToList(), higherIsBetter: false));

@@ -61,6 +61,24 @@ internal static class GemmBlocking
         return (mtp, mTiles, bestNtp, CeilDiv(nPanels, bestNtp));
     }
 
+    /// <summary>Panels per chunk when pre-packed B streams through chunks (GemmWork.MultiplyStreamed).</summary>
+    public const int StreamChunkPanels = 2;
+
+    /// <summary>
+    /// Most row groups for which pre-packed B streams through chunks. Measured on GEMMs over pre-packed 768 x 3072
+    /// weights read from memory (BENCHMARKS.md, "ViT-B/16 ... ToMe r=16"): one thread gains at every M up to 85 (M 11
+    /// 1.31x, 53 1.08x, 85 1.04x); two threads gain at M 11-53 (1.03-1.08x) and lose at 85 (0.92-0.94x), where the
+    /// first group's wait is spread over eleven groups and A (255 KB) read from L2 per chunk costs more.
+    /// </summary>
+    public const int StreamMaxRowGroups = 7;
+
+    /// <summary>
+    /// Panels per streamed chunk for a GEMM over pre-packed B (<paramref name="packed"/>), or 0 for the row-groups-outer
+    /// loop nest: from two row groups (one group reads each panel once either way) to <see cref="StreamMaxRowGroups"/>.
+    /// </summary>
+    public static int StreamChunk(bool packed, int mPanels) =>
+        packed && mPanels >= 2 && mPanels <= StreamMaxRowGroups ? StreamChunkPanels : 0;
+
     /// <summary>Ceiling of a / b for positive operands.</summary>
     public static int CeilDiv(int a, int b) => (a + b - 1) / b;
 

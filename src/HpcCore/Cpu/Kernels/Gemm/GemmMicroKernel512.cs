@@ -22,18 +22,25 @@ internal static unsafe class GemmMicroKernel512
     /// <summary>Columns of the register tile (B panel width): two Vector512.</summary>
     public const int NR = 32;
 
+    // Floats in a 64-byte cache line.
+    private const int LineFloats = 16;
+
     /// <summary>
     /// Multiplies the row-major A block at <paramref name="a"/> (row stride <paramref name="lda"/>; only the first
     /// <paramref name="rows"/> rows are read, later rows repeat the last one so nothing past the matrix is touched)
     /// by the packed panel <paramref name="b"/> [kc, NR] and writes the full 8x32 tile at <paramref name="c"/> (row
     /// stride <paramref name="ldc"/>). When <paramref name="beta"/> is 0, C is not read; <paramref name="bias"/>
-    /// (32 values, or null) is added per column. <paramref name="prefetch"/> (or null): a panel of the same shape to
-    /// prefetch into L2 as this one is read, two lines per k step.
+    /// (32 values, or null) is added per column. <paramref name="prefetchLines"/> cache lines from
+    /// <paramref name="prefetch"/> on are prefetched into L2 while the panel is read: one line per k step, two once
+    /// there are more lines than steps (at most 2 kc: one panel of the same shape).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* a, long lda, int rows, float* b, int kc, float* c, long ldc, float alpha, float beta,
-        float* bias, float* prefetch = null)
+        float* bias, float* prefetch = null, int prefetchLines = 0)
     {
+        // Lines a step and steps that prefetch: the loop tests one counter, so a call without prefetch pays a compare.
+        int prefetchStep = prefetchLines > kc ? 2 * LineFloats : LineFloats;
+        int prefetchSteps = prefetchLines > kc ? (prefetchLines + 1) / 2 : prefetchLines;
         float* a0 = a;
         float* a1 = a0 + (rows > 1 ? lda : 0);
         float* a2 = a1 + (rows > 2 ? lda : 0);
@@ -48,11 +55,11 @@ internal static unsafe class GemmMicroKernel512
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
         for (int k = 0; k < kc; k++)
         {
-            if (prefetch != null)
+            if (k < prefetchSteps)
             {
                 Sse.Prefetch1(prefetch);
-                Sse.Prefetch1(prefetch + 16);
-                prefetch += NR;
+                Sse.Prefetch1(prefetch + prefetchStep - LineFloats);
+                prefetch += prefetchStep;
             }
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);

@@ -56,6 +56,12 @@ internal unsafe struct GemmWork : IParallelBody
     /// <summary>C tiling: tiles of MTilePanels x NTilePanels register tiles, MTiles x NTiles per batch.</summary>
     public int MTilePanels, NTilePanels, MTiles, NTiles;
 
+    /// <summary>
+    /// Panels per streamed chunk over pre-packed B (see <see cref="MultiplyStreamed"/>), or 0 for the row-groups-outer
+    /// loop nest.
+    /// </summary>
+    public int StreamChunk;
+
     /// <inheritdoc/>
     public readonly void Invoke(int index)
     {
@@ -68,11 +74,12 @@ internal unsafe struct GemmWork : IParallelBody
 
     private readonly void Multiply(int item, float* pack)
     {
-        int perBatch = MTiles * NTiles;
-        int b = item / perBatch, rem = item % perBatch;
-        int mt = rem / NTiles, nt = rem % NTiles;
-        int p0 = mt * MTilePanels, p1 = Math.Min(MPanels, p0 + MTilePanels);
-        int q0 = nt * NTilePanels, q1 = Math.Min(NPanels, q0 + NTilePanels);
+        if (StreamChunk > 0)
+        {
+            MultiplyStreamed(item);
+            return;
+        }
+        var (b, p0, p1, q0, q1) = TileOf(item);
         float* aBase = A + b * BatchStrideA;
         long bOffset = BroadcastB ? 0 : b * BatchStrideB;
         float* cBase = C + b * BatchStrideC;
@@ -113,15 +120,7 @@ internal unsafe struct GemmWork : IParallelBody
                     // panel into L2 while it multiplies this one (M 21: 1.06-1.19x on two threads, 1.08x on one;
                     // M 197: 1.00x; the later groups find the panels in L2).
                     float* next = PackedB != null && p == p0 && q + 1 < q1 ? bp + (long)K * Nr : null;
-                    if (mValid == Mr && nValid == Nr)
-                    {
-                        Kernel(ap, lda, mValid, bp, kc, c, Ldc, Alpha, beta, bias == null ? null : bias + j0, next);
-                    }
-                    else
-                    {
-                        Kernel(ap, lda, mValid, bp, kc, scratch, Nr, 1f, 0f, null, next);
-                        Edge(scratch, c, mValid, nValid, beta, bias == null ? null : bias + j0);
-                    }
+                    Panel(ap, lda, mValid, bp, kc, c, nValid, beta, bias == null ? null : bias + j0, scratch, next, next == null ? 0 : 2 * kc);
                 }
                 if (kk + kc == K)
                 {
@@ -129,6 +128,82 @@ internal unsafe struct GemmWork : IParallelBody
                     GemmActivations.Apply(Activation, cBase + i0 * Ldc + j0, mValid, Ldc, Math.Min(N, q1 * Nr) - j0);
                 }
             }
+        }
+    }
+
+    // The loop nest over pre-packed B for a few row groups (small M: ToMe's later layers, short prompts). Row groups
+    // outer, the first group's pass over the tile's panels waits on memory (a layer's weights are not in cache at
+    // batch 1) while the later groups find them in L2 and read nothing from memory: at M = 21 (three groups) the
+    // weights streamed at half of what two cores copy. Here the tile's panels are taken in chunks of StreamChunk: every
+    // row group multiplies the chunk (its A rows stay in L1 across the chunk's panels, the chunk in L2), and each call
+    // prefetches its share of the next chunk (of this K block, or the first of the next), so the memory stream runs
+    // under all of the arithmetic. A of a few row groups stays in L2 across the chunks.
+    private readonly void MultiplyStreamed(int item)
+    {
+        var (b, p0, p1, q0, q1) = TileOf(item);
+        float* aBase = A + b * BatchStrideA;
+        float* cBase = C + b * BatchStrideC;
+        float* scratch = stackalloc float[GemmMicroKernel512.MR * GemmMicroKernel512.NR];
+        int groups = p1 - p0;
+        for (int kk = 0; kk < K; kk += Kc)
+        {
+            int kc = Math.Min(Kc, K - kk);
+            bool first = kk == 0, last = kk + kc == K;
+            float beta = first ? Beta : 1f;
+            float* bias = first ? Bias : null;
+            for (int qc = q0; qc < q1; qc += StreamChunk)
+            {
+                int qe = Math.Min(q1, qc + StreamChunk);
+                // The chunk after this one: the next panels of this K block, else the first chunk of the next block.
+                int nq0 = qe, nkk = kk;
+                if (nq0 >= q1) (nq0, nkk) = (q0, kk + kc);
+                int nq1 = nkk < K ? Math.Min(q1, nq0 + StreamChunk) : nq0;
+                int nextLines = 2 * Math.Min(Kc, K - nkk), share = (nextLines + groups - 1) / groups;
+                for (int p = p0; p < p1; p++)
+                {
+                    int i0 = p * Mr, mValid = Math.Min(Mr, M - i0);
+                    float* ap = aBase + i0 * Lda + kk;
+                    int lineStart = (p - p0) * share, lines = Math.Clamp(nextLines - lineStart, 0, share);
+                    for (int q = qc; q < qe; q++)
+                    {
+                        float* bp = PackedB + ((long)q * K + kk) * Nr;
+                        int j0 = q * Nr, nq = nq0 + q - qc;
+                        float* next = nq < nq1 ? PackedB + ((long)nq * K + nkk) * Nr + (long)lineStart * 16 : null;
+                        Panel(ap, Lda, mValid, bp, kc, cBase + i0 * Ldc + j0, Math.Min(Nr, N - j0), beta,
+                            bias == null ? null : bias + j0, scratch, next, next == null ? 0 : lines);
+                    }
+                    if (last)
+                    {
+                        int j0 = qc * Nr;
+                        GemmActivations.Apply(Activation, cBase + i0 * Ldc + j0, mValid, Ldc, Math.Min(N, qe * Nr) - j0);
+                    }
+                }
+            }
+        }
+    }
+
+    // Item -> its batch, row groups [p0, p1) and panels [q0, q1).
+    private readonly (int B, int P0, int P1, int Q0, int Q1) TileOf(int item)
+    {
+        int perBatch = MTiles * NTiles;
+        int b = item / perBatch, rem = item % perBatch;
+        int mt = rem / NTiles, nt = rem % NTiles;
+        int p0 = mt * MTilePanels, q0 = nt * NTilePanels;
+        return (b, p0, Math.Min(MPanels, p0 + MTilePanels), q0, Math.Min(NPanels, q0 + NTilePanels));
+    }
+
+    // One register tile of C: in place when whole, through the scratch tile and the scalar epilogue at an edge.
+    private readonly void Panel(float* ap, long lda, int mValid, float* bp, int kc, float* c, int nValid, float beta,
+        float* bias, float* scratch, float* prefetch, int prefetchLines)
+    {
+        if (mValid == Mr && nValid == Nr)
+        {
+            Kernel(ap, lda, mValid, bp, kc, c, Ldc, Alpha, beta, bias, prefetch, prefetchLines);
+        }
+        else
+        {
+            Kernel(ap, lda, mValid, bp, kc, scratch, Nr, 1f, 0f, null, prefetch, prefetchLines);
+            Edge(scratch, c, mValid, nValid, beta, bias);
         }
     }
 
@@ -148,9 +223,9 @@ internal unsafe struct GemmWork : IParallelBody
     }
 
     private readonly void Kernel(float* a, long lda, int rows, float* b, int kc, float* c, long ldc, float alpha,
-        float beta, float* bias, float* prefetch)
+        float beta, float* bias, float* prefetch, int prefetchLines)
     {
-        if (Use512) GemmMicroKernel512.Run(a, lda, rows, b, kc, c, ldc, alpha, beta, bias, prefetch);
+        if (Use512) GemmMicroKernel512.Run(a, lda, rows, b, kc, c, ldc, alpha, beta, bias, prefetch, prefetchLines);
         else GemmMicroKernel256.Run(a, lda, rows, b, kc, c, ldc, alpha, beta, bias);
     }
 
