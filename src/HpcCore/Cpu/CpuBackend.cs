@@ -104,7 +104,9 @@ public sealed unsafe class CpuBackend : IBackend
         // pooled way with a serial time.
         if (!(cost > 0) || cost >= AlwaysPooledCost || CpuWorkerPool.InlineOnThisThread) return default;
         int sizeClass = SplitChooser.SizeClass(cost);
-        return WorkScope.Timed(SplitChooser, sizeClass, cost, SplitChooser.ChooseSerial(sizeClass));
+        bool serial = SplitChooser.ChooseSerial(sizeClass, out var wakeWorkersFor);
+        if (wakeWorkersFor > TimeSpan.Zero) Pool.Prewake(wakeWorkersFor);
+        return WorkScope.Timed(SplitChooser, sizeClass, cost, serial);
     }
 
     /// <summary>CPU kernels run synchronously: nothing to wait for.</summary>

@@ -43,6 +43,8 @@ public sealed class CpuWorkerPool : IDisposable
     // Back-off after late workers (see the file header): jobs run inline until _inlineUntil (a Stopwatch timestamp).
     private long _inlineUntil;
     private int _lateStreak;
+    // Workers spin at least until this Stopwatch timestamp (Prewake).
+    private long _spinUntil;
     private static readonly long LateTicks = Stopwatch.Frequency / 10_000;
     private readonly long _backOffTicks;
     private const int MaxBackOffDoublings = 5;
@@ -122,6 +124,31 @@ public sealed class CpuWorkerPool : IDisposable
             if (_failure is { } e) throw new AggregateException("CpuWorkerPool: a work item failed.", e);
         }
     }
+
+    /// <summary>
+    /// Wakes the parked workers without waiting for them and keeps every worker spinning for
+    /// <paramref name="spinFor"/> (instead of the usual spin after a job), so that jobs started within that time find
+    /// them awake. The caller does not wait: a worker that wakes late just joins late.
+    /// </summary>
+    public void Prewake(TimeSpan spinFor)
+    {
+        long until = Stopwatch.GetTimestamp() + (long)(Math.Clamp(spinFor.TotalSeconds, 0, MaxPrewake.TotalSeconds) * Stopwatch.Frequency);
+        long current = Volatile.Read(ref _spinUntil);
+        while (until > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _spinUntil, until, current);
+            if (seen == current) break;
+            current = seen;
+        }
+        foreach (var w in _workers)
+            if (Volatile.Read(ref w.Parked) != 0) w.Wake.Set();
+    }
+
+    /// <summary>Workers parked now (waiting for a wake-up rather than spinning); for tests and diagnostics.</summary>
+    internal int ParkedWorkers => _workers.Count(w => Volatile.Read(ref w.Parked) != 0);
+
+    /// <summary>The longest <see cref="Prewake"/> keeps workers spinning.</summary>
+    public static readonly TimeSpan MaxPrewake = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Whether jobs started now would run inline because workers were late (see the file header).</summary>
     public bool BackingOff => Stopwatch.GetTimestamp() < Volatile.Read(ref _inlineUntil);
@@ -203,7 +230,7 @@ public sealed class CpuWorkerPool : IDisposable
         int seen = 0;
         while (true)
         {
-            long deadline = Stopwatch.GetTimestamp() + _spinTicks;
+            long deadline = Math.Max(Stopwatch.GetTimestamp() + _spinTicks, Volatile.Read(ref _spinUntil));
             while (GenerationOf(Volatile.Read(ref _state)) == seen && !_stopping && Stopwatch.GetTimestamp() < deadline)
                 Thread.SpinWait(16);
             if (GenerationOf(Volatile.Read(ref _state)) == seen && !_stopping)

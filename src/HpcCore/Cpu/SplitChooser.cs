@@ -10,7 +10,11 @@
 // (its window is refilled with it): the way not chosen is sampled only by tries, so waiting for three of five of them
 // to agree kept a batch-1 ViT-B with ToMe on one core for a whole 31-round benchmark after a noisy start (1.05x where
 // the pool gives 1.8x). A wrong switch costs little: the chosen way is timed on every unit, so three slow units switch
-// back.
+// back. After serial units the pool's workers have parked, and waking one takes 1-4 ms here: a try timed with that
+// wake-up lost to one core for every unit shorter than it (the trained ViT at batch 1, 1.5 ms on one thread and 1.45x
+// faster pooled back to back, stayed on one core for a whole benchmark). So the workers are woken a few units ahead of
+// a try and kept spinning until it (CpuWorkerPool.Prewake): the try then costs what back-to-back pooled units cost,
+// and the caller waits for nothing.
 using System.Numerics;
 
 namespace HpcCore.Cpu;
@@ -63,9 +67,26 @@ public sealed class SplitChooser
     public static int SizeClass(double cost) =>
         cost < 2 ? 0 : (int)Math.Min(Buckets - 1, BitOperations.Log2((ulong)Math.Min(cost, 9e18)));
 
+    /// <summary>
+    /// How long before a try of the pool its workers are woken (<see cref="ChooseSerial(int, out TimeSpan)"/>): longer
+    /// than waking a parked thread takes on the virtual machines we run on (1-4 ms).
+    /// </summary>
+    public static readonly TimeSpan WakeLead = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Units shorter than this (on one thread) get no early wake-up: the pool does not pay off for them.</summary>
+    public static readonly TimeSpan MinWakeUnit = TimeSpan.FromMicroseconds(100);
+
     /// <summary>Whether the next unit of <paramref name="sizeClass"/> should run on the calling thread alone.</summary>
-    public bool ChooseSerial(int sizeClass)
+    public bool ChooseSerial(int sizeClass) => ChooseSerial(sizeClass, out _);
+
+    /// <summary>
+    /// Whether the next unit of <paramref name="sizeClass"/> should run on the calling thread alone. A positive
+    /// <paramref name="wakeWorkersFor"/> asks the caller to wake the pool's parked workers now and keep them spinning
+    /// that long (<see cref="CpuWorkerPool.Prewake"/>): a try of the pool follows within <see cref="WakeLead"/>.
+    /// </summary>
+    public bool ChooseSerial(int sizeClass, out TimeSpan wakeWorkersFor)
     {
+        wakeWorkersFor = TimeSpan.Zero;
         lock (_gate)
         {
             int pooled = _counts[Slot(sizeClass, serial: false)], serial = _counts[Slot(sizeClass, serial: true)];
@@ -73,7 +94,18 @@ public sealed class SplitChooser
             if (pooled < Window || serial < Window) return pooled > serial;
             bool explore = --_untilTry[sizeClass] == 0;
             if (explore) _untilTry[sizeClass] = _spacing[sizeClass];
-            return SerialChosen(sizeClass) != explore;
+            bool serialChosen = SerialChosen(sizeClass);
+            if (serialChosen && !explore)
+            {
+                // A unit's cost lies in [2^class, 2^(class+1)): its serial seconds from the window's median.
+                double unitSeconds = Median(sizeClass, serial: true) * 1.5 * Math.Pow(2, sizeClass);
+                if (unitSeconds >= MinWakeUnit.TotalSeconds)
+                {
+                    int lead = (int)Math.Clamp(Math.Ceiling(WakeLead.TotalSeconds / unitSeconds), 1, ExploreEvery - 1);
+                    if (_untilTry[sizeClass] == lead) wakeWorkersFor = WakeLead + TimeSpan.FromSeconds(2 * unitSeconds);
+                }
+            }
+            return serialChosen != explore;
         }
     }
 

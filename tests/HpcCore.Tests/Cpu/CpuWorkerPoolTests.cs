@@ -169,6 +169,38 @@ public sealed class CpuWorkerPoolTests
         Assert.All(hits, h => Assert.Equal(1, h));
     }
 
+    // A try of the pool after serial units (SplitChooser) must not be timed with a wake-up: Prewake wakes parked workers
+    // and keeps them spinning past their usual spin (here none), then lets them park again.
+    [Fact]
+    public void Prewake_WakesParkedWorkers_AndKeepsThemSpinningForTheTimeAsked()
+    {
+        using var pool = new CpuWorkerPool(3, spinMicroseconds: 0);
+        pool.For(8, new CountBody { Hits = new int[8] });
+        Assert.True(WaitFor(() => pool.ParkedWorkers == 2), "workers with no spin should park after a job");
+        var sincePrewake = System.Diagnostics.Stopwatch.StartNew();
+        pool.Prewake(TimeSpan.FromSeconds(1)); // clamped to MaxPrewake (50 ms)
+        Assert.True(WaitFor(() => pool.ParkedWorkers == 0), "prewake should wake both parked workers");
+        Thread.Sleep(20);
+        int parked = pool.ParkedWorkers;
+        // Still spinning (without Prewake's spin they park at once), unless this thread itself was held up past it.
+        if (sincePrewake.Elapsed < CpuWorkerPool.MaxPrewake - TimeSpan.FromMilliseconds(5)) Assert.Equal(0, parked);
+        Assert.True(WaitFor(() => pool.ParkedWorkers == 2), "workers should park again after the prewake spin");
+        var hits = new int[8];
+        pool.For(8, new CountBody { Hits = hits });
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    private static bool WaitFor(Func<bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(5)) return false;
+            Thread.Sleep(1);
+        }
+        return true;
+    }
+
     [Fact]
     public void For_AllocatesNothingInSteadyState()
     {

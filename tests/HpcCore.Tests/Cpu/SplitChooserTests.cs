@@ -135,6 +135,45 @@ public sealed class SplitChooserTests
         Assert.All(ways.Skip(firstTry + 1).Take(SplitChooser.ExploreEvery - 1), Assert.True); // still one core until the next try
     }
 
+    // While one core is chosen, the workers are woken WakeLead ahead of each try of the pool (at least one unit ahead)
+    // so that the try is timed with them awake; never for units too short for the pool, never while it is chosen.
+    [Theory]
+    [InlineData(10e-3, 1)] // 10 ms units: the unit before the try
+    [InlineData(1e-3, 5)] // 1 ms units: five units (WakeLead 5 ms) ahead
+    [InlineData(50e-6, 0)] // below MinWakeUnit: no wake-up
+    public void WakesTheWorkers_AheadOfEachTryOfThePool(double unitSeconds, int lead)
+    {
+        const int sizeClass = 20;
+        double perCost = unitSeconds / (1.5 * Math.Pow(2, sizeClass)); // the chooser's estimate of a unit's time
+        var chooser = new SplitChooser();
+        Drive(chooser, sizeClass, 2 + 2 * SplitChooser.Window, serialTime: perCost, pooledTime: 2 * perCost);
+        var wakes = new List<int>();
+        var tries = new List<int>();
+        for (int unit = 0; unit < 4 * SplitChooser.MaxExploreEvery; unit++)
+        {
+            bool s = chooser.ChooseSerial(sizeClass, out var wakeFor);
+            if (wakeFor > TimeSpan.Zero)
+            {
+                wakes.Add(unit);
+                Assert.InRange(wakeFor, SplitChooser.WakeLead, SplitChooser.WakeLead + TimeSpan.FromSeconds(3 * unitSeconds));
+            }
+            if (!s) tries.Add(unit);
+            chooser.Record(sizeClass, s, s ? perCost : 2 * perCost);
+        }
+        Assert.True(tries.Count >= 4);
+        Assert.Equal(lead == 0 ? [] : tries.Select(t => t - lead).ToArray(), wakes.ToArray());
+
+        // The pool chosen: its workers are busy anyway, and no unit asks for a wake-up.
+        chooser = new SplitChooser();
+        Drive(chooser, sizeClass, 2 + 2 * SplitChooser.Window, serialTime: 2 * perCost, pooledTime: perCost);
+        for (int unit = 0; unit < 2 * SplitChooser.ExploreEvery; unit++)
+        {
+            bool s = chooser.ChooseSerial(sizeClass, out var wakeFor);
+            Assert.Equal(TimeSpan.Zero, wakeFor);
+            chooser.Record(sizeClass, s, s ? 2 * perCost : perCost);
+        }
+    }
+
     [Fact]
     public void SizesAreKeptApart_AndOutliersDoNotFlipTheChoice()
     {
