@@ -39,8 +39,10 @@ public static class QuickThreads
         return rc;
     }
 
-    // Untimed calls first: the adaptive backend's cold and warm-up units (it times each size both ways before it settles).
-    private const int ChooserWarmups = 2 + 2 * SplitChooser.Window;
+    // Untimed calls first: the adaptive backend's cold, warm-up and early-try units (it times each size both ways, then
+    // tries the other way 4, 12 and 28 units later, before it settles). A greedy generation is 65 units of two sizes.
+    private const int ChooserWarmups = SplitChooser.SettlingUnits;
+    private const int GreedyWarmups = 2 + 2 * SplitChooser.Window;
 
     private static int Rounds(int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable("HPCCORE_THREADS_ROUNDS"), out int r) && r > 0 ? r : fallback;
@@ -124,7 +126,7 @@ public static class QuickThreads
         int rc = expected.SequenceEqual(Greedy(d2)) && expected.SequenceEqual(Greedy(d3)) ? 0 : 1;
         if (rc != 0) Console.Error.WriteLine($"quick threads: {name} greedy tokens differ between one and two threads");
         int rounds = Rounds(config.Dim >= 512 ? 9 : 15);
-        var r = Interleaved.Rounds([() => Greedy(d1), () => Greedy(d2), () => Greedy(d3)], rounds, blockSeconds: 0.1, ChooserWarmups);
+        var r = Interleaved.Rounds([() => Greedy(d1), () => Greedy(d2), () => Greedy(d3)], rounds, blockSeconds: 0.1, GreedyWarmups);
         double values = w1.StreamedValues;
         Print(name, "\"phase\":\"prefill16+decode64\"", 2 * values, r, 1e3 / steps, "ms_per_step");
         // A long prompt: the same weights, many rows per GEMM (where two threads pay on any model but the smallest).

@@ -30,9 +30,10 @@ public static class QuickVitBase
             try
             {
                 using var tome = new VitSession(weights, batch, reducer);
-                // Untimed first: the adaptive backend's cold and warm-up units of both sizes (it times a few forwards each
-                // way before it settles; batch 1 is below CpuBackend.AlwaysPooledCost).
-                int warmups = batch == 1 ? 2 + 2 * SplitChooser.Window : 1;
+                // Untimed first: the adaptive backend's cold, warm-up and early-try units of both sizes (it times a few
+                // forwards each way, then tries the other way 4, 12 and 28 units later, before it settles; batch 1 is
+                // below CpuBackend.AlwaysPooledCost).
+                int warmups = batch == 1 ? SplitChooser.SettlingUnits : 1;
                 var t = Interleaved.Median(() => plain.Forward(pixels), () => tome.Forward(pixels), rounds, blockSeconds: 0, warmups);
                 double pa = batch / t.Ours, pb = batch / t.Peer;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -6,7 +6,8 @@
 // wins, with an occasional try of the other way to notice when the machine changes (a two-armed bandit per size).
 // Each try of the losing way costs its extra time (a batch-1 ViT forward pooled on a busy machine took 1.9x the serial
 // time, so one try in 32 cost 3%); while the tries keep losing clearly, they are spaced out further (32, 64, 128
-// units apart), and a try that comes close brings the spacing back to 32. A try that wins clearly takes over at once
+// units apart; the first ones after the warm-up come sooner: FirstTryAfter), and a try that comes close brings the
+// spacing back to 32. A try that wins clearly takes over at once
 // (its window is refilled with it): the way not chosen is sampled only by tries, so waiting for three of five of them
 // to agree kept a batch-1 ViT-B with ToMe on one core for a whole 31-round benchmark after a noisy start (1.05x where
 // the pool gives 1.8x). A wrong switch costs little: the chosen way is timed on every unit, so three slow units switch
@@ -34,6 +35,22 @@ public sealed class SplitChooser
     /// <summary>The widest spacing of those tries, reached while every try loses clearly.</summary>
     public const int MaxExploreEvery = 128;
 
+    /// <summary>
+    /// Units after the warm-up before the first try of the way not chosen; while tries lose clearly the spacing doubles
+    /// from here (4, 8, 16, 32, ...). The warm-up's samples are taken while the code on the path is still being
+    /// compiled (tier 0 until a method has run 30 times): ViT-B with ToMe at batch 1 came out of it on one core in two of
+    /// three benchmark runs (1.01x and 1.05x over the plain model where the pool gives 1.84x), and with the first try
+    /// 32 units away none came within the 31 rounds.
+    /// </summary>
+    public const int FirstTryAfter = 4;
+
+    /// <summary>
+    /// Units a size class takes to settle when one way is clearly faster: the unrecorded cold units, the warm-up of
+    /// both windows, and the early tries (<see cref="FirstTryAfter"/> units after the warm-up, then 8 and 16 units
+    /// apart). A benchmark of steady-state speed runs this many units untimed first.
+    /// </summary>
+    public const int SettlingUnits = Cold + 2 * Window + 7 * FirstTryAfter;
+
     /// <summary>A try loses clearly when it takes more than this times the chosen way's median.</summary>
     public const double ClearLoss = 1.1;
 
@@ -59,8 +76,8 @@ public sealed class SplitChooser
     /// <summary>A chooser with no record yet.</summary>
     public SplitChooser()
     {
-        Array.Fill(_untilTry, ExploreEvery);
-        Array.Fill(_spacing, ExploreEvery);
+        Array.Fill(_untilTry, FirstTryAfter);
+        Array.Fill(_spacing, FirstTryAfter);
     }
 
     /// <summary>The size class of a unit costing <paramref name="cost"/> (FLOPs plus weighted bytes): its binary order of magnitude.</summary>
@@ -101,7 +118,7 @@ public sealed class SplitChooser
                 double unitSeconds = Median(sizeClass, serial: true) * 1.5 * Math.Pow(2, sizeClass);
                 if (unitSeconds >= MinWakeUnit.TotalSeconds)
                 {
-                    int lead = (int)Math.Clamp(Math.Ceiling(WakeLead.TotalSeconds / unitSeconds), 1, ExploreEvery - 1);
+                    int lead = (int)Math.Clamp(Math.Ceiling(WakeLead.TotalSeconds / unitSeconds), 1, Math.Max(1, _spacing[sizeClass] - 1));
                     if (_untilTry[sizeClass] == lead) wakeWorkersFor = WakeLead + TimeSpan.FromSeconds(2 * unitSeconds);
                 }
             }

@@ -48,9 +48,9 @@ public sealed class SplitChooserTests
             chooser.Record(10, s, s ? serialTime : pooledTime);
         }
         var gaps = tries.Zip(tries.Skip(1), (a, b) => b - a).ToArray();
-        Assert.Equal(SplitChooser.ExploreEvery, tries[0]);
-        Assert.Equal([64, 128, 128, 128], gaps[..4]); // doubling up to MaxExploreEvery, then steady
-        Assert.All(gaps, g => Assert.InRange(g, 64, SplitChooser.MaxExploreEvery));
+        Assert.Equal(SplitChooser.FirstTryAfter, tries[0]); // the first try soon after the warm-up
+        Assert.Equal([8, 16, 32, 64, 128, 128, 128], gaps[..7]); // doubling up to MaxExploreEvery, then steady
+        Assert.All(gaps, g => Assert.InRange(g, 8, SplitChooser.MaxExploreEvery));
     }
 
     // Within PooledMustWinBy of each other the calling thread alone is chosen: no second core for a noise-level gain.
@@ -71,11 +71,16 @@ public sealed class SplitChooserTests
         var chooser = new SplitChooser();
         Drive(chooser, 10, 2 + 2 * SplitChooser.Window + 1000, serialTime: 1.0, pooledTime: 3.0); // spacing at its widest
         // The other core frees up a little: pooled now takes 1.05x serial (close, not a clear loss). The first try sees
-        // it and the tries come every ExploreEvery units again.
-        int serial = Drive(chooser, 10, SplitChooser.MaxExploreEvery, serialTime: 1.0, pooledTime: 1.05);
-        Assert.InRange(SplitChooser.MaxExploreEvery - serial, 1, 1);
-        int tries = SplitChooser.ExploreEvery * 4 - Drive(chooser, 10, SplitChooser.ExploreEvery * 4, serialTime: 1.0, pooledTime: 1.05);
-        Assert.InRange(tries, 3, 4);
+        // it (within the widest spacing) and the tries come every ExploreEvery units again.
+        var tries = new List<int>();
+        for (int unit = 0; unit < 4 * SplitChooser.MaxExploreEvery; unit++)
+        {
+            bool s = chooser.ChooseSerial(10);
+            if (!s) tries.Add(unit);
+            chooser.Record(10, s, s ? 1.0 : 1.05);
+        }
+        Assert.InRange(tries[0], 0, SplitChooser.MaxExploreEvery - 1);
+        Assert.All(tries.Zip(tries.Skip(1), (a, b) => b - a), g => Assert.Equal(SplitChooser.ExploreEvery, g));
     }
 
     [Fact]
@@ -161,7 +166,9 @@ public sealed class SplitChooserTests
             chooser.Record(sizeClass, s, s ? perCost : 2 * perCost);
         }
         Assert.True(tries.Count >= 4);
-        Assert.Equal(lead == 0 ? [] : tries.Select(t => t - lead).ToArray(), wakes.ToArray());
+        // As far ahead as the spacing allows: the first try comes FirstTryAfter units after the warm-up.
+        int[] expected = lead == 0 ? [] : tries.Select((t, i) => t - (i == 0 ? Math.Min(lead, SplitChooser.FirstTryAfter - 1) : lead)).ToArray();
+        Assert.Equal(expected, wakes.ToArray());
 
         // The pool chosen: its workers are busy anyway, and no unit asks for a wake-up.
         chooser = new SplitChooser();
