@@ -140,12 +140,11 @@ public sealed class CpuWorkerPool : IDisposable
             if (seen == current) break;
             current = seen;
         }
-        foreach (var w in _workers)
-            if (Volatile.Read(ref w.Parked) != 0) w.Wake.Set();
+        WakeParked();
     }
 
     /// <summary>Workers parked now (waiting for a wake-up rather than spinning); for tests and diagnostics.</summary>
-    internal int ParkedWorkers => _workers.Count(w => Volatile.Read(ref w.Parked) != 0);
+    internal int ParkedWorkers => _workers.Count(w => w.IsParked);
 
     /// <summary>The longest <see cref="Prewake"/> keeps workers spinning.</summary>
     public static readonly TimeSpan MaxPrewake = TimeSpan.FromMilliseconds(50);
@@ -170,8 +169,13 @@ public sealed class CpuWorkerPool : IDisposable
     private void Publish(long state)
     {
         Interlocked.Exchange(ref _state, state);
+        WakeParked();
+    }
+
+    private void WakeParked()
+    {
         foreach (var w in _workers)
-            if (Volatile.Read(ref w.Parked) != 0) w.Wake.Set();
+            if (w.IsParked) w.Wake.Set();
     }
 
     // Claims and runs items of job `generation` until none is left. The count is read before the claim: a successful
@@ -269,6 +273,8 @@ public sealed class CpuWorkerPool : IDisposable
         public readonly ManualResetEventSlim Wake = new(false, spinCount: 0);
         public Thread? Thread;
         public int Parked;
+
+        public bool IsParked => Volatile.Read(ref Parked) != 0;
 
         public void Dispose() => Wake.Dispose();
     }

@@ -22,8 +22,11 @@ internal static unsafe class GemmMicroKernel512
     /// <summary>Columns of the register tile (B panel width): two Vector512.</summary>
     public const int NR = 32;
 
-    // Floats in a 64-byte cache line.
-    private const int LineFloats = 16;
+    /// <summary>Floats in a 64-byte cache line: the unit of <see cref="Run"/>'s prefetch.</summary>
+    public const int LineFloats = 16;
+
+    /// <summary>Cache lines in a packed panel of <paramref name="kc"/> k steps ([kc, NR] floats).</summary>
+    public static int PanelLines(int kc) => kc * NR / LineFloats;
 
     /// <summary>
     /// Multiplies the row-major A block at <paramref name="a"/> (row stride <paramref name="lda"/>; only the first

@@ -120,7 +120,7 @@ internal unsafe struct GemmWork : IParallelBody
                     // panel into L2 while it multiplies this one (M 21: 1.06-1.19x on two threads, 1.08x on one;
                     // M 197: 1.00x; the later groups find the panels in L2).
                     float* next = PackedB != null && p == p0 && q + 1 < q1 ? bp + (long)K * Nr : null;
-                    Panel(ap, lda, mValid, bp, kc, c, nValid, beta, bias == null ? null : bias + j0, scratch, next, next == null ? 0 : 2 * kc);
+                    Panel(ap, lda, mValid, bp, kc, c, nValid, beta, bias == null ? null : bias + j0, scratch, next, next == null ? 0 : GemmMicroKernel512.PanelLines(kc));
                 }
                 if (kk + kc == K)
                 {
@@ -158,7 +158,7 @@ internal unsafe struct GemmWork : IParallelBody
                 int nq0 = qe, nkk = kk;
                 if (nq0 >= q1) (nq0, nkk) = (q0, kk + kc);
                 int nq1 = nkk < K ? Math.Min(q1, nq0 + StreamChunk) : nq0;
-                int nextLines = 2 * Math.Min(Kc, K - nkk), share = (nextLines + groups - 1) / groups;
+                int nextLines = GemmMicroKernel512.PanelLines(Math.Min(Kc, K - nkk)), share = (nextLines + groups - 1) / groups;
                 for (int p = p0; p < p1; p++)
                 {
                     int i0 = p * Mr, mValid = Math.Min(Mr, M - i0);
@@ -168,7 +168,7 @@ internal unsafe struct GemmWork : IParallelBody
                     {
                         float* bp = PackedB + ((long)q * K + kk) * Nr;
                         int j0 = q * Nr, nq = nq0 + q - qc;
-                        float* next = nq < nq1 ? PackedB + ((long)nq * K + nkk) * Nr + (long)lineStart * 16 : null;
+                        float* next = nq < nq1 ? PackedB + ((long)nq * K + nkk) * Nr + (long)lineStart * GemmMicroKernel512.LineFloats : null;
                         Panel(ap, Lda, mValid, bp, kc, cBase + i0 * Ldc + j0, Math.Min(Nr, N - j0), beta,
                             bias == null ? null : bias + j0, scratch, next, next == null ? 0 : lines);
                     }
